@@ -1,0 +1,67 @@
+/**
+ * The one error catalogue. Every failure the gateway can report has a stable code here, with its
+ * HTTP status and a short title. REST answers RFC 9457 problem+json built from it; SOAP Faults carry the
+ * same code in their detail. docs/errors.md explains each code (what it means, how to fix it) and
+ * test/unit/errors-doc.test.ts fails when the two drift apart.
+ */
+export const ERRORS = {
+  // authentication / authorization
+  UNAUTHENTICATED: { status: 401, title: 'Missing or unknown API key' },
+  FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
+  SENDER_NOT_ALLOWED: { status: 403, title: 'The caller may not act for the sending agency' },
+  STATUS_NOT_ALLOWED: { status: 403, title: 'The caller may not send this status for this document' },
+  // transport and parsing
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is larger than the configured limit' },
+  XML_MALFORMED: { status: 400, title: 'The body is not well-formed XML' },
+  XML_FORBIDDEN_CONSTRUCT: { status: 400, title: 'DOCTYPE, entity declarations and processing tricks are refused' },
+  XML_TOO_DEEP: { status: 400, title: 'The XML nesting is deeper than allowed' },
+  EDXML_SCHEMA_INVALID: { status: 422, title: 'The package does not conform to the QCVN 102:2016 edXML schema' },
+  BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  // signatures and trust
+  SIGNATURE_REQUIRED: { status: 422, title: 'The package carries no signature and this deployment requires one' },
+  SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify' },
+  SIGNATURE_PROFILE_VIOLATION: { status: 422, title: 'The signature does not follow the accepted XML-DSig profile' },
+  SIGNATURE_ALGORITHM_REFUSED: { status: 422, title: 'The signature uses an algorithm this deployment refuses' },
+  CERT_UNTRUSTED: { status: 422, title: 'The signing certificate does not chain to a trusted root' },
+  CERT_EXPIRED: { status: 422, title: 'The signing certificate (or one in its chain) is outside its validity period' },
+  CERT_REVOKED: { status: 422, title: 'The signing certificate (or one in its chain) is revoked' },
+  SIGNER_NOT_SENDER: { status: 422, title: 'The signer is not bound to the sending agency' },
+  // routing and documents
+  UNKNOWN_RECIPIENT: { status: 422, title: 'A recipient is not in the directory' },
+  INVALID_AGENCY_CODE: { status: 422, title: 'An agency code is not of the form CCC.BB.AA.XNN' },
+  DUPLICATE_DOCUMENT: { status: 409, title: 'This DocumentId was already sent by this agency with different content' },
+  DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this caller' },
+  NOT_FOUND: { status: 404, title: 'No such resource' },
+  // availability
+  BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
+  STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface ErrorItem {
+  path?: string
+  line?: number
+  message: string
+}
+
+/** A failure with a catalogue code. `detail` is for the human; `errors` lists individual findings. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly errors?: ErrorItem[]
+  readonly extra?: Record<string, unknown>
+
+  constructor(code: ErrorCode, detail?: string, opts: { errors?: ErrorItem[]; extra?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(detail ?? ERRORS[code].title, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.errors = opts.errors
+    this.extra = opts.extra
+  }
+}
+
+export const isGatewayError = (e: unknown): e is GatewayError => e instanceof GatewayError
