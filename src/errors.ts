@@ -26,6 +26,7 @@ export const ERRORS = {
   CERT_UNTRUSTED: { status: 422, title: 'The signing certificate does not chain to a trusted root' },
   CERT_EXPIRED: { status: 422, title: 'The signing certificate (or one in its chain) is outside its validity period' },
   CERT_REVOKED: { status: 422, title: 'The signing certificate (or one in its chain) is revoked' },
+  CERT_REVOCATION_UNKNOWN: { status: 422, title: 'No current CRL covers the signing certificate (or one in its chain) and this deployment requires one' },
   SIGNER_NOT_SENDER: { status: 422, title: 'The signer is not bound to the sending agency' },
   // routing and documents
   UNKNOWN_RECIPIENT: { status: 422, title: 'A recipient is not in the directory' },

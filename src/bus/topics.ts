@@ -1,0 +1,56 @@
+/**
+ * Topic names. Every name carries the deployment prefix; the set does not grow with the number of
+ * agencies (111,000 nationally): deliveries are partitioned by recipient OrganId instead.
+ */
+import { TIERS, type Tier } from '../routing/types.ts'
+
+export interface Topics {
+  /** accepted documents, one record per document (key = sender OrganId) */
+  documents: string
+  /** one record per recipient on its tier (key = recipient OrganId: per-recipient order) */
+  deliver: Record<Tier, string>
+  /** edXML status messages and gateway delivery events travelling back to senders */
+  receipts: string
+  all: string[]
+}
+
+export function topicsFor(prefix: string): Topics {
+  const deliver = Object.fromEntries(TIERS.map((t) => [t, `${prefix}deliver.${t}`])) as Record<Tier, string>
+  const documents = `${prefix}documents`
+  const receipts = `${prefix}receipts`
+  return { documents, deliver, receipts, all: [documents, ...Object.values(deliver), receipts] }
+}
+
+/** The record on `documents`: metadata and a claim-check reference; never the payload itself. */
+export interface DocumentRecord {
+  id: string
+  from: string
+  documentId: string
+  to: string[]
+  sha256: string
+  size: number
+  contentType: string
+  acceptedAt: string
+}
+
+/** The record on `deliver.<tier>`. */
+export interface DeliveryRecord {
+  id: string
+  recipient: string
+  tier: Tier
+  from: string
+  documentId: string
+  sha256: string
+}
+
+/** The record on `receipts`. eventKey makes applying it idempotent. */
+export interface ReceiptRecord {
+  eventKey: string
+  id: string
+  recipient: string
+  /** edXML status code ('01'…'16') or a gateway delivery state */
+  status: string
+  at: string
+  /** blob key of the edXML status package, when the event is a business status */
+  statusBlob?: string
+}

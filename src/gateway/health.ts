@@ -1,0 +1,19 @@
+/** Liveness and readiness. /readyz checks Kafka and the database, each with a short timeout. */
+import type { FastifyInstance } from 'fastify'
+import type { Runtime } from '../runtime.ts'
+
+const within = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timeout after ${ms} ms`)), ms).unref())])
+
+export async function healthRoutes(app: FastifyInstance, rt: Runtime) {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'Kafka and the database answer' } }, async (_req, reply) => {
+    const [kafka, db] = await Promise.allSettled([within(rt.bus.ping(), 3000), within(rt.db.query('select 1'), 3000)])
+    const checks = {
+      kafka: kafka.status === 'fulfilled' ? 'ok' : String((kafka as PromiseRejectedResult).reason?.message ?? kafka.reason),
+      database: db.status === 'fulfilled' ? 'ok' : String((db as PromiseRejectedResult).reason?.message ?? db.reason),
+    }
+    const ok = checks.kafka === 'ok' && checks.database === 'ok'
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks })
+  })
+}

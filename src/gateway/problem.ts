@@ -1,0 +1,67 @@
+/**
+ * RFC 9457 problem+json from the error catalogue. Fastify's own errors (body too large, bad media type,
+ * schema validation) are mapped onto catalogue codes so every answer has a stable `code`.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ERRORS, GatewayError, type ErrorCode } from '../errors.ts'
+
+export interface Problem {
+  type: string; title: string; status: number; code: ErrorCode; detail: string; instance: string
+  errors?: { path?: string; line?: number; message: string }[]
+  [k: string]: unknown
+}
+
+export const problemTypeUri = (code: ErrorCode) => `urn:lgsp:problem:${code}`
+
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err
+  const e = err as FastifyError
+  switch (e?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new GatewayError('UNSUPPORTED_MEDIA_TYPE', e.message)
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new GatewayError('BAD_REQUEST', e.message)
+  }
+  if (e?.validation) {
+    return new GatewayError('BAD_REQUEST', e.message, { errors: e.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty, message: v.message ?? 'invalid' })) })
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode === 413) return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new GatewayError('BAD_REQUEST', e.message)
+  return new GatewayError('INTERNAL', 'internal error', { cause: err })
+}
+
+export function problemOf(err: GatewayError, instance: string): Problem {
+  return {
+    type: problemTypeUri(err.code), title: ERRORS[err.code].title, status: err.status, code: err.code,
+    detail: err.message, instance, ...(err.errors ? { errors: err.errors } : {}), ...(err.extra ?? {}),
+  }
+}
+
+export function sendProblem(reply: FastifyReply, req: FastifyRequest, err: GatewayError) {
+  return reply.code(err.status).type('application/problem+json').send(problemOf(err, req.url))
+}
+
+export function registerProblemHandlers(app: FastifyInstance) {
+  app.setErrorHandler((err, req, reply) => {
+    const ge = toGatewayError(err)
+    if (ge.status >= 500) req.log.error({ err }, 'request failed')
+    else req.log.info({ code: ge.code, detail: ge.message }, 'request refused')
+    return sendProblem(reply, req, ge)
+  })
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new GatewayError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)))
+}
+
+/** The problem+json shape for OpenAPI responses. */
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details; `code` is stable (see docs/errors.md)',
+  properties: {
+    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
+    code: { type: 'string', enum: Object.keys(ERRORS) }, detail: { type: 'string' }, instance: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, line: { type: 'integer' }, message: { type: 'string' } } } },
+  },
+  required: ['type', 'title', 'status', 'code'],
+  additionalProperties: true,
+} as const

@@ -1,0 +1,59 @@
+/**
+ * Runs one gateway: runtime (DB, Kafka, blobs), Kafka workers and the HTTP server, in that order, and
+ * closes them in reverse on SIGINT/SIGTERM. `--demo` seeds the demo directory and keys first.
+ */
+import { loadConfig } from './config/config.ts'
+import { createRuntime } from './runtime.ts'
+import { buildApp } from './gateway/app.ts'
+import { startWorkers } from './workers/index.ts'
+import { seedDemo } from './demo/seed.ts'
+
+export async function run(argv: string[]) {
+  const config = loadConfig()
+  const rt = await createRuntime(config)
+  const demo = argv.includes('--demo') ? await seedDemo(rt) : null
+  const workers = await startWorkers(rt)
+  const app = await buildApp(rt)
+  await app.listen({ host: config.host, port: config.port })
+  const base = `http://${config.host}:${(app.server.address() as { port: number }).port}`
+  rt.log.info({ url: base, db: rt.db.engine, kafka: config.kafkaBrokers }, 'gateway ready')
+  if (demo) printDemo(base, demo, config.dataDir)
+
+  let closing = false
+  const shutdown = async (sig: string) => {
+    if (closing) return
+    closing = true
+    rt.log.info({ sig }, 'shutting down')
+    await app.close()
+    await workers.stop()
+    await rt.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+function printDemo(base: string, creds: Record<string, string>, dataDir: string) {
+  const commune = creds['000.21.30.H41']
+  const province = creds['000.00.00.H41']
+  process.stdout.write(`
+Liên thông gateway is serving on ${base}  (API docs: ${base}/docs)
+Demo API keys: ${dataDir}/demo-credentials.json
+
+Try it — the commune UBND xã Quỳnh Thạch sends a document to UBND tỉnh Nghệ An and Văn phòng Chính phủ:
+  curl -s -X POST ${base}/v1/documents -H 'Authorization: Bearer ${commune}' \\
+       -H 'Content-Type: application/xml' --data-binary @test/fixtures/demo/commune-to-province.edxml
+The province pulls it, fetches the exact bytes, and acknowledges (status 01 goes back to the sender):
+  curl -s ${base}/v1/inbox -H 'Authorization: Bearer ${province}'
+  curl -s ${base}/v1/inbox/<id> -H 'Authorization: Bearer ${province}'
+  curl -s -X POST ${base}/v1/inbox/<id>/ack -H 'Authorization: Bearer ${province}'
+The sender reads each recipient's timeline:
+  curl -s ${base}/v1/documents/<document id> -H 'Authorization: Bearer ${commune}'
+
+`)
+}
+
+run(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`gateway failed to start: ${e instanceof Error ? e.stack : String(e)}\n`)
+  process.exit(1)
+})

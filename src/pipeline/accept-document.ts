@@ -1,0 +1,90 @@
+/**
+ * Steps 2–8 of the one path every document takes (ARCHITECTURE.md), independent of the transport:
+ * parse safely → authorize the sender → plan the route → dedupe → store the payload → produce to Kafka
+ * (acks=all) → answer. Nothing is acknowledged before Kafka confirmed the record, and a failed write
+ * leaves nothing half-stored.
+ */
+import crypto from 'node:crypto'
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import type { Principal } from '../store/clients-repo.ts'
+import { readEnvelope } from '../schemas/envelope.ts'
+import { planRoute } from '../routing/route-planner.ts'
+import type { DocumentRecord } from '../bus/topics.ts'
+import type { Tier } from '../routing/types.ts'
+import {
+  dropPending, findBySenderDocumentId, markAccepted, reserveDocument, type AcceptanceAnswer, type DocumentRow,
+} from '../store/ledger-repo.ts'
+
+export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
+
+export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string): Promise<Accepted> {
+  const env = readEnvelope(bytes, { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth })
+  if (env.kind !== 'edoc') throw new GatewayError('BAD_REQUEST', 'this is a status package; send it to POST /v1/status')
+  if (!who.organIds.has(env.from)) {
+    throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
+  }
+
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to: env.to })
+  const refused = plan.filter((s) => s.action === 'refuse')
+  if (refused.length) {
+    const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
+    throw new GatewayError(code, `cannot route to ${refused.map((s) => s.organId).join(', ')}`, {
+      errors: refused.map((s) => ({ path: `To[OrganId=${s.organId}]`, message: s.action === 'refuse' ? s.reason : '' })),
+    })
+  }
+  const recipients: { organId: string; tier: Tier }[] = plan.map((s) => {
+    if (s.action !== 'deliver') throw new GatewayError('UNKNOWN_RECIPIENT', `${s.organId} is owned by another gateway; federation is not enabled here`)
+    return { organId: s.organId, tier: s.tier }
+  })
+
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
+  const seen = await findBySenderDocumentId(rt.db, env.from, env.documentId)
+  if (seen) return replayOrRefuse(rt, seen, sha256)
+
+  const { key: blobKey } = await rt.blobs.put(bytes)
+  const id = crypto.randomUUID()
+  const r = await rt.db.tx((q) => reserveDocument(q, {
+    id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey,
+    subject: env.subject ?? null, recipients, clientId: who.clientId,
+  }))
+  if (!r.reserved) return replayOrRefuse(rt, r.existing, sha256) // a concurrent twin won the race
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType }, recipients)
+}
+
+/** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
+async function replayOrRefuse(rt: Runtime, row: DocumentRow, sha256: string): Promise<Accepted> {
+  if (row.sha256 !== sha256) {
+    throw new GatewayError('DUPLICATE_DOCUMENT', `DocumentId ${row.document_id} was already sent by ${row.from_organ} with other content`, {
+      extra: { id: row.id },
+    })
+  }
+  if (row.state === 'accepted' && row.receipt) return { answer: row.receipt, replayed: true }
+  // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): publish again;
+  // every consumer is idempotent on the document id, so a second record delivers nothing twice
+  const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
+  const order = new Map(row.recipients.map((o, i) => [o, i]))
+  const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
+  const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type }, recipients)
+  return { ...p, replayed: true }
+}
+
+async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[]): Promise<Accepted> {
+  const acceptedAt = new Date().toISOString()
+  const record: DocumentRecord = { ...d, acceptedAt }
+  try {
+    await rt.bus.send(rt.topics.documents, [{ key: d.from, value: record }])
+  } catch (e) {
+    rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
+    await dropPending(rt.db, d.id).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
+    throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
+  }
+  const answer: AcceptanceAnswer = {
+    id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
+    recipients: recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: 'ACCEPTED' })),
+  }
+  await rt.db.tx((q) => markAccepted(q, d.id, answer))
+  return { answer, replayed: false }
+}
+
+export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })

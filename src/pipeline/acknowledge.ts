@@ -1,0 +1,46 @@
+/**
+ * A recipient acknowledges an inbox item: an edXML status 01 ("đã đến") is built, stored, and sent back
+ * through Kafka to the document's sender. Repeating the ack answers the same and sends nothing new.
+ */
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import type { Principal } from '../store/clients-repo.ts'
+import { getInboxItem, markAcked, type InboxItem } from '../store/inbox-repo.ts'
+import { buildStatusXml } from '../schemas/envelope.ts'
+import type { ReceiptRecord } from '../bus/topics.ts'
+
+export const STATUS_01_DESCRIPTION = 'Đã đến - Phần mềm QLVB đã nhận nhưng văn thư chưa xử lý'
+
+/** The inbox item, if the caller may read it (its recipient is one of the caller's OrganIds). */
+export async function inboxItemFor(rt: Runtime, who: Principal, id: string): Promise<InboxItem> {
+  const item = await getInboxItem(rt.db, id)
+  // 404 rather than 403 for other agencies' items: an inbox id reveals nothing
+  if (!item || !who.organIds.has(item.recipient)) throw new GatewayError('DOCUMENT_NOT_FOUND', `no inbox item ${id} for this caller`)
+  return item
+}
+
+export async function acknowledge(rt: Runtime, who: Principal, id: string): Promise<{ id: string; status: '01'; ackedAt: string }> {
+  const item = await inboxItemFor(rt, who, id)
+  if (item.ackedAt) return { id, status: '01', ackedAt: item.ackedAt }
+  const at = new Date()
+  const agency = rt.directory().get(item.recipient)
+  const xml = buildStatusXml({
+    from: { organId: item.recipient, organName: agency?.name },
+    responseFor: { organId: item.from, documentId: item.documentId },
+    statusCode: '01',
+    description: STATUS_01_DESCRIPTION,
+    timestamp: at,
+  })
+  const { key: statusBlob } = await rt.blobs.put(Buffer.from(xml, 'utf8'))
+  const record: ReceiptRecord = {
+    eventKey: `${item.documentUuid}:${item.recipient}:01`,
+    id: item.documentUuid, recipient: item.recipient, status: '01', at: at.toISOString(), statusBlob,
+  }
+  try {
+    await rt.bus.send(rt.topics.receipts, [{ key: item.documentUuid, value: record }])
+  } catch (e) {
+    throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
+  }
+  await markAcked(rt.db, id, record.at)
+  return { id, status: '01', ackedAt: record.at }
+}

@@ -1,0 +1,53 @@
+/**
+ * The shared resources of one gateway instance, created once and closed once: config, logger, ledger
+ * store, blob store, Kafka bus and topics, and the directory snapshot used by the pure route planner.
+ * The HTTP surfaces (src/gateway) and the Kafka workers (src/workers) both take a Runtime.
+ */
+import pino, { type Logger } from 'pino'
+import type { Config } from './config/config.ts'
+import { connectBus, type Bus } from './bus/kafka.ts'
+import { topicsFor, type Topics } from './bus/topics.ts'
+import { fsBlobStore, type BlobStore } from './store/blobs.ts'
+import { openDb, type Db } from './store/db.ts'
+import { migrate } from './store/migrate.ts'
+import { listAgencies } from './store/directory-repo.ts'
+import { DirectorySnapshot } from './routing/directory-snapshot.ts'
+
+export interface Runtime {
+  config: Readonly<Config>
+  log: Logger
+  db: Db
+  blobs: BlobStore
+  bus: Bus
+  topics: Topics
+  /** the current directory; replaced (never mutated) by reloadDirectory */
+  directory(): DirectorySnapshot
+  reloadDirectory(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function createRuntime(config: Readonly<Config>, opts: { log?: Logger } = {}): Promise<Runtime> {
+  const log = opts.log ?? pino({ level: config.logLevel, base: { gw: config.gatewayId } })
+  const db = await openDb({ url: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir })
+  try {
+    const applied = await migrate(db)
+    if (applied.length) log.info({ applied }, 'database migrated')
+    const topics = topicsFor(config.topicPrefix)
+    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }) })
+    await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
+    let snapshot = DirectorySnapshot.build(await listAgencies(db))
+    return {
+      config, log, db, bus, topics,
+      blobs: fsBlobStore(config.blobDir),
+      directory: () => snapshot,
+      async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },
+      async close() {
+        await bus.close()
+        await db.close()
+      },
+    }
+  } catch (e) {
+    await db.close().catch(() => {})
+    throw e
+  }
+}

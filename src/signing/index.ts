@@ -1,0 +1,11 @@
+/** Public API of the signing module (trust store, XML-DSig, JWS, receipts, demo PKI). */
+export { TrustStore, signerAllowedFor } from './trust.ts'
+export type { TrustStoreOptions, ChainResult, SignerBinding, SignerBindingEntry, TrustEntry, AgencyEntry } from './trust.ts'
+export { verifyEdxml } from './verify-edxml.ts'
+export type { Verdict, VerifyEdxmlOptions, SignaturePolicy } from './verify-edxml.ts'
+export { signEdxml } from './sign-edxml.ts'
+export { signJws, verifyJws, signReceipt, verifyReceipt, canonicalReceipt, defaultFromOf } from './jws.ts'
+export type { FlattenedJws, JwsAlg, Receipt, SignedReceipt, VerifyJwsOptions } from './jws.ts'
+export { pkiInit, createCa, issueCert, revokeCert, generateCrl, subj, DEMO_AGENCIES, GATEWAY_CN } from './pki.ts'
+export type { DemoAgency, PkiInitResult, CaHandle, Issued } from './pki.ts'
+export { fingerprintHex, subjectOf, organIdOf, certsFromPem } from './certs.ts'

@@ -1,0 +1,47 @@
+/** The pull inbox: one row per (document, recipient), written by the delivery worker. */
+import crypto from 'node:crypto'
+import type { Sql } from './db.ts'
+import { isUuid } from './ledger-repo.ts'
+
+export interface InboxItem {
+  id: string; documentUuid: string; recipient: string; from: string; documentId: string; subject: string | null
+  sha256: string; size: number; blobKey: string; contentType: string; deliveredAt: string; ackedAt: string | null
+}
+
+const SELECT = `select i.id, i.document_uuid, i.recipient, i.delivered_at, i.acked_at, d.from_organ, d.document_id,
+  d.subject, d.sha256, d.size, d.blob_key, d.content_type from inbox i join documents d on d.id = i.document_uuid`
+
+const toItem = (r: Record<string, unknown>): InboxItem => ({
+  id: r.id as string, documentUuid: r.document_uuid as string, recipient: r.recipient as string,
+  from: r.from_organ as string, documentId: r.document_id as string, subject: (r.subject as string | null) ?? null,
+  sha256: r.sha256 as string, size: Number(r.size), blobKey: r.blob_key as string, contentType: r.content_type as string,
+  deliveredAt: new Date(r.delivered_at as string).toISOString(),
+  ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
+})
+
+/** Idempotent: a second delivery of the same (document, recipient) returns false and changes nothing. */
+export async function putInInbox(q: Sql, documentUuid: string, recipient: string): Promise<boolean> {
+  const r = await q.query(
+    'insert into inbox (id, document_uuid, recipient) values ($1, $2, $3) on conflict (document_uuid, recipient) do nothing',
+    [crypto.randomUUID(), documentUuid, recipient],
+  )
+  return r.rowCount > 0
+}
+
+export async function listInbox(q: Sql, organIds: string[], opts: { includeAcked: boolean; limit: number }): Promise<InboxItem[]> {
+  const rows = (await q.query(
+    `${SELECT} where i.recipient = any($1) ${opts.includeAcked ? '' : 'and i.acked_at is null'} order by i.delivered_at, i.id limit $2`,
+    [organIds, opts.limit],
+  )).rows
+  return rows.map(toItem)
+}
+
+export async function getInboxItem(q: Sql, id: string): Promise<InboxItem | null> {
+  if (!isUuid(id)) return null
+  const r = (await q.query(`${SELECT} where i.id = $1`, [id])).rows[0]
+  return r ? toItem(r) : null
+}
+
+export async function markAcked(q: Sql, id: string, at: string): Promise<void> {
+  await q.query('update inbox set acked_at = coalesce(acked_at, $2) where id = $1', [id, at])
+}

@@ -1,0 +1,94 @@
+/**
+ * Documents, per-recipient deliveries and their timeline. Every write that a Kafka consumer makes goes
+ * through `recordEvent`, keyed by an event key, so replaying a record changes nothing.
+ */
+import type { Tier } from '../routing/types.ts'
+import type { Sql } from './db.ts'
+
+export interface DocumentRow {
+  id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
+  blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
+  receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null
+}
+
+export interface AcceptanceAnswer {
+  id: string
+  documentId: string
+  sha256: string
+  acceptedAt: string
+  recipients: { organId: string; tier: Tier; status: string }[]
+}
+
+/** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
+export async function reserveDocument(q: Sql, d: {
+  id: string; from: string; documentId: string; sha256: string; size: number; contentType: string; blobKey: string
+  subject: string | null; recipients: { organId: string; tier: Tier }[]; clientId: string
+}): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
+  const ins = await q.query(
+    `insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10) on conflict (from_organ, document_id) do nothing`,
+    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId],
+  )
+  if (ins.rowCount === 0) {
+    const existing = await findBySenderDocumentId(q, d.from, d.documentId)
+    if (!existing) throw new Error('document reservation vanished')
+    return { reserved: false, existing }
+  }
+  for (const r of d.recipients) {
+    await q.query('insert into deliveries (document_uuid, recipient, tier, status) values ($1, $2, $3, $4)', [d.id, r.organId, r.tier, 'PENDING'])
+  }
+  return { reserved: true }
+}
+
+export async function findBySenderDocumentId(q: Sql, from: string, documentId: string): Promise<DocumentRow | null> {
+  return (await q.query<DocumentRow>('select * from documents where from_organ = $1 and document_id = $2', [from, documentId])).rows[0] ?? null
+}
+
+export async function getDocument(q: Sql, id: string): Promise<DocumentRow | null> {
+  if (!isUuid(id)) return null
+  return (await q.query<DocumentRow>('select * from documents where id = $1', [id])).rows[0] ?? null
+}
+
+export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<void> {
+  await q.query(`update documents set state = 'accepted', receipt = $2, accepted_at = $3 where id = $1`, [id, JSON.stringify(answer), answer.acceptedAt])
+  for (const r of answer.recipients) {
+    await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
+  }
+}
+
+/** Removes a reservation whose Kafka write failed, so nothing half-stored remains. */
+export async function dropPending(q: Sql, id: string): Promise<void> {
+  await q.query(`delete from documents where id = $1 and state = 'pending'`, [id])
+}
+
+/** Appends one timeline event (idempotent by eventKey) and moves the delivery's current status. */
+export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown }): Promise<boolean> {
+  const r = await q.query(
+    `insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)
+     select $1, $2, $3, $4, $5, $6 where exists (select 1 from deliveries where document_uuid = $2 and recipient = $3)
+     on conflict (event_key) do nothing`,
+    [e.eventKey, e.id, e.recipient, e.status, e.at, e.detail === undefined ? null : JSON.stringify(e.detail)],
+  )
+  if (r.rowCount === 0) return false
+  await q.query('update deliveries set status = $3, updated_at = $4 where document_uuid = $1 and recipient = $2', [e.id, e.recipient, e.status, e.at])
+  return true
+}
+
+export interface RecipientTimeline { organId: string; tier: Tier; status: string; timeline: { status: string; at: string; detail?: unknown }[] }
+
+export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]> {
+  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string }>(
+    'select recipient, tier, status from deliveries where document_uuid = $1', [id],
+  )).rows
+  const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
+    'select recipient, status, at, detail from delivery_events where document_uuid = $1 order by seq', [id],
+  )).rows
+  const byRecipient = new Map(deliveries.map((d) => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, timeline: [] as RecipientTimeline['timeline'] }]))
+  for (const e of events) {
+    byRecipient.get(e.recipient)?.timeline.push({ status: e.status, at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
+  }
+  const order = (await q.query<{ recipients: string[] }>('select recipients from documents where id = $1', [id])).rows[0]?.recipients ?? []
+  return order.map((o) => byRecipient.get(o)).filter((x): x is RecipientTimeline => !!x)
+}
+
+export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
