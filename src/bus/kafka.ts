@@ -26,7 +26,8 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...rest } = log
-      const lvl = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug'
+      // kafkajs logs retried, transient conditions (e.g. coordinator not yet elected) as ERROR: warn is enough
+      const lvl = level <= logLevel.WARN ? 'warn' : 'debug'
       opts.log[lvl]({ kafka: rest }, String(message))
     },
     retry: { retries: 8, initialRetryTime: 200 },

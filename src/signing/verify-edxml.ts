@@ -18,6 +18,7 @@ import { X509Certificate, timingSafeEqual, createHash, verify as cryptoVerify } 
 import { GatewayError } from '../errors.ts'
 import { C14N_INC, C14N_METHODS, DIGEST_METHODS, ENVELOPED, EC_CURVES, MIN_RSA_BITS, SIGNATURE_METHODS, canonicalize, type SigAlg } from './algorithms.ts'
 import { fingerprintHex, subjectOf } from './certs.ts'
+import { parseCert } from './der.ts'
 import type { TrustStore } from './trust.ts'
 import { NODE, NS_DSIG, NS_QCVN, childElements, edxmlHeader, findAll, isElement, isIgnorableText, parseXmlStrict, textOnly } from './xml.ts'
 
@@ -90,7 +91,7 @@ export async function verifyEdxml(bytes: Buffer | string, opts: VerifyEdxmlOptio
   const sns = sig.namespaceURI!
   if (sns === NS_QCVN) {
     // QCVN-namespaced signatures (the VPCP samples' shape) must not have look-alike parts elsewhere
-    const parts = new Set(['SignedInfo', 'SignatureValue', 'KeyInfo', 'Reference', 'DigestValue', 'X509Certificate'])
+    const parts = new Set(['SignedInfo', 'SignatureValue', 'KeyInfo', 'DigestValue', 'X509Certificate']) // not Reference: edXMLManifest has its own
     if (findAll(root, (e) => e.namespaceURI === NS_QCVN && parts.has(e.localName!) && !contains(sig, e)).length) throw violation('signature parts outside the Signature')
   }
 
@@ -229,19 +230,18 @@ function base64(el: Element): Buffer {
   return Buffer.from(s, 'base64')
 }
 
-/** The one certificate that issued none of the others. */
+/** The one certificate whose subject is no other certificate's issuer (names only; the chain check follows). */
 function pickLeaf(certs: X509Certificate[]): X509Certificate {
-  const leaves = certs.filter((c) => !certs.some((o) => o !== c && safeIssued(c, o)))
+  const names = certs.map((c) => {
+    try {
+      return parseCert(c.raw)
+    } catch {
+      throw violation('X509Certificate is not a readable certificate')
+    }
+  })
+  const leaves = certs.filter((_, i) => !names.some((o, j) => j !== i && o.issuerDer.equals(names[i].subjectDer)))
   if (leaves.length !== 1) throw violation('KeyInfo must carry one signing certificate (plus, optionally, its intermediates)')
   return leaves[0]
-}
-
-const safeIssued = (issuer: X509Certificate, child: X509Certificate): boolean => {
-  try {
-    return child.checkIssued(issuer) // node: a.checkIssued(b) = "a was issued by b"
-  } catch {
-    return false
-  }
 }
 
 function checkKey(cert: X509Certificate, alg: SigAlg): void {
