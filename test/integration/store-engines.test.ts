@@ -1,0 +1,74 @@
+// The same migrations and the same SQL run on both engines: PGlite (embedded, `npm start`) and
+// PostgreSQL (DATABASE_URL). Each engine gets the same ledger round-trip, including idempotent replays.
+import t, { type Test } from 'tap'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { openDb, type Db } from '../../src/store/db.ts'
+import { migrate } from '../../src/store/migrate.ts'
+import { upsertAgencies, listAgencies } from '../../src/store/directory-repo.ts'
+import { findPrincipal, saveClient } from '../../src/store/clients-repo.ts'
+import { markAccepted, recordEvent, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
+import { putInInbox, listInbox } from '../../src/store/inbox-repo.ts'
+import { demoAgencies } from '../../src/demo/directory.ts'
+import { TEST_DATABASE_URL } from '../helpers/gateway.ts'
+
+async function roundTrip(t: Test, db: Db) {
+  const applied = await migrate(db)
+  t.ok(applied.length >= 1, `migrations applied: ${applied.join(', ')}`)
+  t.same(await migrate(db), [], 'a second run applies nothing')
+
+  await upsertAgencies(db, demoAgencies())
+  await upsertAgencies(db, demoAgencies()) // upsert twice: still 8
+  t.equal((await listAgencies(db)).length, 8)
+
+  const key = await saveClient(db, { id: 'c1', name: 'QLVB xã', role: 'client', organIds: ['000.21.30.H41'] })
+  const who = await findPrincipal(db, key)
+  t.same(who && [...who.organIds], ['000.21.30.H41'])
+  t.equal(await findPrincipal(db, key + 'x'), null, 'a wrong key finds nobody')
+
+  const id = crypto.randomUUID()
+  const d = { id, from: '000.21.30.H41', documentId: 'D-1', sha256: 'a'.repeat(64), size: 10, contentType: 'application/xml', blobKey: 'a'.repeat(64), subject: 'Báo cáo', recipients: [{ organId: '000.00.00.H41', tier: 'province' as const }], clientId: 'c1' }
+  t.same(await db.tx((q) => reserveDocument(q, d)), { reserved: true })
+  const twin = await db.tx((q) => reserveDocument(q, { ...d, id: crypto.randomUUID() }))
+  t.equal(twin.reserved, false, 'the same (From, DocumentId) cannot be reserved twice')
+  t.equal(!twin.reserved && twin.existing.id, id)
+
+  const at = new Date().toISOString()
+  await db.tx((q) => markAccepted(q, id, { id, documentId: 'D-1', sha256: d.sha256, acceptedAt: at, recipients: [{ organId: '000.00.00.H41', tier: 'province', status: 'ACCEPTED' }] }))
+  t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), true)
+  t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), false, 'a replayed event is ignored')
+  t.equal(await recordEvent(db, { eventKey: `${id}:y`, id, recipient: '000.00.00.G22', status: 'ROUTED', at }), false, 'no event for a non-recipient')
+  t.equal(await putInInbox(db, id, '000.00.00.H41'), true)
+  t.equal(await putInInbox(db, id, '000.00.00.H41'), false, 'a replayed delivery adds nothing')
+  t.equal((await listInbox(db, ['000.00.00.H41'], { includeAcked: false, limit: 10 })).length, 1)
+  const tl = await timelines(db, id)
+  t.same(tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'ROUTED', ['ACCEPTED', 'ROUTED']]])
+
+  await dropPending(db, id)
+  t.ok(await getDocument(db, id), 'an accepted document is never dropped')
+  await t.rejects(db.tx(async (q) => { await q.query(`insert into clients (id, name, key_hash, role) values ('c2', 'x', 'h', 'client')`); throw new Error('boom') }), /boom/)
+  t.equal((await db.query(`select 1 from clients where id = 'c2'`)).rows.length, 0, 'a failed transaction leaves nothing')
+}
+
+t.test('PGlite (embedded)', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-pglite-'))
+  const db = await openDb({ url: '', schema: 'public', dataDir: dir })
+  t.teardown(async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.equal(db.engine, 'pglite')
+  await roundTrip(t, db)
+})
+
+t.test('PostgreSQL', async (t) => {
+  const schema = `t_store_${crypto.randomBytes(3).toString('hex')}`
+  const db = await openDb({ url: TEST_DATABASE_URL, schema, dataDir: '' })
+  t.teardown(async () => {
+    await db.close()
+    const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
+    await c.connect(); await c.query(`drop schema ${schema} cascade`); await c.end()
+  })
+  t.equal(db.engine, 'postgres')
+  await roundTrip(t, db)
+})
