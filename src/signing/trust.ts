@@ -84,9 +84,12 @@ interface CrlUrlState {
   inflight?: Promise<void>
 }
 
+const entries = new WeakMap<X509Certificate, TrustEntry>()
 const entryOf = (c: X509Certificate | string | Buffer): TrustEntry => {
   const cert = toCert(c)
-  return { cert, info: parseCert(cert.raw), fingerprint: fingerprintHex(cert) }
+  let e = entries.get(cert)
+  if (!e) entries.set(cert, (e = { cert, info: parseCert(cert.raw), fingerprint: fingerprintHex(cert) }))
+  return e
 }
 
 const refuse = (code: 'CERT_UNTRUSTED' | 'CERT_EXPIRED' | 'CERT_REVOKED', detail: string, cert?: X509Certificate): GatewayError =>

@@ -17,7 +17,7 @@
 import { X509Certificate, timingSafeEqual, createHash, verify as cryptoVerify } from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import { C14N_INC, C14N_METHODS, DIGEST_METHODS, ENVELOPED, EC_CURVES, MIN_RSA_BITS, SIGNATURE_METHODS, canonicalize, type SigAlg } from './algorithms.ts'
-import { fingerprintHex, subjectOf } from './certs.ts'
+import { certFromDer, fingerprintHex, subjectOf } from './certs.ts'
 import { parseCert } from './der.ts'
 import type { TrustStore } from './trust.ts'
 import { NODE, NS_DSIG, NS_QCVN, childElements, edxmlHeader, findAll, isElement, isIgnorableText, parseXmlStrict, textOnly } from './xml.ts'
@@ -103,13 +103,18 @@ export async function verifyEdxml(bytes: Buffer | string, opts: VerifyEdxmlOptio
   const chain = opts.trust.validate(leaf, p.certs.filter((c) => c !== leaf), at)
   checkKey(leaf, p.sigAlg)
 
-  // Reference: enveloped transform = the document element without this Signature, then c14n
-  const clone = root.cloneNode(true) as Element
-  const path: number[] = []
-  for (let n: Node = sig; n !== root; n = n.parentNode!) path.unshift(indexIn(n))
-  const sigInClone = path.reduce<Node>((node, i) => node.childNodes[i], clone)
-  sigInClone.parentNode!.removeChild(sigInClone)
-  const digest = createHash(p.digestAlg).update(canonicalize(p.refC14n, clone), 'utf8').digest()
+  // Reference: enveloped transform = the document element without this Signature, then c14n. The node is
+  // detached and put back rather than cloning the document (xmldom cloneNode was ~20% of a 14 KB verify).
+  const parent = sig.parentNode!
+  const next = sig.nextSibling
+  parent.removeChild(sig)
+  let canon: string
+  try {
+    canon = canonicalize(p.refC14n, root)
+  } finally {
+    parent.insertBefore(sig, next)
+  }
+  const digest = createHash(p.digestAlg).update(canon, 'utf8').digest()
   if (digest.length !== p.digestValue.length || !timingSafeEqual(digest, p.digestValue)) {
     throw new GatewayError('SIGNATURE_INVALID', 'the document digest does not match (content changed after signing, or the signature belongs to another document)')
   }
@@ -177,7 +182,7 @@ function parseSignature(sig: Element, ns: string, policy: SignaturePolicy): Pars
     if (c.localName === 'X509Certificate') {
       attrs(c, [])
       try {
-        certs.push(new X509Certificate(base64(c)))
+        certs.push(certFromDer(base64(c)))
       } catch (e) {
         if (e instanceof GatewayError) throw e
         throw violation('X509Certificate is not a certificate')
@@ -271,10 +276,4 @@ function hasComment(root: Element): boolean {
     }
   }
   return false
-}
-
-function indexIn(n: Node): number {
-  let i = 0
-  for (let c = n.parentNode!.firstChild; c && c !== n; c = c.nextSibling) i++
-  return i
 }
