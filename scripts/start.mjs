@@ -8,7 +8,8 @@ import { ROOT, ensureKafka, say, stopKafka } from './lib.mjs'
 
 const kafka = ensureKafka()
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), '--demo'], {
-  cwd: ROOT, stdio: 'inherit', env: { ...process.env, KAFKA_BROKERS: kafka.brokers },
+  cwd: ROOT, stdio: 'inherit', // the demo runs on one machine, so a newcomer's webhook receiver is on loopback (#6)
+  env: { ...process.env, KAFKA_BROKERS: kafka.brokers, WEBHOOK_ALLOW_PRIVATE: process.env.WEBHOOK_ALLOW_PRIVATE ?? 'true' },
 })
 const forward = (sig) => () => child.kill(sig)
 process.on('SIGINT', forward('SIGINT'))

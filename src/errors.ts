@@ -34,6 +34,10 @@ export const ERRORS = {
   DUPLICATE_DOCUMENT: { status: 409, title: 'This DocumentId was already sent by this agency with different content' },
   DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this caller' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
+  UNKNOWN_GATEWAY: { status: 422, title: 'The directory entry names a gateway this gateway has no peer credentials for' },
+  // webhooks
+  WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook subscription or delivery for this caller' },
+  WEBHOOK_URL_REFUSED: { status: 422, title: 'The webhook URL is not allowed (scheme, credentials, or a private/loopback/metadata address)' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
   STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },

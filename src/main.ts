@@ -7,9 +7,13 @@ import { createRuntime } from './runtime.ts'
 import { buildApp } from './gateway/app.ts'
 import { startWorkers } from './workers/index.ts'
 import { seedDemo } from './demo/seed.ts'
+import { pkiInit } from './signing/pki.ts'
 
 export async function run(argv: string[]) {
   const config = loadConfig()
+  // the demo PKI (root, issuing CA, one certificate per demo agency, the gateway's) is created before the
+  // trust store is loaded, so `npx lgsp sign doc.xml --agency <OrganId>` works at once
+  if (argv.includes('--demo')) await pkiInit(config.trustDir)
   const rt = await createRuntime(config)
   const demo = argv.includes('--demo') ? await seedDemo(rt) : null
   const workers = await startWorkers(rt)
@@ -40,9 +44,11 @@ function printDemo(base: string, creds: Record<string, string>, dataDir: string)
 Liên thông gateway is serving on ${base}  (API docs: ${base}/docs)
 Demo API keys: ${dataDir}/demo-credentials.json
 
-Try it — the commune UBND xã Quỳnh Thạch sends a document to UBND tỉnh Nghệ An and Văn phòng Chính phủ:
+Try it — the commune UBND xã Quỳnh Thạch signs a document with its demo certificate and sends it to
+UBND tỉnh Nghệ An and Văn phòng Chính phủ (signatures are required):
+  npx lgsp sign test/fixtures/demo/commune-to-province.edxml --agency 000.21.30.H41 > /tmp/signed.edxml
   curl -s -X POST ${base}/v1/documents -H 'Authorization: Bearer ${commune}' \\
-       -H 'Content-Type: application/xml' --data-binary @test/fixtures/demo/commune-to-province.edxml
+       -H 'Content-Type: application/xml' --data-binary @/tmp/signed.edxml
 The province pulls it, fetches the exact bytes, and acknowledges (status 01 goes back to the sender):
   curl -s ${base}/v1/inbox -H 'Authorization: Bearer ${province}'
   curl -s ${base}/v1/inbox/<id> -H 'Authorization: Bearer ${province}'

@@ -12,6 +12,7 @@ import { openDb, type Db } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { listAgencies } from './store/directory-repo.ts'
 import { DirectorySnapshot } from './routing/directory-snapshot.ts'
+import { loadGatewaySigning, type GatewaySigning } from './signing/gateway-signing.ts'
 
 export interface Runtime {
   config: Readonly<Config>
@@ -20,6 +21,8 @@ export interface Runtime {
   blobs: BlobStore
   bus: Bus
   topics: Topics
+  /** trust store, signature policy and the gateway's receipt signer */
+  signing: GatewaySigning
   /** the current directory; replaced (never mutated) by reloadDirectory */
   directory(): DirectorySnapshot
   reloadDirectory(): Promise<void>
@@ -36,12 +39,14 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }) })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
+    const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
     return {
-      config, log, db, bus, topics,
+      config, log, db, bus, topics, signing,
       blobs: fsBlobStore(config.blobDir),
       directory: () => snapshot,
       async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },
       async close() {
+        signing.close()
         await bus.close()
         await db.close()
       },

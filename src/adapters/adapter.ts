@@ -16,7 +16,28 @@ export interface DeliveryOutcome {
   arrived: boolean
 }
 
+/** Context of one attempt (issue #5): push adapters send it to receivers as headers. */
+export interface AttemptContext {
+  /** 1 for the first attempt */
+  attempt: number
+  timeoutMs: number
+}
+
 export interface DeliveryAdapter {
   readonly kind: Agency['endpoint']['kind']
-  deliver(rt: Runtime, record: DeliveryRecord, agency: Agency): Promise<DeliveryOutcome>
+  /** `agency` is null on the forward path: the recipient belongs to another gateway's directory */
+  deliver(rt: Runtime, record: DeliveryRecord, agency: Agency | null, ctx: AttemptContext): Promise<DeliveryOutcome>
+  /** release connections and timers; called once when the workers stop */
+  close?(): Promise<void>
+}
+
+/**
+ * Thrown by an adapter when retrying cannot help (the receiver refused the document itself, e.g. HTTP 400,
+ * 404, 410, 413, 422, or no credentials for a peer): the worker sends the record to the DLQ at once.
+ */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts)
+    this.name = 'PermanentDeliveryError'
+  }
 }

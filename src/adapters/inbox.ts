@@ -2,11 +2,12 @@
 import type { DeliveryAdapter } from './adapter.ts'
 import { putInInbox } from '../store/inbox-repo.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
+import { emitGatewayEvent } from '../statuses/emit.ts'
 
 export const inboxAdapter: DeliveryAdapter = {
   kind: 'inbox',
   async deliver(rt, record) {
-    return rt.db.tx(async (q) => {
+    const out = await rt.db.tx(async (q) => {
       const fresh = await putInInbox(q, record.id, record.recipient)
       await recordEvent(q, {
         eventKey: `${record.id}:${record.recipient}:DELIVERED`, id: record.id, recipient: record.recipient,
@@ -14,5 +15,8 @@ export const inboxAdapter: DeliveryAdapter = {
       })
       return { fresh, arrived: false }
     })
+    // DELIVERED on `receipts` too, for webhooks (#6); also on a replay, in case a crash lost the first emit
+    await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+    return out
   },
 }

@@ -13,7 +13,7 @@ export interface BusMessage { key: string; value: unknown; headers?: Record<stri
 
 export interface Bus {
   send(topic: string, messages: BusMessage[]): Promise<void>
-  consume(opts: { groupId: string; topics: string[]; handler: (topic: string, value: unknown, msg: KafkaMessage) => Promise<void> }): Promise<{ stop(): Promise<void> }>
+  consume(opts: { groupId: string; topics: string[]; handler: (topic: string, value: unknown, msg: KafkaMessage, partition: number) => Promise<void> }): Promise<{ stop(): Promise<void> }>
   ensureTopics(names: string[], partitions: number, replication: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -53,10 +53,10 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
       await consumer.subscribe({ topics, fromBeginning: true })
       await consumer.run({
         autoCommit: true,
-        eachMessage: async ({ topic, message }) => {
+        eachMessage: async ({ topic, partition, message }) => {
           const value = message.value ? JSON.parse(message.value.toString('utf8')) : null
           // throwing here leaves the offset unresolved: kafkajs retries, then restarts the consumer
-          await handler(topic, value, message)
+          await handler(topic, value, message, partition)
         },
       })
       return {

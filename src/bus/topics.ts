@@ -11,6 +11,10 @@ export interface Topics {
   deliver: Record<Tier, string>
   /** edXML status messages and gateway delivery events travelling back to senders */
   receipts: string
+  /** documents for recipients owned by another gateway, one record per (document, gateway); key = gateway */
+  forward: string
+  /** deliveries that exhausted their retries (DeadLetterRecord), key = recipient */
+  dlq: string
   all: string[]
 }
 
@@ -18,7 +22,9 @@ export function topicsFor(prefix: string): Topics {
   const deliver = Object.fromEntries(TIERS.map((t) => [t, `${prefix}deliver.${t}`])) as Record<Tier, string>
   const documents = `${prefix}documents`
   const receipts = `${prefix}receipts`
-  return { documents, deliver, receipts, all: [documents, ...Object.values(deliver), receipts] }
+  const forward = `${prefix}forward`
+  const dlq = `${prefix}deliver.dlq`
+  return { documents, deliver, receipts, forward, dlq, all: [documents, ...Object.values(deliver), receipts, forward, dlq] }
 }
 
 /** The record on `documents`: metadata and a claim-check reference; never the payload itself. */
@@ -31,6 +37,8 @@ export interface DocumentRecord {
   size: number
   contentType: string
   acceptedAt: string
+  /** the peer gateway (base URL) this document was forwarded from; absent for local senders */
+  via?: string
 }
 
 /** The record on `deliver.<tier>`. */
@@ -41,6 +49,21 @@ export interface DeliveryRecord {
   from: string
   documentId: string
   sha256: string
+  /** on `forward`: the gateway to forward to, and every recipient this one forward carries */
+  gateway?: string
+  recipients?: string[]
+}
+
+/** The record on `deliver.dlq`: the delivery that gave up, with its original Kafka position. */
+export interface DeadLetterRecord {
+  record: DeliveryRecord
+  origin: { topic: string; partition: number; offset: string }
+  endpoint: string
+  attempts: number
+  firstAttemptAt: string
+  failedAt: string
+  reason: 'max-attempts' | 'max-age' | 'permanent' | 'no-adapter'
+  lastError: string
 }
 
 /** The record on `receipts`. eventKey makes applying it idempotent. */
@@ -53,4 +76,8 @@ export interface ReceiptRecord {
   at: string
   /** blob key of the edXML status package, when the event is a business status */
   statusBlob?: string
+  /** content type of the statusBlob bytes as sent: application/xml (default) or application/json (JSON form) */
+  statusContentType?: string
+  /** the OrganId that sent the status (the recipient for 01–06/15/16, the document's sender for 13) */
+  statusFrom?: string
 }

@@ -8,6 +8,8 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   pki: () => import('./commands/pki.ts'),
   sign: () => import('./commands/sign.ts'),
   verify: () => import('./commands/verify.ts'),
+  'verify-receipt': () => import('./commands/verify-receipt.ts'),
+  directory: () => import('./commands/directory.ts'),
 }
 
 export async function main(argv: string[]): Promise<number> {

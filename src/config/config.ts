@@ -28,7 +28,51 @@ export interface Config {
   jurisdiction: string[]
   /** URL of the parent (central) gateway for recipients outside the jurisdiction; empty = none */
   parentGatewayUrl: string
+  // --- signatures (issue #4) ---
+  /** 'required': unsigned packages are refused; 'optional': legacy senders may send unsigned packages */
+  signaturePolicy: 'required' | 'optional'
+  /** accept rsa-sha1 / sha1 digests (the national samples still use them) */
+  signatureAllowSha1: boolean
+  /** trust store directory: roots/, intermediates/, agencies/, crl/, crl-urls.txt (default DATA_DIR/pki) */
+  trustDir: string
+  /** the gateway's signing key and certificate for receipts (default TRUST_DIR/gateway/gateway.{key,pem}) */
+  gatewayKeyFile: string
+  gatewayCertFile: string
+  // --- delivery, retries and federation (issue #5) ---
+  /** peer gateways: each link has one pre-shared key, used both ways (src/adapters/upstream.ts) */
+  peers: Peer[]
+  /** timeout of one push / forward attempt, connect to last byte */
+  deliveryTimeoutMs: number
+  /** first retry delay; doubles per attempt (full jitter) up to retryMaxMs */
+  retryBaseMs: number
+  retryMaxMs: number
+  /** attempts before the DLQ (the first attempt included) */
+  deliveryMaxAttempts: number
+  /** age of the first failed attempt after which the record goes to the DLQ */
+  deliveryMaxAgeMs: number
+  /** consecutive failures that open an endpoint's circuit breaker, and how long it stays open */
+  breakerThreshold: number
+  breakerCooldownMs: number
+  /** how often the retry worker looks for due redeliveries */
+  retryPollMs: number
+  /** HMAC-SHA256 key for push deliveries; empty = generated once into DATA_DIR/push-hmac.key */
+  pushHmacKey: string
+  /** webhooks may target loopback/private addresses (tests, the `npm start` demo); never cloud metadata */
+  webhookAllowPrivate: boolean
+  /** one webhook attempt: connect + answer, in ms */
+  webhookTimeoutMs: number
+  /** first retry delay; doubles per attempt (with jitter) up to webhookRetryMaxDelayMs */
+  webhookRetryBaseMs: number
+  webhookRetryMaxDelayMs: number
+  /** after this long without success a webhook delivery is dead-lettered */
+  webhookRetryHorizonMs: number
+  /** webhook requests in flight at once, per gateway process */
+  webhookConcurrency: number
 }
+
+/** A peer gateway: `url` is its base URL (and its identity), `key` the pre-shared API key of the link,
+ *  `jurisdiction` the From codes it may forward to us (a province gateway: ["*.H41"]; the central: ["*"]). */
+export interface Peer { url: string; key: string; jurisdiction: string[]; id?: string }
 
 type Spec = { env: string; def: string; doc: string; parse: (v: string) => unknown }
 
@@ -37,6 +81,10 @@ const int = (min: number, max: number) => (v: string) => {
   const n = Number(v)
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be an integer in [${min}, ${max}]`)
   return n
+}
+const bool = (v: string) => {
+  if (!['true', 'false', '1', '0'].includes(v)) throw new Error('must be true or false')
+  return v === 'true' || v === '1'
 }
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
 
@@ -70,6 +118,47 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   gatewayId: { env: 'GATEWAY_ID', def: 'lgsp-local', doc: 'name of this gateway instance', parse: str },
   jurisdiction: { env: 'JURISDICTION', def: '*', doc: 'comma-separated OrganId patterns owned here (e.g. *.H41)', parse: list },
   parentGatewayUrl: { env: 'PARENT_GATEWAY_URL', def: '', doc: 'parent gateway for recipients outside the jurisdiction', parse: str },
+  signaturePolicy: { env: 'SIGNATURE_POLICY', def: 'required', doc: 'required | optional (legacy senders may send unsigned packages)', parse: (v) => {
+    if (v !== 'required' && v !== 'optional') throw new Error('must be required or optional')
+    return v
+  } },
+  signatureAllowSha1: { env: 'SIGNATURE_ALLOW_SHA1', def: 'false', doc: 'accept rsa-sha1/sha1 signatures (legacy national samples)', parse: (v) => {
+    if (!['true', 'false', '1', '0'].includes(v)) throw new Error('must be true or false')
+    return v === 'true' || v === '1'
+  } },
+  trustDir: { env: 'TRUST_DIR', def: '', doc: 'trust store directory (default DATA_DIR/pki)', parse: str },
+  gatewayKeyFile: { env: 'GATEWAY_KEY_FILE', def: '', doc: 'PEM key signing receipts (default TRUST_DIR/gateway/gateway.key)', parse: str },
+  gatewayCertFile: { env: 'GATEWAY_CERT_FILE', def: '', doc: 'PEM certificate of that key (default TRUST_DIR/gateway/gateway.pem)', parse: str },
+  peers: { env: 'PEERS', def: '[]', doc: 'JSON [{"url","key","jurisdiction":["*.H41"]}]: peer gateways, one pre-shared key per link', parse: parsePeers },
+  deliveryTimeoutMs: { env: 'DELIVERY_TIMEOUT_MS', def: '10000', doc: 'timeout of one push/forward attempt (ms)', parse: int(100, 600_000) },
+  retryBaseMs: { env: 'RETRY_BASE_MS', def: '1000', doc: 'first delivery retry delay (ms; exponential, full jitter)', parse: int(1, 3_600_000) },
+  retryMaxMs: { env: 'RETRY_MAX_MS', def: '300000', doc: 'longest delivery retry delay (ms)', parse: int(1, 86_400_000) },
+  deliveryMaxAttempts: { env: 'DELIVERY_MAX_ATTEMPTS', def: '15', doc: 'delivery attempts before the DLQ', parse: int(1, 1000) },
+  deliveryMaxAgeMs: { env: 'DELIVERY_MAX_AGE_MS', def: '86400000', doc: 'age (ms) of a failing delivery before the DLQ', parse: int(1, 30 * 86_400_000) },
+  breakerThreshold: { env: 'BREAKER_THRESHOLD', def: '5', doc: 'consecutive failures that open an endpoint circuit breaker', parse: int(1, 1000) },
+  breakerCooldownMs: { env: 'BREAKER_COOLDOWN_MS', def: '30000', doc: 'how long (ms) an open breaker stays open', parse: int(1, 3_600_000) },
+  retryPollMs: { env: 'RETRY_POLL_MS', def: '500', doc: 'delivery retry worker poll interval (ms)', parse: int(10, 60_000) },
+  pushHmacKey: { env: 'PUSH_HMAC_KEY', def: '', doc: 'HMAC key signing push deliveries (empty = DATA_DIR/push-hmac.key)', parse: str },
+  webhookAllowPrivate: { env: 'WEBHOOK_ALLOW_PRIVATE', def: 'false', doc: 'allow webhook URLs on loopback/private/link-local addresses', parse: bool },
+  webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', def: '10000', doc: 'timeout of one webhook attempt (ms)', parse: int(100, 120_000) },
+  webhookRetryBaseMs: { env: 'WEBHOOK_RETRY_BASE_MS', def: '5000', doc: 'first webhook retry delay (ms), doubled per attempt', parse: int(10, 3_600_000) },
+  webhookRetryMaxDelayMs: { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', def: '3600000', doc: 'longest delay between webhook retries (ms)', parse: int(10, 86_400_000) },
+  webhookRetryHorizonMs: { env: 'WEBHOOK_RETRY_HORIZON_MS', def: '86400000', doc: 'how long a webhook delivery is retried before the DLQ (ms)', parse: int(100, 30 * 86_400_000) },
+  webhookConcurrency: { env: 'WEBHOOK_CONCURRENCY', def: '16', doc: 'webhook requests in flight at once', parse: int(1, 1024) },
+}
+
+function parsePeers(v: string): Peer[] {
+  let list: unknown
+  try { list = JSON.parse(v) } catch (e) { throw new Error(`not JSON: ${(e as Error).message}`) }
+  if (!Array.isArray(list)) throw new Error('must be a JSON array')
+  return list.map((p, i) => {
+    const o = p as Partial<Peer>
+    if (typeof o?.url !== 'string' || !/^https?:\/\//.test(o.url)) throw new Error(`[${i}].url must be an http(s) URL`)
+    if (typeof o.key !== 'string' || o.key.length < 16) throw new Error(`[${i}].key must be a string of 16+ characters`)
+    const j = typeof o.jurisdiction === 'string' ? [o.jurisdiction] : o.jurisdiction
+    if (!Array.isArray(j) || !j.every((x) => typeof x === 'string')) throw new Error(`[${i}].jurisdiction must be a list of patterns`)
+    return { url: o.url.replace(/\/+$/, ''), key: o.key, jurisdiction: j, ...(o.id ? { id: String(o.id) } : {}) }
+  })
 }
 
 /** Build the configuration from `env` (plus explicit overrides, used by tests). Throws listing every problem. */
@@ -87,5 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`)
   const cfg = { ...(out as unknown as Config), ...overrides }
   if (!cfg.blobDir) cfg.blobDir = path.join(cfg.dataDir, 'blobs')
+  if (!cfg.trustDir) cfg.trustDir = path.join(cfg.dataDir, 'pki')
+  if (!cfg.gatewayKeyFile) cfg.gatewayKeyFile = path.join(cfg.trustDir, 'gateway/gateway.key')
+  if (!cfg.gatewayCertFile) cfg.gatewayCertFile = path.join(cfg.trustDir, 'gateway/gateway.pem')
   return Object.freeze(cfg)
 }

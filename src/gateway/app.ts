@@ -8,9 +8,18 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Runtime } from '../runtime.ts'
 import { registerProblemHandlers, problemSchema } from './problem.ts'
 import { registerAuth } from './auth.ts'
+import { receiptRoutes } from './receipts.ts'
 import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
+import { agencyRoutes } from './agencies.ts'
+import { federationRoutes } from './federation.ts'
+import { documentListRoutes } from './document-list.ts'
+import { statusInboxRoutes } from './status-inbox.ts'
+import { webhookRoutes } from './webhooks.ts'
+import { attachmentRoutes } from './attachments.ts'
+import { statusRoutes } from './status.ts'
+import { soapRoutes } from './soap/index.ts'
 
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
@@ -44,5 +53,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => healthRoutes(s, rt))
   await app.register(async (s) => documentRoutes(s, rt))
   await app.register(async (s) => inboxRoutes(s, rt))
+  await app.register(async (s) => receiptRoutes(s, rt))
+  await app.register(async (s) => agencyRoutes(s, rt))
+  await app.register(async (s) => federationRoutes(s, rt))
+  await app.register(async (s) => documentListRoutes(s, rt))
+  await app.register(async (s) => statusInboxRoutes(s, rt))
+  await app.register(async (s) => webhookRoutes(s, rt))
+  await app.register(async (s) => attachmentRoutes(s, rt))
+  await app.register(async (s) => statusRoutes(s, rt))
+  await app.register(async (s) => soapRoutes(s, rt))
   return app
 }

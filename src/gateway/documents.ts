@@ -1,14 +1,38 @@
-/** REST surface for senders: POST /v1/documents (edXML in) and GET /v1/documents/{id} (timeline). */
+/** REST surface for senders: POST /v1/documents (edXML or its JSON form in) and GET /v1/documents/{id} (timeline). */
 import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { acceptDocument } from '../pipeline/accept-document.ts'
-import { getDocument, timelines } from '../store/ledger-repo.ts'
+import { documentStatus } from '../pipeline/document-status.ts'
 import { principalOf } from './auth.ts'
+import { labelledEventSchema } from '../statuses/timeline.ts'
+import { documentationOnly, packageContent, rawJsonBodies } from './package-body.ts'
+
+/** A gateway-signed receipt (issue #4): a detached JWS over (documentId, sha256, recipient, status, time). */
+export const signedReceiptSchema = {
+  type: ['object', 'null'],
+  description: 'Gateway signature (detached compact JWS, x5c) over the canonical JSON of documentId, recipient, sha256, status, time. Check it with POST /v1/receipts/verify or `lgsp verify-receipt`.',
+  properties: {
+    documentId: { type: 'string' }, sha256: { type: 'string' }, recipient: { type: 'string' }, status: { type: 'string' }, time: { type: 'string' }, signature: { type: 'string' },
+  },
+} as const
+
+/** The signature verdict recorded with a document. */
+export const verdictSchema = {
+  type: 'object',
+  properties: {
+    signed: { type: 'boolean' },
+    signer: { type: 'object', properties: { subject: { type: 'string' }, fingerprint256: { type: 'string' }, issuer: { type: 'string' } } },
+    algorithm: { type: 'string' }, chain: { type: 'array', items: { type: 'string' } }, from: { type: 'string' }, verifiedAt: { type: 'string' },
+  },
+} as const
 
 const recipientSchema = {
   type: 'object',
-  properties: { organId: { type: 'string' }, tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] }, status: { type: 'string' } },
+  properties: {
+    organId: { type: 'string' }, tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] }, status: { type: 'string' },
+    receipt: signedReceiptSchema,
+  },
 } as const
 
 const acceptanceSchema = {
@@ -20,6 +44,7 @@ const acceptanceSchema = {
     sha256: { type: 'string', description: 'SHA-256 (hex) of the exact bytes received' },
     acceptedAt: { type: 'string', format: 'date-time' },
     recipients: { type: 'array', items: recipientSchema },
+    signature: verdictSchema,
   },
 } as const
 
@@ -33,8 +58,8 @@ const timelineSchema = {
       items: {
         type: 'object',
         properties: {
-          organId: { type: 'string' }, tier: { type: 'string' }, status: { type: 'string' },
-          timeline: { type: 'array', items: { type: 'object', properties: { status: { type: 'string' }, at: { type: 'string' } } } },
+          organId: { type: 'string' }, tier: { type: 'string' }, status: { type: 'string' }, label: { type: ['string', 'null'] },
+          timeline: { type: 'array', items: labelledEventSchema },
         },
       },
     },
@@ -42,20 +67,23 @@ const timelineSchema = {
 } as const
 
 export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
+  rawJsonBodies(app)
+
   app.post('/v1/documents', {
     config: { auth: 'client' },
+    ...documentationOnly,
     schema: {
       tags: ['documents'],
-      summary: 'Send an edXML document package (QCVN 102:2016)',
-      description: 'The body is the edXML package, byte for byte as signed. Answers 202 only once the document is durable in Kafka. A repeat of the same (From, DocumentId) with the same bytes returns the first answer and delivers nothing again.',
-      consumes: ['application/xml', 'text/xml'],
+      summary: 'Send a document package: edXML (QCVN 102:2016) or its JSON form',
+      description: 'The body is the edXML package, byte for byte as signed (`application/xml`), or the same package in JSON form (`application/json`, validated against the JSON Schema and, once serialised, the national XSD). The bytes are stored as sent; a recipient reads the package in either form (GET /v1/inbox/{id}, `Accept`). Answers 202 only once the document is durable in Kafka. A repeat of the same (From, DocumentId) with the same bytes returns the first answer and delivers nothing again.',
+      body: { content: packageContent('edoc') },
       security: [{ apiKey: [] }],
       response: { 202: acceptanceSchema, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
     },
   }, async (req, reply) => {
     const who = principalOf(req)
-    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the edXML package as application/xml')
-    const { answer, replayed } = await acceptDocument(rt, who, req.body, 'application/xml')
+    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
+    const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // #5 federation
     if (replayed) reply.header('idempotent-replayed', 'true')
     return reply.code(202).header('location', `/v1/documents/${answer.id}`).send(answer)
   })
@@ -69,16 +97,5 @@ export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
       security: [{ apiKey: [] }],
       response: { 200: timelineSchema, '4xx': { $ref: 'Problem#' } },
     },
-  }, async (req) => {
-    const who = principalOf(req)
-    const doc = await getDocument(rt.db, req.params.id)
-    if (!doc || (who.role !== 'operator' && !who.organIds.has(doc.from_organ))) {
-      throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${req.params.id} sent by this caller`)
-    }
-    return {
-      id: doc.id, documentId: doc.document_id, from: doc.from_organ, sha256: doc.sha256, size: Number(doc.size),
-      subject: doc.subject, acceptedAt: doc.accepted_at ? new Date(doc.accepted_at).toISOString() : null,
-      recipients: await timelines(rt.db, doc.id),
-    }
-  })
+  }, async (req) => documentStatus(rt, principalOf(req), req.params.id))
 }

@@ -1,9 +1,11 @@
-/** REST surface for recipients: the pull inbox, the exact bytes, and the ack that sends status 01. */
+/** REST surface for recipients: the pull inbox, the package (exact bytes, or converted to the other form), and the ack that sends status 01. */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import { listInbox } from '../store/inbox-repo.ts'
 import { acknowledge, inboxItemFor } from '../pipeline/acknowledge.ts'
 import { principalOf } from './auth.ts'
+import { documentationOnly, packageContent, preferredFormat } from './package-body.ts'
+import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../pipeline/incoming.ts'
 
 const itemSchema = {
   type: 'object',
@@ -33,20 +35,33 @@ export async function inboxRoutes(app: FastifyInstance, rt: Runtime) {
 
   app.get<{ Params: { id: string } }>('/v1/inbox/:id', {
     config: { auth: 'client' },
+    ...documentationOnly,
     schema: {
       tags: ['inbox'],
-      summary: 'The document exactly as the sender sent it (byte-identical, signature intact)',
+      summary: 'The document: edXML by default (the exact bytes when the sender sent edXML), the JSON form with Accept: application/json',
+      description: 'Format bridging: a package is stored as its sender sent it and converted on read. Sent as edXML → `application/xml` is the byte-identical package (signature intact; `Digest` is the SHA-256 of these bytes), `application/json` its JSON form. Sent in JSON form → `application/xml` is modelToXml of it (valid against the national XSD), `application/json` the bytes as sent. `X-Representation: original | converted` says which.',
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      produces: ['application/xml'],
       security: [{ apiKey: [] }],
+      response: {
+        200: { description: 'the package in the negotiated form', content: packageContent('edoc') },
+        '4xx': { $ref: 'Problem#' },
+      },
     },
   }, async (req, reply) => {
     const item = await inboxItemFor(rt, principalOf(req), req.params.id)
-    return reply
-      .type(item.contentType)
-      .header('digest', `sha-256=${Buffer.from(item.sha256, 'hex').toString('base64')}`)
-      .header('x-document-id', encodeURIComponent(item.documentId))
-      .send(rt.blobs.stream(item.blobKey))
+    const want = preferredFormat(req)
+    reply.header('vary', 'Accept').header('x-document-id', encodeURIComponent(item.documentId))
+    if (formatOf(item.contentType) === want) {
+      // the bytes as the sender sent them, streamed from the blob store
+      return reply
+        .type(CONTENT_TYPE[want])
+        .header('digest', `sha-256=${Buffer.from(item.sha256, 'hex').toString('base64')}`)
+        .header('x-representation', 'original')
+        .send(rt.blobs.stream(item.blobKey))
+    }
+    const stored = await rt.blobs.get(item.blobKey)
+    const out = want === 'xml' ? asEdxml(stored, item.contentType) : asJson(stored, item.contentType)
+    return reply.type(CONTENT_TYPE[want]).header('x-representation', 'converted').send(out.bytes)
   })
 
   app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {

@@ -8,24 +8,39 @@ import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import { readEnvelope } from '../schemas/envelope.ts'
+import { readIncoming, type PackageFormat } from './incoming.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
 import type { Tier } from '../routing/types.ts'
+// ── federation (#5) ──
+import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
   dropPending, findBySenderDocumentId, markAccepted, reserveDocument, type AcceptanceAnswer, type DocumentRow,
 } from '../store/ledger-repo.ts'
 
 export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
 
-export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string): Promise<Accepted> {
-  const env = readEnvelope(bytes, { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth })
+/**
+ * `contentType` picks the form: application/xml or text/xml (edXML bytes) or application/json (the JSON
+ * form, src/schemas/json.ts); anything else is 415. The bytes are stored exactly as sent, with the
+ * normalised content type (application/xml | application/json); readers convert on read.
+ */
+export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
+  const incoming = readIncoming(rt, bytes, contentType)
+  const env = incoming.envelope
+  contentType = incoming.contentType
   if (env.kind !== 'edoc') throw new GatewayError('BAD_REQUEST', 'this is a status package; send it to POST /v1/status')
-  if (!who.organIds.has(env.from)) {
+  if (!maySendFor(who, env.from)) { // own OrganIds, or a peer gateway within its link's jurisdiction (#5)
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
+  // the signature is checked on the bytes as received, against the trust store and the From binding;
+  // the signed From must equal the From the envelope was read from (no second reading of other bytes)
+  const signature = await verifyIncoming(rt, incoming.format, bytes, env.from)
 
-  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to: env.to })
+  // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
+  const via = peerOf(who)
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to: recipientsToRoute(who, env.to, opts.forwardFor), via })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {
     const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
@@ -34,7 +49,8 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
     })
   }
   const recipients: { organId: string; tier: Tier }[] = plan.map((s) => {
-    if (s.action !== 'deliver') throw new GatewayError('UNKNOWN_RECIPIENT', `${s.organId} is owned by another gateway; federation is not enabled here`)
+    if (s.action === 'forward') return { organId: s.organId, tier: tierHint(s.organId) } // #5: its gateway decides
+    if (s.action !== 'deliver') throw new GatewayError('UNKNOWN_RECIPIENT', `${s.organId} cannot be routed`)
     return { organId: s.organId, tier: s.tier }
   })
 
@@ -44,12 +60,16 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
 
   const { key: blobKey } = await rt.blobs.put(bytes)
   const id = crypto.randomUUID()
-  const r = await rt.db.tx((q) => reserveDocument(q, {
-    id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey,
-    subject: env.subject ?? null, recipients, clientId: who.clientId,
-  }))
+  const r = await rt.db.tx(async (q) => {
+    const res = await reserveDocument(q, {
+      id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey,
+      subject: env.subject ?? null, recipients, clientId: who.clientId,
+    })
+    if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
+    return res
+  })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, sha256) // a concurrent twin won the race
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType }, recipients)
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, ...(via ? { via } : {}) }, recipients, signature)
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
@@ -65,11 +85,12 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, sha256: string): Pr
   const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
-  const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type }, recipients)
+  const via = (row as DocumentRow & { via_peer?: string | null }).via_peer // #5
+  const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) }, recipients)
   return { ...p, replayed: true }
 }
 
-async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[]): Promise<Accepted> {
+async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], signature?: Verdict): Promise<Accepted> {
   const acceptedAt = new Date().toISOString()
   const record: DocumentRecord = { ...d, acceptedAt }
   try {
@@ -81,10 +102,22 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
   }
   const answer: AcceptanceAnswer = {
     id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
-    recipients: recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: 'ACCEPTED' })),
+    recipients: recipients.map((r) => ({
+      organId: r.organId, tier: r.tier, status: 'ACCEPTED',
+      // non-repudiation: the gateway signs what it accepted, for whom, and when
+      receipt: rt.signing.receipt({ documentId: d.documentId, sha256: d.sha256, recipient: r.organId, status: 'ACCEPTED', time: acceptedAt }),
+    })),
+    ...(signature ? { signature } : {}),
   }
   await rt.db.tx((q) => markAccepted(q, d.id, answer))
   return { answer, replayed: false }
 }
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
+
+/** Step 4: the signature, under the deployment policy. The JSON form's JWS signing is not wired yet. */
+async function verifyIncoming(rt: Runtime, format: PackageFormat, bytes: Buffer, from: string): Promise<Verdict> {
+  if (format === 'xml') return rt.signing.verifyPackage(bytes, from)
+  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'JSON-form packages must be signed (JWS); this deployment requires signatures')
+  return { signed: false, verifiedAt: new Date().toISOString() }
+}

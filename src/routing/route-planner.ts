@@ -8,6 +8,8 @@
  *   in the directory, `gateway` set                  → forward to that gateway
  *   in the directory, endpoint kind 'gateway'        → forward to endpoint.url
  *   in the directory, owned here                     → deliver on its stored tier via its endpoint
+ *   absent, its level-1 agency owned by a gateway    → forward to that gateway (how the central gateway's
+ *                                                      directory maps a province jurisdiction, #5)
  *   absent, inside our jurisdiction                  → refuse UNKNOWN_RECIPIENT (we would know it)
  *   absent, outside, parent gateway configured       → forward to the parent gateway
  *   absent, outside, no parent gateway               → refuse UNKNOWN_RECIPIENT
@@ -18,7 +20,7 @@
  * delivered here even if its code is outside the patterns (a provincial hub may hold ministries it
  * delivers to directly, as the Tây Ninh directory does).
  */
-import { agencyCodeProblem, jurisdictionMatches } from './agency-code.ts'
+import { agencyCodeProblem, jurisdictionMatches, jurisdictionOf } from './agency-code.ts'
 import type { DirectorySnapshot } from './directory-snapshot.ts'
 import type { RouteStep } from './types.ts'
 
@@ -66,7 +68,11 @@ export function planRoute(snapshot: DirectorySnapshot, self: GatewayIdentity, do
       else plan.push({ organId, action: 'deliver', tier: a.tier, endpoint: a.endpoint })
       continue
     }
-    if (jurisdictionMatches(organId, self.jurisdiction)) {
+    const root = snapshot.get(jurisdictionOf(organId))
+    const rootGateway = root?.enabled ? (root.gateway ?? (root.endpoint.kind === 'gateway' ? root.endpoint.url : null)) : null
+    if (rootGateway !== null) {
+      plan.push(forward(organId, rootGateway, `${organId}'s jurisdiction ${root!.organId} is owned by gateway ${rootGateway}`))
+    } else if (jurisdictionMatches(organId, self.jurisdiction)) {
       plan.push({ organId, action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: `${organId} is in this gateway's jurisdiction but not in its directory` })
     } else if (self.parentGateway !== null) {
       plan.push(forward(organId, self.parentGateway, `${organId} is outside this gateway's jurisdiction`))

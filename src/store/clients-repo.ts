@@ -2,7 +2,8 @@
 import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
 
-export type Role = 'client' | 'operator'
+/** 'gateway': a trusted peer gateway (issue #5); its organIds are the jurisdiction patterns it may forward */
+export type Role = 'client' | 'operator' | 'gateway'
 export interface Principal { clientId: string; name: string; role: Role; organIds: ReadonlySet<string> }
 
 export const hashKey = (key: string) => crypto.createHash('sha256').update(key, 'utf8').digest('hex')

@@ -4,6 +4,9 @@
  */
 import type { Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'
+import type { SignedReceipt } from '../signing/jws.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
+import { labelled, labelOf, type LabelledFields } from '../statuses/model.ts'
 
 export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
@@ -16,7 +19,9 @@ export interface AcceptanceAnswer {
   documentId: string
   sha256: string
   acceptedAt: string
-  recipients: { organId: string; tier: Tier; status: string }[]
+  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null }[]
+  /** the signature verdict (issue #4): signer, chain, algorithm, time */
+  signature?: Verdict
 }
 
 /** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
@@ -50,7 +55,8 @@ export async function getDocument(q: Sql, id: string): Promise<DocumentRow | nul
 }
 
 export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<void> {
-  await q.query(`update documents set state = 'accepted', receipt = $2, accepted_at = $3 where id = $1`, [id, JSON.stringify(answer), answer.acceptedAt])
+  await q.query(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1`,
+    [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null])
   for (const r of answer.recipients) {
     await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
   }
@@ -61,8 +67,11 @@ export async function dropPending(q: Sql, id: string): Promise<void> {
   await q.query(`delete from documents where id = $1 and state = 'pending'`, [id])
 }
 
-/** Appends one timeline event (idempotent by eventKey) and moves the delivery's current status. */
-export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown }): Promise<boolean> {
+/**
+ * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
+ * `moveStatus: false` (an out-of-order status is recorded but does not become the current one, #6).
+ */
+export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }): Promise<boolean> {
   const r = await q.query(
     `insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)
      select $1, $2, $3, $4, $5, $6 where exists (select 1 from deliveries where document_uuid = $2 and recipient = $3)
@@ -70,22 +79,31 @@ export async function recordEvent(q: Sql, e: { eventKey: string; id: string; rec
     [e.eventKey, e.id, e.recipient, e.status, e.at, e.detail === undefined ? null : JSON.stringify(e.detail)],
   )
   if (r.rowCount === 0) return false
+  if (e.moveStatus === false) return true
   await q.query('update deliveries set status = $3, updated_at = $4 where document_uuid = $1 and recipient = $2', [e.id, e.recipient, e.status, e.at])
   return true
 }
 
-export interface RecipientTimeline { organId: string; tier: Tier; status: string; timeline: { status: string; at: string; detail?: unknown }[] }
+export interface RecipientTimeline {
+  organId: string; tier: Tier; status: string
+  /** #6: Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
+  label?: string | null
+  timeline: ({ status: string; at: string; detail?: unknown } & Partial<LabelledFields>)[]
+}
 
 export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]> {
   const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string }>(
     'select recipient, tier, status from deliveries where document_uuid = $1', [id],
   )).rows
   const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
-    'select recipient, status, at, detail from delivery_events where document_uuid = $1 order by seq', [id],
+    // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
+    // can have a lower seq. Not by `at`: a business status's time is the sender's package Timestamp (whole
+    // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals (#6)
+    `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`, [id],
   )).rows
-  const byRecipient = new Map(deliveries.map((d) => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, timeline: [] as RecipientTimeline['timeline'] }]))
+  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), timeline: [] }]))
   for (const e of events) {
-    byRecipient.get(e.recipient)?.timeline.push({ status: e.status, at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
+    byRecipient.get(e.recipient)?.timeline.push({ status: e.status, ...labelled(e.status, e.detail), at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
   }
   const order = (await q.query<{ recipients: string[] }>('select recipients from documents where id = $1', [id])).rows[0]?.recipients ?? []
   return order.map((o) => byRecipient.get(o)).filter((x): x is RecipientTimeline => !!x)

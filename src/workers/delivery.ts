@@ -1,32 +1,30 @@
 /**
- * Delivery workers, one consumer group per tier so a slow tier never holds up another. Each record is
- * handed to the adapter named by the recipient's directory entry; the offset is committed only after
- * the adapter reports the effect durable.
+ * Delivery workers: one consumer group per tier, plus one for `forward` (documents for other gateways), so a
+ * slow tier never holds up another. Each record gets one attempt here through the adapter its recipient's
+ * directory entry names (retry-attempt.ts). A failed attempt is written to the durable redelivery schedule
+ * and the offset is committed at once: a failing endpoint never blocks the other recipients of its
+ * partition (no head-of-line blocking); the retry worker (retry.ts) takes it from there. The offset is
+ * committed only after the attempt's outcome (delivered, scheduled or dead-lettered) is durable.
  */
 import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { TIERS } from '../routing/types.ts'
-import { ADAPTERS } from '../adapters/index.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
+import { attemptDelivery } from './retry-attempt.ts'
+import { hasRetry } from './retry-queue.ts'
 
 export async function startDeliveryWorkers(rt: Runtime) {
-  const log = rt.log.child({ c: 'delivery' })
-  const consumers = await Promise.all(TIERS.map((tier) => rt.bus.consume({
-    groupId: `${rt.config.topicPrefix}deliver-${tier}`,
-    topics: [rt.topics.deliver[tier]],
-    handler: async (_topic, value) => {
+  const groups = [
+    ...TIERS.map((tier) => ({ groupId: `${rt.config.topicPrefix}deliver-${tier}`, topic: rt.topics.deliver[tier] })),
+    { groupId: `${rt.config.topicPrefix}forward`, topic: rt.topics.forward },
+  ]
+  const consumers = await Promise.all(groups.map(({ groupId, topic }) => rt.bus.consume({
+    groupId,
+    topics: [topic],
+    handler: async (t, value, msg, partition) => {
       const rec = value as DeliveryRecord
-      const agency = rt.directory().get(rec.recipient)
-      const adapter = agency && ADAPTERS.get(agency.endpoint.kind)
-      if (!agency || !adapter) {
-        await recordEvent(rt.db, {
-          eventKey: `${rec.id}:${rec.recipient}:DELIVERY_FAILED`, id: rec.id, recipient: rec.recipient, status: 'DELIVERY_FAILED',
-          at: new Date().toISOString(), detail: { reason: agency ? `no adapter for ${agency.endpoint.kind}` : 'recipient left the directory' },
-        })
-        return
-      }
-      const out = await adapter.deliver(rt, rec, agency)
-      log.debug({ id: rec.id, recipient: rec.recipient, adapter: adapter.kind, fresh: out.fresh }, 'delivered')
+      // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
+      if (await hasRetry(rt.db, rec.id, rec.recipient)) return
+      await attemptDelivery(rt, { record: rec, origin: { topic: t, partition, offset: msg.offset }, attempts: 0, firstAt: null })
     },
   })))
   return { async stop() { await Promise.all(consumers.map((c) => c.stop())) } }

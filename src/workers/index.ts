@@ -3,8 +3,18 @@ import type { Runtime } from '../runtime.ts'
 import { startRouter } from './router.ts'
 import { startDeliveryWorkers } from './delivery.ts'
 import { startReceiptsProjection } from './receipts.ts'
+import { startRetryWorker } from './retry.ts'
+import { startStatusReturn } from './status-return.ts'
+import { checkWiring } from '../adapters/index.ts'
+import { syncPeerClients } from '../adapters/upstream.ts'
+import { startWebhookDispatcher } from './webhook-dispatcher.ts'
+import { startWebhookOutbox } from './webhook-outbox.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
-  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt)])
+  checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4, #5)
+  await syncPeerClients(rt)
+  const dispatcher = await startWebhookDispatcher(rt)
+  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake)])
+  all.push(dispatcher)
   return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }
 }

@@ -1,21 +1,72 @@
 /**
- * Receipts projection: edXML status messages and gateway events from the `receipts` topic become
- * timeline events of the sender's document (idempotent by event key).
+ * Receipts projection: edXML status messages and gateway events from the `receipts` topic become timeline
+ * events of the sender's document (idempotent by event key). A business status (two-digit code) is also
+ * checked against the status model: an out-of-order one is recorded with detail.outOfOrder = true and does
+ * not become the leg's current status. Its package goes to the addressee's status inbox in the same
+ * transaction. Records of one document share a partition (key = document id), so the history read here is
+ * the arrival order.
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
+import { getDocument, recordEvent } from '../store/ledger-repo.ts'
+import { BUSINESS_STATUSES, classify, isBusinessCode, labelOf } from '../statuses/model.ts'
+import { putStatus } from '../statuses/status-inbox-repo.ts'
+import { statusSummary } from '../statuses/package.ts'
+
+/** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */
+export type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
 
 export async function startReceiptsProjection(rt: Runtime) {
+  const log = rt.log.child({ c: 'receipts' })
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}receipts`,
     topics: [rt.topics.receipts],
     handler: async (_topic, value) => {
-      const r = value as ReceiptRecord
-      await recordEvent(rt.db, {
-        eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at,
-        detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
-      })
+      const r = value as Receipt
+      if (!isBusinessCode(r.status)) {
+        await recordEvent(rt.db, {
+          eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at,
+          detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
+        })
+        return
+      }
+      const outcome = await projectStatus(rt, r)
+      if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
+      else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
     },
+  })
+}
+
+async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {
+  const doc = await getDocument(rt.db, r.id)
+  if (!doc) return 'unknown-document'
+  const contentType = r.statusContentType ?? 'application/xml'
+  const summary = r.statusBlob ? await statusSummary(rt, r.statusBlob, contentType) : null
+  // 13 comes from the document's sender and is addressed to the recipient; every other code the other way
+  const fromSender = BUSINESS_STATUSES.get(r.status)?.sentBy === 'sender'
+  const from = r.statusFrom ?? summary?.from ?? (fromSender ? doc.from_organ : r.recipient)
+  const addressee = fromSender ? r.recipient : doc.from_organ
+  return rt.db.tx(async (q) => {
+    if ((await q.query('select 1 from delivery_events where event_key = $1', [r.eventKey])).rowCount > 0) return 'replay'
+    const history = (await q.query<{ status: string }>(
+      'select status from delivery_events where document_uuid = $1 and recipient = $2 order by seq', [r.id, r.recipient],
+    )).rows.map((x) => x.status).filter(isBusinessCode)
+    const verdict = classify(history, r.status)
+    const recorded = await recordEvent(q, {
+      eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at, moveStatus: !verdict.outOfOrder,
+      detail: {
+        code: r.status, label: labelOf(r.status), from, description: summary?.description ?? null,
+        ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
+        ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
+      },
+    })
+    if (!recorded) return 'unknown-document' // no such (document, recipient) leg
+    if (r.statusBlob) {
+      await putStatus(q, {
+        eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,
+        description: summary?.description ?? null, at: r.at, statusBlob: r.statusBlob, contentType, outOfOrder: verdict.outOfOrder,
+      })
+    }
+    return verdict.outOfOrder ? 'out-of-order' : 'recorded'
   })
 }

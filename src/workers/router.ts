@@ -1,13 +1,16 @@
 /**
- * Router: one accepted document in, one record per recipient out, on `deliver.<tier>` keyed by the
- * recipient OrganId. The plan comes from the pure route planner over the current directory snapshot.
- * The offset is committed only after every deliver record is confirmed by Kafka.
+ * Router: one accepted document in; out, one record per local recipient on `deliver.<tier>` (key = the
+ * recipient OrganId) and one record per other gateway on `forward` (key = the gateway; the record lists
+ * every recipient that gateway is asked to route, so the package crosses each link once). The plan comes
+ * from the pure route planner over the current directory snapshot, with `via` = the peer the document came
+ * from (never forwarded back there). The offset is committed only after every record is confirmed by Kafka.
  */
 import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord, DocumentRecord } from '../bus/topics.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
+import { tierHint } from '../pipeline/federation.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
@@ -16,22 +19,33 @@ export async function startRouter(rt: Runtime) {
     topics: [rt.topics.documents],
     handler: async (_topic, value) => {
       const doc = value as DocumentRecord
-      const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to })
+      const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null })
+      const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
+      const forwards = new Map<string, string[]>()
       for (const step of plan) {
         const at = new Date().toISOString()
-        if (step.action !== 'deliver') {
+        if (step.action === 'refuse') {
           // the directory changed between acceptance and routing: record it, don't lose it silently
           await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:DELIVERY_FAILED`, id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
           log.warn({ id: doc.id, step }, 'recipient no longer routable')
           continue
         }
-        const rec: DeliveryRecord = { id: doc.id, recipient: step.organId, tier: step.tier, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
+        if (step.action === 'forward') {
+          forwards.set(step.gateway, [...(forwards.get(step.gateway) ?? []), step.organId])
+          await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
+          continue
+        }
+        const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
         // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
         // fails the handler throws, the offset stays uncommitted and the record is routed again
         await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
         await rt.bus.send(rt.topics.deliver[step.tier], [{ key: step.organId, value: rec }])
       }
-      log.debug({ id: doc.id, recipients: plan.length }, 'routed')
+      for (const [gateway, recipients] of forwards) {
+        const rec: DeliveryRecord = { ...base, recipient: recipients[0]!, tier: tierHint(recipients[0]!), gateway, recipients }
+        await rt.bus.send(rt.topics.forward, [{ key: gateway, value: rec }])
+      }
+      log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')
     },
   })
 }

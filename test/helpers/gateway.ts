@@ -14,6 +14,8 @@ import { createRuntime, type Runtime } from '../../src/runtime.ts'
 import { buildApp } from '../../src/gateway/app.ts'
 import { startWorkers } from '../../src/workers/index.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
+import { pkiInit, type PkiInitResult } from '../../src/signing/pki.ts'
+import { signEdxml } from '../../src/signing/sign-edxml.ts'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -25,6 +27,8 @@ export interface TestGateway {
   creds: Record<string, string>
   /** fetch against the gateway with an API key (by OrganId or 'operator') */
   call(keyOf: string | null, method: string, p: string, body?: Buffer | string, headers?: Record<string, string>): Promise<Response>
+  /** the package signed (XML-DSig, enveloped) with the demo certificate of `organId` */
+  sign(organId: string, xml: Buffer | string): Promise<Buffer>
   stop(): Promise<void>
 }
 
@@ -36,13 +40,13 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-${tag}-`))
   const config = loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
     port: 0, dataDir, blobDir: path.join(dataDir, 'blobs'), databaseSchema: `t_${tag}`, topicPrefix: `t${tag}.`, kafkaPartitions: 2,
-    gatewayId: `test-${tag}`, ...overrides,
+    gatewayId: `test-${tag}`, signaturePolicy: 'optional', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '', ...overrides,
   })
   const rt = await createRuntime(config)
   const creds = await seedDemo(rt)
   const workers = await startWorkers(rt)
   const app = await buildApp(rt)
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (federation, #5)
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
   let stopped = false
   const stop = async () => {
@@ -60,7 +64,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   }
   t.teardown(stop)
   return {
-    url, rt, creds, stop,
+    url, rt, creds, stop, sign: signAs,
     call(keyOf, method, p, body, headers = {}) {
       const h: Record<string, string> = { ...headers }
       if (keyOf) h.authorization = `Bearer ${creds[keyOf] ?? keyOf}`
@@ -108,3 +112,15 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
 }
 
 export const fixture = (p: string) => fs.readFileSync(path.join(ROOT, 'test/fixtures', p))
+
+let pki: Promise<PkiInitResult> | undefined
+/** One demo PKI for all test gateways (pkiInit is idempotent; built once per machine, ~10 s). */
+export const testPki = (): Promise<PkiInitResult> => (pki ??= pkiInit(path.join(os.tmpdir(), 'lgsp-gateway-test-pki-v1')))
+
+export async function signAs(organId: string, xml: Buffer | string): Promise<Buffer> {
+  const p = await testPki()
+  const a = p.agencies.find((x) => x.organId === organId)
+  if (!a) throw new Error(`no demo certificate for ${organId}`)
+  const chain = [fs.readFileSync(a.cert, 'utf8'), fs.readFileSync(p.intermediate, 'utf8')]
+  return Buffer.from(signEdxml(xml, fs.readFileSync(a.key, 'utf8'), chain), 'utf8')
+}

@@ -2,27 +2,35 @@
  * Issue #2, done-when: the commune 000.21.30.H41 sends one document to 000.00.00.H41 and 000.00.00.G22
  * through real Kafka and real PostgreSQL; both pull it byte-identical and ack; the sender sees 01 for
  * each. A duplicate POST delivers nothing new; an unknown recipient and a forged From are refused and
- * nothing reaches Kafka.
+ * nothing reaches Kafka. The end-to-end path runs with signatures required (issue #4).
  */
 import t from 'tap'
-import { eventually, fixture, recordCount, startGateway } from '../helpers/gateway.ts'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { ROOT, eventually, fixture, recordCount, startGateway } from '../helpers/gateway.ts'
 
 const COMMUNE = '000.21.30.H41'
 const PROVINCE = '000.00.00.H41'
 const VPCP = '000.00.00.G22'
 
 t.test('a document crosses Kafka from a commune to a province and the central government, and 01 comes back', async (t) => {
-  const gw = await startGateway(t)
-  const doc = fixture('demo/commune-to-province.edxml')
+  const gw = await startGateway(t, { signaturePolicy: 'required' })
+  const doc = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml'))
 
   const res = await gw.call(COMMUNE, 'POST', '/v1/documents', doc)
   t.equal(res.status, 202, 'accepted')
-  const answer = await res.json() as { id: string; documentId: string; recipients: { organId: string; tier: string; status: string }[] }
+  const answer = await res.json() as { id: string; documentId: string; recipients: { organId: string; tier: string; status: string; receipt: unknown }[]; signature: { signed: boolean; signer: { subject: string } } }
   t.equal(answer.documentId, '000.21.30.H41,2026/11/23,125/UBND-VP')
-  t.same(answer.recipients, [
+  t.same(answer.recipients.map(({ receipt: _r, ...r }) => r), [
     { organId: PROVINCE, tier: 'province', status: 'ACCEPTED' },
     { organId: VPCP, tier: 'central', status: 'ACCEPTED' },
   ])
+  t.equal(answer.signature.signed, true, 'the verdict is recorded and returned')
+  t.match(answer.signature.signer.subject, /OU=000\.21\.30\.H41/)
+  t.ok(answer.recipients.every((r) => r.receipt), 'each recipient gets a gateway-signed acceptance receipt')
   t.equal(res.headers.get('location'), `/v1/documents/${answer.id}`)
 
   for (const who of [PROVINCE, VPCP]) {
@@ -120,4 +128,38 @@ t.test('health, readiness and the OpenAPI document are public; the rest is not',
   const nf = await gw.call(null, 'GET', '/nowhere')
   t.equal(nf.status, 404)
   t.equal((await nf.json() as { code: string }).code, 'NOT_FOUND')
+})
+
+t.test('with signatures required, unsigned, tampered and mis-signed packages are refused and nothing reaches Kafka', async (t) => {
+  const gw = await startGateway(t, { signaturePolicy: 'required' })
+  const plain = fixture('demo/commune-to-province.edxml')
+  const before = await recordCount(gw.rt.topics.all)
+  const code = async (r: Response) => ((await r.json()) as { code: string }).code
+  t.equal(await code(await gw.call(COMMUNE, 'POST', '/v1/documents', plain)), 'SIGNATURE_REQUIRED')
+  const signed = (await gw.sign(COMMUNE, plain)).toString('utf8')
+  t.equal(await code(await gw.call(COMMUNE, 'POST', '/v1/documents', signed.replace('mưa lũ trên', 'bão trên'))), 'SIGNATURE_INVALID', 'tampered after signing')
+  t.equal(await code(await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(VPCP, plain))), 'SIGNER_NOT_SENDER', "signed with another agency's certificate")
+  t.equal(await recordCount(gw.rt.topics.all), before, 'nothing reached Kafka')
+  const ok = await gw.call(COMMUNE, 'POST', '/v1/documents', signed)
+  t.equal(ok.status, 202)
+
+  // the acceptance receipts are the gateway's signature over (DocumentId, sha256 of the bytes, recipient, status, time)
+  const answer = await ok.json() as { sha256: string; recipients: { receipt: Record<string, string> }[] }
+  const receipt = answer.recipients[0].receipt
+  t.equal(receipt.sha256, crypto.createHash('sha256').update(signed).digest('hex'), 'the receipt pins the exact bytes received')
+  const check = await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(receipt), { 'content-type': 'application/json' })
+  t.equal(check.status, 200)
+  t.equal((await check.json() as { valid: boolean }).valid, true)
+  const forged = { ...receipt, recipient: '000.00.00.G14' }
+  t.equal(await code(await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(forged), { 'content-type': 'application/json' })), 'SIGNATURE_INVALID', 'an altered receipt fails')
+
+  // offline, with the CLI, against the same trust directory
+  const file = path.join(os.tmpdir(), `receipt-${process.pid}.json`)
+  fs.writeFileSync(file, JSON.stringify(answer))
+  t.teardown(() => fs.rmSync(file, { force: true }))
+  const cli = spawnSync(process.execPath, ['bin/lgsp.mjs', 'verify-receipt', file, '--dir', gw.rt.config.trustDir], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(cli.status, 0, `lgsp verify-receipt accepts the answer's receipts: ${cli.stdout}${cli.stderr}`)
+  fs.writeFileSync(file, JSON.stringify(forged))
+  const cliBad = spawnSync(process.execPath, ['bin/lgsp.mjs', 'verify-receipt', file, '--dir', gw.rt.config.trustDir], { cwd: ROOT, encoding: 'utf8' })
+  t.equal(cliBad.status, 1, 'and refuses the altered one')
 })

@@ -149,3 +149,14 @@ t.test('edge inputs: no recipients; empty directory; purity', async (t) => {
   t.not(a, b, 'a fresh array each time')
   t.throws(() => { (a[0] as { endpoint: { kind: string } }).endpoint.kind = 'http' }, TypeError, 'endpoint objects are the frozen snapshot ones')
 })
+
+t.test('absent agency whose level-1 agency is owned by a gateway: forwarded there (#5)', async (t) => {
+  // the central directory maps a province jurisdiction to its gateway through the level-1 agency only
+  t.same(planRoute(central, centralSelf, { from: '000.00.00.G22', to: ['000.22.30.H41', '000.09.09.H14', '000.09.09.H99'] }), [
+    forward('000.22.30.H41', NGHE_AN),
+    forward('000.09.09.H14', 'https://lgsp.caobang.example/'),
+    { organId: '000.09.09.H99', action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: '000.09.09.H99 is not in the directory, outside this gateway\'s jurisdiction, and there is no parent gateway' },
+  ])
+  // …but never back to the gateway the document came from
+  t.match(planRoute(central, centralSelf, { from: '000.21.30.H41', to: ['000.22.30.H41'], via: NGHE_AN }), [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT' }])
+})

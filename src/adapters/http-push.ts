@@ -1,0 +1,132 @@
+/**
+ * HTTP push adapter: POSTs the exact bytes the sender sent to the agency system's URL (directory endpoint
+ * `http:<url>`), authenticated by the gateway.
+ *
+ * Receiver contract (what an agency system implements):
+ *   POST <url>   body = the package bytes, Content-Type as sent (application/xml | application/json)
+ *   Idempotency-Key / X-Lgsp-Delivery-Id   "<gateway document id>:<recipient OrganId>" — the same on every
+ *       retry: keep it and answer 2xx again for a repeat (at-least-once delivery, exactly-once effect)
+ *   Digest        sha-256=<base64 of the body's SHA-256>
+ *   X-Lgsp-Timestamp  unix seconds;  X-Lgsp-Attempt  1, 2, …
+ *   X-Lgsp-Signature  v1=<base64 HMAC-SHA256(key, "<delivery id>.<timestamp>.<body sha256 hex>")>, key =
+ *       PUSH_HMAC_KEY (or DATA_DIR/push-hmac.key), shared with the receiver out of band
+ *   2xx = arrived (the gateway then emits status 01 "đã đến" for the recipient); 3xx is refused (no
+ *   redirects are followed); 400/404/405/410/413/415/422 = refused for good (DLQ at once); anything else,
+ *   a timeout or a network error = retried with backoff.
+ *
+ * Bounded: one explicit timeout per attempt (DELIVERY_TIMEOUT_MS) from connect to the last byte of the
+ * answer, of which at most 64 KiB are kept (200 characters go to the attempt log).
+ */
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Runtime } from '../runtime.ts'
+import type { DeliveryRecord } from '../bus/topics.ts'
+import { getDocument, recordEvent } from '../store/ledger-repo.ts'
+import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
+
+/** HTTP answers that retrying cannot change. 401/403 are not here: a key mismatch is fixed by an operator. */
+const PERMANENT = new Set([400, 404, 405, 410, 413, 414, 415, 422])
+
+export const deliveryIdOf = (r: DeliveryRecord) => `${r.id}:${r.recipient}`
+
+const keys = new WeakMap<Runtime, Buffer>()
+/** The push HMAC key: PUSH_HMAC_KEY, else one generated once and kept in DATA_DIR/push-hmac.key. */
+export function pushKey(rt: Runtime): Buffer {
+  let k = keys.get(rt)
+  if (k) return k
+  if (rt.config.pushHmacKey) k = Buffer.from(rt.config.pushHmacKey, 'utf8')
+  else {
+    const file = path.join(rt.config.dataDir, 'push-hmac.key')
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(rt.config.dataDir, { recursive: true })
+      fs.writeFileSync(file, crypto.randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
+    }
+    k = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'utf8')
+  }
+  keys.set(rt, k)
+  return k
+}
+
+export function pushSignature(key: Buffer, deliveryId: string, timestamp: string, sha256Hex: string): string {
+  return `v1=${crypto.createHmac('sha256', key).update(`${deliveryId}.${timestamp}.${sha256Hex}`).digest('base64')}`
+}
+
+/** The package bytes and stored content type of a delivery record. */
+export async function packageOf(rt: Runtime, r: DeliveryRecord): Promise<{ bytes: Buffer; contentType: string }> {
+  const doc = await getDocument(rt.db, r.id)
+  if (!doc) throw new PermanentDeliveryError(`document ${r.id} is no longer in the ledger`)
+  return { bytes: await rt.blobs.get(doc.blob_key), contentType: doc.content_type }
+}
+
+export interface PostResult { status: number; body: string; headers: Headers }
+
+/**
+ * One bounded POST: explicit timeout, redirects refused, answer text capped. Resolves with the answer for
+ * any status; throws (retryable) on network errors and timeouts.
+ */
+export async function boundedPost(url: string, body: Buffer | string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body),
+      redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } }
+    const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.message)
+    throw new Error(`POST ${url}: ${why}`, { cause: e })
+  }
+  const text = await res.text().catch(() => '')
+  return { status: res.status, body: text.slice(0, 65_536), headers: res.headers }
+}
+
+/** 2xx → resolves; a permanent refusal → PermanentDeliveryError; anything else → Error (retry). */
+export function judge(url: string, r: PostResult, permanent: ReadonlySet<number> = PERMANENT): void {
+  if (r.status >= 200 && r.status < 300) return
+  const msg = `POST ${url}: HTTP ${r.status}${r.status >= 300 && r.status < 400 ? ` (redirect to ${r.headers.get('location') ?? '?'} refused)` : ''}${r.body ? `: ${r.body.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`
+  if (permanent.has(r.status)) throw new PermanentDeliveryError(msg)
+  throw new Error(msg)
+}
+
+/** The idempotency and authentication headers every push carries. */
+export function pushHeaders(rt: Runtime, r: DeliveryRecord, ctx: AttemptContext, sha256Hex: string): Record<string, string> {
+  const deliveryId = deliveryIdOf(r)
+  const ts = String(Math.floor(Date.now() / 1000))
+  return {
+    'idempotency-key': deliveryId,
+    'x-lgsp-delivery-id': deliveryId,
+    'x-lgsp-document-id': encodeURIComponent(r.documentId),
+    'x-lgsp-from': r.from,
+    'x-lgsp-to': r.recipient,
+    'x-lgsp-attempt': String(ctx.attempt),
+    'x-lgsp-timestamp': ts,
+    'x-lgsp-signature': pushSignature(pushKey(rt), deliveryId, ts, sha256Hex),
+    digest: `sha-256=${Buffer.from(sha256Hex, 'hex').toString('base64')}`,
+    'user-agent': `lgsp-gateway/${rt.config.gatewayId}`,
+  }
+}
+
+/** "Already done is success" (STYLE 6): a DELIVERED event means an earlier attempt got its 2xx. */
+export async function alreadyDelivered(rt: Runtime, r: DeliveryRecord): Promise<boolean> {
+  const q = await rt.db.query('select 1 from delivery_events where event_key = $1', [`${r.id}:${r.recipient}:DELIVERED`])
+  return q.rowCount > 0
+}
+
+export const httpPushAdapter: DeliveryAdapter = {
+  kind: 'http',
+  async deliver(rt, record, agency, ctx) {
+    if (!agency || agency.endpoint.kind !== 'http') throw new PermanentDeliveryError(`${record.recipient} has no HTTP push endpoint`)
+    // arrived: true again, so a 01 lost to a crash after the DELIVERED event is emitted (idempotent by key)
+    if (await alreadyDelivered(rt, record)) return { fresh: false, arrived: true }
+    const url = agency.endpoint.url
+    const pkg = await packageOf(rt, record)
+    const res = await boundedPost(url, pkg.bytes, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
+    judge(url, res)
+    await recordEvent(rt.db, {
+      eventKey: `${record.id}:${record.recipient}:DELIVERED`, id: record.id, recipient: record.recipient, status: 'DELIVERED',
+      at: new Date().toISOString(), detail: { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt },
+    })
+    return { fresh: true, arrived: true }
+  },
+}

@@ -1,0 +1,116 @@
+/**
+ * `lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]`
+ * `lgsp directory list [--q text] [--tier t] [--parent id] [--limit n]`   `lgsp directory get <OrganId>`
+ *
+ * Goes through the running gateway's API (never its database): --url (or LGSP_URL, default
+ * http://127.0.0.1:8080) and --key (or LGSP_KEY, default the "operator" key in .data/demo-credentials.json).
+ * import prints the report (imported, by tier, per-line errors and warnings); exit 0 when the gateway took
+ * the file (per-line errors included, unless --strict), 1 when it refused it or was unreachable, 2 on usage.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`'
+
+const USAGE = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
+       lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
+       lgsp directory get <OrganId>
+options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in .data/demo-credentials.json)
+`
+
+function defaultKey(): string | undefined {
+  const file = path.resolve('.data/demo-credentials.json')
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>).operator
+  } catch {
+    return undefined
+  }
+}
+
+const CONTENT_TYPE: Record<string, string> = { tsv: 'text/tab-separated-values', csv: 'text/csv', json: 'application/json' }
+
+export async function run(argv: string[]): Promise<number> {
+  let args
+  try {
+    args = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        url: { type: 'string' }, key: { type: 'string' }, format: { type: 'string' }, override: { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, q: { type: 'string' }, tier: { type: 'string' },
+        parent: { type: 'string' }, limit: { type: 'string' },
+      },
+    })
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}`)
+    return 2
+  }
+  const { positionals: [sub, arg], values: v } = args
+  const base = (v.url ?? process.env.LGSP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
+  const key = v.key ?? process.env.LGSP_KEY ?? defaultKey()
+  if (!key) {
+    process.stderr.write('no API key: pass --key, set LGSP_KEY, or run where .data/demo-credentials.json has an "operator" key\n')
+    return 2
+  }
+  const call = async (method: string, p: string, body?: string, contentType?: string) => {
+    let res: Response
+    try {
+      res = await fetch(base + p, {
+        method, body, signal: AbortSignal.timeout(120_000),
+        headers: { authorization: `Bearer ${key}`, ...(contentType ? { 'content-type': contentType } : {}) },
+      })
+    } catch (e) {
+      process.stderr.write(`cannot reach ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}\n`)
+      return null
+    }
+    const text = await res.text()
+    let json: unknown = text
+    try { json = JSON.parse(text) } catch { /* not JSON */ }
+    if (!res.ok) {
+      const prob = json as { code?: string; detail?: string }
+      process.stderr.write(`${method} ${base}${p}: HTTP ${res.status} ${prob?.code ?? ''} ${prob?.detail ?? text}\n`)
+      return null
+    }
+    return json
+  }
+
+  if (sub === 'import' && arg) {
+    let text: string
+    try { text = fs.readFileSync(arg, 'utf8') } catch (e) {
+      process.stderr.write(`cannot read ${arg}: ${(e as Error).message}\n`)
+      return 1
+    }
+    const format = v.format ?? (/\.json$/i.test(arg) ? 'json' : /\.csv$/i.test(arg) ? 'csv' : /\.(tsv|tab)$/i.test(arg) ? 'tsv' : undefined)
+    if (format && !CONTENT_TYPE[format]) {
+      process.stderr.write(`--format must be tsv, csv or json\n${USAGE}`)
+      return 2
+    }
+    const qs = new URLSearchParams()
+    if (format) qs.set('format', format)
+    if (v['dry-run']) qs.set('dryRun', 'true')
+    for (const o of v.override ?? []) qs.append('override', o)
+    const report = await call('POST', `/v1/agencies/import${qs.size ? `?${qs}` : ''}`, text, CONTENT_TYPE[format ?? 'tsv'] ?? 'text/plain') as
+      { rows: number; imported: number; errors: { line?: number; path?: string; message: string }[]; warnings: unknown[] } | null
+    if (!report) return 1
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    for (const e of report.errors) process.stderr.write(`error ${e.line !== undefined ? `line ${e.line}` : (e.path ?? '')}: ${e.message}\n`)
+    process.stderr.write(`${report.imported} of ${report.rows} rows imported into ${base} (${report.errors.length} errors, ${report.warnings.length} warnings)${v['dry-run'] ? ' [dry run]' : ''}\n`)
+    return v.strict && report.errors.length ? 1 : 0
+  }
+  if (sub === 'list') {
+    const qs = new URLSearchParams()
+    for (const k of ['q', 'tier', 'parent', 'limit'] as const) if (v[k]) qs.set(k, v[k]!)
+    const r = await call('GET', `/v1/agencies${qs.size ? `?${qs}` : ''}`)
+    if (!r) return 1
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
+    return 0
+  }
+  if (sub === 'get' && arg) {
+    const r = await call('GET', `/v1/agencies/${encodeURIComponent(arg)}`)
+    if (!r) return 1
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
+    return 0
+  }
+  process.stderr.write(USAGE)
+  return 2
+}

@@ -1,0 +1,35 @@
+/** Gateway-to-gateway surface (issue #5): a peer hands back statuses about documents we forwarded to it. */
+import type { FastifyInstance } from 'fastify'
+import type { Runtime } from '../runtime.ts'
+import { acceptFederatedStatus, type FederatedStatus } from '../pipeline/federated-status.ts'
+import { principalOf } from './auth.ts'
+
+const bodySchema = {
+  type: 'object',
+  required: ['from', 'documentId', 'recipient', 'status', 'at', 'eventKey'],
+  properties: {
+    from: { type: 'string', description: "the document's sender OrganId" },
+    documentId: { type: 'string' },
+    recipient: { type: 'string', description: 'the recipient leg the status is about' },
+    status: { type: 'string', pattern: '^(\\d{2}|DELIVERY_FAILED)$' },
+    at: { type: 'string', format: 'date-time' },
+    eventKey: { type: 'string', maxLength: 512, description: "the sending gateway's event key (idempotency)" },
+    statusPackage: { type: 'string', description: 'the edXML status package, base64' },
+    statusContentType: { type: 'string' },
+    statusFrom: { type: 'string' },
+  },
+  additionalProperties: false,
+} as const
+
+export async function federationRoutes(app: FastifyInstance, rt: Runtime) {
+  app.post<{ Body: FederatedStatus }>('/v1/federation/receipts', {
+    config: { auth: 'client' },
+    schema: {
+      tags: ['federation'],
+      summary: 'A peer gateway hands back a status about a document forwarded to it (gateway keys only)',
+      body: bodySchema,
+      security: [{ apiKey: [] }],
+      response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+    },
+  }, async (req, reply) => reply.code(202).send(await acceptFederatedStatus(rt, principalOf(req), req.body)))
+}

@@ -1,0 +1,83 @@
+/**
+ * SOAP surface at /soap: SOAP 1.1 (text/xml + SOAPAction) and SOAP 1.2 (application/soap+xml; action=…),
+ * document/literal, WSDL at GET /soap?wsdl. Hand-written envelope handling (src/gateway/soap/envelope.ts),
+ * the same pipeline functions as REST (src/gateway/soap/operations.ts). Authentication is the REST one:
+ * `Authorization: Bearer <API key>`. Every failure is a SOAP Fault, HTTP 500, with the catalogue code in
+ * detail/error/code.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { GatewayError } from '../../errors.ts'
+import type { Runtime } from '../../runtime.ts'
+import { findPrincipal, type Principal } from '../../store/clients-repo.ts'
+import { toGatewayError } from '../problem.ts'
+import { contentTypeOf, faultEnvelope, readSoapRequest, responseEnvelope, SoapProtocolError, type SoapVersion } from './envelope.ts'
+import { HANDLERS } from './operations.ts'
+import { OPERATIONS, SOAP_TNS, soapActionOf, wsdl, type Operation } from './wsdl.ts'
+
+/** The version the HTTP request claims (Content-Type), used for faults raised before the envelope is read. */
+const claimedVersion = (req: FastifyRequest): SoapVersion =>
+  /^\s*application\/soap\+xml/i.test(req.headers['content-type'] ?? '') ? '1.2' : '1.1'
+
+/** The action the request names: SOAPAction (1.1) or the action parameter of Content-Type (1.2). */
+function requestedAction(req: FastifyRequest, v: SoapVersion): string | undefined {
+  if (v === '1.1') {
+    const h = req.headers.soapaction
+    const a = (Array.isArray(h) ? h[0] : h)?.trim().replace(/^"(.*)"$/, '$1')
+    return a || undefined
+  }
+  const m = /;\s*action\s*=\s*(?:"([^"]*)"|([^;\s]+))/i.exec(req.headers['content-type'] ?? '')
+  return (m?.[1] ?? m?.[2]) || undefined
+}
+
+async function authenticate(rt: Runtime, req: FastifyRequest): Promise<Principal> {
+  const h = req.headers.authorization
+  const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
+  const who = key ? await findPrincipal(rt.db, key) : null
+  if (!who) throw new GatewayError('UNAUTHENTICATED', key ? 'unknown or disabled API key' : 'send the HTTP header Authorization: Bearer <api key>')
+  return who
+}
+
+export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
+  app.addContentTypeParser(['application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+
+  // everything that goes wrong on /soap is a Fault, HTTP 500 (SOAP 1.1 §6.2; the same for 1.2)
+  app.setErrorHandler((err, req, reply) => {
+    const v = (req as FastifyRequest & { soapVersion?: SoapVersion }).soapVersion ?? claimedVersion(req)
+    const e = err instanceof SoapProtocolError ? err : toGatewayError(err)
+    if (e instanceof GatewayError && e.status >= 500) req.log.error({ err }, 'SOAP request failed')
+    else req.log.info({ code: e instanceof GatewayError ? e.code : e.faultCode, detail: e.message }, 'SOAP request refused')
+    return reply.code(500).type(contentTypeOf(v)).send(faultEnvelope(v, e))
+  })
+
+  app.get('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
+    const host = /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host ?? '') ? req.headers.host! : `${rt.config.host}:${rt.config.port}`
+    return reply.type('text/xml; charset=utf-8').send(wsdl(`${req.protocol}://${host}/soap`))
+  })
+
+  app.post('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
+    const claimed = claimedVersion(req)
+    ;(req as FastifyRequest & { soapVersion?: SoapVersion }).soapVersion = claimed
+    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send a SOAP 1.1 (text/xml) or SOAP 1.2 (application/soap+xml) envelope')
+    const soap = readSoapRequest(req.body, { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth })
+    try {
+      if (soap.version !== claimed) { // answered in the version the Content-Type claims
+        throw new SoapProtocolError('VersionMismatch', `a SOAP ${soap.version} envelope sent as ${req.headers['content-type'] ?? 'no Content-Type'}`)
+      }
+      const op = soap.operation
+      const name = op.name as Operation
+      if (op.namespaceUri !== SOAP_TNS || !OPERATIONS.includes(name)) {
+        throw new GatewayError('BAD_REQUEST', `unknown operation {${op.namespaceUri}}${op.name}; the operations are ${OPERATIONS.join(', ')} in ${SOAP_TNS}`)
+      }
+      const action = requestedAction(req, soap.version)
+      if (action !== undefined && action !== soapActionOf(name) && action !== name) {
+        throw new GatewayError('BAD_REQUEST', `the action ${action} does not match the Body operation ${name} (${soapActionOf(name)})`)
+      }
+      const who = await authenticate(rt, req)
+      const fields = await HANDLERS[name](rt, who, op)
+      if (name === 'SendDocument' && fields.replayed === true) reply.header('idempotent-replayed', 'true')
+      return reply.type(contentTypeOf(soap.version)).send(responseEnvelope(soap.version, name, fields))
+    } finally {
+      soap.dispose()
+    }
+  })
+}

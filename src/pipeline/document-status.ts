@@ -1,0 +1,23 @@
+/** A sent document and every recipient's status timeline, for its sender (REST GET /v1/documents/{id}, SOAP GetDocumentStatus). */
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import type { Principal } from '../store/clients-repo.ts'
+import { getDocument, timelines, type RecipientTimeline } from '../store/ledger-repo.ts'
+
+export interface DocumentStatusView {
+  id: string; documentId: string; from: string; sha256: string; size: number; subject: string | null; acceptedAt: string | null
+  recipients: RecipientTimeline[]
+}
+
+/** 404 DOCUMENT_NOT_FOUND unless the caller acts for the document's sender (or is an operator). */
+export async function documentStatus(rt: Runtime, who: Principal, id: string): Promise<DocumentStatusView> {
+  const doc = await getDocument(rt.db, id)
+  if (!doc || (who.role !== 'operator' && !who.organIds.has(doc.from_organ))) {
+    throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${id} sent by this caller`)
+  }
+  return {
+    id: doc.id, documentId: doc.document_id, from: doc.from_organ, sha256: doc.sha256, size: Number(doc.size),
+    subject: doc.subject, acceptedAt: doc.accepted_at ? new Date(doc.accepted_at).toISOString() : null,
+    recipients: await timelines(rt.db, doc.id),
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Reading an incoming package, whatever form it came in: the edXML bytes (application/xml, text/xml) or
+ * the JSON form (application/json, src/schemas/json.ts). Both end as the same routing envelope; the bytes
+ * themselves are never changed (the blob store keeps them as sent, conversion happens on read).
+ *
+ * Also the read-side conversions: stored bytes → edXML (modelToXml for a JSON-sent package, the exact
+ * bytes otherwise) and stored bytes → JSON form.
+ */
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import { readEnvelope, type EdocEnvelope, type StatusEnvelope } from '../schemas/envelope.ts'
+import { validateJson, modelToJson } from '../schemas/json.ts'
+import { modelToXml, validateXml } from '../schemas/validate.ts'
+import type { EdxmlPackage } from '../schemas/model.ts'
+
+export type PackageFormat = 'xml' | 'json'
+
+/** The stored content types: exactly one per format. */
+export const CONTENT_TYPE: Record<PackageFormat, string> = { xml: 'application/xml', json: 'application/json' }
+
+/** 'xml' for application/xml, text/xml and +xml types; 'json' for application/json and +json; else 415. */
+export function formatOf(contentType: string | undefined): PackageFormat {
+  const essence = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
+  if (essence === 'application/xml' || essence === 'text/xml' || essence.endsWith('+xml')) return 'xml'
+  if (essence === 'application/json' || essence.endsWith('+json')) return 'json'
+  throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', `send the package as application/xml (edXML) or application/json (JSON form), not ${contentType ?? 'nothing'}`)
+}
+
+export interface Incoming {
+  format: PackageFormat
+  /** the stored content type (CONTENT_TYPE[format]) */
+  contentType: string
+  envelope: EdocEnvelope | StatusEnvelope
+  /** the model, when the JSON form was parsed (the XML path reads only the envelope) */
+  model?: EdxmlPackage
+}
+
+/**
+ * Safety gate + XSD (XML) or JSON Schema + XSD of the serialisation (JSON), then the routing envelope.
+ * Throws GatewayError (PAYLOAD_TOO_LARGE, XML_*, EDXML_SCHEMA_INVALID, BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE).
+ */
+export function readIncoming(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
+  const format = formatOf(contentType)
+  const limits = { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth }
+  if (format === 'xml') return { format, contentType: CONTENT_TYPE.xml, envelope: readEnvelope(bytes, limits) }
+  if (bytes.length > limits.maxBytes) throw new GatewayError('PAYLOAD_TOO_LARGE')
+  const model = validateJson(parseJson(bytes))
+  return { format, contentType: CONTENT_TYPE.json, envelope: envelopeOfModel(model), model }
+}
+
+export function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'))
+  } catch (e) {
+    throw new GatewayError('BAD_REQUEST', `the body is not valid JSON: ${(e as Error).message}`, { cause: e })
+  }
+}
+
+const trim = (s: string | undefined) => (s === undefined ? undefined : s.trim())
+function opt<K extends string>(key: K, v: string | undefined): Partial<Record<K, string>> {
+  return v === undefined ? {} : ({ [key]: v } as Record<K, string>)
+}
+
+/** The routing envelope of a (valid) model, trimmed as readEnvelope trims the XML text. */
+export function envelopeOfModel(m: EdxmlPackage): EdocEnvelope | StatusEnvelope {
+  if (m.kind === 'status') {
+    const s = m.status
+    return {
+      kind: 'status',
+      from: s.from.organId.trim(),
+      responseFor: {
+        organId: s.responseFor.organId.trim(),
+        documentId: s.responseFor.documentId.trim(),
+        ...opt('code', trim(s.responseFor.code)),
+        ...opt('promulgationDate', trim(s.responseFor.promulgationDate)),
+      },
+      statusCode: s.statusCode.trim(),
+      ...opt('description', trim(s.description)),
+      ...opt('timestamp', trim(s.timestamp)),
+    }
+  }
+  const h = m.messageHeader
+  const bus = m.traceHeaderList?.bussiness
+  return {
+    kind: 'edoc',
+    from: h.from.organId.trim(),
+    to: h.to.map((t) => t.organId.trim()),
+    documentId: h.documentId.trim(),
+    ...opt('subject', trim(h.subject)),
+    ...opt('codeNumber', trim(h.code.codeNumber)),
+    ...opt('codeNotation', trim(h.code.codeNotation)),
+    ...opt('promulgationDate', trim(h.promulgationInfo.promulgationDate)),
+    ...opt('bussinessDocType', trim(bus?.bussinessDocType)),
+    ...opt('bussinessDocumentId', trim(bus?.documentId)),
+  }
+}
+
+/** The model of stored bytes (already validated on the way in; validated again, it is cheap). */
+export function storedModel(bytes: Buffer, contentType: string): EdxmlPackage {
+  return formatOf(contentType) === 'json' ? validateJson(parseJson(bytes)) : validateXml(bytes, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 10_000 }).model
+}
+
+/** Stored bytes as edXML: the exact bytes when they were sent as XML, modelToXml of the JSON form otherwise. */
+export function asEdxml(bytes: Buffer, contentType: string): { bytes: Buffer; converted: boolean } {
+  if (formatOf(contentType) === 'xml') return { bytes, converted: false }
+  return { bytes: Buffer.from(modelToXml(validateJson(parseJson(bytes))), 'utf8'), converted: true }
+}
+
+/** Stored bytes in the JSON form: the exact bytes when they were sent as JSON, the model of the XML otherwise. */
+export function asJson(bytes: Buffer, contentType: string): { bytes: Buffer; converted: boolean } {
+  if (formatOf(contentType) === 'json') return { bytes, converted: false }
+  return { bytes: Buffer.from(JSON.stringify(modelToJson(storedModel(bytes, contentType))), 'utf8'), converted: true }
+}

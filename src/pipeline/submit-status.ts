@@ -1,0 +1,106 @@
+/**
+ * A client system sends an edXML status package (or its JSON form) about a document that passed through
+ * this gateway, independent of the transport (REST POST /v1/status and SOAP SendStatus both call it):
+ *
+ *   1 safe parse + XSD (or JSON Schema)      2 it must be a status package (BAD_REQUEST)
+ *   3 From ∈ caller's OrganIds (403 SENDER_NOT_ALLOWED)
+ *   4 ResponseFor (OrganId = the document's sender, DocumentId) names a document known here (404 DOCUMENT_NOT_FOUND)
+ *   5 who may say what: a recipient of that document 01–06, 15, 16; its sender 13 (thu hồi, recall);
+ *     anything else 403 STATUS_NOT_ALLOWED
+ *   6 the package bytes → blob store (as sent)
+ *   7 records → Kafka `receipts` (acks=all): a recipient's status goes onto that recipient's delivery
+ *     timeline of the sender's document; a 13 goes onto every recipient's delivery timeline
+ *   8 202 — only after 7 is confirmed
+ *
+ * Idempotent: the event key carries the SHA-256 of the package, and the answer is computed from the
+ * package alone (its Timestamp is the event time), so re-posting the identical package answers the same
+ * and adds nothing to any timeline.
+ */
+import crypto from 'node:crypto'
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import type { Principal } from '../store/clients-repo.ts'
+import type { ReceiptRecord } from '../bus/topics.ts'
+import { findBySenderDocumentId } from '../store/ledger-repo.ts'
+import { readIncoming } from './incoming.ts'
+
+/** Codes a recipient of the document may send, and those its sender may send. */
+export const RECIPIENT_STATUS_CODES: ReadonlySet<string> = new Set(['01', '02', '03', '04', '05', '06', '15', '16'])
+export const SENDER_STATUS_CODES: ReadonlySet<string> = new Set(['13'])
+
+export interface StatusAnswer {
+  /** gateway id of the document the status is about */
+  id: string
+  documentId: string
+  /** the document's sender (ResponseFor/OrganId) */
+  documentFrom: string
+  /** who sent the status (From/OrganId) */
+  from: string
+  statusCode: string
+  /** 'recipient' (01–06/15/16) or 'sender' (13) */
+  role: 'recipient' | 'sender'
+  /** the delivery timelines the status was put on */
+  recipients: string[]
+  /** SHA-256 (hex) of the status package bytes as received */
+  sha256: string
+  /** the status Timestamp (Asia/Ho_Chi_Minh) as an instant */
+  at: string
+}
+
+export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, contentType: string): Promise<StatusAnswer> {
+  const incoming = readIncoming(rt, bytes, contentType)
+  // ── signature verification of status packages goes here (same place as in acceptDocument) ──
+  const env = incoming.envelope
+  if (env.kind !== 'status') throw new GatewayError('BAD_REQUEST', 'this is a document package; send it to POST /v1/documents')
+  if (!who.organIds.has(env.from)) {
+    throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
+  }
+
+  const doc = await findBySenderDocumentId(rt.db, env.responseFor.organId, env.responseFor.documentId)
+  if (!doc || doc.state !== 'accepted') {
+    throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${env.responseFor.documentId} from ${env.responseFor.organId} is known here`)
+  }
+  const code = env.statusCode
+  const isRecipient = doc.recipients.includes(env.from)
+  const isSender = doc.from_organ === env.from
+  let role: StatusAnswer['role']
+  let targets: string[]
+  if (isRecipient && RECIPIENT_STATUS_CODES.has(code)) {
+    role = 'recipient'
+    targets = [env.from]
+  } else if (isSender && SENDER_STATUS_CODES.has(code)) {
+    role = 'sender'
+    targets = [...doc.recipients]
+  } else {
+    const why = isRecipient ? `a recipient may send ${[...RECIPIENT_STATUS_CODES].join(', ')}`
+      : isSender ? `the sender may send ${[...SENDER_STATUS_CODES].join(', ')}`
+      : `${env.from} is neither the sender nor a recipient of this document`
+    throw new GatewayError('STATUS_NOT_ALLOWED', `${env.from} may not send status ${code} for ${env.responseFor.documentId}: ${why}`, {
+      extra: { from: env.from, statusCode: code },
+    })
+  }
+
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
+  const { key: statusBlob } = await rt.blobs.put(bytes)
+  const at = statusInstant(env.timestamp)
+  const records: ReceiptRecord[] = targets.map((recipient) => ({
+    eventKey: `${doc.id}:${recipient}:${code}:${sha256}`,
+    id: doc.id, recipient, status: code, at, statusBlob,
+    statusContentType: incoming.contentType, statusFrom: env.from,
+  }))
+  try {
+    await rt.bus.send(rt.topics.receipts, records.map((value) => ({ key: doc.id, value })))
+  } catch (e) {
+    throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
+  }
+  return { id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at }
+}
+
+/** 'yyyy/MM/dd HH:mm:ss' in Asia/Ho_Chi_Minh (UTC+7, no DST) → ISO instant; the schema enforces the form. */
+export function statusInstant(ts: string | undefined): string {
+  const m = ts && /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(ts)
+  if (!m) throw new GatewayError('EDXML_SCHEMA_INVALID', `status Timestamp "${ts ?? ''}" is not yyyy/MM/dd HH:mm:ss`)
+  const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}+07:00`)
+  if (Number.isNaN(d.getTime())) throw new GatewayError('EDXML_SCHEMA_INVALID', `status Timestamp "${ts}" is not a valid date`)
+  return d.toISOString()
+}
