@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
-import { signedReceiptSchema, verdictSchema } from './documents.ts'
+import { signedReceiptSchema, verdictSchema } from '../signing/openapi.ts'
 
 export async function receiptRoutes(app: FastifyInstance, rt: Runtime) {
   app.post<{ Body: SignedReceipt }>('/v1/receipts/verify', {

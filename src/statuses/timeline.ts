@@ -1,3 +1,4 @@
+import { signedReceiptSchema } from '../signing/openapi.ts'
 /** The JSON Schema of one timeline event as the status views show it (labels from src/statuses/model.ts). */
 export const labelledEventSchema = {
   type: 'object',
@@ -8,5 +9,6 @@ export const labelledEventSchema = {
     at: { type: 'string' },
     outOfOrder: { type: 'boolean', description: 'true when the status arrived out of the normal order; recorded, but not the current status' },
     detail: { type: 'object', additionalProperties: true },
+    receipt: signedReceiptSchema,
   },
 } as const

@@ -11,7 +11,7 @@ import { labelled, labelOf, type LabelledFields } from '../statuses/model.ts'
 export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
   blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
-  receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null
+  receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
 }
 
 export interface AcceptanceAnswer {

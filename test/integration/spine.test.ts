@@ -60,6 +60,12 @@ t.test('a document crosses Kafka from a commune to a province and the central go
   for (const r of view.recipients) {
     t.same(r.timeline.map((e) => e.status), ['ACCEPTED', 'ROUTED', 'DELIVERED', '01'], `${r.organId} timeline in order`)
   }
+  // every timeline event carries the gateway's signed receipt; the 01 one verifies
+  const event01 = (view.recipients[0].timeline as unknown as { status: string; receipt: Record<string, string> }[]).find((e) => e.status === '01')!
+  t.equal(event01.receipt.status, '01')
+  const checked = await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(event01.receipt), { 'content-type': 'application/json' })
+  t.equal(checked.status, 200, 'the status receipt verifies')
+  t.equal((view as unknown as { signature: { signed: boolean } }).signature.signed, true, 'the signature verdict is shown with the status')
   const foreign = await gw.call(PROVINCE, 'GET', `/v1/documents/${answer.id}`)
   t.equal(foreign.status, 404, 'only the sender reads the status view')
 
