@@ -8,7 +8,7 @@ import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import { readIncoming, type PackageFormat } from './incoming.ts'
+import { readIncoming, type Incoming } from './incoming.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
@@ -36,7 +36,7 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
   }
   // the signature is checked on the bytes as received, against the trust store and the From binding;
   // the signed From must equal the From the envelope was read from (no second reading of other bytes)
-  const signature = await verifyIncoming(rt, incoming.format, bytes, env.from)
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
@@ -115,9 +115,13 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
 
-/** Step 4: the signature, under the deployment policy. The JSON form's JWS signing is not wired yet. */
-async function verifyIncoming(rt: Runtime, format: PackageFormat, bytes: Buffer, from: string): Promise<Verdict> {
-  if (format === 'xml') return rt.signing.verifyPackage(bytes, from)
-  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'JSON-form packages must be signed (JWS); this deployment requires signatures')
+/**
+ * Step 4: the signature, under the deployment policy — XML-DSig for edXML; for the JSON form a flattened
+ * JWS (x5c chain) whose payload is the JSON form, under the same trust rules and sender binding.
+ */
+async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string): Promise<Verdict> {
+  if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from)
+  if (incoming.jws) return rt.signing.verifyJsonPackage(incoming.jws, from)
+  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
   return { signed: false, verifiedAt: new Date().toISOString() }
 }

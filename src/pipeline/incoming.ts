@@ -12,6 +12,7 @@ import { readEnvelope, type EdocEnvelope, type StatusEnvelope } from '../schemas
 import { validateJson, modelToJson } from '../schemas/json.ts'
 import { modelToXml, validateXml } from '../schemas/validate.ts'
 import type { EdxmlPackage } from '../schemas/model.ts'
+import type { FlattenedJws } from '../signing/jws.ts'
 
 export type PackageFormat = 'xml' | 'json'
 
@@ -33,6 +34,8 @@ export interface Incoming {
   envelope: EdocEnvelope | StatusEnvelope
   /** the model, when the JSON form was parsed (the XML path reads only the envelope) */
   model?: EdxmlPackage
+  /** the JSON form arrived signed: a flattened JWS whose payload is the JSON form (issue #4) */
+  jws?: FlattenedJws
 }
 
 /**
@@ -44,8 +47,21 @@ export function readIncoming(rt: Runtime, bytes: Buffer, contentType: string): I
   const limits = { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth }
   if (format === 'xml') return { format, contentType: CONTENT_TYPE.xml, envelope: readEnvelope(bytes, limits) }
   if (bytes.length > limits.maxBytes) throw new GatewayError('PAYLOAD_TOO_LARGE')
-  const model = validateJson(parseJson(bytes))
-  return { format, contentType: CONTENT_TYPE.json, envelope: envelopeOfModel(model), model }
+  const { form, jws } = jsonForm(parseJson(bytes))
+  const model = validateJson(form)
+  return { format, contentType: CONTENT_TYPE.json, envelope: envelopeOfModel(model), model, ...(jws ? { jws } : {}) }
+}
+
+const isFlattenedJws = (v: unknown): v is FlattenedJws =>
+  !!v && typeof v === 'object' && typeof (v as FlattenedJws).payload === 'string' && typeof (v as FlattenedJws).signature === 'string' && typeof (v as FlattenedJws).protected === 'string'
+
+/**
+ * The JSON form inside a body: the body itself, or — when the body is a flattened JWS (RFC 7515 §7.2.2)
+ * — its payload. The signature is verified separately (accept-document); here only the form is read.
+ */
+export function jsonForm(body: unknown): { form: unknown; jws?: FlattenedJws } {
+  if (!isFlattenedJws(body)) return { form: body }
+  return { form: parseJson(Buffer.from(body.payload, 'base64url')), jws: body }
 }
 
 export function parseJson(bytes: Buffer): unknown {
@@ -97,13 +113,13 @@ export function envelopeOfModel(m: EdxmlPackage): EdocEnvelope | StatusEnvelope 
 
 /** The model of stored bytes (already validated on the way in; validated again, it is cheap). */
 export function storedModel(bytes: Buffer, contentType: string): EdxmlPackage {
-  return formatOf(contentType) === 'json' ? validateJson(parseJson(bytes)) : validateXml(bytes, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 10_000 }).model
+  return formatOf(contentType) === 'json' ? validateJson(jsonForm(parseJson(bytes)).form) : validateXml(bytes, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 10_000 }).model
 }
 
 /** Stored bytes as edXML: the exact bytes when they were sent as XML, modelToXml of the JSON form otherwise. */
 export function asEdxml(bytes: Buffer, contentType: string): { bytes: Buffer; converted: boolean } {
   if (formatOf(contentType) === 'xml') return { bytes, converted: false }
-  return { bytes: Buffer.from(modelToXml(validateJson(parseJson(bytes))), 'utf8'), converted: true }
+  return { bytes: Buffer.from(modelToXml(validateJson(jsonForm(parseJson(bytes)).form)), 'utf8'), converted: true }
 }
 
 /** Stored bytes in the JSON form: the exact bytes when they were sent as JSON, the model of the XML otherwise. */

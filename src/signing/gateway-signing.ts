@@ -11,7 +11,7 @@ import type { Config } from '../config/config.ts'
 import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import { TrustStore, signerAllowedFor, type SignerBindingEntry } from './trust.ts'
 import { verifyEdxml, type Verdict } from './verify-edxml.ts'
-import { signReceipt, verifyReceipt, type Receipt, type SignedReceipt } from './jws.ts'
+import { signReceipt, verifyJws, verifyReceipt, type FlattenedJws, type Receipt, type SignedReceipt } from './jws.ts'
 import { fingerprintHex } from './certs.ts'
 
 export interface GatewaySigning {
@@ -20,6 +20,8 @@ export interface GatewaySigning {
   /** verifies an edXML package against the trust store and the binding of `from` (throws coded errors) */
   verifyPackage(bytes: Buffer, from: string): Promise<Verdict>
   /** the gateway's signature over a receipt; null when this gateway has no signing key configured */
+  /** the JSON form signed as a flattened JWS: same trust store, same binding; the payload's From must be `from` */
+  verifyJsonPackage(jws: FlattenedJws, from: string): Promise<Verdict>
   receipt(r: Receipt): SignedReceipt | null
   verifyReceipt(r: SignedReceipt): Promise<Verdict & { receipt: Receipt }>
   gatewayFingerprint: string | null
@@ -56,8 +58,19 @@ export async function loadGatewaySigning(config: Readonly<Config>, directory: ()
   return {
     trust, policy, gatewayFingerprint,
     verifyPackage: (bytes, from) => verifyEdxml(bytes, { trust, policy, signerAllowedFor: allowed, from }),
+    async verifyJsonPackage(jws, from) {
+      const { verdict } = await verifyJws(jws, { trust, signerAllowedFor: allowed, from, fromOf: jsonFormFrom })
+      return verdict
+    },
     receipt: (r) => (key && cert ? signReceipt(r, key, cert) : null),
     verifyReceipt: (r) => verifyReceipt(r, trust, { gatewayFingerprints: gatewayFingerprint ? [gatewayFingerprint] : undefined }),
     close: () => trust.close(),
   }
+}
+
+/** The sender inside the JSON form (src/schemas/json.ts): messageHeader.from or status.from. */
+function jsonFormFrom(payload: unknown): string | undefined {
+  const p = payload as { messageHeader?: { from?: { organId?: unknown } }; status?: { from?: { organId?: unknown } } } | null
+  const v = p?.messageHeader?.from?.organId ?? p?.status?.from?.organId
+  return typeof v === 'string' ? v.trim() : undefined
 }
