@@ -68,13 +68,24 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async ensureTopics(names, partitions, replication) {
-      const existing = new Set(await admin.listTopics())
-      const missing = names.filter((n) => !existing.has(n))
-      if (missing.length === 0) return
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
-      })
+      // waitForLeaders can surface a transient, retriable UNKNOWN_TOPIC_OR_PARTITION while the controller
+      // propagates new topics (seen with several gateways starting on one broker): check again, a few times
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const existing = new Set(await admin.listTopics())
+          const missing = names.filter((n) => !existing.has(n))
+          if (missing.length === 0) return
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
+          })
+          return
+        } catch (e) {
+          if (attempt >= 5 || !(e as { retriable?: boolean }).retriable) throw e
+          opts.log.warn({ err: (e as Error).message, attempt }, 'topic creation not settled yet; retrying')
+          await new Promise((r) => setTimeout(r, 250 * attempt))
+        }
+      }
     },
 
     async ping() {

@@ -1,0 +1,25 @@
+// Configuration is read once, checked against one table, and every problem is reported together.
+import t from 'tap'
+import path from 'node:path'
+import { CONFIG_SPEC, loadConfig } from '../../src/config/config.ts'
+
+t.test('safe defaults with an empty environment', async (t) => {
+  const c = loadConfig({})
+  t.equal(c.port, 8080)
+  t.equal(c.host, '127.0.0.1', 'listens on loopback unless told otherwise')
+  t.equal(c.databaseUrl, '', 'embedded PGlite by default')
+  t.equal(c.signaturePolicy, 'required', 'signatures are required by default')
+  t.equal(c.signatureAllowSha1, false)
+  t.equal(c.trustDir, path.resolve('.data/pki'))
+  t.equal(c.gatewayKeyFile, path.join(c.trustDir, 'gateway/gateway.key'))
+  t.ok(Object.isFrozen(c), 'one frozen object')
+})
+
+t.test('every problem is reported at once, naming the variable', async (t) => {
+  const err = t.throws(() => loadConfig({ PORT: 'eighty', SIGNATURE_POLICY: 'sometimes', TOPIC_PREFIX: 'bad prefix!', KAFKA_BROKERS: ' , ' })) as Error
+  for (const v of ['PORT', 'SIGNATURE_POLICY', 'TOPIC_PREFIX', 'KAFKA_BROKERS']) t.match(err.message, v, `names ${v}`)
+})
+
+t.test('every setting is documented', async (t) => {
+  for (const [key, spec] of Object.entries(CONFIG_SPEC)) t.ok(spec.doc.length > 10 && /^[A-Z0-9_]+$/.test(spec.env), `${key} (${spec.env})`)
+})
