@@ -9,6 +9,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { readIncoming, type Incoming } from './incoming.ts'
+import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
@@ -40,7 +41,9 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
-  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to: recipientsToRoute(who, env.to, opts.forwardFor), via })
+  const businessType = businessTypeOf(env.bussinessDocType)
+  const to = via ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {
     const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
@@ -55,7 +58,7 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
   })
 
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
-  const seen = await findBySenderDocumentId(rt.db, env.from, env.documentId)
+  const seen = await findBySenderDocumentId(rt.db, env.from, env.documentId, businessType)
   if (seen) return replayOrRefuse(rt, seen, sha256)
 
   const { key: blobKey } = await rt.blobs.put(bytes)
@@ -63,7 +66,7 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
   const r = await rt.db.tx(async (q) => {
     const res = await reserveDocument(q, {
       id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey,
-      subject: env.subject ?? null, recipients, clientId: who.clientId,
+      subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
     if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
     return res

@@ -28,14 +28,16 @@ export interface AcceptanceAnswer {
 export async function reserveDocument(q: Sql, d: {
   id: string; from: string; documentId: string; sha256: string; size: number; contentType: string; blobKey: string
   subject: string | null; recipients: { organId: string; tier: Tier }[]; clientId: string
+  /** Bussiness/BussinessDocType: '0' new (default), '1' recall, '2' update, '3' replacement */
+  businessType?: string
 }): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
   const ins = await q.query(
-    `insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10) on conflict (from_organ, document_id) do nothing`,
-    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId],
+    `insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id, business_type)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11) on conflict (from_organ, document_id, business_type) do nothing`,
+    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId, d.businessType ?? '0'],
   )
   if (ins.rowCount === 0) {
-    const existing = await findBySenderDocumentId(q, d.from, d.documentId)
+    const existing = await findBySenderDocumentId(q, d.from, d.documentId, d.businessType ?? '0')
     if (!existing) throw new Error('document reservation vanished')
     return { reserved: false, existing }
   }
@@ -45,8 +47,15 @@ export async function reserveDocument(q: Sql, d: {
   return { reserved: true }
 }
 
-export async function findBySenderDocumentId(q: Sql, from: string, documentId: string): Promise<DocumentRow | null> {
-  return (await q.query<DocumentRow>('select * from documents where from_organ = $1 and document_id = $2', [from, documentId])).rows[0] ?? null
+/**
+ * The document (From, DocumentId). With `businessType`, exactly that kind; without, the original ('0')
+ * first — statuses answer the original, while its recall/update packages share its DocumentId.
+ */
+export async function findBySenderDocumentId(q: Sql, from: string, documentId: string, businessType?: string): Promise<DocumentRow | null> {
+  const r = businessType === undefined
+    ? await q.query<DocumentRow>(`select * from documents where from_organ = $1 and document_id = $2 order by (business_type = '0') desc, created_at limit 1`, [from, documentId])
+    : await q.query<DocumentRow>('select * from documents where from_organ = $1 and document_id = $2 and business_type = $3', [from, documentId, businessType])
+  return r.rows[0] ?? null
 }
 
 export async function getDocument(q: Sql, id: string): Promise<DocumentRow | null> {

@@ -1,0 +1,38 @@
+/**
+ * Issue #5: recall / update / replacement packages (BussinessDocType 1/2/3) go to the original
+ * recipients, even when they list fewer, and may reuse the original's DocumentId (as the VPCP samples do).
+ */
+import t from 'tap'
+import { eventually, fixture, startGateway } from '../helpers/gateway.ts'
+
+const COMMUNE = '000.21.30.H41'
+const PROVINCE = '000.00.00.H41'
+const VPCP = '000.00.00.G22'
+
+t.test('a recall reaches every original recipient', async (t) => {
+  const gw = await startGateway(t)
+  const original = fixture('demo/commune-to-province.edxml').toString('utf8')
+  const first = await gw.call(COMMUNE, 'POST', '/v1/documents', original)
+  t.equal(first.status, 202)
+
+  // the recall lists only the province, keeps the DocumentId, and says "thu hồi" (type 1)
+  const recall = original
+    .replace(/<edXML:To>\s*<edXML:OrganId>000\.00\.00\.G22<\/edXML:OrganId>[\s\S]*?<\/edXML:To>\s*/, '')
+    .replace('<edXML:BussinessDocType>0</edXML:BussinessDocType>', '<edXML:BussinessDocType>1</edXML:BussinessDocType>')
+    .replace('Văn bản điện tử mới', 'Thu hồi văn bản điện tử')
+  t.notMatch(recall, /<edXML:OrganId>000\.00\.00\.G22/, 'the recall package names only the province')
+  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', recall)
+  t.equal(r.status, 202, 'the same DocumentId is accepted for a recall')
+  const answer = await r.json() as { recipients: { organId: string }[] }
+  t.same(answer.recipients.map((x) => x.organId).sort(), [PROVINCE, VPCP].sort(), 'routed to both original recipients')
+
+  for (const who of [PROVINCE, VPCP]) {
+    await eventually(async () => {
+      const items = ((await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: unknown[] }).items
+      return items.length === 2
+    }, 30_000, `${who} receives the document and its recall`)
+    t.pass(`${who} has the original and the recall`)
+  }
+  // a repeat of the recall is idempotent; the original's statuses still address the original
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', recall)).headers.get('idempotent-replayed'), 'true')
+})
