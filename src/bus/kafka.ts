@@ -68,23 +68,32 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async ensureTopics(names, partitions, replication) {
-      // waitForLeaders can surface a transient, retriable UNKNOWN_TOPIC_OR_PARTITION while the controller
-      // propagates new topics (seen with several gateways starting on one broker): check again, a few times
-      for (let attempt = 1; ; attempt++) {
+      // kafkajs's own waitForLeaders polls from a timer and can reject outside the awaited promise (an
+      // unhandled UNKNOWN_TOPIC_OR_PARTITION while the controller propagates new topics — seen with several
+      // gateways starting on one broker), so create without it and wait for leaders here, errors caught
+      const existing = new Set(await admin.listTopics())
+      const missing = names.filter((n) => !existing.has(n))
+      if (missing.length) {
         try {
-          const existing = new Set(await admin.listTopics())
-          const missing = names.filter((n) => !existing.has(n))
-          if (missing.length === 0) return
           await admin.createTopics({
-            waitForLeaders: true,
+            waitForLeaders: false,
             topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
           })
-          return
         } catch (e) {
-          if (attempt >= 5 || !(e as { retriable?: boolean }).retriable) throw e
-          opts.log.warn({ err: (e as Error).message, attempt }, 'topic creation not settled yet; retrying')
-          await new Promise((r) => setTimeout(r, 250 * attempt))
+          // TOPIC_ALREADY_EXISTS from a concurrent creator is fine; anything else is reported after the wait
+          opts.log.warn({ err: (e as Error).message }, 'createTopics answered with an error; checking the topics')
         }
+      }
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        try {
+          const { topics } = await admin.fetchTopicMetadata({ topics: names })
+          if (topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+        } catch (e) {
+          if (Date.now() > deadline) throw e
+        }
+        if (Date.now() > deadline) throw new Error(`topics without leaders after 30 s: ${names.join(', ')}`)
+        await new Promise((r) => setTimeout(r, 200))
       }
     },
 

@@ -43,10 +43,16 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     gatewayId: `test-${tag}`, signaturePolicy: 'optional', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '', ...overrides,
   })
   const rt = await createRuntime(config)
-  const creds = await seedDemo(rt)
-  const workers = await startWorkers(rt)
-  const app = await buildApp(rt)
-  await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (federation, #5)
+  let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>>, app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    creds = await seedDemo(rt)
+    workers = await startWorkers(rt)
+    app = await buildApp(rt)
+    await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (federation, #5)
+  } catch (e) {
+    await rt.close() // a half-started gateway must not keep the test process alive until tap's timeout
+    throw e
+  }
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
   let stopped = false
   const stop = async () => {
