@@ -38,6 +38,9 @@ export const ERRORS = {
   // webhooks
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook subscription or delivery for this caller' },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'The webhook URL is not allowed (scheme, credentials, or a private/loopback/metadata address)' },
+  // operators (#7)
+  DLQ_ITEM_NOT_FOUND: { status: 404, title: 'No such item in the delivery dead-letter queue' },
+  DLQ_ITEM_RESOLVED: { status: 409, title: 'This dead-letter item was already replayed or discarded' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
   STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },

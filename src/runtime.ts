@@ -13,6 +13,7 @@ import { migrate } from './store/migrate.ts'
 import { listAgencies } from './store/directory-repo.ts'
 import { DirectorySnapshot } from './routing/directory-snapshot.ts'
 import { loadGatewaySigning, type GatewaySigning } from './signing/gateway-signing.ts'
+import { OpsMetrics } from './ops/metrics.ts'
 
 export interface Runtime {
   config: Readonly<Config>
@@ -23,6 +24,8 @@ export interface Runtime {
   topics: Topics
   /** trust store, signature policy and the gateway's receipt signer */
   signing: GatewaySigning
+  /** Prometheus registry and metrics of this gateway (its own registry: several gateways may share a process) */
+  metrics: OpsMetrics
   /** the current directory; replaced (never mutated) by reloadDirectory */
   directory(): DirectorySnapshot
   reloadDirectory(): Promise<void>
@@ -40,13 +43,15 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
+    const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
     return {
-      config, log, db, bus, topics, signing,
+      config, log, db, bus, topics, signing, metrics,
       blobs: fsBlobStore(config.blobDir),
       directory: () => snapshot,
       async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },
       async close() {
         signing.close()
+        await metrics.close()
         await bus.close()
         await db.close()
       },

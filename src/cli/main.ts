@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   verify: () => import('./commands/verify.ts'),
   'verify-receipt': () => import('./commands/verify-receipt.ts'),
   directory: () => import('./commands/directory.ts'),
+  log: () => import('./commands/log.ts'),
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -68,6 +68,9 @@ export interface Config {
   webhookRetryHorizonMs: number
   /** webhook requests in flight at once, per gateway process */
   webhookConcurrency: number
+  // --- operators (issue #7) ---
+  /** how long consumer lag and the ledger gauges read for /metrics and /v1/ops/queues are reused */
+  opsCacheMs: number
 }
 
 /** A peer gateway: `url` is its base URL (and its identity), `key` the pre-shared API key of the link,
@@ -122,10 +125,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     if (v !== 'required' && v !== 'optional') throw new Error('must be required or optional')
     return v
   } },
-  signatureAllowSha1: { env: 'SIGNATURE_ALLOW_SHA1', def: 'false', doc: 'accept rsa-sha1/sha1 signatures (legacy national samples)', parse: (v) => {
-    if (!['true', 'false', '1', '0'].includes(v)) throw new Error('must be true or false')
-    return v === 'true' || v === '1'
-  } },
+  signatureAllowSha1: { env: 'SIGNATURE_ALLOW_SHA1', def: 'false', doc: 'accept rsa-sha1/sha1 signatures (legacy national samples)', parse: bool },
   trustDir: { env: 'TRUST_DIR', def: '', doc: 'trust store directory (default DATA_DIR/pki)', parse: str },
   gatewayKeyFile: { env: 'GATEWAY_KEY_FILE', def: '', doc: 'PEM key signing receipts (default TRUST_DIR/gateway/gateway.key)', parse: str },
   gatewayCertFile: { env: 'GATEWAY_CERT_FILE', def: '', doc: 'PEM certificate of that key (default TRUST_DIR/gateway/gateway.pem)', parse: str },
@@ -145,6 +145,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   webhookRetryMaxDelayMs: { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', def: '3600000', doc: 'longest delay between webhook retries (ms)', parse: int(10, 86_400_000) },
   webhookRetryHorizonMs: { env: 'WEBHOOK_RETRY_HORIZON_MS', def: '86400000', doc: 'how long a webhook delivery is retried before the DLQ (ms)', parse: int(100, 30 * 86_400_000) },
   webhookConcurrency: { env: 'WEBHOOK_CONCURRENCY', def: '16', doc: 'webhook requests in flight at once', parse: int(1, 1024) },
+  opsCacheMs: { env: 'OPS_CACHE_MS', def: '2000', doc: 'reuse consumer lag and ledger gauges this long (ms) across /metrics and ops scrapes', parse: int(0, 600_000) },
 }
 
 function parsePeers(v: string): Peer[] {

@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.ts'
 import { registerProblemHandlers, problemSchema } from './problem.ts'
 import { registerAuth } from './auth.ts'
 import { receiptRoutes } from './receipts.ts'
+import { trustAdminRoutes } from './trust-admin.ts'
 import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
@@ -20,6 +21,9 @@ import { webhookRoutes } from './webhooks.ts'
 import { attachmentRoutes } from './attachments.ts'
 import { statusRoutes } from './status.ts'
 import { soapRoutes } from './soap/index.ts'
+import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
+import { opsRoutes } from './ops.ts'
+import { consoleRoutes } from './console.ts'
 
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
@@ -34,6 +38,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
   registerAuth(app, rt)
+  registerMetricsHooks(app, rt) // #7: counts submissions on every surface, so it sits at the root
 
   await app.register(swagger, {
     openapi: {
@@ -54,6 +59,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => documentRoutes(s, rt))
   await app.register(async (s) => inboxRoutes(s, rt))
   await app.register(async (s) => receiptRoutes(s, rt))
+  await app.register(async (s) => trustAdminRoutes(s, rt))
   await app.register(async (s) => agencyRoutes(s, rt))
   await app.register(async (s) => federationRoutes(s, rt))
   await app.register(async (s) => documentListRoutes(s, rt))
@@ -62,5 +68,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => attachmentRoutes(s, rt))
   await app.register(async (s) => statusRoutes(s, rt))
   await app.register(async (s) => soapRoutes(s, rt))
+  await app.register(async (s) => metricsRoutes(s, rt))
+  await app.register(async (s) => opsRoutes(s, rt))
+  await app.register(async (s) => consoleRoutes(s, rt))
   return app
 }

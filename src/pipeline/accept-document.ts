@@ -14,6 +14,7 @@ import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
 import type { Tier } from '../routing/types.ts'
+import { logAccepted } from '../ops/message-log.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
@@ -112,7 +113,7 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
     })),
     ...(signature ? { signature } : {}),
   }
-  await rt.db.tx((q) => markAccepted(q, d.id, answer))
+  await rt.db.tx(async (q) => { await markAccepted(q, d.id, answer); await logAccepted(q, { ...answer, from: d.from }) }) // #7: message log, same transaction
   return { answer, replayed: false }
 }
 

@@ -12,6 +12,7 @@ import { getDocument, recordEvent } from '../store/ledger-repo.ts'
 import { BUSINESS_STATUSES, classify, isBusinessCode, labelOf } from '../statuses/model.ts'
 import { putStatus } from '../statuses/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
+import { logStatus } from '../ops/message-log.ts'
 
 /** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */
 export type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
@@ -61,6 +62,7 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
       },
     })
     if (!recorded) return 'unknown-document' // no such (document, recipient) leg
+    await logStatus(q, { eventKey: r.eventKey, id: r.id, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, from, statusBlob: r.statusBlob, outOfOrder: verdict.outOfOrder }) // #7: message log
     if (r.statusBlob) {
       await putStatus(q, {
         eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,

@@ -9,6 +9,7 @@
  * Every attempt is logged with its error. Throws only when the store or Kafka fail: the caller then leaves
  * its offset (or lease) unresolved and the attempt happens again.
  */
+import { emitGatewayEvent } from '../statuses/emit.ts'
 import type { Runtime } from '../runtime.ts'
 import type { DeadLetterRecord, DeliveryRecord, ReceiptRecord } from '../bus/topics.ts'
 import type { Agency } from '../routing/types.ts'
@@ -77,7 +78,11 @@ export async function attemptDelivery(rt: Runtime, input: AttemptInput): Promise
   try {
     const out = await target.adapter.deliver(rt, rec, target.agency, { attempt, timeoutMs: cfg.deliveryTimeoutMs })
     breakers.success(target.endpoint)
-    if (out.arrived) await emitArrived(rt, rec)
+    if (out.arrived) {
+      // DELIVERED on `receipts` too (webhooks read it there; the ledger already has it, same event key), then 01
+      await emitGatewayEvent(rt, rec.id, rec.recipient, 'DELIVERED')
+      await emitArrived(rt, rec)
+    }
     if (input.firstAt) await removeRetry(rt.db, rec.id, rec.recipient)
     log.info({ adapter: target.adapter.kind, endpoint: target.endpoint, attempt, ms: Date.now() - t0, fresh: out.fresh }, 'delivered')
     return 'delivered'

@@ -6,6 +6,7 @@
  * from (never forwarded back there). The offset is committed only after every record is confirmed by Kafka.
  */
 import type { Runtime } from '../runtime.ts'
+import type { BusMessage } from '../bus/kafka.ts'
 import type { DeliveryRecord, DocumentRecord } from '../bus/topics.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
@@ -21,30 +22,34 @@ export async function startRouter(rt: Runtime) {
       const doc = value as DocumentRecord
       const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null })
       const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
+      const at = new Date().toISOString()
       const forwards = new Map<string, string[]>()
+      const events: Parameters<typeof recordEvent>[1][] = []
+      const out = new Map<string, BusMessage[]>()
+      const put = (topic: string, m: BusMessage) => out.set(topic, [...(out.get(topic) ?? []), m])
       for (const step of plan) {
-        const at = new Date().toISOString()
         if (step.action === 'refuse') {
           // the directory changed between acceptance and routing: record it, don't lose it silently
-          await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:DELIVERY_FAILED`, id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
+          events.push({ eventKey: `${doc.id}:${step.organId}:DELIVERY_FAILED`, id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
           log.warn({ id: doc.id, step }, 'recipient no longer routable')
-          continue
-        }
-        if (step.action === 'forward') {
+        } else if (step.action === 'forward') {
           forwards.set(step.gateway, [...(forwards.get(step.gateway) ?? []), step.organId])
-          await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
-          continue
+          events.push({ eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
+        } else {
+          const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
+          events.push({ eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
+          put(rt.topics.deliver[step.tier], { key: step.organId, value: rec })
         }
-        const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
-        // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
-        // fails the handler throws, the offset stays uncommitted and the record is routed again
-        await recordEvent(rt.db, { eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
-        await rt.bus.send(rt.topics.deliver[step.tier], [{ key: step.organId, value: rec }])
       }
       for (const [gateway, recipients] of forwards) {
         const rec: DeliveryRecord = { ...base, recipient: recipients[0]!, tier: tierHint(recipients[0]!), gateway, recipients }
-        await rt.bus.send(rt.topics.forward, [{ key: gateway, value: rec }])
+        put(rt.topics.forward, { key: gateway, value: rec })
       }
+      // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
+      // fails the handler throws, the offset stays uncommitted and the document is routed again
+      // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
+      await rt.db.tx(async (q) => { for (const e of events) await recordEvent(q, e) })
+      await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
       log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')
     },
   })

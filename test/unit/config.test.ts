@@ -23,3 +23,13 @@ t.test('every problem is reported at once, naming the variable', async (t) => {
 t.test('every setting is documented', async (t) => {
   for (const [key, spec] of Object.entries(CONFIG_SPEC)) t.ok(spec.doc.length > 10 && /^[A-Z0-9_]+$/.test(spec.env), `${key} (${spec.env})`)
 })
+
+t.test('docs/configuration.md lists every variable with its default', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const page = readFileSync(path.resolve(import.meta.dirname, '../../docs/configuration.md'), 'utf8')
+  for (const spec of Object.values(CONFIG_SPEC)) {
+    const row = page.split('\n').find((l) => l.startsWith(`| \`${spec.env}\` |`))
+    t.ok(row, `${spec.env} is documented`)
+    if (row && spec.def) t.ok(row.includes(`\`${spec.def.replace(/\|/g, '\\|')}\``), `${spec.env} shows its default ${spec.def}`)
+  }
+})

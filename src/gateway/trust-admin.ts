@@ -1,0 +1,113 @@
+/**
+ * Operator API over the trust store (issue #4): list what is trusted, add or remove root and
+ * intermediate CAs, agency certificates and CRLs at runtime. Every change is also written to TRUST_DIR
+ * (the same layout the gateway loads at start-up), so it survives a restart, and is recorded in the
+ * message log as an operator action.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../runtime.ts'
+import { certsFromPem, fingerprintHex, subjectOf } from '../signing/certs.ts'
+import { logOperatorAction } from '../ops/message-log.ts'
+import { principalOf } from './auth.ts'
+
+const KINDS = ['roots', 'intermediates', 'agencies'] as const
+type Kind = (typeof KINDS)[number]
+
+const entrySchema = {
+  type: 'object',
+  properties: { fingerprint256: { type: 'string' }, subject: { type: 'string' }, issuer: { type: 'string' }, notAfter: { type: 'string' }, organId: { type: ['string', 'null'] } },
+} as const
+
+export async function trustAdminRoutes(app: FastifyInstance, rt: Runtime) {
+  // PEM travels as text; a CRL may also come as DER
+  app.addContentTypeParser(['application/x-pem-file', 'text/plain', 'application/pkix-crl', 'application/pkix-cert'], { parseAs: 'buffer' }, (_r, body, done) => done(null, body))
+  const trust = rt.signing.trust
+  const dir = rt.config.trustDir
+  const audit = (actor: string, action: string, detail: unknown) => logOperatorAction(rt.db, { actor, action, detail })
+  const list = (m: Map<string, { cert: import('node:crypto').X509Certificate; fingerprint: string; organId?: string }>) =>
+    [...m.values()].map((e) => ({ fingerprint256: e.fingerprint, subject: subjectOf(e.cert), issuer: e.cert.issuer.replace(/\n/g, ', '), notAfter: new Date(e.cert.validTo).toISOString(), organId: e.organId ?? null }))
+
+  app.get('/v1/ops/trust', {
+    config: { auth: 'operator' },
+    schema: {
+      tags: ['ops'], summary: 'What this gateway trusts: CAs, agency certificates, CRLs', security: [{ apiKey: [] }],
+      response: { 200: { type: 'object', properties: {
+        roots: { type: 'array', items: entrySchema }, intermediates: { type: 'array', items: entrySchema }, agencies: { type: 'array', items: entrySchema },
+        crls: { type: 'array', items: { type: 'object', additionalProperties: true } }, policy: { type: 'object', additionalProperties: true },
+      } } },
+    },
+  }, async () => ({ roots: list(trust.roots), intermediates: list(trust.intermediates), agencies: list(trust.agencies), crls: trust.crlStatus(), policy: rt.signing.policy }))
+
+  app.post<{ Params: { kind: Kind }; Querystring: { organId?: string } }>('/v1/ops/trust/:kind', {
+    config: { auth: 'operator' },
+    schema: {
+      tags: ['ops'], summary: 'Trust a CA (roots, intermediates) or an agency certificate (agencies; ?organId= binds it)',
+      consumes: ['application/x-pem-file', 'text/plain'], security: [{ apiKey: [] }],
+      params: { type: 'object', properties: { kind: { type: 'string', enum: [...KINDS] } }, required: ['kind'] },
+      querystring: { type: 'object', properties: { organId: { type: 'string', pattern: '^\\d{3}\\.\\d{2}\\.\\d{2}\\.[A-Z][0-9A-Z]{2}$' } } },
+      response: { 201: { type: 'object', properties: { added: { type: 'array', items: entrySchema } } } },
+    },
+  }, async (req, reply) => {
+    const who = principalOf(req)
+    const certs = pemCerts(req.body)
+    const added = certs.map((c) => {
+      const fp = req.params.kind === 'roots' ? trust.addRoot(c) : req.params.kind === 'intermediates' ? trust.addIntermediate(c) : trust.addAgencyCert(c, req.query.organId)
+      const file = path.join(dir, req.params.kind, `${req.query.organId ?? fp}.pem`)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, c.toString())
+      return { fingerprint256: fp, subject: subjectOf(c), issuer: c.issuer.replace(/\n/g, ', '), notAfter: new Date(c.validTo).toISOString(), organId: req.query.organId ?? null }
+    })
+    await audit(who.name, `trust.add.${req.params.kind}`, { added })
+    return reply.code(201).send({ added })
+  })
+
+  app.delete<{ Params: { kind: Kind; fingerprint: string } }>('/v1/ops/trust/:kind/:fingerprint', {
+    config: { auth: 'operator' },
+    schema: {
+      tags: ['ops'], summary: 'Stop trusting a CA or an agency certificate (by SHA-256 fingerprint)', security: [{ apiKey: [] }],
+      params: { type: 'object', properties: { kind: { type: 'string', enum: [...KINDS] }, fingerprint: { type: 'string' } }, required: ['kind', 'fingerprint'] },
+    },
+  }, async (req, reply) => {
+    const who = principalOf(req)
+    const fp = req.params.fingerprint.replace(/:/g, '').toLowerCase()
+    const removed = req.params.kind === 'roots' ? trust.removeRoot(fp) : req.params.kind === 'intermediates' ? trust.removeIntermediate(fp) : trust.removeAgencyCert(fp)
+    if (!removed) throw new GatewayError('NOT_FOUND', `no ${req.params.kind} certificate ${fp}`)
+    removeFiles(path.join(dir, req.params.kind), fp)
+    await audit(who.name, `trust.remove.${req.params.kind}`, { fingerprint256: fp })
+    return reply.code(204).send()
+  })
+
+  app.post('/v1/ops/trust/crls', {
+    config: { auth: 'operator' },
+    schema: { tags: ['ops'], summary: 'Load a CRL (PEM or DER), signed by a trusted CA', consumes: ['application/x-pem-file', 'application/pkix-crl'], security: [{ apiKey: [] }] },
+  }, async (req, reply) => {
+    const who = principalOf(req)
+    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the CRL as application/x-pem-file or application/pkix-crl')
+    const source = trust.addCrl(req.body)
+    const file = path.join(dir, 'crl', `${source.replace(/[^A-Za-z0-9._-]/g, '_')}.crl`)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, req.body)
+    await audit(who.name, 'trust.add.crl', { source })
+    return reply.code(201).send({ source, crls: trust.crlStatus() })
+  })
+}
+
+function pemCerts(body: unknown) {
+  if (!Buffer.isBuffer(body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send PEM certificates as application/x-pem-file')
+  const certs = certsFromPem(body)
+  if (certs.length === 0) throw new GatewayError('BAD_REQUEST', 'no PEM certificate in the body')
+  return certs
+}
+
+/** Deletes the PEM files in `dir` that hold the certificate `fp`, so a restart does not trust it again. */
+function removeFiles(dir: string, fp: string) {
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const file = path.join(dir, f)
+    try {
+      if (certsFromPem(fs.readFileSync(file)).some((c) => fingerprintHex(c) === fp)) fs.rmSync(file)
+    } catch { /* not a certificate file */ }
+  }
+}

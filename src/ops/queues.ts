@@ -1,0 +1,58 @@
+/**
+ * The night operator's first question: is anything piling up? Per tier: Kafka lag of its delivery group,
+ * legs accepted but not delivered (and the age of the oldest), legs waiting in the redelivery schedule,
+ * items in the DLQ; and the lag of the other stages (router, receipts, webhooks, status return, forward).
+ */
+import type { Runtime } from '../runtime.ts'
+import { TIERS, type Tier } from '../routing/types.ts'
+import type { LagRow } from './kafka-lag.ts'
+
+export interface TierQueue {
+  tier: Tier; lag: number | null; undelivered: number; oldestUndeliveredSeconds: number | null; inRetry: number; inDlq: number
+}
+export interface StageLag { group: string; topic: string; lag: number; partitions: { partition: number; lag: number; committed: number; high: number }[] }
+export interface QueuesView {
+  at: string; tiers: TierQueue[]; stages: StageLag[]
+  webhooks: { backlog: number; dead: number }; dlq: { delivery: number; webhook: number }; kafka: { ok: boolean; error?: string }
+}
+
+export async function queuesView(rt: Runtime): Promise<QueuesView> {
+  let lag: LagRow[] | null = null
+  let kafkaError: string | undefined
+  try { lag = await rt.metrics.lag.read() } catch (e) { kafkaError = (e as Error).message }
+  const [undelivered, retry, dlq, webhooks] = await Promise.all([
+    rt.db.query<{ tier: string; n: number; oldest: number | null }>(
+      `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
+       from deliveries d join documents doc on doc.id = d.document_uuid
+       where d.status in ('PENDING', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
+    rt.db.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
+    rt.db.query<{ tier: string; n: number }>(`select tier, count(*)::int as n from ops_dead_letters where state = 'dead' group by tier`),
+    rt.db.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),
+  ])
+  const p = rt.config.topicPrefix
+  const tiers = TIERS.map((tier): TierQueue => {
+    const u = undelivered.rows.find((r) => r.tier === tier)
+    const mine = lag?.filter((l) => l.group === `${p}deliver-${tier}` && l.topic === rt.topics.deliver[tier])
+    return {
+      tier, lag: mine ? mine.reduce((s, l) => s + l.lag, 0) : null,
+      undelivered: u?.n ?? 0, oldestUndeliveredSeconds: u?.oldest == null ? null : Math.max(0, Math.round(u.oldest)),
+      inRetry: retry.rows.find((r) => r.tier === tier)?.n ?? 0, inDlq: dlq.rows.find((r) => r.tier === tier)?.n ?? 0,
+    }
+  })
+  const stages = new Map<string, StageLag>()
+  for (const l of lag ?? []) {
+    if (TIERS.some((t) => l.group === `${p}deliver-${t}`)) continue
+    const k = `${l.group} ${l.topic}`
+    const s = stages.get(k) ?? { group: l.group.slice(p.length), topic: l.topic.slice(p.length), lag: 0, partitions: [] }
+    s.lag += l.lag
+    s.partitions.push({ partition: l.partition, lag: l.lag, committed: l.committed, high: l.high })
+    stages.set(k, s)
+  }
+  const w = webhooks.rows[0]
+  return {
+    at: new Date().toISOString(), tiers, stages: [...stages.values()],
+    webhooks: { backlog: w?.pending ?? 0, dead: w?.dead ?? 0 },
+    dlq: { delivery: dlq.rows.reduce((s, r) => s + r.n, 0), webhook: w?.dead ?? 0 },
+    kafka: kafkaError ? { ok: false, error: kafkaError } : { ok: true },
+  }
+}
