@@ -9,8 +9,14 @@ import { checkSafety, DEFAULT_LIMITS, type Limits } from './safety.ts'
 export const EDXML_NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016'
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#'
 
-/** No network, no external entities, no entity substitution, no stderr noise; line numbers > 65535 kept. */
+/**
+ * No network, no external entities, no entity substitution, no stderr noise; line numbers > 65535 kept.
+ * XML_PARSE_HUGE lifts libxml2's 10 MB cap on one text node — an attachment's Base64 is one text node and
+ * real packages carry tens of MB. Safe here because checkSafety() has already refused every DTD/entity
+ * and bounded depth and size before libxml2 sees the bytes.
+ */
 export const PARSE_OPTIONS =
+  ParseOption.XML_PARSE_HUGE |
   ParseOption.XML_PARSE_NONET |
   ParseOption.XML_PARSE_NO_XXE |
   ParseOption.XML_PARSE_NOERROR |
