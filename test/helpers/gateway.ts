@@ -29,6 +29,8 @@ export interface TestGateway {
   call(keyOf: string | null, method: string, p: string, body?: Buffer | string, headers?: Record<string, string>): Promise<Response>
   /** the package signed (XML-DSig, enveloped) with the demo certificate of `organId` */
   sign(organId: string, xml: Buffer | string): Promise<Buffer>
+  /** the Kafka workers can be stopped and started again (e.g. to make consumer lag real) */
+  workers: { stop(): Promise<void>; start(): Promise<void>; running(): boolean }
   stop(): Promise<void>
 }
 
@@ -43,7 +45,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     gatewayId: `test-${tag}`, signaturePolicy: 'optional', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '', ...overrides,
   })
   const rt = await createRuntime(config)
-  let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>>, app: Awaited<ReturnType<typeof buildApp>>
+  let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>> | null, app: Awaited<ReturnType<typeof buildApp>>
   try {
     creds = await seedDemo(rt)
     workers = await startWorkers(rt)
@@ -59,18 +61,23 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     if (stopped) return
     stopped = true
     await app.close()
-    await workers.stop()
+    await workers?.stop()
     await rt.close()
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await c.connect()
     await c.query(`drop schema if exists ${config.databaseSchema} cascade`)
     await c.end()
-    await deleteTopics(rt.topics.all)
+    await deleteTopicsWithPrefix(config.topicPrefix)
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
   t.teardown(stop)
   return {
     url, rt, creds, stop, sign: signAs,
+    workers: {
+      async stop() { await workers?.stop(); workers = null },
+      async start() { workers ??= await startWorkers(rt) },
+      running: () => workers !== null,
+    },
     call(keyOf, method, p, body, headers = {}) {
       const h: Record<string, string> = { ...headers }
       if (keyOf) h.authorization = `Bearer ${creds[keyOf] ?? keyOf}`
@@ -84,10 +91,14 @@ export function kafkaAdmin() {
   return new Kafka({ clientId: 'test-admin', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin()
 }
 
-async function deleteTopics(topics: string[]) {
+/** Every topic of one test gateway (its prefix is unique), including ones created on demand (DLQs). */
+async function deleteTopicsWithPrefix(prefix: string) {
   const admin = kafkaAdmin()
   await admin.connect()
-  try { await admin.deleteTopics({ topics, timeout: 10_000 }) } catch { /* best effort */ } finally { await admin.disconnect() }
+  try {
+    const topics = (await admin.listTopics()).filter((x) => x.startsWith(prefix))
+    if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 })
+  } catch { /* best effort */ } finally { await admin.disconnect() }
 }
 
 /** Sum of the high watermarks of the given topics: how many records were ever written to them. */

@@ -1,73 +1,19 @@
 /**
- * Issue #7 helpers: a test gateway whose Kafka workers can be stopped and started again (to make consumer
- * lag real), a Prometheus scrape parsed with an independent text-format parser, and the operator CLI.
- * Boots exactly like startGateway (test/helpers/gateway.ts): real Kafka, real PostgreSQL, own schema,
- * own topic prefix.
+ * Issue #7 helpers: a test gateway with uncached ops gauges (startGateway's workers can be stopped and
+ * started again, to make consumer lag real), a Prometheus scrape parsed with an independent text-format
+ * parser, and the operator CLI.
  */
-import crypto from 'node:crypto'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
-import pg from 'pg'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { loadConfig, type Config } from '../../src/config/config.ts'
-import { createRuntime } from '../../src/runtime.ts'
-import { buildApp } from '../../src/gateway/app.ts'
-import { startWorkers } from '../../src/workers/index.ts'
-import { seedDemo } from '../../src/demo/seed.ts'
-import { ROOT, TEST_DATABASE_URL, kafkaAdmin, signAs, testPki, type TestGateway } from './gateway.ts'
+import type { Config } from '../../src/config/config.ts'
+import { ROOT, startGateway, type TestGateway } from './gateway.ts'
 
-export interface OpsGateway extends TestGateway {
-  workers: { stop(): Promise<void>; start(): Promise<void>; running(): boolean }
-}
+export type OpsGateway = TestGateway
 
-export async function startOpsGateway(t: { teardown(fn: () => Promise<void> | void): void }, overrides: Partial<Config> = {}): Promise<OpsGateway> {
-  if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set')
-  const tag = crypto.randomBytes(4).toString('hex')
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-ops-${tag}-`))
-  const config = loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
-    port: 0, dataDir, blobDir: path.join(dataDir, 'blobs'), databaseSchema: `t_${tag}`, topicPrefix: `t${tag}.`, kafkaPartitions: 2,
-    gatewayId: `test-${tag}`, signaturePolicy: 'optional', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '', opsCacheMs: 0, ...overrides,
-  })
-  const rt = await createRuntime(config)
-  const creds = await seedDemo(rt)
-  let workers: { stop(): Promise<void> } | null = await startWorkers(rt)
-  const app = await buildApp(rt)
-  await app.listen({ host: '127.0.0.1', port: config.port })
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-  let stopped = false
-  const stop = async () => {
-    if (stopped) return
-    stopped = true
-    await app.close()
-    await workers?.stop()
-    await rt.close()
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
-    await c.connect()
-    await c.query(`drop schema if exists ${config.databaseSchema} cascade`)
-    await c.end()
-    const admin = kafkaAdmin()
-    await admin.connect()
-    try { await admin.deleteTopics({ topics: [...rt.topics.all, `${config.topicPrefix}webhooks.dlq`], timeout: 10_000 }) } catch { /* best effort */ } finally { await admin.disconnect() }
-    fs.rmSync(dataDir, { recursive: true, force: true })
-  }
-  t.teardown(stop)
-  return {
-    url, rt, creds, stop, sign: signAs,
-    workers: {
-      async stop() { await workers?.stop(); workers = null },
-      async start() { workers ??= await startWorkers(rt) },
-      running: () => workers !== null,
-    },
-    call(keyOf, method, p, body, headers = {}) {
-      const h: Record<string, string> = { ...headers }
-      if (keyOf) h.authorization = `Bearer ${creds[keyOf] ?? keyOf}`
-      if (body !== undefined && !h['content-type']) h['content-type'] = 'application/xml'
-      return fetch(url + p, { method, headers: h, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) })
-    },
-  }
-}
+/** A test gateway with the ops gauges read fresh on every scrape (no cache). */
+export const startOpsGateway = (t: { teardown(fn: () => Promise<void> | void): void }, overrides: Partial<Config> = {}): Promise<OpsGateway> =>
+  startGateway(t, { opsCacheMs: 0, ...overrides })
 
 export interface Sample { labels: Record<string, string>; value: number }
 export interface Family { name: string; help: string; type: string; metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }[] }
