@@ -133,3 +133,29 @@ console.log(`search: first call (builds folded index) ${ms(s1.median)} ms; then 
 const c = opsPerSec(() => snap.children('000.00.31.H41'))
 console.log(`children(district) ${c.toFixed(0)} ops/s (${snap.children('000.00.31.H41').length} children); get() ${opsPerSec(() => snap.get('000.45.31.H41')).toFixed(0)} ops/s`)
 console.log(`heap at end (agencies + snapshot + search index): ${heapMB()} MB`)
+
+// persistence: the same 111k agencies written to the embedded database (PGlite, what `npm start` uses)
+// with the bulk upsert the directory import API uses, then read back into a snapshot (a gateway start)
+{
+  const fsx = await import('node:fs')
+  const osx = await import('node:os')
+  const pathx = await import('node:path')
+  const { openDb } = await import('../src/store/db.ts')
+  const { migrate } = await import('../src/store/migrate.ts')
+  const { upsertAgenciesBulk, listAgencies } = await import('../src/store/directory-repo.ts')
+  const dir = fsx.mkdtempSync(pathx.join(osx.tmpdir(), 'lgsp-bench-pglite-'))
+  const db = await openDb({ url: '', schema: 'public', dataDir: dir })
+  try {
+    await migrate(db)
+    const t0 = performance.now()
+    await db.tx((q) => upsertAgenciesBulk(q, r.agencies))
+    const write = performance.now() - t0
+    const t1 = performance.now()
+    const loaded = DirectorySnapshot.build(await listAgencies(db))
+    const read = performance.now() - t1
+    console.log(`PGlite: bulk upsert of ${r.agencies.length} agencies ${ms(write)} ms; load + snapshot at start-up ${ms(read)} ms (${loaded.size} agencies)`)
+  } finally {
+    await db.close()
+    fsx.rmSync(dir, { recursive: true, force: true })
+  }
+}
