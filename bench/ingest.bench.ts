@@ -91,7 +91,7 @@ async function main() {
     const gwRate = N / wall
     const kRate = N / bwall
     console.log(`\nLiên thông ingest benchmark — ${N} signed packages of ${(size / 1024).toFixed(1)} KiB, ${C} in flight, 2 recipients each`)
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}, PostgreSQL ${gw.rt.db.engine}, Kafka ${process.env.KAFKA_BROKERS}`)
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, load avg ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, Node ${process.version}, database ${gw.rt.db.engine}, Kafka ${process.env.KAFKA_BROKERS}`)
     console.log(`signing (lgsp, client side): ${ms(signMs)} per package`)
     console.log('')
     console.log('                         docs/s    p50        p99')

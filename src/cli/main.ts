@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   'verify-receipt': () => import('./commands/verify-receipt.ts'),
   directory: () => import('./commands/directory.ts'),
   log: () => import('./commands/log.ts'),
+  dlq: () => import('./commands/dlq.ts'),
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,10 @@
-/** Gateway-to-gateway surface (issue #5): a peer hands back statuses about documents we forwarded to it. */
+/**
+ * Gateway-to-gateway surface (issue #5), peer keys only: a peer hands back statuses about documents we
+ * forwarded to it (up), or passes on the sender's recall (13) about a document it forwarded to us (down).
+ */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
-import { acceptFederatedStatus, type FederatedStatus } from '../pipeline/federated-status.ts'
+import { acceptFederatedRecall, acceptFederatedStatus, type FederatedStatus } from '../pipeline/federated-status.ts'
 import { principalOf } from './auth.ts'
 
 const bodySchema = {
@@ -32,4 +35,15 @@ export async function federationRoutes(app: FastifyInstance, rt: Runtime) {
       response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
     },
   }, async (req, reply) => reply.code(202).send(await acceptFederatedStatus(rt, principalOf(req), req.body)))
+
+  app.post<{ Body: FederatedStatus }>('/v1/federation/recalls', {
+    config: { auth: 'client' },
+    schema: {
+      tags: ['federation'],
+      summary: "A peer gateway passes on the sender's 13 (recall) about a document it forwarded here, with the sender's status package (gateway keys only)",
+      body: bodySchema,
+      security: [{ apiKey: [] }],
+      response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+    },
+  }, async (req, reply) => reply.code(202).send(await acceptFederatedRecall(rt, principalOf(req), req.body)))
 }

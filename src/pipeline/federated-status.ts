@@ -1,10 +1,19 @@
 /**
- * A peer gateway hands back a status about a document this gateway forwarded to it (issue #5): the status
- * travels back hop by hop, each gateway applying it to its own timeline (receipts topic) and, when the
- * document itself came from a peer, handing it further back (workers/status-return.ts).
+ * Statuses between gateways (issue #5), both directions, applied hop by hop: each gateway puts the status on
+ * its own `receipts` topic (its timeline and status inbox) and workers/status-return.ts hands it on.
  *
- * The peer may only speak for legs forwarded to it: a FORWARDED event to that peer must exist for the
- * (document, recipient). Idempotent: the event key is derived from the peer's own event key.
+ * Up (POST /v1/federation/receipts): a recipient's status (01–06, 15, 16, DELIVERY_FAILED) about a
+ * document this gateway forwarded to the peer. The peer may only speak for legs forwarded to it: a
+ * FORWARDED event to that peer must exist for the (document, recipient).
+ *
+ * Down (POST /v1/federation/recalls): the sender's 13 (thu hồi, recall) about a document the peer forwarded
+ * to this gateway. The peer may only speak for documents that came from it (documents.via_peer) and for
+ * recipients this gateway was asked to route; the edXML status package must come along and say the same
+ * thing (From = the document's sender, ResponseFor = the document, StatusCode = 13), so the recipient's
+ * system gets the sender's own package in its status inbox and answers 15/16 through POST /v1/status,
+ * which travels back up.
+ *
+ * Idempotent both ways: the event key is derived from the peer's own event key.
  */
 import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
@@ -13,6 +22,8 @@ import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId } from '../store/ledger-repo.ts'
 import { peerOf } from './federation.ts'
+import { readIncoming } from './incoming.ts'
+import { SENDER_STATUS_CODES } from './submit-status.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
 export interface FederatedStatus {
@@ -43,19 +54,50 @@ export async function acceptFederatedStatus(rt: Runtime, who: Principal, s: Fede
   if (leg.rowCount === 0) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} of ${s.documentId} was not forwarded to ${peer}`, { extra: { recipient: s.recipient } })
   }
-  const statusBlob = s.statusPackage ? (await rt.blobs.put(Buffer.from(s.statusPackage, 'base64'))).key : undefined
+  return publish(rt, peer, doc.id, s, s.statusPackage ? Buffer.from(s.statusPackage, 'base64') : undefined)
+}
+
+/** The sender's 13 (recall) about a document `who` forwarded to this gateway, for one of its recipients here. */
+export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: FederatedStatus): Promise<{ id: string; eventKey: string }> {
+  const peer = peerOf(who)
+  if (!peer) throw new GatewayError('FORBIDDEN', 'only a peer gateway key may pass on recalls')
+  if (!SENDER_STATUS_CODES.has(s.status)) {
+    throw new GatewayError('BAD_REQUEST', `only the sender's ${[...SENDER_STATUS_CODES].join(', ')} travels down; status ${s.status} goes to /v1/federation/receipts`)
+  }
+  const doc = await findBySenderDocumentId(rt.db, s.from, s.documentId)
+  if (!doc || doc.state !== 'accepted') throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${s.documentId} from ${s.from} is known here`)
+  if ((doc as typeof doc & { via_peer?: string | null }).via_peer !== peer) {
+    throw new GatewayError('STATUS_NOT_ALLOWED', `${s.documentId} did not come here from ${peer}`, { extra: { recipient: s.recipient } })
+  }
+  if (!doc.recipients.includes(s.recipient)) {
+    throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} is not a recipient of ${s.documentId} on this gateway`, { extra: { recipient: s.recipient } })
+  }
+  if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
+  const bytes = Buffer.from(s.statusPackage, 'base64')
+  // the package must say what the peer says: the relay cannot turn someone else's package into a recall
+  const env = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml').envelope
+  if (env.kind !== 'status' || env.from !== doc.from_organ || env.responseFor.organId !== doc.from_organ
+    || env.responseFor.documentId !== doc.document_id || env.statusCode !== s.status) {
+    throw new GatewayError('STATUS_NOT_ALLOWED', `the status package is not ${doc.from_organ}'s ${s.status} for ${doc.document_id}`, { extra: { recipient: s.recipient } })
+  }
+  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes)
+}
+
+/** The status onto this gateway's `receipts` (acks=all), its event key derived from the peer's. */
+async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined): Promise<{ id: string; eventKey: string }> {
+  const statusBlob = pkg ? (await rt.blobs.put(pkg)).key : undefined
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
   const record: ReceiptRecord & { statusContentType?: string; statusFrom?: string } = {
-    eventKey: `${doc.id}:${s.recipient}:${s.status}:peer:${tag}`,
-    id: doc.id, recipient: s.recipient, status: s.status, at: s.at,
+    eventKey: `${id}:${s.recipient}:${s.status}:peer:${tag}`,
+    id, recipient: s.recipient, status: s.status, at: s.at,
     ...(statusBlob ? { statusBlob } : {}),
     ...(s.statusContentType ? { statusContentType: s.statusContentType } : {}),
     ...(s.statusFrom ? { statusFrom: s.statusFrom } : {}),
   }
   try {
-    await rt.bus.send(rt.topics.receipts, [{ key: doc.id, value: record }])
+    await rt.bus.send(rt.topics.receipts, [{ key: id, value: record }])
   } catch (e) {
     throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
   }
-  return { id: doc.id, eventKey: record.eventKey }
+  return { id, eventKey: record.eventKey }
 }

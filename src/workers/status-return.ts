@@ -1,8 +1,17 @@
 /**
- * Status return (issue #5): every status on `receipts` about a document that came from a peer gateway is
- * handed back to that peer (POST /v1/federation/receipts with the link's key), which applies it to its own
- * timeline and, if the document came to it from yet another gateway, hands it on. So a recipient's 01 at
- * the H53 gateway reaches the sender's timeline at H41 through the central gateway.
+ * Statuses between gateways (issue #5), one consumer of `receipts`:
+ *
+ * Up — every recipient's status about a document that came from a peer gateway is handed back to that
+ * peer (POST /v1/federation/receipts with the link's key), which applies it to its own timeline and, if the
+ * document came to it from yet another gateway, hands it on. So a recipient's 01 at the H53 gateway reaches
+ * the sender's timeline at H41 through the central gateway.
+ *
+ * Down — the sender's 13 (thu hồi) goes the other way: for a recipient whose leg this gateway FORWARDED,
+ * it is passed on, with the sender's status package, to the gateway the leg was forwarded to (POST
+ * /v1/federation/recalls), which applies it to its copy of the document (timeline, the recipient's status
+ * inbox) and passes it on again if it forwarded that leg too. The recipient's 15/16 then travels up.
+ * A 13 that arrives while its leg is routed to a peer but not yet forwarded waits for the forward (the
+ * record is retried); a leg whose forward gave up (DELIVERY_FAILED) has nobody downstream to tell.
  *
  * Own consumer group, so a peer that is down never delays the local timeline projection. A transient
  * failure throws (the offset stays uncommitted and kafkajs retries with backoff); a refusal (4xx) is
@@ -14,21 +23,74 @@ import { getDocument } from '../store/ledger-repo.ts'
 import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
+import type { Peer } from '../config/config.ts'
 
-/** statuses that travel from the document's sender to its recipients (13 thu hồi) do not go back */
+/** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
 const RETURNED = /^(\d{2}|DELIVERY_FAILED)$/
 
+type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
+
 export async function startStatusReturn(rt: Runtime) {
   const log = rt.log.child({ c: 'status-return' })
+
+  /** POSTs the status to the peer; 2xx done, a lasting refusal logged and skipped, anything else thrown (retry). */
+  const handTo = async (peer: Peer, path: string, r: Receipt, body: FederatedStatus) => {
+    const url = `${peer.url}${path}`
+    const res = await boundedPost(url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
+    if (res.status >= 200 && res.status < 300) {
+      log.debug({ id: r.id, recipient: r.recipient, status: r.status, url }, 'status handed to peer')
+      return
+    }
+    if (res.status >= 400 && res.status < 500 && ![401, 403, 408, 425, 429].includes(res.status)) {
+      log.error({ id: r.id, recipient: r.recipient, status: r.status, url, http: res.status, body: res.body.slice(0, 300) }, 'peer refused the status; skipped')
+      return
+    }
+    throw new Error(`status to ${url}: HTTP ${res.status}`)
+  }
+
+  const bodyOf = async (doc: { from_organ: string; document_id: string }, r: Receipt): Promise<FederatedStatus> => ({
+    from: doc.from_organ, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, eventKey: r.eventKey,
+    ...(r.statusBlob ? { statusPackage: (await rt.blobs.get(r.statusBlob)).toString('base64') } : {}),
+    ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
+    ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),
+  })
+
+  /** 13 → the gateway this leg was forwarded to, if it was. */
+  const passDown = async (r: Receipt) => {
+    const events = (await rt.db.query<{ status: string; detail: { gateway?: string } | null }>(
+      `select status, detail from delivery_events where document_uuid = $1 and recipient = $2 and status in ('ROUTED', 'FORWARDED', 'DELIVERY_FAILED') order by seq`,
+      [r.id, r.recipient],
+    )).rows
+    const forwarded = events.find((e) => e.status === 'FORWARDED')?.detail?.gateway
+    if (!forwarded) {
+      const routedTo = events.find((e) => e.status === 'ROUTED')?.detail?.gateway
+      if (!routedTo) return // a local leg: the receipts projection already put 13 in the recipient's status inbox
+      if (events.some((e) => e.status === 'DELIVERY_FAILED')) {
+        log.warn({ id: r.id, recipient: r.recipient, gateway: routedTo }, 'recall for a leg whose forward gave up; nobody downstream to tell')
+        return
+      }
+      throw new Error(`recall of ${r.id} for ${r.recipient} waits for the forward to ${routedTo}`)
+    }
+    const doc = await getDocument(rt.db, r.id)
+    if (!doc) return
+    const peer = peerFor(rt, forwarded)
+    if (!peer) {
+      log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'leg was forwarded to a peer no longer in PEERS; recall not passed on')
+      return
+    }
+    await handTo(peer, '/v1/federation/recalls', r, await bodyOf(doc, r))
+  }
+
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}status-return`,
     topics: [rt.topics.receipts],
     handler: async (_topic, value) => {
-      const r = value as ReceiptRecord & { statusContentType?: string; statusFrom?: string }
-      // business statuses and the final failure travel back; other gateway events (DELIVERED for webhooks,
+      const r = value as Receipt
+      // business statuses and the final failure travel; other gateway events (DELIVERED for webhooks,
       // #6) are this gateway's own business: the origin already has FORWARDED for the leg
-      if (DOWNSTREAM.has(r.status) || !RETURNED.test(r.status)) return
+      if (!RETURNED.test(r.status)) return
+      if (DOWNSTREAM.has(r.status)) return passDown(r)
       const doc = await getDocument(rt.db, r.id)
       const via = (doc as (typeof doc & { via_peer?: string | null }) | null)?.via_peer
       if (!doc || !via) return
@@ -37,23 +99,7 @@ export async function startStatusReturn(rt: Runtime) {
         log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
         return
       }
-      const body: FederatedStatus = {
-        from: doc.from_organ, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, eventKey: r.eventKey,
-        ...(r.statusBlob ? { statusPackage: (await rt.blobs.get(r.statusBlob)).toString('base64') } : {}),
-        ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
-        ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),
-      }
-      const url = `${peer.url}/v1/federation/receipts`
-      const res = await boundedPost(url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
-      if (res.status >= 200 && res.status < 300) {
-        log.debug({ id: r.id, recipient: r.recipient, status: r.status, peer: peer.url }, 'status returned to peer')
-        return
-      }
-      if (res.status >= 400 && res.status < 500 && ![401, 403, 408, 425, 429].includes(res.status)) {
-        log.error({ id: r.id, recipient: r.recipient, status: r.status, peer: peer.url, http: res.status, body: res.body.slice(0, 300) }, 'peer refused the status; skipped')
-        return
-      }
-      throw new Error(`status return to ${url}: HTTP ${res.status}`)
+      await handTo(peer, '/v1/federation/receipts', r, await bodyOf(doc, r))
     },
   })
 }
