@@ -14,6 +14,7 @@ import { listAgencies } from './store/directory-repo.ts'
 import { DirectorySnapshot } from './routing/directory-snapshot.ts'
 import { loadGatewaySigning, type GatewaySigning } from './signing/gateway-signing.ts'
 import { OpsMetrics } from './ops/metrics.ts'
+import { createTracing, type Tracing } from './tracing/index.ts'
 
 export interface Runtime {
   config: Readonly<Config>
@@ -26,6 +27,8 @@ export interface Runtime {
   signing: GatewaySigning
   /** Prometheus registry and metrics of this gateway (its own registry: several gateways may share a process) */
   metrics: OpsMetrics
+  /** this gateway's tracer provider (its own: several gateways may share a process); a no-op when off */
+  tracing: Tracing
   /** the current directory; replaced (never mutated) by reloadDirectory */
   directory(): DirectorySnapshot
   reloadDirectory(): Promise<void>
@@ -44,8 +47,9 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
+    const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
     return {
-      config, log, db, bus, topics, signing, metrics,
+      config, log, db, bus, topics, signing, metrics, tracing,
       blobs: fsBlobStore(config.blobDir),
       directory: () => snapshot,
       async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },
@@ -54,6 +58,7 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
         await metrics.close()
         await bus.close()
         await db.close()
+        await tracing.shutdown() // last: spans of the work above are ended and flushed
       },
     }
   } catch (e) {

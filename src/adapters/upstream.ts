@@ -17,6 +17,7 @@ import { recordEvent } from '../store/ledger-repo.ts'
 import { saveClient } from '../store/clients-repo.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
 import { boundedPost, deliveryIdOf, judge, packageOf } from './http-push.ts'
+import { SpanKind, traceHeaders } from '../tracing/index.ts'
 
 export const FORWARD_FOR_HEADER = 'lgsp-forward-for'
 export const PEER_CLIENT_PREFIX = 'peer:'
@@ -60,14 +61,20 @@ export const upstreamAdapter: DeliveryAdapter = {
 
     const url = `${peer.url}/v1/documents`
     const pkg = await packageOf(rt, record)
-    const res = await boundedPost(url, pkg.bytes, {
-      'content-type': pkg.contentType,
-      authorization: `Bearer ${peer.key}`,
-      [FORWARD_FOR_HEADER]: recipients.join(','),
-      'idempotency-key': `${record.id}:${peer.url}`,
-      'x-lgsp-attempt': String(ctx.attempt),
-      'user-agent': `lgsp-gateway/${rt.config.gatewayId}`,
-    }, ctx.timeoutMs)
+    // #7: a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
+    const res = await rt.tracing.span('gateway.forward', { kind: SpanKind.CLIENT, attributes: { 'url.full': url, 'lgsp.recipients': recipients.length } }, async (span) => {
+      const r = await boundedPost(url, pkg.bytes, {
+        'content-type': pkg.contentType,
+        authorization: `Bearer ${peer.key}`,
+        [FORWARD_FOR_HEADER]: recipients.join(','),
+        'idempotency-key': `${record.id}:${peer.url}`,
+        'x-lgsp-attempt': String(ctx.attempt),
+        'user-agent': `lgsp-gateway/${rt.config.gatewayId}`,
+        ...traceHeaders(),
+      }, ctx.timeoutMs)
+      span.setAttribute('http.response.status_code', r.status)
+      return r
+    })
     judge(url, res, PERMANENT)
     let answer: { id?: string; recipients?: { organId: string; tier: Tier }[] } = {}
     try { answer = JSON.parse(res.body) } catch { /* a 2xx without our JSON: still forwarded */ }

@@ -8,8 +8,19 @@
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs'
 import type { Logger } from 'pino'
+import { traceHeaders } from '../tracing/index.ts'
 
 export interface BusMessage { key: string; value: unknown; headers?: Record<string, string> }
+
+/**
+ * #7: every record carries the trace context it was produced under (`traceparent`, `tracestate`), so each
+ * consumer continues the trace without its producer passing anything; explicit headers win. Nothing is
+ * added outside a span (always, when tracing is off).
+ */
+const headersOf = (m: BusMessage) => {
+  const t = traceHeaders()
+  return t ? { ...t, ...m.headers } : m.headers
+}
 
 export interface Bus {
   send(topic: string, messages: BusMessage[]): Promise<void>
@@ -44,7 +55,7 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
       if (batches.length === 0) return
       await producer.sendBatch({
         acks: -1,
-        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: m.headers })) })),
+        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })) })),
       })
     },
 
@@ -52,7 +63,7 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
       await producer.send({
         topic,
         acks: -1,
-        messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: m.headers })),
+        messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })),
       })
     },
 

@@ -3,6 +3,7 @@
  * together, returned as one frozen object. Every variable is documented here and in the README.
  */
 import path from 'node:path'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 
 export interface Config {
   host: string
@@ -71,6 +72,10 @@ export interface Config {
   // --- operators (issue #7) ---
   /** how long consumer lag and the ledger gauges read for /metrics and /v1/ops/queues are reused */
   opsCacheMs: number
+  /** OTLP/HTTP collector base URL for traces (src/tracing); empty = tracing off */
+  otelExporterOtlpEndpoint: string
+  /** not an environment variable: a span exporter handed in by code (tests pass an in-memory one) */
+  traceExporter?: SpanExporter
 }
 
 /** A peer gateway: `url` is its base URL (and its identity), `key` the pre-shared API key of the link,
@@ -91,7 +96,10 @@ const bool = (v: string) => {
 }
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)
 
-export const CONFIG_SPEC: Record<keyof Config, Spec> = {
+/** settings only code can give (loadConfig overrides); never read from the environment */
+type CodeOnly = 'traceExporter'
+
+export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   host: { env: 'HOST', def: '127.0.0.1', doc: 'address to listen on', parse: str },
   port: { env: 'PORT', def: '8080', doc: 'HTTP port (0 = any free port)', parse: int(0, 65535) },
   logLevel: { env: 'LOG_LEVEL', def: 'info', doc: 'pino level: fatal|error|warn|info|debug|trace|silent', parse: (v) => {
@@ -146,6 +154,10 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   webhookRetryHorizonMs: { env: 'WEBHOOK_RETRY_HORIZON_MS', def: '86400000', doc: 'how long a webhook delivery is retried before the DLQ (ms)', parse: int(100, 30 * 86_400_000) },
   webhookConcurrency: { env: 'WEBHOOK_CONCURRENCY', def: '16', doc: 'webhook requests in flight at once', parse: int(1, 1024) },
   opsCacheMs: { env: 'OPS_CACHE_MS', def: '2000', doc: 'reuse consumer lag and ledger gauges this long (ms) across /metrics and ops scrapes', parse: int(0, 600_000) },
+  otelExporterOtlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', def: '', doc: 'OTLP/HTTP collector for traces, e.g. http://otel:4318 (spans go to /v1/traces); empty = tracing off', parse: (v) => {
+    if (v && !/^https?:\/\//.test(v)) throw new Error('must be an http(s) URL')
+    return v
+  } },
 }
 
 function parsePeers(v: string): Peer[] {

@@ -24,6 +24,7 @@ import { soapRoutes } from './soap/index.ts'
 import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
 import { opsRoutes } from './ops.ts'
 import { consoleRoutes } from './console.ts'
+import { registerHttpTracing } from '../tracing/http.ts'
 
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
@@ -31,6 +32,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     bodyLimit: rt.config.bodyLimit,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   })
+  registerHttpTracing(app, rt.tracing) // #7: first, so its onRoute hook wraps every route registered below
   registerProblemHandlers(app)
   app.addSchema(problemSchema)
 

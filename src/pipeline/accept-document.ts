@@ -15,6 +15,7 @@ import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
 import type { Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
+import type { Span } from '../tracing/index.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
@@ -29,6 +30,16 @@ export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
  * normalised content type (application/xml | application/json); readers convert on read.
  */
 export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
+  // #7: one span per submission on every surface (REST, SOAP, a peer's forward); the record produced inside
+  // carries it, so routing and delivery continue this trace
+  return rt.tracing.span('document.accept', { attributes: { 'lgsp.client': who.clientId, 'lgsp.bytes': bytes.length } }, async (span) => {
+    const r = await accept(rt, who, bytes, contentType, opts, span)
+    span.setAttributes({ 'lgsp.document.uuid': r.answer.id, 'lgsp.document.id': r.answer.documentId, 'lgsp.replayed': r.replayed })
+    return r
+  })
+}
+
+async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] }, span: Span): Promise<Accepted> {
   const incoming = readIncoming(rt, bytes, contentType)
   const env = incoming.envelope
   contentType = incoming.contentType
@@ -42,6 +53,7 @@ export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer,
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
+  span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
   const to = via ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
   const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })

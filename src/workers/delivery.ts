@@ -11,6 +11,7 @@ import type { DeliveryRecord } from '../bus/topics.ts'
 import { TIERS } from '../routing/types.ts'
 import { attemptDelivery } from './retry-attempt.ts'
 import { hasRetry } from './retry-queue.ts'
+import { extractContext } from '../tracing/index.ts'
 
 export async function startDeliveryWorkers(rt: Runtime) {
   const groups = [
@@ -24,7 +25,8 @@ export async function startDeliveryWorkers(rt: Runtime) {
       const rec = value as DeliveryRecord
       // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
       if (await hasRetry(rt.db, rec.id, rec.recipient)) return
-      await attemptDelivery(rt, { record: rec, origin: { topic: t, partition, offset: msg.offset }, attempts: 0, firstAt: null })
+      // #7: the attempt's span is a child of the router's (the record's headers)
+      await attemptDelivery(rt, { record: rec, origin: { topic: t, partition, offset: msg.offset }, attempts: 0, firstAt: null, ...(rt.tracing.enabled ? { parent: extractContext(msg.headers) } : {}) })
     },
   })))
   return { async stop() { await Promise.all(consumers.map((c) => c.stop())) } }

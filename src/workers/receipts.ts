@@ -13,6 +13,7 @@ import { BUSINESS_STATUSES, classify, isBusinessCode, labelOf } from '../statuse
 import { putStatus } from '../statuses/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
 import { logStatus } from '../ops/message-log.ts'
+import { consumeSpan } from '../tracing/index.ts'
 
 /** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */
 export type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
@@ -22,7 +23,8 @@ export async function startReceiptsProjection(rt: Runtime) {
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}receipts`,
     topics: [rt.topics.receipts],
-    handler: async (_topic, value) => {
+    // #7: a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
+    handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'receipts.project', msg.headers, { 'lgsp.document.uuid': (value as Receipt).id, 'lgsp.status': (value as Receipt).status }, async () => {
       const r = value as Receipt
       if (!isBusinessCode(r.status)) {
         await recordEvent(rt.db, {
@@ -34,7 +36,7 @@ export async function startReceiptsProjection(rt: Runtime) {
       const outcome = await projectStatus(rt, r)
       if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
       else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
-    },
+    }),
   })
 }
 

@@ -20,6 +20,7 @@ import { buildStatusXml } from '../schemas/envelope.ts'
 import { STATUS_01_DESCRIPTION } from '../pipeline/acknowledge.ts'
 import { backoffMs, breakersFor } from './retry-policy.ts'
 import { removeRetry, scheduleRetry, type Origin, type RetryRow } from './retry-queue.ts'
+import { extractContext, markError, traceHeaders, type Context, type Span } from '../tracing/index.ts'
 
 export interface AttemptInput {
   record: DeliveryRecord
@@ -30,7 +31,16 @@ export interface AttemptInput {
   firstAt: Date | null
   /** the error of the last attempt, kept for the DLQ record */
   lastError?: string | null
+  /** #7: the trace context this attempt continues (the delivery record's headers); absent on a retry */
+  parent?: Context
 }
+
+/**
+ * #7: the record as the retry row and the DLQ keep it: with the routing trace context (`trace`), since a
+ * retry has no Kafka headers — so every attempt, first or later, is a `deliver` span under `router.route`.
+ * Only these stored copies carry it; adapters get the record as it came.
+ */
+type TracedRecord = DeliveryRecord & { trace?: Record<string, string> }
 
 export type AttemptResult = 'delivered' | 'rescheduled' | 'dead'
 
@@ -47,13 +57,29 @@ function targetOf(rt: Runtime, rec: DeliveryRecord): Target | string {
 }
 
 export async function attemptDelivery(rt: Runtime, input: AttemptInput): Promise<AttemptResult> {
+  if (!rt.tracing.enabled) return attempt(rt, input, input.record)
+  const rec = input.record as TracedRecord
+  const parent = input.parent ?? extractContext(rec.trace)
+  const carried = traceHeaders(parent) ?? rec.trace
+  const stored: TracedRecord = carried ? { ...rec, trace: carried } : rec
+  return rt.tracing.span('deliver', {
+    parent,
+    attributes: { 'lgsp.document.uuid': rec.id, 'lgsp.recipient': rec.recipient, 'lgsp.attempt': input.attempts + 1, ...(rec.gateway ? { 'lgsp.gateway': rec.gateway } : {}) },
+  }, async (span) => {
+    const outcome = await attempt(rt, input, stored, span)
+    span.setAttribute('lgsp.delivery.outcome', outcome)
+    return outcome
+  })
+}
+
+async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord, span?: Span): Promise<AttemptResult> {
   const { record: rec } = input
   const log = rt.log.child({ c: 'delivery', id: rec.id, recipient: rec.recipient })
   const cfg = rt.config
   const target = targetOf(rt, rec)
   const now = new Date()
   const firstAt = input.firstAt ?? now
-  const row = (attempts: number, lastError: string, endpoint: string): RetryRow => ({ record: rec, origin: input.origin, endpoint, attempts, firstAt, lastError })
+  const row = (attempts: number, lastError: string, endpoint: string): RetryRow => ({ record: stored, origin: input.origin, endpoint, attempts, firstAt, lastError })
   if (typeof target === 'string') {
     await deadLetter(rt, row(input.attempts, target, 'none'), 'no-adapter')
     return 'dead'
@@ -73,6 +99,7 @@ export async function attemptDelivery(rt: Runtime, input: AttemptInput): Promise
     return 'rescheduled'
   }
 
+  span?.setAttributes({ 'lgsp.adapter': target.adapter.kind, 'lgsp.endpoint': target.endpoint })
   const attempt = input.attempts + 1
   const t0 = Date.now()
   try {
@@ -89,6 +116,7 @@ export async function attemptDelivery(rt: Runtime, input: AttemptInput): Promise
   } catch (e) {
     const err = e as Error
     const permanent = e instanceof PermanentDeliveryError
+    if (span) markError(span, e)
     // a refusal is an answer: the endpoint is up, so it does not count against the breaker
     if (!permanent) breakers.failure(target.endpoint)
     log.warn({ adapter: target.adapter.kind, endpoint: target.endpoint, attempt, ms: Date.now() - t0, err: err.message, permanent }, 'delivery attempt failed')

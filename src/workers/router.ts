@@ -12,13 +12,15 @@ import { planRoute } from '../routing/route-planner.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
 import { tierHint } from '../pipeline/federation.ts'
+import { consumeSpan } from '../tracing/index.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}router`,
     topics: [rt.topics.documents],
-    handler: async (_topic, value) => {
+    // #7: a child of the accept span (the record's headers); the records produced below carry this span
+    handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'router.route', msg.headers, { 'lgsp.document.uuid': (value as DocumentRecord).id }, async (span) => {
       const doc = value as DocumentRecord
       const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null })
       const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
@@ -50,7 +52,8 @@ export async function startRouter(rt: Runtime) {
       // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
       await rt.db.tx(async (q) => { for (const e of events) await recordEvent(q, e) })
       await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
+      span.setAttributes({ 'lgsp.recipients': plan.length, 'lgsp.forwards': forwards.size })
       log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')
-    },
+    }),
   })
 }
