@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { getDocument, recordEvent } from '../store/ledger-repo.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
+import { traceHeaders } from '../tracing/index.ts'
 
 /** HTTP answers that retrying cannot change. 401/403 are not here: a key mismatch is fixed by an operator. */
 const PERMANENT = new Set([400, 404, 405, 410, 413, 414, 415, 422])
@@ -69,7 +70,9 @@ export async function boundedPost(url: string, body: Buffer | string, headers: R
   let res: Response
   try {
     res = await fetch(url, {
-      method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body),
+      // W3C trace context of the current delivery/forward/status span (nothing when tracing is off), so a
+      // receiving QLVB system or peer gateway can continue the trace; explicit headers win
+      method: 'POST', headers: { ...traceHeaders(), ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body),
       redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
     })
   } catch (e) {
