@@ -55,9 +55,10 @@ export async function trustAdminRoutes(app: FastifyInstance, rt: Runtime) {
     const certs = pemCerts(req.body)
     const added = certs.map((c) => {
       const fp = req.params.kind === 'roots' ? trust.addRoot(c) : req.params.kind === 'intermediates' ? trust.addIntermediate(c) : trust.addAgencyCert(c, req.query.organId)
+      // one PEM bundle per OrganId (the loader binds every certificate in <OrganId>.pem to that agency),
+      // so a second certificate for the same agency is added beside the first, not over it
       const file = path.join(dir, req.params.kind, `${req.query.organId ?? fp}.pem`)
-      fs.mkdirSync(path.dirname(file), { recursive: true })
-      fs.writeFileSync(file, c.toString())
+      writeBundle(file, [...readBundle(file).filter((x) => fingerprintHex(x) !== fp), c])
       return { fingerprint256: fp, subject: subjectOf(c), issuer: c.issuer.replace(/\n/g, ', '), notAfter: new Date(c.validTo).toISOString(), organId: req.query.organId ?? null }
     })
     await audit(who.name, `trust.add.${req.params.kind}`, { added })
@@ -102,12 +103,19 @@ function pemCerts(body: unknown) {
   return certs
 }
 
-/** Deletes the PEM files in `dir` that hold the certificate `fp`, so a restart does not trust it again. */
+const readBundle = (file: string) => (fs.existsSync(file) ? certsFromPem(fs.readFileSync(file)) : [])
+
+function writeBundle(file: string, certs: import('node:crypto').X509Certificate[]) {
+  if (certs.length === 0) return fs.rmSync(file, { force: true })
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, certs.map((c) => c.toString()).join(''))
+}
+
+/** Takes the certificate `fp` out of every PEM file in `dir`, so a restart does not trust it again. */
 function removeFiles(dir: string, fp: string) {
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /\.(pem|crt)$/.test(n)) : []) {
     const file = path.join(dir, f)
-    try {
-      if (certsFromPem(fs.readFileSync(file)).some((c) => fingerprintHex(c) === fp)) fs.rmSync(file)
-    } catch { /* not a certificate file */ }
+    const certs = readBundle(file)
+    if (certs.some((c) => fingerprintHex(c) === fp)) writeBundle(file, certs.filter((c) => fingerprintHex(c) !== fp))
   }
 }
