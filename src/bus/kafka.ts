@@ -68,7 +68,8 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async consume({ groupId, topics, handler }) {
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: { retries: 10 } })
+      // maxWaitTimeInMs bounds how long an idle fetch (and so a disconnect) waits; data still returns at once
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000 })
       consumers.add(consumer)
       await consumer.connect()
       await consumer.subscribe({ topics, fromBeginning: true })
