@@ -10,23 +10,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
 export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`'
 
 const USAGE = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
        lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
        lgsp directory get <OrganId>
-options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in .data/demo-credentials.json)
+${TARGET_OPTIONS_HELP}
 `
 
-function defaultKey(): string | undefined {
-  const file = path.resolve('.data/demo-credentials.json')
-  try {
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>).operator
-  } catch {
-    return undefined
-  }
-}
 
 const CONTENT_TYPE: Record<string, string> = { tsv: 'text/tab-separated-values', csv: 'text/csv', json: 'application/json' }
 
@@ -46,12 +39,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2
   }
   const { positionals: [sub, arg], values: v } = args
-  const base = (v.url ?? process.env.LGSP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
-  const key = v.key ?? process.env.LGSP_KEY ?? defaultKey()
-  if (!key) {
-    process.stderr.write('no API key: pass --key, set LGSP_KEY, or run where .data/demo-credentials.json has an "operator" key\n')
-    return 2
-  }
+  const target = gatewayTarget(v)
+  if (!target) return 2
+  const { base, key } = target
   const call = async (method: string, p: string, body?: string, contentType?: string) => {
     let res: Response
     try {

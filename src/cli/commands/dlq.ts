@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { DeadLetter } from '../../ops/dead-letters.ts'
+import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
 export const summary = 'delivery dead-letter queue via the ops API: `dlq list`, `dlq replay <id>`, `dlq discard <id> [--note …]`'
 
@@ -22,16 +23,9 @@ const USAGE = `usage: lgsp dlq list [--state dead|replayed|discarded|all] [--tie
                      [--document <uuid>] [--limit n] [--offset n] [--json]
        lgsp dlq replay <id> [--json]
        lgsp dlq discard <id> [--note text] [--json]
-options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in .data/demo-credentials.json)
+${TARGET_OPTIONS_HELP}
 `
 
-function defaultKey(): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.resolve('.data/demo-credentials.json'), 'utf8')) as Record<string, string>).operator
-  } catch {
-    return undefined
-  }
-}
 
 /** A failed call: the problem's code (or UNREACHABLE) and what to print. */
 class CallFailed extends Error {
@@ -57,12 +51,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE)
     return 2
   }
-  const base = (v.url ?? process.env.LGSP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
-  const key = v.key ?? process.env.LGSP_KEY ?? defaultKey()
-  if (!key) {
-    process.stderr.write('no API key: pass --key, set LGSP_KEY, or run where .data/demo-credentials.json has an "operator" key\n')
-    return 2
-  }
+  const target = gatewayTarget(v)
+  if (!target) return 2
+  const { base, key } = target
 
   const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
     let res: Response

@@ -14,22 +14,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { verifyChain, type LogRow } from '../../ops/message-log.ts'
+import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
 export const summary = 'tamper-evident message log: `log verify` (walks the hash chain, names altered/removed rows), `log show`'
 
 const USAGE = `usage: lgsp log verify [--json]
        lgsp log show [--after seq] [--limit n] [--document uuid]
-options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in .data/demo-credentials.json)
+${TARGET_OPTIONS_HELP}
 `
 const PAGE = 2000
 
-function defaultKey(): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.resolve('.data/demo-credentials.json'), 'utf8')) as Record<string, string>).operator
-  } catch {
-    return undefined
-  }
-}
 
 class Unreachable extends Error {}
 
@@ -45,12 +39,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2
   }
   const { positionals: [sub], values: v } = args
-  const base = (v.url ?? process.env.LGSP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
-  const key = v.key ?? process.env.LGSP_KEY ?? defaultKey()
-  if (!key) {
-    process.stderr.write('no API key: pass --key, set LGSP_KEY, or run where .data/demo-credentials.json has an "operator" key\n')
-    return 2
-  }
+  const target = gatewayTarget(v)
+  if (!target) return 2
+  const { base, key } = target
   const page = async (after: number, limit: number, document?: string): Promise<{ head: { seq: number; hash: string }; items: LogRow[] }> => {
     const qs = new URLSearchParams({ after: String(after), limit: String(limit), ...(document ? { document } : {}) })
     let res: Response
