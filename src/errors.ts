@@ -41,6 +41,12 @@ export const ERRORS = {
   // operators (#7)
   DLQ_ITEM_NOT_FOUND: { status: 404, title: 'No such item in the delivery dead-letter queue' },
   DLQ_ITEM_RESOLVED: { status: 409, title: 'This dead-letter item was already replayed or discarded' },
+  // the national axis' protocol at /vxp (VXP-WIRE.md)
+  VXP_SIGNATURE_INVALID: { status: 401, title: 'The XroadVnpt signed headers are missing, altered or do not verify with the system secret' },
+  VXP_TIMESTAMP_REFUSED: { status: 401, title: 'XroadVnpt-timestamp is missing, malformed or outside the freshness window' },
+  VXP_REPLAYED: { status: 401, title: 'This exact signed request was already received' },
+  VXP_HASH_FILE_MISMATCH: { status: 400, title: 'XroadVnpt-hash-file does not match the SHA-256 of the file sent' },
+  VXP_SYSTEM_EXISTS: { status: 409, title: 'A VXP system with this system id already exists' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
   STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },

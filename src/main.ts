@@ -55,6 +55,8 @@ The province pulls it, fetches the exact bytes, and acknowledges (status 01 goes
   curl -s -X POST ${base}/v1/inbox/<id>/ack -H 'Authorization: Bearer ${province}'
 The sender reads each recipient's timeline:
   curl -s ${base}/v1/documents/<document id> -H 'Authorization: Bearer ${commune}'
+A QLVB built on the VNPT SDK (VXP) connects unchanged with service.endpoint=${base}/vxp and the systemid/secret
+of its agency under "vxp" in ${dataDir}/demo-credentials.json (docs/vxp.md).
 
 `)
 }

@@ -74,6 +74,13 @@ export interface Config {
   opsCacheMs: number
   /** OTLP/HTTP collector base URL for traces (src/tracing); empty = tracing off */
   otelExporterOtlpEndpoint: string
+  // --- the national axis' protocol at /vxp (VXP-WIRE.md) ---
+  /** how far (ms) an XroadVnpt-timestamp may be from the gateway's clock, either way */
+  vxpClockSkewMs: number
+  /** UTC offset of the clients' local time, which XroadVnpt-timestamp is written in (no zone on the wire) */
+  vxpTimestampOffset: string
+  /** key (any string; SHA-256 makes the AES-256 key) encrypting VXP system secrets at rest; empty = DATA_DIR/vxp-secret.key */
+  vxpSecretKey: string
   /** not an environment variable: a span exporter handed in by code (tests pass an in-memory one) */
   traceExporter?: SpanExporter
 }
@@ -158,6 +165,12 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
     if (v && !/^https?:\/\//.test(v)) throw new Error('must be an http(s) URL')
     return v
   } },
+  vxpClockSkewMs: { env: 'VXP_CLOCK_SKEW_MS', def: '300000', doc: 'largest difference (ms) between an XroadVnpt-timestamp and the gateway clock', parse: int(1000, 86_400_000) },
+  vxpTimestampOffset: { env: 'VXP_TIMESTAMP_OFFSET', def: '+07:00', doc: 'UTC offset of the local time VXP clients write in XroadVnpt-timestamp', parse: (v) => {
+    if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(v)) throw new Error('must be an offset like +07:00')
+    return v
+  } },
+  vxpSecretKey: { env: 'VXP_SECRET_KEY', def: '', doc: 'key encrypting VXP system secrets at rest (empty = DATA_DIR/vxp-secret.key)', parse: str },
 }
 
 function parsePeers(v: string): Peer[] {

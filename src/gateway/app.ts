@@ -21,6 +21,8 @@ import { webhookRoutes } from './webhooks.ts'
 import { attachmentRoutes } from './attachments.ts'
 import { statusRoutes } from './status.ts'
 import { soapRoutes } from './soap/index.ts'
+import { vxpRoutes } from './vxp/index.ts'
+import { vxpSystemRoutes } from './vxp-systems.ts'
 import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
 import { opsRoutes } from './ops.ts'
 import { consoleRoutes } from './console.ts'
@@ -70,8 +72,10 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => attachmentRoutes(s, rt))
   await app.register(async (s) => statusRoutes(s, rt))
   await app.register(async (s) => soapRoutes(s, rt))
+  await app.register(async (s) => vxpRoutes(s, rt), { prefix: '/vxp' })
   await app.register(async (s) => metricsRoutes(s, rt))
   await app.register(async (s) => opsRoutes(s, rt))
+  await app.register(async (s) => vxpSystemRoutes(s, rt))
   await app.register(async (s) => consoleRoutes(s, rt))
   return app
 }

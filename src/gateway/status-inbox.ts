@@ -29,7 +29,7 @@ const itemSchema = {
   },
 } as const
 
-async function itemFor(rt: Runtime, who: Principal, id: string): Promise<StatusInboxRow> {
+export async function itemFor(rt: Runtime, who: Principal, id: string): Promise<StatusInboxRow> {
   const row = await getStatus(rt.db, id)
   // 404 rather than 403 for other agencies' items: an id reveals nothing
   if (!row || !who.organIds.has(row.addressee)) throw new GatewayError('NOT_FOUND', `no status inbox item ${id} for this caller`)

@@ -6,7 +6,7 @@
  * would hide what the recipient actually did).
  */
 
-export const DELIVERY_STATES = ['ACCEPTED', 'ROUTED', 'FORWARDED', 'DELIVERED', 'DELIVERY_FAILED', 'EXPIRED'] as const
+export const DELIVERY_STATES = ['ACCEPTED', 'ROUTED', 'FORWARDED', 'DELIVERED', 'DELIVERY_FAILED', 'EXPIRED', 'RECEIVING', 'RECEIVE_FAILED'] as const
 export type DeliveryState = (typeof DELIVERY_STATES)[number]
 
 export const DELIVERY_LABELS: Record<DeliveryState, string> = {
@@ -16,6 +16,9 @@ export const DELIVERY_LABELS: Record<DeliveryState, string> = {
   DELIVERED: 'Đã chuyển đến đơn vị nhận',
   DELIVERY_FAILED: 'Chuyển không thành công',
   EXPIRED: 'Quá hạn, không chuyển được',
+  // the receiving system's transport report over the national axis' protocol (updateStatus processing | fail)
+  RECEIVING: 'Phần mềm nhận đang xử lý gói tin',
+  RECEIVE_FAILED: 'Phần mềm nhận không xử lý được gói tin',
 }
 
 export interface BusinessStatus {
