@@ -9,6 +9,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { eventually, fixture, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { sdkHeaders, sdkTimestamp, vxpCall, vxpClient, type VxpCredentials } from '../helpers/vxp-client.ts'
+import { samples, scrape, sum } from '../helpers/ops.ts'
 
 const COMMUNE = '000.21.30.H41'
 const PROVINCE = '000.00.00.H41'
@@ -245,6 +246,12 @@ t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', a
   const getText = await get.text()
   t.match(get.headers.get('content-type'), /^application\/json/, 'GET without any header: JSON too')
   t.match(JSON.parse(getText), { status: 'FAIL', ErrorCode: 'UNAUTHENTICATED' })
+
+  // /metrics reads the outcome from the JSON answer (HTTP is 200 either way)
+  const { families } = await scrape(gw.url)
+  t.equal(sum(samples(families, 'lgsp_documents_accepted_total', { surface: 'vxp' })), 1, 'one sendEdoc accepted (the padded hash-file one)')
+  t.equal(sum(samples(families, 'lgsp_documents_refused_total', { surface: 'vxp', code: 'VXP_HASH_FILE_MISMATCH' })), 2, 'refusals counted by their code')
+  t.equal(sum(samples(families, 'lgsp_documents_refused_total', { surface: 'vxp', code: 'SENDER_NOT_ALLOWED' })), 2)
 })
 
 t.test('authentication happens before the body is read', async (t) => {
