@@ -81,13 +81,22 @@ export interface Config {
   vxpTimestampOffset: string
   /** key (any string; SHA-256 makes the AES-256 key) encrypting VXP system secrets at rest; empty = DATA_DIR/vxp-secret.key */
   vxpSecretKey: string
+  /** how often statuses are collected from each VXP peer (getReceivedEdocList messagetype=status) */
+  vxpPollMs: number
   /** not an environment variable: a span exporter handed in by code (tests pass an in-memory one) */
   traceExporter?: SpanExporter
 }
 
 /** A peer gateway: `url` is its base URL (and its identity), `key` the pre-shared API key of the link,
  *  `jurisdiction` the From codes it may forward to us (a province gateway: ["*.H41"]; the central: ["*"]). */
-export interface Peer { url: string; key: string; jurisdiction: string[]; id?: string }
+export interface Peer {
+  url: string; key: string; jurisdiction: string[]; id?: string
+  /** 'lgsp' (default): this gateway's own federation API; 'vxp': a national axis speaking VXP-WIRE.md at `url`
+   *  (e.g. http://axis/vxp), called with `systemId` + `secret` (the link then needs no `key`) */
+  protocol?: 'lgsp' | 'vxp'
+  systemId?: string
+  secret?: string
+}
 
 type Spec = { env: string; def: string; doc: string; parse: (v: string) => unknown }
 
@@ -144,7 +153,7 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   trustDir: { env: 'TRUST_DIR', def: '', doc: 'trust store directory (default DATA_DIR/pki)', parse: str },
   gatewayKeyFile: { env: 'GATEWAY_KEY_FILE', def: '', doc: 'PEM key signing receipts (default TRUST_DIR/gateway/gateway.key)', parse: str },
   gatewayCertFile: { env: 'GATEWAY_CERT_FILE', def: '', doc: 'PEM certificate of that key (default TRUST_DIR/gateway/gateway.pem)', parse: str },
-  peers: { env: 'PEERS', def: '[]', doc: 'JSON [{"url","key","jurisdiction":["*.H41"]}]: peer gateways, one pre-shared key per link', parse: parsePeers },
+  peers: { env: 'PEERS', def: '[]', doc: 'JSON [{"url","key","jurisdiction":["*.H41"]}]: peer gateways, one pre-shared key per link; {"url","protocol":"vxp","systemId","secret","jurisdiction"} for a VXP axis', parse: parsePeers },
   deliveryTimeoutMs: { env: 'DELIVERY_TIMEOUT_MS', def: '10000', doc: 'timeout of one push/forward attempt (ms)', parse: int(100, 600_000) },
   retryBaseMs: { env: 'RETRY_BASE_MS', def: '1000', doc: 'first delivery retry delay (ms; exponential, full jitter)', parse: int(1, 3_600_000) },
   retryMaxMs: { env: 'RETRY_MAX_MS', def: '300000', doc: 'longest delivery retry delay (ms)', parse: int(1, 86_400_000) },
@@ -170,6 +179,7 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
     if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(v)) throw new Error('must be an offset like +07:00')
     return v
   } },
+  vxpPollMs: { env: 'VXP_POLL_MS', def: '5000', doc: 'interval (ms) of collecting statuses from each VXP peer (PEERS protocol vxp)', parse: int(50, 3_600_000) },
   vxpSecretKey: { env: 'VXP_SECRET_KEY', def: '', doc: 'key encrypting VXP system secrets at rest (empty = DATA_DIR/vxp-secret.key)', parse: str },
 }
 
@@ -180,10 +190,16 @@ function parsePeers(v: string): Peer[] {
   return list.map((p, i) => {
     const o = p as Partial<Peer>
     if (typeof o?.url !== 'string' || !/^https?:\/\//.test(o.url)) throw new Error(`[${i}].url must be an http(s) URL`)
-    if (typeof o.key !== 'string' || o.key.length < 16) throw new Error(`[${i}].key must be a string of 16+ characters`)
+    const vxp = o.protocol === 'vxp'
+    if (o.protocol !== undefined && o.protocol !== 'lgsp' && !vxp) throw new Error(`[${i}].protocol must be lgsp or vxp`)
+    if (vxp && (typeof o.systemId !== 'string' || !o.systemId || typeof o.secret !== 'string' || !o.secret)) throw new Error(`[${i}]: a vxp peer needs systemId and secret`)
+    if (!vxp && (typeof o.key !== 'string' || o.key.length < 16)) throw new Error(`[${i}].key must be a string of 16+ characters`)
     const j = typeof o.jurisdiction === 'string' ? [o.jurisdiction] : o.jurisdiction
     if (!Array.isArray(j) || !j.every((x) => typeof x === 'string')) throw new Error(`[${i}].jurisdiction must be a list of patterns`)
-    return { url: o.url.replace(/\/+$/, ''), key: o.key, jurisdiction: j, ...(o.id ? { id: String(o.id) } : {}) }
+    return {
+      url: o.url.replace(/\/+$/, ''), key: typeof o.key === 'string' ? o.key : '', jurisdiction: j, ...(o.id ? { id: String(o.id) } : {}),
+      ...(vxp ? { protocol: 'vxp' as const, systemId: o.systemId!, secret: o.secret! } : {}),
+    }
   })
 }
 

@@ -15,7 +15,8 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
-import { agencyCodeProblem } from '../routing/agency-code.ts'
+import { agencyCodeProblem, validateJurisdiction } from '../routing/agency-code.ts'
+import { isPattern } from './vxp/auth.ts'
 import { logOperatorAction } from '../ops/message-log.ts'
 import {
   listVxpSystems, rotateVxpSecret, saveVxpSystem, secretBoxKey, setVxpSystemDisabled, vxpSystemExists, type VxpSystem,
@@ -35,6 +36,10 @@ const withSecret = {
   properties: { system: systemSchema, secret: { type: 'string', description: 'the SDK `secret`; shown only in this answer' } },
 } as const
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const
+
+function patternProblem(p: string): string | null {
+  try { validateJurisdiction([p]); return null } catch (e) { return (e as Error).message }
+}
 
 export async function vxpSystemRoutes(app: FastifyInstance, rt: Runtime) {
   const op = { config: { auth: 'operator' as const } }
@@ -59,8 +64,9 @@ export async function vxpSystemRoutes(app: FastifyInstance, rt: Runtime) {
     }),
   }, async (req, reply) => {
     const b = req.body
-    const bad = b.organIds.map((o) => [o, agencyCodeProblem(o)] as const).filter(([, p]) => p !== null)
-    if (bad.length) throw new GatewayError('INVALID_AGENCY_CODE', `not agency codes: ${bad.map(([o]) => o).join(', ')}`, { errors: bad.map(([o, p]) => ({ path: `/organIds[${o}]`, message: p! })) })
+    // an agency code, or — for a relay system acting for a whole jurisdiction — a pattern such as *.H41
+    const bad = b.organIds.map((o) => [o, isPattern(o) ? patternProblem(o) : agencyCodeProblem(o)] as const).filter(([, p]) => p !== null)
+    if (bad.length) throw new GatewayError('INVALID_AGENCY_CODE', `not agency codes or jurisdiction patterns: ${bad.map(([o]) => o).join(', ')}`, { errors: bad.map(([o, p]) => ({ path: `/organIds[${o}]`, message: p! })) })
     const systemId = b.systemId ?? `vxp.${crypto.randomBytes(6).toString('hex')}`
     const actor = principalOf(req).clientId
     const created = await rt.db.tx(async (q) => {

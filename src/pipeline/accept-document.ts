@@ -55,7 +55,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   const via = peerOf(who)
   span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
-  const to = via ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
+  const to = who.role === 'gateway' ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
   const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {

@@ -24,6 +24,7 @@ import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
+import { passRecallToVxp } from '../adapters/vxp-upstream.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -77,6 +78,12 @@ export async function startStatusReturn(rt: Runtime) {
     const peer = peerFor(rt, forwarded)
     if (!peer) {
       log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'leg was forwarded to a peer no longer in PEERS; recall not passed on')
+      return
+    }
+    if (peer.protocol === 'vxp') { // a national axis: the sender's package goes as sendEdoc(messagetype=status)
+      if (!r.statusBlob) return
+      const sent = await passRecallToVxp(rt, peer, doc.from_organ, await rt.blobs.get(r.statusBlob))
+      if (sent === 'refused') log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'the VXP peer refused the recall; skipped')
       return
     }
     await handTo(peer, '/v1/federation/recalls', r, await bodyOf(doc, r))

@@ -19,6 +19,7 @@ import { GatewayError } from '../../errors.ts'
 import type { Runtime } from '../../runtime.ts'
 import type { Principal } from '../../store/clients-repo.ts'
 import { findVxpSystem, firstSighting, secretBoxKey, type VxpSystem } from '../../store/vxp-systems-repo.ts'
+import { jurisdictionMatches } from '../../routing/agency-code.ts'
 import { HASH_HEADER, HEADER_PREFIX, parseTimestamp, SIGN_HEADER, SIGN_HEADER_KEY, signatureOf } from './wire.ts'
 
 export interface VxpCaller {
@@ -30,6 +31,19 @@ export interface VxpCaller {
 }
 
 export const VXP_CLIENT_PREFIX = 'vxp:'
+
+/**
+ * The OrganIds of a relay system — a province gateway or hub calling the axis for its whole jurisdiction
+ * (SPEC-NOTES §4.2: Bkav relays with systemId 00.53.W00) — given as jurisdiction patterns (`*.H41`):
+ * `has` answers for every code they match, so the pipeline's "may act for" checks hold unchanged.
+ */
+export class JurisdictionSet extends Set<string> {
+  override has(code: string): boolean {
+    return super.has(code) || jurisdictionMatches(code, [...this])
+  }
+}
+
+export const isPattern = (organId: string) => /[*?]/.test(organId)
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v)
 
@@ -91,9 +105,14 @@ export async function authenticateVxp(rt: Runtime, headers: IncomingHttpHeaders)
   }
 
   const s = found.system
+  // a relay names the recipients it asks the axis to route (the `to` header), as a peer gateway does
+  const relay = s.organIds.some(isPattern)
   return {
     system: s,
-    principal: { clientId: `${VXP_CLIENT_PREFIX}${s.systemId}`, name: s.name, role: 'client', organIds: new Set(s.organIds) },
+    principal: {
+      clientId: `${VXP_CLIENT_PREFIX}${s.systemId}`, name: s.name, role: relay ? 'gateway' : 'client',
+      organIds: relay ? new JurisdictionSet(s.organIds) : new Set(s.organIds),
+    },
     params,
   }
 }

@@ -30,7 +30,7 @@ import { listSentDocuments } from '../../statuses/document-list-repo.ts'
 import { getDocument, timelines, type RecipientTimeline } from '../../store/ledger-repo.ts'
 import { setTransportState, transportStates } from '../../store/vxp-transport-repo.ts'
 import { itemFor as statusItemFor } from '../status-inbox.ts'
-import type { VxpCaller } from './auth.ts'
+import { isPattern, type VxpCaller } from './auth.ts'
 import { formatListTime, hashFileRenderings } from './wire.ts'
 
 export type Answer = Record<string, unknown>
@@ -97,6 +97,16 @@ function checkHashFile(r: VxpRequest, file: Buffer): void {
   }
 }
 
+/** The optional `to` header: a JSON array of OrganIds (SPEC-NOTES §4.1), or a comma-separated list. */
+function toHeader(r: VxpRequest): string[] | undefined {
+  const raw = param(r, 'to')
+  if (raw === undefined) return undefined
+  let list: unknown
+  try { list = JSON.parse(raw) } catch { list = raw.split(',') }
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new GatewayError('BAD_REQUEST', 'XroadVnpt-to is a JSON array of OrganIds')
+  return list.map((x) => x.trim()).filter(Boolean)
+}
+
 export async function sendEdoc(rt: Runtime, r: VxpRequest): Promise<Answer> {
   const who = r.caller.principal
   const from = param(r, 'from')
@@ -110,19 +120,32 @@ export async function sendEdoc(rt: Runtime, r: VxpRequest): Promise<Answer> {
     const a = await submitStatus(rt, who, file, 'application/xml')
     return ok({ DocId: a.id })
   }
-  const { answer } = await acceptDocument(rt, who, file, 'application/xml')
+  const { answer } = await acceptDocument(rt, who, file, 'application/xml', { forwardFor: toHeader(r) })
   return ok({ DocId: answer.id })
+}
+
+/**
+ * The OrganIds to list for: the system's own, or for a relay (jurisdiction patterns) every agency that has
+ * something un-acked waiting and falls in its patterns.
+ */
+async function listedOrganIds(rt: Runtime, who: Principal): Promise<string[]> {
+  const own = [...who.organIds]
+  if (!own.some(isPattern)) return own
+  const waiting = (await rt.db.query<{ o: string }>(
+    'select distinct recipient as o from inbox where acked_at is null union select distinct addressee from status_inbox where acked_at is null',
+  )).rows.map((r) => r.o)
+  return waiting.filter((o) => who.organIds.has(o))
 }
 
 /** Un-acked inbox items of the caller, minus those its system reported as failed. */
 async function pendingDocuments(rt: Runtime, who: Principal): Promise<{ item: InboxItem; processing: boolean }[]> {
-  const items = await listInbox(rt.db, [...who.organIds], { includeAcked: false, limit: LIST_LIMIT })
+  const items = await listInbox(rt.db, await listedOrganIds(rt, who), { includeAcked: false, limit: LIST_LIMIT })
   const states = await transportStates(rt.db, items.map((i) => i.id))
   return items.filter((i) => states.get(i.id)?.state !== 'fail').map((item) => ({ item, processing: states.get(item.id)?.state === 'processing' }))
 }
 
 async function pendingStatuses(rt: Runtime, who: Principal): Promise<{ row: StatusInboxRow; processing: boolean }[]> {
-  const rows = await listStatuses(rt.db, [...who.organIds], { includeAcked: false, after: 0, limit: LIST_LIMIT })
+  const rows = await listStatuses(rt.db, await listedOrganIds(rt, who), { includeAcked: false, after: 0, limit: LIST_LIMIT })
   const states = await transportStates(rt.db, rows.map((s) => s.id))
   return rows.filter((s) => states.get(s.id)?.state !== 'fail').map((row) => ({ row, processing: states.get(row.id)?.state === 'processing' }))
 }
