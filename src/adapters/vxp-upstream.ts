@@ -57,14 +57,14 @@ export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryReco
 }
 
 /**
- * The sender's 13 (thu hồi) for a leg forwarded to a VXP peer: the sender's own status package, sent as the
- * SDK sends a status — sendEdoc(messagetype=status). A refusal that retrying cannot change is logged by the
- * caller and skipped; anything else throws (the caller retries).
+ * A status for a leg that crossed a VXP peer, as the SDK sends a status — sendEdoc(messagetype=status) with
+ * the edXML package itself: a recipient's 01–16 about a document the peer brought here, or the sender's 13
+ * (thu hồi) for a leg forwarded there. 'refused' when retrying cannot change the answer; throws otherwise.
  */
-export async function passRecallToVxp(rt: Runtime, peer: Peer, from: string, statusPackage: Buffer): Promise<'sent' | 'refused'> {
+export async function sendStatusToVxp(rt: Runtime, peer: Peer, from: string, statusPackage: Buffer, contentType = 'application/xml'): Promise<'sent' | 'refused'> {
   const answer = await callVxp(peer, 'sendEdoc', {
     params: [['servicetype', 'eDoc'], ['messagetype', 'status'], ['from', from]],
-    file: asEdxml(statusPackage, 'application/xml').bytes, timeoutMs: rt.config.deliveryTimeoutMs, maxBytes: 1024 * 1024, offset: rt.config.vxpTimestampOffset,
+    file: asEdxml(statusPackage, contentType).bytes, timeoutMs: rt.config.deliveryTimeoutMs, maxBytes: 1024 * 1024, offset: rt.config.vxpTimestampOffset,
   })
   if (answer.status === 'OK') return 'sent'
   if (PERMANENT.has(answer.ErrorCode) || answer.ErrorCode === 'DOCUMENT_NOT_FOUND' || answer.ErrorCode === 'STATUS_NOT_ALLOWED') return 'refused'

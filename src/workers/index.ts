@@ -9,13 +9,13 @@ import { checkWiring } from '../adapters/index.ts'
 import { syncPeerClients } from '../adapters/upstream.ts'
 import { startWebhookDispatcher } from './webhook-dispatcher.ts'
 import { startWebhookOutbox } from './webhook-outbox.ts'
-import { startVxpStatusPoll } from './vxp-status-poll.ts'
+import { startVxpPeerPoll } from './vxp-peer-poll.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
   checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4, #5)
   await syncPeerClients(rt)
   const dispatcher = await startWebhookDispatcher(rt)
-  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpStatusPoll(rt)])
+  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt)])
   all.push(dispatcher)
   return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }
 }

@@ -24,7 +24,7 @@ import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
-import { passRecallToVxp } from '../adapters/vxp-upstream.ts'
+import { sendStatusToVxp } from '../adapters/vxp-upstream.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -57,6 +57,13 @@ export async function startStatusReturn(rt: Runtime) {
     ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),
   })
 
+  /** A national axis (PEERS protocol vxp) takes statuses as the SDK sends them: the package, by sendEdoc. */
+  const toVxp = async (peer: Peer, r: Receipt, from: string) => {
+    if (!r.statusBlob) return // a gateway event (DELIVERY_FAILED) has no package the axis could take
+    const sent = await sendStatusToVxp(rt, peer, from, await rt.blobs.get(r.statusBlob), r.statusContentType)
+    if (sent === 'refused') log.error({ id: r.id, recipient: r.recipient, status: r.status, url: peer.url }, 'the VXP peer refused the status; skipped')
+  }
+
   /** 13 → the gateway this leg was forwarded to, if it was. */
   const passDown = async (r: Receipt) => {
     const events = (await rt.db.query<{ status: string; detail: { gateway?: string } | null }>(
@@ -80,12 +87,7 @@ export async function startStatusReturn(rt: Runtime) {
       log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'leg was forwarded to a peer no longer in PEERS; recall not passed on')
       return
     }
-    if (peer.protocol === 'vxp') { // a national axis: the sender's package goes as sendEdoc(messagetype=status)
-      if (!r.statusBlob) return
-      const sent = await passRecallToVxp(rt, peer, doc.from_organ, await rt.blobs.get(r.statusBlob))
-      if (sent === 'refused') log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'the VXP peer refused the recall; skipped')
-      return
-    }
+    if (peer.protocol === 'vxp') return toVxp(peer, r, doc.from_organ)
     await handTo(peer, '/v1/federation/recalls', r, await bodyOf(doc, r))
   }
 
@@ -106,6 +108,7 @@ export async function startStatusReturn(rt: Runtime) {
         log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
         return
       }
+      if (peer.protocol === 'vxp') return toVxp(peer, r, r.statusFrom ?? r.recipient)
       await handTo(peer, '/v1/federation/receipts', r, await bodyOf(doc, r))
     },
   })

@@ -5,7 +5,8 @@
  * a ministry; the package crosses to the central gateway by sendEdoc with its signed bytes untouched; the
  * ministry's QLVB receives it over the central /vxp and answers done; the 01 comes back to the commune by the
  * provincial gateway's status polling (getReceivedEdocList(status) → getEdoc → updateStatus). A recall (13)
- * goes down as sendEdoc(messagetype=status).
+ * goes down as sendEdoc(messagetype=status). And the other way: the ministry's document for the commune is
+ * collected by the provincial gateway from the axis (getReceivedEdocList(edoc)), and the commune's 01 goes up.
  */
 import t from 'tap'
 import fs from 'node:fs'
@@ -93,4 +94,30 @@ t.test('province → central over VXP, and the ministry\'s 01 back to the commun
   }, 30_000, 'the recall at the ministry')
   t.match(down, { from: COMMUNE, to: MINISTRY })
   t.match(Buffer.from((await ministry('getEdoc', { docId: down.docId })).json!.data as string, 'base64').toString('utf8'), /<edXML:StatusCode>13<\/edXML:StatusCode>/)
+  t.equal((await ministry('updateStatus', { docid: down.docId, status: 'done' })).json?.status, 'OK')
+
+  // and down: the ministry sends to the commune through the axis; the provincial gateway collects it
+  // (getReceivedEdocList(edoc) as its relay system), the commune receives it over the provincial /vxp, and
+  // its 01 goes up as sendEdoc(messagetype=status) to the ministry
+  const fromMinistry = await central.sign(MINISTRY, edoc(MINISTRY, [COMMUNE], 7002))
+  const sentDown = await ministry('sendEdoc', { servicetype: 'eDoc', messagetype: 'edoc', from: MINISTRY }, { body: fromMinistry })
+  t.match(sentDown.json, { status: 'OK', DocId: String }, 'the ministry sends to the commune')
+  const atCommune = await eventually(async () => {
+    const a = await commune('getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'edoc' }, { body: '' })
+    return (a.json?.data as Item[] | undefined)?.[0]
+  }, 30_000, 'the ministry\'s document at the commune, through the provincial gateway')
+  t.match(atCommune, { from: MINISTRY, to: COMMUNE })
+  t.ok(Buffer.from((await commune('getEdoc', { docId: atCommune.docId })).json!.data as string, 'base64').equals(fromMinistry), 'byte-identical down the VXP hop too')
+  t.equal((await commune('updateStatus', { docid: atCommune.docId, status: 'done' })).json?.status, 'OK', 'the commune answers done')
+  const back = await eventually(async () => {
+    const v = await (await central.call(MINISTRY, 'GET', `/v1/documents/${sentDown.json!.DocId as string}`)).json() as View
+    return v.recipients[0]!.status === '01' ? v : null
+  }, 30_000, 'the commune\'s 01 at the ministry')
+  const path2 = back.recipients[0]!.timeline.map((e) => e.status).filter((s) => s !== 'ACCEPTED')
+  t.same(path2, ['ROUTED', 'DELIVERED', 'FORWARDED', '01'], `ministry's timeline: ${path2.join(' → ')} (the relay's done is a hand-over, the 01 is the commune's)`)
+  const st01 = await eventually(async () => {
+    const a = await ministry('getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'status' }, { body: '' })
+    return (a.json?.data as Item[] | undefined)?.find((i) => i.from === COMMUNE)
+  }, 30_000, 'the 01 in the ministry\'s VXP status list')
+  t.match(Buffer.from((await ministry('getEdoc', { docId: st01.docId })).json!.data as string, 'base64').toString('utf8'), /<edXML:StatusCode>01<\/edXML:StatusCode>/)
 })

@@ -8,7 +8,8 @@
  *   getReceivedEdocList(edoc)   → the pull inbox (GET /v1/inbox); docId = inbox item id
  *   getReceivedEdocList(status) → the status inbox (GET /v1/status-inbox); docId = status item id
  *   getEdoc / downloadEdoc      → the exact stored bytes of either kind of item
- *   updateStatus done           → inbox ack (status 01 to the sender) / status inbox ack
+ *   updateStatus done           → inbox ack (status 01 to the sender) / status inbox ack; from a relay
+ *                                 system, a hand-over (FORWARDED; its agency's 01 follows by sendEdoc)
  *   updateStatus processing     → RECEIVING on the sender's timeline; the item stays listed
  *   updateStatus fail           → RECEIVE_FAILED on the sender's timeline; the item leaves the list
  *   getSentEdocList             → the sender's documents with each recipient's timeline
@@ -21,7 +22,7 @@ import { acceptDocument } from '../../pipeline/accept-document.ts'
 import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
 import { asEdxml, readIncoming } from '../../pipeline/incoming.ts'
-import { listInbox, type InboxItem } from '../../store/inbox-repo.ts'
+import { listInbox, markAcked, type InboxItem } from '../../store/inbox-repo.ts'
 import { ackStatus, listStatuses, type StatusInboxRow } from '../../statuses/status-inbox-repo.ts'
 import { statusPackageXml } from '../../statuses/package.ts'
 import { isBusinessCode, labelOf } from '../../statuses/model.ts'
@@ -208,8 +209,9 @@ export async function updateStatus(rt: Runtime, r: VxpRequest): Promise<Answer> 
   if (status !== 'done' && status !== 'fail' && status !== 'processing') throw new GatewayError('BAD_REQUEST', `XroadVnpt-status is done, fail or processing, not ${status}`)
   const got = await receivedItem(rt, who, docId)
   if (status === 'done') {
-    if (got.kind === 'edoc') await acknowledge(rt, who, docId) // status 01 back to the sender, as an inbox ack
-    else if (!got.row.ackedAt) await ackStatus(rt.db, docId)
+    if (got.kind === 'status') { if (!got.row.ackedAt) await ackStatus(rt.db, docId) }
+    else if (who.role === 'gateway') await handOver(rt, got.item)
+    else await acknowledge(rt, who, docId) // status 01 back to the sender, as an inbox ack
     return ok()
   }
   if ((got.kind === 'edoc' ? got.item.ackedAt : got.row.ackedAt) !== null) {
@@ -224,6 +226,20 @@ export async function updateStatus(rt: Runtime, r: VxpRequest): Promise<Answer> 
     }
   }
   return ok()
+}
+
+/**
+ * A relay's done is a hand-over, not an arrival: the package went on to the relay's own gateway, whose
+ * agency answers 01 itself (sendEdoc status). The item is acked and the leg FORWARDED, as a peer forward.
+ */
+async function handOver(rt: Runtime, item: InboxItem): Promise<void> {
+  if (item.ackedAt) return
+  try {
+    await emitGatewayEvent(rt, item.documentUuid, item.recipient, 'FORWARDED')
+  } catch (e) {
+    throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
+  }
+  await markAcked(rt.db, item.id, new Date().toISOString())
 }
 
 const lastOf = (t: RecipientTimeline, pick: (status: string) => boolean) => [...t.timeline].reverse().find((e) => pick(e.status))
