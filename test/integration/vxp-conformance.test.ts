@@ -152,7 +152,7 @@ t.test('every operation, in the shapes the SDK parses', async (t) => {
 })
 
 t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startGateway(t, { bodyLimit: 16 * 1024 })
   const creds = demoVxp(gw)
   const endpoint = `${gw.url}/vxp`
   const commune = creds[COMMUNE]!
@@ -235,6 +235,7 @@ t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', a
   await refused('header from outside the system\'s OrganIds', 'SENDER_NOT_ALLOWED', vxpCall(endpoint, commune, 'sendEdoc', { ...send, from: PROVINCE }, { body: freshPackage() }))
   const other = Buffer.from(freshPackage().toString('utf8').replaceAll('000.21.30.H41', '000.22.31.H41'), 'utf8')
   await refused('package From outside the system\'s OrganIds', 'SENDER_NOT_ALLOWED', vxpCall(endpoint, commune, 'sendEdoc', { servicetype: 'eDoc', messagetype: 'edoc' }, { body: other }))
+  await refused('a body over BODY_LIMIT', 'PAYLOAD_TOO_LARGE', vxpCall(endpoint, commune, 'sendEdoc', send, { body: Buffer.alloc(20 * 1024, 0x20) }))
   await refused('not XML', 'XML_MALFORMED', vxpCall(endpoint, commune, 'sendEdoc', send, { body: Buffer.from('this is not edXML') }))
   await refused('a status package sent as messagetype=edoc', 'BAD_REQUEST', vxpCall(endpoint, commune, 'sendEdoc', send, { body: fixture('edxml/status-01-h41.edxml') }))
   t.equal(await documents(), before, 'no refused sendEdoc stored anything')
