@@ -18,6 +18,8 @@ import { createTracing, type Tracing } from './tracing/index.ts'
 
 export interface Runtime {
   config: Readonly<Config>
+  /** where this process is in its life: the Kafka workers start after HTTP listens (src/main.ts) */
+  lifecycle: { workers: 'starting' | 'running' }
   log: Logger
   db: Db
   blobs: BlobStore
@@ -42,14 +44,14 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     const applied = await migrate(db)
     if (applied.length) log.info({ applied }, 'database migrated')
     const topics = topicsFor(config.topicPrefix)
-    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }) })
+    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }), produceTimeoutMs: config.kafkaProduceTimeoutMs, sessionTimeoutMs: config.kafkaSessionTimeoutMs })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
     const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
     return {
-      config, log, db, bus, topics, signing, metrics, tracing,
+      config, log, db, bus, topics, signing, metrics, tracing, lifecycle: { workers: 'starting' },
       blobs: fsBlobStore(config.blobDir),
       directory: () => snapshot,
       async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },

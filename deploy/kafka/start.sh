@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start (or reuse) a single-node KRaft Kafka broker resolved from Maven Central.
 # Idempotent: if our broker for this data dir is already running and ready, exits 0 at once.
-# Progress goes to stderr; the last line on stdout is KAFKA_BROKERS=127.0.0.1:<port>.
+# Progress goes to stderr; stdout says KAFKA_LAUNCHED=<pid> or KAFKA_REUSED=<pid>, and its last line is
+# KAFKA_BROKERS=127.0.0.1:<port>. A broker that stop.sh is stopping is waited for, never reused.
 #
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (<root>/.data/kafka),
 #      KAFKA_READY_TIMEOUT (90 s), KAFKA_HEAP_OPTS (-Xms512m -Xmx512m), KAFKA_JVM_EXTRA_OPTS (none),
@@ -27,7 +28,7 @@ cluster_id_of_data_dir() {
 }
 
 wait_ready() { # $1 = pid to watch; ready = that pid alive and a broker with our cluster id answers
-  node "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
+  node --disable-warning=TimeoutNegativeWarning "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
     --timeout "$READY_TIMEOUT" --pid "$1" --cluster-id "$(cluster_id_of_data_dir)" --quiet 9<&-
 }
 
@@ -46,6 +47,17 @@ show_logs() {
 }
 
 # ---- 1. already running? ---------------------------------------------------------------
+# A broker that was told to stop (stop.sh writes $KAFKA_STOPPING_FILE first) may still answer for a few
+# seconds: reusing it would hand the gateway a broker about to vanish. Wait for it to go, then start anew.
+if [ -f "$KAFKA_STOPPING_FILE" ]; then
+  if pid=$(kafka_running_pid); then
+    klog "broker pid $pid is shutting down (stop requested $(cat "$KAFKA_STOPPING_FILE" | cut -d' ' -f2)); waiting for it to exit ..."
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then klog "still running after 30 s, sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
+    klog "the old broker has exited after $(elapsed) s"
+  fi
+  rm -f "$KAFKA_STOPPING_FILE" "$KAFKA_PID_FILE"
+fi
 if pid=$(kafka_running_pid); then
   running_port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$KAFKA_CONFIG" 2>/dev/null || true)
   if [ -n "$running_port" ] && [ "$running_port" != "$KAFKA_PORT" ]; then
@@ -54,6 +66,7 @@ if pid=$(kafka_running_pid); then
   fi
   if wait_ready "$pid"; then
     klog "already running (pid $pid), ready"
+    echo "KAFKA_REUSED=$pid"
     echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
     exit 0
   fi
@@ -144,4 +157,5 @@ if ! wait_ready "$pid"; then
   exit 1
 fi
 klog "ready in $(elapsed) s (pid $pid, data $KAFKA_DATA_DIR)"
+echo "KAFKA_LAUNCHED=$pid"
 echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
