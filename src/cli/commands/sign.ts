@@ -11,8 +11,8 @@ import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { isGatewayError } from '../../errors.ts'
-import { readEnvelope } from '../../schemas/envelope.ts'
 import { signEdxml } from '../../signing/sign-edxml.ts'
+import { edxmlHeader, parseXmlStrict } from '../../signing/xml.ts'
 import { usageError } from '../args.ts'
 import { cliTrustDir, shown } from '../data-dir.ts'
 
@@ -49,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
     let key: string
     const chain: string[] = []
     if (values.agency) {
-      const from = readEnvelope(bytes).from
+      // the From the gateway's signature check reads (src/signing/xml.ts), without the schema: signing comes first
+      const from = edxmlHeader(parseXmlStrict(bytes).doc).fromOrganId ?? '(none)'
       if (from !== values.agency) {
         if (!values.force) {
           process.stderr.write(`lgsp sign: the package's From is ${from}, not ${values.agency}; the gateway only accepts a package signed by its sender. Sign with --agency ${from}, or add --force to sign anyway.\n`)
