@@ -64,7 +64,8 @@ UBND tỉnh Nghệ An and Văn phòng Chính phủ (signatures are required):
   npx lgsp sign test/fixtures/demo/commune-to-province.edxml --agency 000.21.30.H41 > /tmp/signed.edxml
   curl -s -X POST ${base}/v1/documents -H 'Authorization: Bearer ${commune}' \\
        -H 'Content-Type: application/xml' --data-binary @/tmp/signed.edxml
-The province pulls it, fetches the exact bytes, and acknowledges (status 01 goes back to the sender):
+The province pulls it (delivery takes a moment: an empty list right after the POST means try again),
+fetches the exact bytes, and acknowledges (status 01 goes back to the sender):
   curl -s ${base}/v1/inbox -H 'Authorization: Bearer ${province}'
   curl -s ${base}/v1/inbox/<id> -H 'Authorization: Bearer ${province}'
   curl -s -X POST ${base}/v1/inbox/<id>/ack -H 'Authorization: Bearer ${province}'
