@@ -82,8 +82,12 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...rest } = log
-      // kafkajs logs retried, transient conditions (e.g. coordinator not yet elected) as ERROR: warn is enough
-      const lvl = level <= logLevel.WARN ? 'warn' : 'debug'
+      // kafkajs logs retried, transient conditions as ERROR: warn is enough. A broker that has just started
+      // answers "coordinator is loading / not available" until its group coordinator is elected; kafkajs
+      // retries those by itself and a real failure surfaces as a thrown error, so they are debug, not noise
+      // on every first start.
+      const transient = String(message).startsWith('Response ') && /coordinator (is loading|is not available)|not the correct coordinator|leader not available/i.test(String((rest as { error?: unknown }).error ?? ''))
+      const lvl = level <= logLevel.WARN && !transient ? 'warn' : 'debug'
       opts.log[lvl]({ kafka: rest }, String(message))
     },
     retry: { retries: 8, initialRetryTime: 200 },
