@@ -14,7 +14,7 @@ const holder = readLock(dataDir)
 if (holder && isAlive(holder)) {
   say(`stopping the gateway pid ${holder.pid} (SIGTERM) …`)
   process.kill(holder.pid, 'SIGTERM')
-  const deadline = Date.now() + Number(process.env.SHUTDOWN_TIMEOUT_MS || 15000) + 5000
+  const deadline = Date.now() + Number(process.env.SHUTDOWN_TIMEOUT_MS || 10000) + 5000
   while (isAlive(holder) && Date.now() < deadline) await sleep(100)
   if (isAlive(holder)) { say(`pid ${holder.pid} is still running: SIGKILL`); process.kill(holder.pid, 'SIGKILL'); await sleep(300) }
   say('gateway stopped')

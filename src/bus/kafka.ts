@@ -183,7 +183,9 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       }
     },
 
-    async ensureTopics(names, partitions, replication) {
+    async ensureTopics(names, partitions, requested) {
+      // 0 = follow the cluster: as many replicas as brokers, at most 3 (KAFKA_BROKERS alone configures a cluster)
+      const replication = requested > 0 ? requested : Math.min(3, (await admin.describeCluster()).brokers.length)
       // kafkajs's own waitForLeaders polls from a timer and can reject outside the awaited promise (an
       // unhandled UNKNOWN_TOPIC_OR_PARTITION while the controller propagates new topics — seen with several
       // gateways starting on one broker), so create without it and wait for leaders here, errors caught
@@ -193,7 +195,15 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         try {
           await admin.createTopics({
             waitForLeaders: false,
-            topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
+            topics: missing.map((topic) => ({
+              topic, numPartitions: partitions, replicationFactor: replication,
+              // acks=all waits for min.insync.replicas copies: 2 of 3 keeps an acknowledged record through the
+              // loss of one broker and still takes writes; an out-of-sync replica never becomes leader
+              configEntries: [
+                { name: 'min.insync.replicas', value: String(replication >= 3 ? 2 : 1) },
+                { name: 'unclean.leader.election.enable', value: 'false' },
+              ],
+            })),
           })
         } catch (e) {
           // TOPIC_ALREADY_EXISTS from a concurrent creator is fine; anything else is reported after the wait
