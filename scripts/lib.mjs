@@ -7,6 +7,22 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const say = (m) => process.stderr.write(`» ${m}\n`)
 
+/** DATA_DIR as the gateway resolves it (src/config/config.ts), from the project root where npm runs. */
+export const dataDirOf = (env = process.env) => path.resolve(ROOT, env.DATA_DIR || '.data')
+
+/** The broker `npm start` runs for a data directory lives inside it, so two data directories never share one. */
+export const kafkaDataDirOf = (env = process.env) => env.KAFKA_DATA_DIR || path.join(dataDirOf(env), 'kafka')
+
+/** Marks a broker as started by `npm start`: only such a broker is stopped by `npm start`'s exit or `npm stop`. */
+export const ownedMarker = (kafkaDataDir) => path.join(kafkaDataDir, 'started-by-npm-start')
+
+/** The data-directory lock the gateway holds (src/lifecycle/data-dir-lock.ts), loaded through tsx. */
+export async function lockModule() {
+  const { register } = await import('tsx/esm/api')
+  register()
+  return import('../src/lifecycle/data-dir-lock.ts')
+}
+
 /** Starts the project's own Kafka broker (deploy/kafka) unless KAFKA_BROKERS names a cluster. */
 export function ensureKafka(env = {}) {
   if (process.env.KAFKA_BROKERS) {
@@ -16,9 +32,11 @@ export function ensureKafka(env = {}) {
   say('starting the local Kafka broker (deploy/kafka/start.sh) …')
   const r = spawnSync('bash', [path.join(ROOT, 'deploy/kafka/start.sh')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
   if (r.status !== 0) throw new Error('Kafka did not start (see the messages above)')
-  const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('KAFKA_BROKERS='))
+  const lines = r.stdout.trim().split('\n')
+  const line = [...lines].reverse().find((l) => l.startsWith('KAFKA_BROKERS='))
   if (!line) throw new Error('deploy/kafka/start.sh did not print KAFKA_BROKERS=…')
-  return { brokers: line.slice('KAFKA_BROKERS='.length), started: true }
+  // `started` only when this call launched the broker: a reused one may serve another gateway
+  return { brokers: line.slice('KAFKA_BROKERS='.length), started: lines.some((l) => l.startsWith('KAFKA_LAUNCHED=')) }
 }
 
 export function stopKafka(env = {}) {

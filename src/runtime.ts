@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.ts'
 import { connectBus, type Bus } from './bus/kafka.ts'
+import { startChangeFeed, type ChangeFeed } from './store/change-feed.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
 import { openDb, type Db } from './store/db.ts'
@@ -18,6 +19,8 @@ import { createTracing, type Tracing } from './tracing/index.ts'
 
 export interface Runtime {
   config: Readonly<Config>
+  /** where this process is in its life: the Kafka workers start after HTTP listens (src/main.ts) */
+  lifecycle: { workers: 'starting' | 'running' }
   log: Logger
   db: Db
   blobs: BlobStore
@@ -38,22 +41,27 @@ export interface Runtime {
 export async function createRuntime(config: Readonly<Config>, opts: { log?: Logger } = {}): Promise<Runtime> {
   const log = opts.log ?? pino({ level: config.logLevel, base: { gw: config.gatewayId } })
   const db = await openDb({ url: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir })
+  let changes: ChangeFeed | undefined
   try {
     const applied = await migrate(db)
     if (applied.length) log.info({ applied }, 'database migrated')
     const topics = topicsFor(config.topicPrefix)
-    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }) })
+    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }), produceTimeoutMs: config.kafkaProduceTimeoutMs, sessionTimeoutMs: config.kafkaSessionTimeoutMs })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
+    const reloadSnapshot = async () => { snapshot = DirectorySnapshot.build(await listAgencies(db)) }
+    // replicas share the database: a directory change made by one is re-read by the others at once
+    changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot })
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
     const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
     return {
-      config, log, db, bus, topics, signing, metrics, tracing,
+      config, log, db, bus, topics, signing, metrics, tracing, lifecycle: { workers: 'starting' },
       blobs: fsBlobStore(config.blobDir),
       directory: () => snapshot,
-      async reloadDirectory() { snapshot = DirectorySnapshot.build(await listAgencies(db)) },
+      async reloadDirectory() { await reloadSnapshot(); await changes!.announce('directory') },
       async close() {
+        await changes!.close()
         signing.close()
         await metrics.close()
         await bus.close()
@@ -62,6 +70,7 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
       },
     }
   } catch (e) {
+    await changes?.close().catch(() => {})
     await db.close().catch(() => {})
     throw e
   }

@@ -13,6 +13,7 @@ KAFKA_LOG_DIR="$KAFKA_DATA_DIR/logs"          # broker.out (stdout/stderr) + ser
 KAFKA_LOG_DIRS="$KAFKA_DATA_DIR/data"         # Kafka log.dirs (partitions + KRaft metadata + meta.properties)
 KAFKA_CONFIG="$KAFKA_DATA_DIR/server.properties"  # rendered from the template at each start
 KAFKA_LIBS="$KAFKA_SCRIPT_DIR/libs"
+KAFKA_STOPPING_FILE="$KAFKA_DATA_DIR/stopping"     # "<pid> <time>" while stop.sh stops that broker
 
 klog() { printf 'kafka: %s\n' "$*" >&2; }
 

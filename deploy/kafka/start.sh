@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Start (or reuse) a single-node KRaft Kafka broker resolved from Maven Central.
 # Idempotent: if our broker for this data dir is already running and ready, exits 0 at once.
-# Progress goes to stderr; the last line on stdout is KAFKA_BROKERS=127.0.0.1:<port>.
+# Progress goes to stderr; stdout says KAFKA_LAUNCHED=<pid> or KAFKA_REUSED=<pid>, and its last line is
+# KAFKA_BROKERS=127.0.0.1:<port>. A broker that stop.sh is stopping is waited for, never reused.
 #
 # Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_DATA_DIR (<root>/.data/kafka),
 #      KAFKA_READY_TIMEOUT (90 s), KAFKA_HEAP_OPTS (-Xms512m -Xmx512m), KAFKA_JVM_EXTRA_OPTS (none),
 #      JAVA (java), MVN (mvn).
+#      As one node of a cluster (cluster.sh sets these): KAFKA_NODE_ID (1), KAFKA_QUORUM_VOTERS
+#      (1@127.0.0.1:<controller port>), KAFKA_CLUSTER_ID (a new one), KAFKA_REPLICATION_DEFAULT (1),
+#      KAFKA_MIN_ISR (1), KAFKA_NO_WAIT (1 = launch and return; the quorum needs the other nodes first).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -27,7 +31,7 @@ cluster_id_of_data_dir() {
 }
 
 wait_ready() { # $1 = pid to watch; ready = that pid alive and a broker with our cluster id answers
-  node "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
+  node --disable-warning=TimeoutNegativeWarning "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
     --timeout "$READY_TIMEOUT" --pid "$1" --cluster-id "$(cluster_id_of_data_dir)" --quiet 9<&-
 }
 
@@ -46,14 +50,32 @@ show_logs() {
 }
 
 # ---- 1. already running? ---------------------------------------------------------------
+# A broker that was told to stop (stop.sh writes $KAFKA_STOPPING_FILE first) may still answer for a few
+# seconds: reusing it would hand the gateway a broker about to vanish. Wait for it to go, then start anew.
+if [ -f "$KAFKA_STOPPING_FILE" ]; then
+  if pid=$(kafka_running_pid); then
+    klog "broker pid $pid is shutting down (stop requested $(cat "$KAFKA_STOPPING_FILE" | cut -d' ' -f2)); waiting for it to exit ..."
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then klog "still running after 30 s, sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
+    klog "the old broker has exited after $(elapsed) s"
+  fi
+  rm -f "$KAFKA_STOPPING_FILE" "$KAFKA_PID_FILE"
+fi
 if pid=$(kafka_running_pid); then
   running_port=$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$KAFKA_CONFIG" 2>/dev/null || true)
   if [ -n "$running_port" ] && [ "$running_port" != "$KAFKA_PORT" ]; then
     klog "a broker for $KAFKA_DATA_DIR is already running (pid $pid) on port $running_port, not $KAFKA_PORT; run stop.sh first"
     exit 1
   fi
+  if [ "${KAFKA_NO_WAIT:-}" = 1 ]; then
+    klog "already running (pid $pid); not waiting (KAFKA_NO_WAIT=1)"
+    echo "KAFKA_REUSED=$pid"
+    echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+    exit 0
+  fi
   if wait_ready "$pid"; then
     klog "already running (pid $pid), ready"
+    echo "KAFKA_REUSED=$pid"
     echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
     exit 0
   fi
@@ -99,7 +121,12 @@ if [ "$(cat "$KAFKA_LIBS/.pom.sha256" 2>/dev/null || true)" != "$pom_hash" ] \
 fi
 
 # ---- 3. config ----------------------------------------------------------------------------
+NODE_ID=${KAFKA_NODE_ID:-1}
 sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+    -e "s|@NODE_ID@|$NODE_ID|g" \
+    -e "s|@VOTERS@|${KAFKA_QUORUM_VOTERS:-$NODE_ID@127.0.0.1:$KAFKA_CONTROLLER_PORT}|g" \
+    -e "s|@RF@|${KAFKA_REPLICATION_DEFAULT:-1}|g" \
+    -e "s|@MIN_ISR@|${KAFKA_MIN_ISR:-1}|g" \
     -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
     -e "s|@LOG_DIRS@|$KAFKA_LOG_DIRS|g" \
     "$KAFKA_SCRIPT_DIR/server.properties" >"$KAFKA_CONFIG.tmp"
@@ -111,7 +138,7 @@ CP="$KAFKA_LIBS/*"
 # ---- 4. format storage once -----------------------------------------------------------------
 if [ ! -f "$KAFKA_LOG_DIRS/meta.properties" ]; then
   TOOL=("$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Xshare:auto "${LOG_OPTS[@]}" -cp "$CP" kafka.tools.StorageTool)
-  cluster_id=$("${TOOL[@]}" random-uuid 9<&- 2>>"$KAFKA_LOG_DIR/broker.out")
+  cluster_id=${KAFKA_CLUSTER_ID:-$("${TOOL[@]}" random-uuid 9<&- 2>>"$KAFKA_LOG_DIR/broker.out")}
   klog "formatting $KAFKA_LOG_DIRS (cluster id $cluster_id)"
   if ! "${TOOL[@]}" format -t "$cluster_id" -c "$KAFKA_CONFIG" 9<&- >>"$KAFKA_LOG_DIR/broker.out" 2>&1; then
     klog "storage format failed"
@@ -136,6 +163,12 @@ pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null || echo "$launcher")
 klog "started kafka.Kafka (pid $pid), waiting up to ${READY_TIMEOUT} s for 127.0.0.1:$KAFKA_PORT ..."
 
 # ---- 6. readiness ---------------------------------------------------------------------------
+if [ "${KAFKA_NO_WAIT:-}" = 1 ]; then
+  klog "launched (pid $pid); not waiting (KAFKA_NO_WAIT=1)"
+  echo "KAFKA_LAUNCHED=$pid"
+  echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
+  exit 0
+fi
 if ! wait_ready "$pid"; then
   klog "broker did not become ready"
   show_logs
@@ -144,4 +177,5 @@ if ! wait_ready "$pid"; then
   exit 1
 fi
 klog "ready in $(elapsed) s (pid $pid, data $KAFKA_DATA_DIR)"
+echo "KAFKA_LAUNCHED=$pid"
 echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"

@@ -4,13 +4,20 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+[ -d "$KAFKA_DATA_DIR" ] || { klog "not running ($KAFKA_DATA_DIR does not exist)"; exit 0; }
+# the same lock as start.sh: a start waits until this stop is over instead of reusing a dying broker
+exec 9>"$KAFKA_DATA_DIR/.start.lock"
+flock -w 60 9 || klog "a start.sh holds $KAFKA_DATA_DIR/.start.lock; stopping anyway"
+
 if ! pid=$(kafka_running_pid); then
-  rm -f "$KAFKA_PID_FILE"
+  rm -f "$KAFKA_PID_FILE" "$KAFKA_STOPPING_FILE"
   klog "not running ($KAFKA_DATA_DIR)"
   exit 0
 fi
 
 klog "stopping pid $pid (SIGTERM) ..."
+# if this script dies half-way (its terminal closed), the marker still tells the next start.sh to wait
+echo "$pid $(date -Is)" >"$KAFKA_STOPPING_FILE"
 kill -TERM "$pid" 2>/dev/null || true
 for _ in $(seq 1 200); do           # 200 x 0.1 s = 20 s
   kill -0 "$pid" 2>/dev/null || break
@@ -21,5 +28,5 @@ if kill -0 "$pid" 2>/dev/null; then
   kill -KILL "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 fi
-rm -f "$KAFKA_PID_FILE"
+rm -f "$KAFKA_PID_FILE" "$KAFKA_STOPPING_FILE"
 klog "stopped"

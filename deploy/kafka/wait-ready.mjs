@@ -8,6 +8,7 @@
 // --pid: give up at once if that process exits (the broker died while starting).
 // --cluster-id: only a broker with this cluster id counts; any other one answering on the port
 //   means a foreign broker owns it, and we give up at once.
+// --min-brokers: for a cluster, wait until that many brokers are registered (default 1).
 // Exit 0 when ready, 1 on timeout / dead pid / bad arguments.
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -31,6 +32,7 @@ const timeoutSec = Number(args.timeout ?? args._ ?? process.env.KAFKA_READY_TIME
 const pid = args.pid ? Number(args.pid) : undefined;
 const quiet = Boolean(args.quiet);
 const expectedClusterId = args['cluster-id'] || undefined;
+const minBrokers = Number(args['min-brokers'] ?? 1); // a cluster is ready when this many brokers are registered
 
 if (!brokers.length || !Number.isFinite(timeoutSec) || timeoutSec <= 0 || (pid !== undefined && !Number.isInteger(pid))) {
   console.error('wait-ready: bad arguments (need --brokers host:port, --timeout seconds > 0, --pid integer)');
@@ -74,7 +76,7 @@ while (Date.now() < deadline) {
     await withTimeout((async () => {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      if (!cluster.brokers.length) throw new Error('describeCluster returned no brokers');
+      if (cluster.brokers.length < minBrokers) throw new Error(`${cluster.brokers.length} of ${minBrokers} brokers registered`);
       if (expectedClusterId && cluster.clusterId !== expectedClusterId) {
         const err = new Error(`the broker at ${brokers.join(',')} has cluster id ${cluster.clusterId}, not ${expectedClusterId}: another broker owns the port`);
         err.foreign = true;

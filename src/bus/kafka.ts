@@ -6,9 +6,19 @@
  * `send` means the record is on every in-sync replica. Consumers resolve an offset only after their
  * handler has returned, and commit only resolved offsets: at-least-once, so handlers are idempotent.
  */
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs'
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs'
 import type { Logger } from 'pino'
 import { traceHeaders } from '../tracing/index.ts'
+
+// kafkajs's request queue arms its throttle timer with `throttledUntil - Date.now()`, negative until a
+// broker throttles; Node clamps that to 1 ms, as it always did, but since Node 23 also prints a
+// TimeoutNegativeWarning for every connection. The behaviour is fine, so only that warning is dropped.
+const emitWarning = process.emitWarning.bind(process) as (...a: unknown[]) => void
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type
+  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return
+  emitWarning(warning, ...rest)
+}) as typeof process.emitWarning
 
 export interface BusMessage { key: string; value: unknown; headers?: Record<string, string> }
 
@@ -22,7 +32,38 @@ const headersOf = (m: BusMessage) => {
   return t ? { ...t, ...m.headers } : m.headers
 }
 
+/**
+ * Kafka did not confirm a write within the produce budget, or is known to be down. `settled` is the
+ * write still in flight (kafkajs cannot cancel it): the caller decides what a late success or failure
+ * means, so nothing is reported as refused that Kafka in the end took.
+ */
+export class BusUnavailableError extends Error {
+  readonly settled: Promise<void> | null
+  constructor(message: string, settled: Promise<void> | null, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'BusUnavailableError'
+    this.settled = settled
+  }
+}
+
+/** What the probe last saw of the cluster: `/readyz` shows it, the produce path refuses at once while down. */
+export interface BusHealth { up: boolean; since: string; error?: string }
+
+export interface BusOptions {
+  brokers: string[]
+  clientId: string
+  log: Logger
+  /** longest wait for acks=all before a produce is reported unavailable (ms) */
+  produceTimeoutMs?: number
+  /** consumer group session timeout (ms): how long a crashed member holds its partitions */
+  sessionTimeoutMs?: number
+  /** how often the cluster is probed (ms) */
+  probeIntervalMs?: number
+}
+
 export interface Bus {
+  /** the probe's latest view (a cheap read: no request is made) */
+  health(): BusHealth
   send(topic: string, messages: BusMessage[]): Promise<void>
   /** several topics in one produce request (one round trip, same durability) */
   sendBatch(batches: { topic: string; messages: BusMessage[] }[]): Promise<void>
@@ -32,45 +73,93 @@ export interface Bus {
   close(): Promise<void>
 }
 
-export async function connectBus(opts: { brokers: string[]; clientId: string; log: Logger }): Promise<Bus> {
+export async function connectBus(opts: BusOptions): Promise<Bus> {
+  const produceTimeoutMs = opts.produceTimeoutMs ?? 4000
+  const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
     logCreator: () => ({ level, log }) => {
       const { message, ...rest } = log
-      // kafkajs logs retried, transient conditions (e.g. coordinator not yet elected) as ERROR: warn is enough
-      const lvl = level <= logLevel.WARN ? 'warn' : 'debug'
+      // kafkajs logs retried, transient conditions as ERROR: warn is enough. A broker that has just started
+      // answers "coordinator is loading / not available" until its group coordinator is elected; kafkajs
+      // retries those by itself and a real failure surfaces as a thrown error, so they are debug, not noise
+      // on every first start.
+      const transient = String(message).startsWith('Response ') && /coordinator (is loading|is not available)|not the correct coordinator|leader not available/i.test(String((rest as { error?: unknown }).error ?? ''))
+      const lvl = level <= logLevel.WARN && !transient ? 'warn' : 'debug'
       opts.log[lvl]({ kafka: rest }, String(message))
     },
     retry: { retries: 8, initialRetryTime: 200 },
   })
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  // the idempotent producer keeps kafkajs's unlimited retries (a bounded count may break its sequence
+  // numbers, the EoS warning); the caller's wait is bounded instead (`bounded` below). The partitioner is
+  // named so kafkajs does not warn about its v2 default: keys are hashed as by the Java client (murmur2).
+  const producer: Producer = kafka.producer({
+    idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 }, // a broker back from an outage is used within 5 s
+  })
   const admin: Admin = kafka.admin()
   await Promise.all([producer.connect(), admin.connect()])
   const consumers = new Set<Consumer>()
+  const probe = startProbe(opts)
+
+  /** A write that Kafka confirms within the budget, or a BusUnavailableError carrying the write in flight. */
+  const bounded = async (write: () => Promise<unknown>) => {
+    const h = probe.health()
+    if (!h.up) throw new BusUnavailableError(`Kafka is unreachable since ${h.since}: ${h.error ?? 'no answer'}`, null)
+    const settled = write().then(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BusUnavailableError(`Kafka did not confirm the write within ${produceTimeoutMs} ms`, settled)), produceTimeoutMs)
+    })
+    try {
+      await Promise.race([settled, timeout])
+    } catch (e) {
+      if (e instanceof BusUnavailableError) { settled.catch(() => {}); throw e }
+      throw new BusUnavailableError(`Kafka refused the write: ${(e as Error).message}`, null, e)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
 
   return {
+    health: () => probe.health(),
+
     async sendBatch(batches) {
       if (batches.length === 0) return
-      await producer.sendBatch({
+      await bounded(() => producer.sendBatch({
         acks: -1,
         topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })) })),
-      })
+      }))
     },
 
     async send(topic, messages) {
-      await producer.send({
+      await bounded(() => producer.send({
         topic,
         acks: -1,
         messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })),
-      })
+      }))
     },
 
     async consume({ groupId, topics, handler }) {
       // maxWaitTimeInMs bounds how long an idle fetch (and so a disconnect) waits; data still returns at once
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000 })
+      // a short session: after a crash the old members' partitions are reassigned within sessionTimeoutMs
+      // (kafkajs's 30 s default left a restarted gateway idle that long); heartbeats at a third of it
+      const consumer = kafka.consumer({
+        groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000,
+        sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
+      })
       consumers.add(consumer)
+      const t0 = Date.now()
+      // a join that waits is a restart after a crash: the coordinator holds the rebalance until the dead
+      // members' sessions expire. Say so instead of going quiet.
+      const slow = setTimeout(() => opts.log.info({ groupId, sessionTimeoutMs }, 'still joining the consumer group: members of a previous process stay registered until their session times out'), 2000)
+      const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(slow)
+        const ms = Date.now() - t0
+        opts.log[ms > 2000 ? 'info' : 'debug']({ groupId, ms }, 'joined the consumer group')
+      })
       await consumer.connect()
       await consumer.subscribe({ topics, fromBeginning: true })
       await consumer.run({
@@ -86,13 +175,17 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
       })
       return {
         async stop() {
+          clearTimeout(slow)
+          offJoin()
           consumers.delete(consumer)
-          await consumer.disconnect()
+          await consumer.disconnect() // LeaveGroup: the next process joins without waiting out our session
         },
       }
     },
 
-    async ensureTopics(names, partitions, replication) {
+    async ensureTopics(names, partitions, requested) {
+      // 0 = follow the cluster: as many replicas as brokers, at most 3 (KAFKA_BROKERS alone configures a cluster)
+      const replication = requested > 0 ? requested : Math.min(3, (await admin.describeCluster()).brokers.length)
       // kafkajs's own waitForLeaders polls from a timer and can reject outside the awaited promise (an
       // unhandled UNKNOWN_TOPIC_OR_PARTITION while the controller propagates new topics — seen with several
       // gateways starting on one broker), so create without it and wait for leaders here, errors caught
@@ -102,7 +195,15 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
         try {
           await admin.createTopics({
             waitForLeaders: false,
-            topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication })),
+            topics: missing.map((topic) => ({
+              topic, numPartitions: partitions, replicationFactor: replication,
+              // acks=all waits for min.insync.replicas copies: 2 of 3 keeps an acknowledged record through the
+              // loss of one broker and still takes writes; an out-of-sync replica never becomes leader
+              configEntries: [
+                { name: 'min.insync.replicas', value: String(replication >= 3 ? 2 : 1) },
+                { name: 'unclean.leader.election.enable', value: 'false' },
+              ],
+            })),
           })
         } catch (e) {
           // TOPIC_ALREADY_EXISTS from a concurrent creator is fine; anything else is reported after the wait
@@ -127,8 +228,44 @@ export async function connectBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async close() {
+      probe.stop()
       await Promise.allSettled([...consumers].map((c) => c.disconnect()))
       await Promise.allSettled([producer.disconnect(), admin.disconnect()])
     },
+  }
+}
+
+/**
+ * A separate client with no retries and short timeouts asks the cluster for its metadata every
+ * `probeIntervalMs`: a stopped broker refuses the connection at once, a frozen one times out in 2 s.
+ * The producer's own view is no help here: with unlimited retries it never reports a failure.
+ */
+function startProbe(opts: BusOptions) {
+  const interval = opts.probeIntervalMs ?? 1000
+  const admin = new Kafka({
+    clientId: `${opts.clientId}-probe`, brokers: opts.brokers, logLevel: logLevel.NOTHING,
+    retry: { retries: 0 }, connectionTimeout: 1000, requestTimeout: 2000,
+  }).admin()
+  let state: BusHealth = { up: true, since: new Date().toISOString() }
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  const tick = async () => {
+    try {
+      await admin.connect()
+      await admin.describeCluster()
+      if (!state.up) opts.log.info({ downSince: state.since }, 'Kafka answers again')
+      if (!state.up) state = { up: true, since: new Date().toISOString() }
+    } catch (e) {
+      const error = (e as Error).message
+      if (state.up) { state = { up: false, since: new Date().toISOString(), error }; opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does') }
+      else state = { ...state, error }
+      await admin.disconnect().catch(() => {})
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), interval).unref()
+  }
+  timer = setTimeout(() => void tick(), interval).unref()
+  return {
+    health: () => state,
+    stop() { stopped = true; clearTimeout(timer); void admin.disconnect().catch(() => {}) },
   }
 }

@@ -5,12 +5,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { cliDataDir } from './data-dir.ts'
 
-export const TARGET_OPTIONS_HELP = 'options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in .data/demo-credentials.json)'
+export const TARGET_OPTIONS_HELP = 'options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in DATA_DIR/demo-credentials.json, DATA_DIR defaulting to the project\'s .data)'
 
 function demoOperatorKey(): string | undefined {
   try {
-    return (JSON.parse(fs.readFileSync(path.resolve('.data/demo-credentials.json'), 'utf8')) as Record<string, string>).operator
+    return (JSON.parse(fs.readFileSync(path.join(cliDataDir(), 'demo-credentials.json'), 'utf8')) as Record<string, string>).operator
   } catch {
     return undefined
   }
@@ -21,7 +22,7 @@ export function gatewayTarget(v: { url?: string; key?: string }): { base: string
   const base = (v.url ?? process.env.LGSP_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
   const key = v.key ?? process.env.LGSP_KEY ?? demoOperatorKey()
   if (!key) {
-    process.stderr.write('no API key: pass --key, set LGSP_KEY, or run where .data/demo-credentials.json has an "operator" key\n')
+    process.stderr.write(`no API key: pass --key, set LGSP_KEY, or start the demo (npm start) so ${path.join(cliDataDir(), 'demo-credentials.json')} has an "operator" key\n`)
     return null
   }
   return { base, key }

@@ -19,7 +19,14 @@ export interface Config {
   /** prefix of every topic name and consumer group, so several gateways can share one cluster */
   topicPrefix: string
   kafkaPartitions: number
+  /** replication factor of created topics; 0 = as many brokers as the cluster has, at most 3 */
   kafkaReplication: number
+  /** longest wait for Kafka to confirm a write before the caller hears 503 BUS_UNAVAILABLE (ms) */
+  kafkaProduceTimeoutMs: number
+  /** consumer group session timeout (ms): how long a crashed process holds its partitions */
+  kafkaSessionTimeoutMs: number
+  /** longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms) */
+  shutdownTimeoutMs: number
   /** largest accepted request body in bytes */
   bodyLimit: number
   maxXmlDepth: number
@@ -139,7 +146,10 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
     return v
   } },
   kafkaPartitions: { env: 'KAFKA_PARTITIONS', def: '4', doc: 'partitions per topic created at start-up', parse: int(1, 1024) },
-  kafkaReplication: { env: 'KAFKA_REPLICATION', def: '1', doc: 'replication factor of created topics (3 in production)', parse: int(1, 16) },
+  kafkaReplication: { env: 'KAFKA_REPLICATION', def: 'auto', doc: 'replication factor of created topics; auto = the number of brokers, at most 3 (min.insync.replicas is 2 from 3 replicas)', parse: (v) => (v === 'auto' ? 0 : int(1, 16)(v)) },
+  kafkaProduceTimeoutMs: { env: 'KAFKA_PRODUCE_TIMEOUT_MS', def: '4000', doc: 'longest wait for Kafka to confirm a write before answering 503 BUS_UNAVAILABLE (ms)', parse: int(100, 120_000) },
+  kafkaSessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', def: '10000', doc: 'consumer group session timeout (ms): after a crash, partitions move on after this long', parse: int(6000, 300_000) },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', def: '10000', doc: 'longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms)', parse: int(100, 600_000) },
   bodyLimit: { env: 'BODY_LIMIT', def: String(64 * 1024 * 1024), doc: 'largest request body in bytes', parse: int(1024, 2 ** 31) },
   maxXmlDepth: { env: 'MAX_XML_DEPTH', def: '64', doc: 'deepest XML nesting accepted', parse: int(8, 10_000) },
   gatewayId: { env: 'GATEWAY_ID', def: 'lgsp-local', doc: 'name of this gateway instance', parse: str },

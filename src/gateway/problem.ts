@@ -11,6 +11,9 @@ export interface Problem {
   [k: string]: unknown
 }
 
+/** seconds a client should wait after a 503 (the bus or the store is down) */
+export const RETRY_AFTER_S = 5
+
 export const problemTypeUri = (code: ErrorCode) => `urn:lgsp:problem:${code}`
 
 export function toGatewayError(err: unknown): GatewayError {
@@ -39,6 +42,8 @@ export function problemOf(err: GatewayError, instance: string): Problem {
 }
 
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, err: GatewayError) {
+  // RFC 9110 §10.2.3: a 503 says when to come back, so clients back off instead of hammering
+  if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(RETRY_AFTER_S))
   return reply.code(err.status).type('application/problem+json').send(problemOf(err, req.url))
 }
 

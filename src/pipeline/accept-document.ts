@@ -13,6 +13,7 @@ import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
+import { BusUnavailableError } from '../bus/kafka.ts'
 import type { Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
@@ -112,10 +113,26 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
   try {
     await rt.bus.send(rt.topics.documents, [{ key: d.from, value: record }])
   } catch (e) {
-    rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
-    await dropPending(rt.db, d.id).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
-    throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
+    const settled = e instanceof BusUnavailableError ? e.settled : null
+    if (settled) {
+      // the write is still in flight: the caller hears 503 now; if Kafka takes the record later the document
+      // is accepted then (the sender's retry of the same bytes gets that answer), otherwise the reservation goes
+      rt.log.warn({ err: e, id: d.id }, 'kafka did not confirm the document record in time; answering 503, the write is still in flight')
+      settled.then(
+        () => confirm(rt, d, recipients, acceptedAt, signature).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
+        (err) => { rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped'); return dropPending(rt.db, d.id) },
+      ).catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
+    } else {
+      rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
+      await dropPending(rt.db, d.id).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
+    }
+    throw new GatewayError('BUS_UNAVAILABLE', (e as Error).message, { cause: e })
   }
+  return { answer: await confirm(rt, d, recipients, acceptedAt, signature), replayed: false }
+}
+
+/** Kafka holds the record: the answer with the gateway's signed receipts, and the ledger and message log. */
+async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict): Promise<AcceptanceAnswer> {
   const answer: AcceptanceAnswer = {
     id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
     recipients: recipients.map((r) => ({
@@ -125,8 +142,8 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
     })),
     ...(signature ? { signature } : {}),
   }
-  await rt.db.tx(async (q) => { await markAccepted(q, d.id, answer); await logAccepted(q, { ...answer, from: d.from }) }) // #7: message log, same transaction
-  return { answer, replayed: false }
+  await rt.db.tx(async (q) => { await markAccepted(q, d.id, answer); await logAccepted(q, { ...answer, from: d.from }) }) // message log, same transaction
+  return answer
 }
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })

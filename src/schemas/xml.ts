@@ -24,9 +24,19 @@ export const PARSE_OPTIONS =
   ParseOption.XML_PARSE_BIG_LINES |
   ParseOption.XML_PARSE_NO_SYS_CATALOG
 
+// libxml2 names only the last of a type's alternative patterns ('[0-9]{2}\.[0-9]{2}\.[A-Z][0-9A-Z]{2}',
+// the legacy three-group form), which misleads a sender whose code is meant to have four groups: say the
+// national format instead (mã định danh, QĐ 20/2020/QĐ-TTg: CCC.BB.AA.XNN)
+const AGENCY_CODE_FACET = /^Element '(?:\{[^}]*\})?OrganId': \[facet 'pattern'\] The value '([^']*)' is not accepted by the pattern '[^']*'\.?$/
+
+const readable = (message: string) => {
+  const m = AGENCY_CODE_FACET.exec(message)
+  return m ? `Element 'OrganId': '${m[1]}' is not an agency code of the form CCC.BB.AA.XNN (e.g. 000.21.30.H41; the legacy BB.AA.XNN is also accepted)` : message
+}
+
 export function libErrors(e: unknown): ErrorItem[] {
   if (e instanceof XmlLibError && Array.isArray(e.details) && e.details.length > 0) {
-    return e.details.map((d) => ({ ...(d.line ? { line: d.line } : {}), message: String(d.message).trim() }))
+    return e.details.map((d) => ({ ...(d.line ? { line: d.line } : {}), message: readable(String(d.message).trim()) }))
   }
   return [{ message: e instanceof Error ? e.message : String(e) }]
 }

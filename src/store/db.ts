@@ -2,6 +2,7 @@
  * One SQL interface over two engines: PostgreSQL through `pg` (DATABASE_URL) and PGlite, the embedded
  * PostgreSQL compiled to WASM (default for `npm start`). The same SQL runs on both; parameters are $1…$n.
  */
+import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -15,6 +16,14 @@ export interface Db extends Sql {
   exec(text: string): Promise<void>
   /** run `fn` in one transaction; rolls back if it throws */
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>
+  /**
+   * Messages among the processes on this database (replicas): PostgreSQL LISTEN/NOTIFY on a connection of
+   * its own, re-established after a failure (`onReconnect` then runs: messages may have been missed); with
+   * PGlite there is one process, so this process only.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<{ close(): Promise<void> }>
+  /** sends `payload` to every listener of `channel`; inside `tx` it would wait for the commit, here it is at once */
+  notify(channel: string, payload: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -53,8 +62,34 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
         client.release()
       }
     },
+    listen: (channel, onMessage, onReconnect) => listenPostgres(url, channel, onMessage, onReconnect),
+    async notify(channel, payload) { await pool.query('select pg_notify($1, $2)', [channel, payload]) },
     async close() { await pool.end() },
   }
+}
+
+/** One dedicated connection per listener; reconnects with backoff (a terminated backend, a restart). */
+async function listenPostgres(url: string, channel: string, onMessage: (payload: string) => void, onReconnect?: () => void) {
+  const pg = (await import('pg')).default
+  let closed = false
+  let client: InstanceType<typeof pg.Client> | null = null
+  let delay = 200
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url })
+    c.on('notification', (m) => { if (m.channel === channel && m.payload !== undefined) onMessage(m.payload) })
+    c.on('error', () => { /* 'end' follows */ })
+    c.on('end', () => { if (!closed) setTimeout(() => void retry(), delay).unref() })
+    await c.connect()
+    await c.query(`listen "${channel.replace(/"/g, '')}"`)
+    client = c
+    delay = 200
+  }
+  const retry = async () => {
+    if (closed) return
+    try { await connect(); onReconnect?.() } catch { delay = Math.min(delay * 2, 5000); setTimeout(() => void retry(), delay).unref() }
+  }
+  await connect()
+  return { async close() { closed = true; await client?.end().catch(() => {}) } }
 }
 
 async function openPglite(dir: string, schema: string): Promise<Db> {
@@ -69,11 +104,18 @@ async function openPglite(dir: string, schema: string): Promise<Db> {
     },
   })
   const base = wrap(db)
+  const local = new EventEmitter() // one process owns a PGlite directory: its listeners are all here
   return {
     engine: 'pglite',
     query: base.query,
     async exec(text) { await db.exec(text) },
     async tx(fn) { return db.transaction(async (t) => fn(wrap(t))) },
+    async listen(channel, onMessage) {
+      const fn = (p: string) => onMessage(p)
+      local.on(channel, fn)
+      return { async close() { local.off(channel, fn) } }
+    },
+    async notify(channel, payload) { local.emit(channel, payload) },
     async close() { await db.close() },
   }
 }

@@ -17,5 +17,6 @@ export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void>
   const dispatcher = await startWebhookDispatcher(rt)
   const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt)])
   all.push(dispatcher)
+  rt.lifecycle.workers = 'running'
   return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }
 }

@@ -19,7 +19,6 @@ import { signEdxml } from '../../src/signing/sign-edxml.ts'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const ROOT = path.resolve(import.meta.dirname, '../..')
-export const SHARED = path.resolve(ROOT, '../shared')
 
 export interface TestGateway {
   url: string

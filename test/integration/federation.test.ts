@@ -5,9 +5,7 @@
  * Also: a peer key is bound to its jurisdiction, and a peer may only hand back statuses for legs it got.
  */
 import t from 'tap'
-import path from 'node:path'
-import fs from 'node:fs'
-import { SHARED, eventually } from '../helpers/gateway.ts'
+import { eventually, fixture } from '../helpers/gateway.ts'
 import { edoc, startFederation } from '../helpers/federation.ts'
 import { saveClient } from '../../src/store/clients-repo.ts'
 
@@ -20,11 +18,11 @@ t.test('commune H41 → commune H53 through the central gateway, and 01 back thr
   const { central, gws } = await startFederation(t, ['H41', 'H53'])
   const h41 = gws.H41!
   const h53 = gws.H53!
-  // H53 holds the Tây Ninh directory; the central gateway maps the H53 jurisdiction to the H53 gateway
-  const tsv = fs.readFileSync(path.join(SHARED, 'edxml/directory-tay-ninh.tsv'), 'utf8')
+  // H53 holds a provincial directory; the central gateway maps the H53 jurisdiction to the H53 gateway
+  const tsv = fixture('directory/province-h53.tsv').toString('utf8')
   const imp = await h53.call('operator', 'POST', '/v1/agencies/import', tsv, { 'content-type': 'text/tab-separated-values' })
   t.equal(imp.status, 200)
-  t.equal((await imp.json() as { imported: number }).imported, 447)
+  t.equal((await imp.json() as { imported: number }).imported, 61)
   const map = await central.call('operator', 'PUT', '/v1/agencies/000.00.00.H53', JSON.stringify({ name: 'UBND tỉnh Tây Ninh', tier: 'province', gateway: h53.url }), { 'content-type': 'application/json' })
   t.equal(map.status, 201)
   const recipientKey = await saveClient(h53.rt.db, { id: 'qlvb:an-thanh', name: 'QLVB xã An Thạnh', role: 'client', organIds: [RECIPIENT] })

@@ -122,10 +122,13 @@ t.test('refusals are coded and nothing reaches Kafka', async (t) => {
 
 t.test('health, readiness and the OpenAPI document are public; the rest is not', async (t) => {
   const gw = await startGateway(t)
-  t.equal((await gw.call(null, 'GET', '/healthz')).status, 200)
+  const health = await gw.call(null, 'GET', '/healthz')
+  t.equal(health.status, 200)
+  t.match(await health.json(), { status: 'ok', node: process.version }, 'healthz names the Node in use')
+  t.equal(Number(process.versions.node.split('.')[0]) >= 24, true, `the project's own LTS Node runs the tests (${process.version})`)
   const ready = await gw.call(null, 'GET', '/readyz')
   t.equal(ready.status, 200)
-  t.same(await ready.json(), { status: 'ready', checks: { kafka: 'ok', database: 'ok' } })
+  t.same(await ready.json(), { status: 'ready', checks: { kafka: 'ok', database: 'ok', workers: 'running' } })
   const spec = await (await gw.call(null, 'GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> }
   t.match(spec.openapi, /^3\./)
   for (const p of ['/v1/documents', '/v1/documents/{id}', '/v1/inbox', '/v1/inbox/{id}', '/v1/inbox/{id}/ack']) t.ok(spec.paths[p], `OpenAPI documents ${p}`)

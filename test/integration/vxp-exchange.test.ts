@@ -9,7 +9,8 @@
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
-import { eventually, fixture, SHARED, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { corpusPath, corpusSkip } from '../helpers/corpus.ts'
 import { sdkHashFile, vxpClient, type VxpCredentials } from '../helpers/vxp-client.ts'
 import { buildStatusXml } from '../../src/schemas/index.ts'
 
@@ -101,9 +102,8 @@ t.test('commune → province through /vxp, status 01 and 03 back, REST reads the
   t.ok(fromRest.docId, 'received over /vxp')
 })
 
-const sample = path.join(SHARED, 'edxml/samples/edoc_new.edxml')
-const corpus = fs.existsSync(sample) ? {} : { skip: `the external corpus is absent (${sample}); nothing to check` }
-t.test('a national sample with the SDK\'s unpadded 63-character hash-file passes the hash check', corpus, async (t) => {
+t.test('a national sample with the SDK\'s unpadded 63-character hash-file passes the hash check', { skip: corpusSkip('samples/edoc_new.edxml') }, async (t) => {
+  const sample = corpusPath('samples/edoc_new.edxml')
   const gw = await startGateway(t)
   const creds = demoVxp(gw)
   const bytes = fs.readFileSync(sample)

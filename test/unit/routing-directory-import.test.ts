@@ -1,13 +1,13 @@
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
+import { corpusPath, corpusSkip } from '../helpers/corpus.ts'
 import { cleanName, detectFormat, importDirectory, importDirectoryFile, parseEndpoint, readCsv } from '../../src/routing/directory-import.ts'
 import { DirectorySnapshot } from '../../src/routing/directory-snapshot.ts'
 import { levelOf } from '../../src/routing/agency-code.ts'
 
-const TAY_NINH = fileURLToPath(new URL('../../../shared/edxml/directory-tay-ninh.tsv', import.meta.url))
+const TAY_NINH = corpusPath('directory-tay-ninh.tsv') // optional corpus; the required tests use test/fixtures/directory
 
-t.test('the real Tây Ninh directory (455 lines)', { skip: existsSync(TAY_NINH) ? false : `missing ${TAY_NINH}` }, async (t) => {
+t.test('the real Tây Ninh directory (455 lines)', { skip: corpusSkip('directory-tay-ninh.tsv') }, async (t) => {
   const r = await importDirectoryFile(TAY_NINH)
   t.equal(r.rows, 455, 'every line read')
   t.equal(r.agencies.length, 447, '455 − 1 malformed − 7 duplicated codes')

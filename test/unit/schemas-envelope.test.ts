@@ -1,11 +1,12 @@
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { corpusPath, corpusSkip } from '../helpers/corpus.ts'
 import { join } from 'node:path'
 import { GatewayError } from '../../src/errors.ts'
 import { assertRoutableAgencyCodes, buildStatusXml, DEFAULT_LIMITS, isAgencyCode, readEnvelope } from '../../src/schemas/envelope.ts'
 
-const SAMPLES = join(process.cwd(), '..', 'shared', 'edxml', 'samples')
-const haveSamples = existsSync(SAMPLES)
+const SAMPLES = corpusPath('samples')
+const skipSamples = corpusSkip('samples')
 const sample = (f: string) => readFileSync(join(SAMPLES, f))
 
 const code = (fn: () => unknown): string | undefined => {
@@ -35,7 +36,7 @@ t.test('defaults', async (t) => {
   t.equal(DEFAULT_LIMITS.maxDepth, 64)
 })
 
-t.test('edoc sample', { skip: !haveSamples && 'samples absent: ../shared/edxml/samples' }, async (t) => {
+t.test('edoc sample', { skip: skipSamples }, async (t) => {
   const env = readEnvelope(sample('sdk-package-g22-to-h41.edxml'))
   t.equal(env.kind, 'edoc')
   if (env.kind !== 'edoc') return
@@ -61,7 +62,7 @@ t.test('edoc sample', { skip: !haveSamples && 'samples absent: ../shared/edxml/s
   t.equal(code(() => assertRoutableAgencyCodes(env)), undefined)
 })
 
-t.test('status samples', { skip: !haveSamples && 'samples absent' }, async (t) => {
+t.test('status samples', { skip: skipSamples }, async (t) => {
   t.same(readEnvelope(sample('status_inbox__01.edxml')), {
     kind: 'status',
     from: '000.00.00.H41',
@@ -134,7 +135,7 @@ t.test('buildStatusXml has the shape of status_inbox__01 and reads back', async 
   t.match(xml, /&amp; &lt;chưa xử lý&gt;/)
   const env = readEnvelope(Buffer.from(xml))
   t.match(env, { kind: 'status', from: '000.00.00.H41', statusCode: '01', description: 'Đã đến & <chưa xử lý>', timestamp: '2015/09/20 11:08:36' })
-  if (haveSamples) {
+  if (skipSamples === false) {
     const names = (s: string) => [...s.matchAll(/<(\/?)edXML:(\w+)/g)].map((m) => m[1] + m[2])
     t.same(names(xml), names(sample('status_inbox__01.edxml').toString()), 'same elements in the same order as the VPCP sample')
   }

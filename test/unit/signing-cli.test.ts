@@ -66,3 +66,54 @@ t.test('sign and verify', async (t) => {
   t.equal(JSON.parse(optional.out).signed, false)
   t.equal(lgsp('sign', doc).code, 2, 'usage')
 })
+
+t.test('help and usage mistakes: stdout + exit 0 for help, one line + exit 2 for a mistake, never a stack trace', async (t) => {
+  for (const args of [['--help'], ['-h'], []]) {
+    const r = lgsp(...args)
+    t.equal(r.code, 0, `lgsp ${args.join(' ')} exits 0`)
+    t.match(r.out, /usage: lgsp <command>[\s\S]*sign /, 'and lists the commands on stdout')
+  }
+  for (const cmd of ['pki', 'sign', 'verify', 'verify-receipt', 'directory', 'dlq', 'log', 'vxp-system']) {
+    for (const args of [[cmd, '--help'], [cmd, '-h'], [cmd, 'init', '--help']]) {
+      const r = lgsp(...args)
+      t.equal(r.code, 0, `lgsp ${args.join(' ')} exits 0`)
+      t.match(r.out, new RegExp(`usage: lgsp ${cmd}`), 'usage on stdout')
+      t.equal(r.err, '', 'nothing on stderr')
+    }
+    const bad = lgsp(cmd, '--no-such-option')
+    t.equal(bad.code, 2, `lgsp ${cmd} --no-such-option exits 2`)
+    t.equal(bad.err.trim().split('\n').length, 1, 'one line')
+    t.match(bad.err, new RegExp(`^lgsp ${cmd}: Unknown option '--no-such-option'`))
+    t.notMatch(bad.err, /\n\s+at /, 'no stack trace')
+  }
+  const unknown = lgsp('frobnicate')
+  t.equal(unknown.code, 2)
+  t.match(unknown.err, /unknown command "frobnicate"/)
+})
+
+t.test('lgsp sign --agency must be the package From; a missing key is named; works from any folder', async (t) => {
+  const doc = join(work, 'from-g22.edxml')
+  writeFileSync(doc, buildEdxml()) // From 000.00.00.G22
+  const wrong = lgsp('sign', doc, '--agency', '000.21.30.H41', '--dir', fx.dir)
+  t.equal(wrong.code, 1, 'refused')
+  t.equal(wrong.out, '', 'nothing signed')
+  t.match(wrong.err, /From is 000\.00\.00\.G22, not 000\.21\.30\.H41[\s\S]*--force/)
+  const forced = lgsp('sign', doc, '--agency', '000.21.30.H41', '--dir', fx.dir, '--force')
+  if (forced.code === 0) {
+    t.match(forced.err, /WARNING/, '--force signs, loudly')
+    t.match(forced.out, /<SignatureValue>/)
+  } else {
+    t.match(forced.err, /no demo key for 000\.21\.30\.H41/, '--force passes the From check; this fixture PKI has no key for that agency')
+  }
+  const missing = lgsp('sign', doc.replace('from-g22', 'from-g22'), '--agency', '000.00.00.G22', '--dir', join(work, 'no-pki'))
+  t.equal(missing.code, 1)
+  t.match(missing.err, /no demo PKI in .*no-pki; run `npm start` once/, 'a missing PKI is named plainly')
+  t.notMatch(missing.err, /ENOENT/)
+  const absent = lgsp('sign', join(work, 'absent.edxml'), '--agency', '000.00.00.G22', '--dir', fx.dir)
+  t.match(absent.err, /cannot read .*absent\.edxml: no such file/)
+
+  // from another folder, TRUST_DIR (or DATA_DIR/pki) is found as the gateway finds it
+  const elsewhere = spawnSync(process.execPath, [BIN, 'sign', doc, '--agency', '000.00.00.G22'], { encoding: 'utf8', cwd: tmpdir(), env: { ...process.env, TRUST_DIR: fx.dir } })
+  t.equal(elsewhere.status, 0, elsewhere.stderr)
+  t.match(elsewhere.stdout, /<SignatureValue>/)
+})

@@ -105,8 +105,8 @@ t.test('signEdxml → xmlsec1 --verify (chain to the demo root)', async (t) => {
   t.notOk(xmlsecVerify(signEdxml(buildEdxml(), fx.attacker.key, fx.attacker.chain)).ok, 'xmlsec1 refuses the attacker chain')
 })
 
-t.test('a real-shape sample (VPCP SDK package, dummy signature removed) signs and cross-verifies', async (t) => {
-  const sample = readFileSync(new URL('../fixtures/signing/sdk-package-g22-to-h41.edxml', import.meta.url), 'utf8').replace(/\s*<Signature>[\s\S]*<\/Signature>/, '')
+t.test('a package in the shape the VNPT SDK writes (prefixed envelope, Bussiness before TraceHeader, dummy signature removed) signs and cross-verifies', async (t) => {
+  const sample = readFileSync(new URL('../fixtures/signing/sdk-shape-g22-to-h41.edxml', import.meta.url), 'utf8').replace(/\s*<Signature>[\s\S]*<\/Signature>/, '')
   const signed = signEdxml(sample, g22.key, g22.chain)
   t.equal(await codeOf(signed), 'ACCEPTED rsa-sha256')
   const x = xmlsecVerify(signed)

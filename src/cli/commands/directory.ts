@@ -10,11 +10,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
 export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`'
 
-const USAGE = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
+export const usage = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
        lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
        lgsp directory get <OrganId>
 ${TARGET_OPTIONS_HELP}
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     })
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`)
+    process.stderr.write(usageError('directory', (e as Error).message))
     return 2
   }
   const { positionals: [sub, arg], values: v } = args
@@ -72,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const format = v.format ?? (/\.json$/i.test(arg) ? 'json' : /\.csv$/i.test(arg) ? 'csv' : /\.(tsv|tab)$/i.test(arg) ? 'tsv' : undefined)
     if (format && !CONTENT_TYPE[format]) {
-      process.stderr.write(`--format must be tsv, csv or json\n${USAGE}`)
+      process.stderr.write(`--format must be tsv, csv or json\n${usage}`)
       return 2
     }
     const qs = new URLSearchParams()
@@ -101,6 +102,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
     return 0
   }
-  process.stderr.write(USAGE)
+  process.stderr.write(usage)
   return 2
 }

@@ -15,12 +15,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { DeadLetter } from '../../ops/dead-letters.ts'
+import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 import { CallFailed, gatewayCaller } from '../gateway-call.ts'
 
 export const summary = 'delivery dead-letter queue via the ops API: `dlq list`, `dlq replay <id>`, `dlq discard <id> [--note …]`'
 
-const USAGE = `usage: lgsp dlq list [--state dead|replayed|discarded|all] [--tier central|province|district|commune] [--recipient <OrganId>]
+export const usage = `usage: lgsp dlq list [--state dead|replayed|discarded|all] [--tier central|province|district|commune] [--recipient <OrganId>]
                      [--document <uuid>] [--limit n] [--offset n] [--json]
        lgsp dlq replay <id> [--json]
        lgsp dlq discard <id> [--note text] [--json]
@@ -39,12 +40,12 @@ export async function run(argv: string[]): Promise<number> {
       },
     })
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`)
+    process.stderr.write(usageError('dlq', (e as Error).message))
     return 2
   }
   const { positionals: [sub, id, ...extra], values: v } = args
   if (!['list', 'replay', 'discard'].includes(sub ?? '')) {
-    process.stderr.write(USAGE)
+    process.stderr.write(usage)
     return 2
   }
   const target = gatewayTarget(v)
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     if (sub === 'list' && !id) {
       const state = v.state ?? 'dead'
       if (!['dead', 'replayed', 'discarded', 'all'].includes(state)) {
-        process.stderr.write(`--state must be dead, replayed, discarded or all\n${USAGE}`)
+        process.stderr.write(`--state must be dead, replayed, discarded or all\n${usage}`)
         return 2
       }
       const qs = new URLSearchParams()
@@ -70,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if ((sub === 'replay' || sub === 'discard') && id && extra.length === 0) {
       if (sub === 'replay' && v.note !== undefined) {
-        process.stderr.write(`--note goes with discard\n${USAGE}`)
+        process.stderr.write(`--note goes with discard\n${usage}`)
         return 2
       }
       const item = await call('POST', `/v1/ops/dlq/${encodeURIComponent(id)}/${sub}`, sub === 'discard' ? (v.note !== undefined ? { note: v.note } : {}) : undefined) as DeadLetter
@@ -87,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`lgsp dlq: ${e.message}\n`)
     return 1
   }
-  process.stderr.write(USAGE)
+  process.stderr.write(usage)
   return 2
 }
 

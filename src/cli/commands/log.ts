@@ -14,11 +14,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { verifyChain, type LogRow } from '../../ops/message-log.ts'
+import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
 export const summary = 'tamper-evident message log: `log verify` (walks the hash chain, names altered/removed rows), `log show`'
 
-const USAGE = `usage: lgsp log verify [--json]
+export const usage = `usage: lgsp log verify [--json]
        lgsp log show [--after seq] [--limit n] [--document uuid]
 ${TARGET_OPTIONS_HELP}
 `
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       options: { url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, after: { type: 'string' }, limit: { type: 'string' }, document: { type: 'string' } },
     })
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`)
+    process.stderr.write(usageError('log', (e as Error).message))
     return 2
   }
   const { positionals: [sub], values: v } = args
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0
     }
     if (sub !== 'verify') {
-      process.stderr.write(USAGE)
+      process.stderr.write(usage)
       return 2
     }
     // the head is read first: rows appended while we walk are beyond it and do not count as removed

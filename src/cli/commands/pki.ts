@@ -6,13 +6,21 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { usageError } from '../args.ts'
+import { cliTrustDir, shown } from '../data-dir.ts'
 import { DEMO_AGENCIES, pkiInit, type DemoAgency } from '../../signing/pki.ts'
 import { TrustStore } from '../../signing/trust.ts'
 import { subjectOf } from '../../signing/certs.ts'
 
 export const summary = 'demo PKI: `pki init [--dir] [--agency id=name…]`, `pki status [--dir]`'
 
-const DEFAULT_DIR = '.data/pki'
+export const usage = `usage: lgsp pki init [--dir <trust dir>] [--agency "<OrganId>=<name>" …] [--agencies-file f]
+       lgsp pki status [--dir <trust dir>]
+  init creates (or completes) the demo PKI: root CA, issuing CA, one certificate per agency, the gateway's
+  certificate and CRLs; existing keys are kept. status shows what the trust store loads.
+  The trust directory defaults to ${shown(cliTrustDir())} (TRUST_DIR, or DATA_DIR/pki).
+`
+
 
 function parseAgency(s: string): DemoAgency {
   const i = s.search(/[=\t]/)
@@ -24,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { dir: { type: 'string', default: DEFAULT_DIR }, agency: { type: 'string', multiple: true }, 'agencies-file': { type: 'string' } },
+    options: { dir: { type: 'string', default: cliTrustDir() }, agency: { type: 'string', multiple: true }, 'agencies-file': { type: 'string' } },
   })
   const sub = positionals[0]
   if (sub === 'init') {
@@ -46,6 +54,6 @@ export async function run(argv: string[]): Promise<number> {
     )
     return 0
   }
-  process.stderr.write(`usage: lgsp pki init [--dir ${DEFAULT_DIR}] [--agency "<OrganId>=<name>" …] [--agencies-file f]\n       lgsp pki status [--dir ${DEFAULT_DIR}]\n`)
+  process.stderr.write(usageError('pki', sub ? `unknown subcommand "${sub}"` : 'name a subcommand: init or status'))
   return 2
 }

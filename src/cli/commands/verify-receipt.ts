@@ -9,12 +9,20 @@ import fs from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { usageError } from '../args.ts'
+import { cliTrustDir, shown } from '../data-dir.ts'
 import { isGatewayError } from '../../errors.ts'
 import { TrustStore } from '../../signing/trust.ts'
 import { verifyReceipt, type SignedReceipt } from '../../signing/jws.ts'
 import { fingerprintHex } from '../../signing/certs.ts'
 
-export const summary = 'check gateway-signed receipts: `verify-receipt <file|-> [--dir .data/pki] [--gateway-cert pem]`'
+export const summary = 'check gateway-signed receipts: `verify-receipt <file|-> [--dir] [--gateway-cert pem]`'
+
+export const usage = `usage: lgsp verify-receipt <file|-> [--dir <trust dir>] [--gateway-cert <pem>]
+  Checks every gateway-signed receipt in a receipt, an array of them, or a whole 202 answer, against the
+  gateway certificate (default <dir>/gateway/gateway.pem; dir defaults to ${shown(cliTrustDir())}).
+  Exit 0 when every receipt verifies, 1 otherwise.
+`
 
 /** Every object with a string `signature` and a `sha256`, anywhere in the JSON. */
 function receiptsIn(v: unknown, out: SignedReceipt[] = []): SignedReceipt[] {
@@ -30,11 +38,11 @@ function receiptsIn(v: unknown, out: SignedReceipt[] = []): SignedReceipt[] {
 export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { dir: { type: 'string', default: '.data/pki' }, 'gateway-cert': { type: 'string' } },
+    options: { dir: { type: 'string', default: cliTrustDir() }, 'gateway-cert': { type: 'string' } },
   })
   const file = positionals[0]
   if (!file) {
-    process.stderr.write('usage: lgsp verify-receipt <file|-> [--dir .data/pki] [--gateway-cert pem]\n')
+    process.stderr.write(usageError('verify-receipt', 'name the receipt file, or - for stdin'))
     return 2
   }
   const trust = await TrustStore.fromDirectory(values.dir!)

@@ -8,6 +8,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { usageError } from '../args.ts'
+import { cliTrustDir, shown } from '../data-dir.ts'
 import { isGatewayError } from '../../errors.ts'
 import { TrustStore, signerAllowedFor } from '../../signing/trust.ts'
 import { verifyEdxml } from '../../signing/verify-edxml.ts'
@@ -16,12 +18,17 @@ import { edxmlHeader, parseXmlStrict } from '../../signing/xml.ts'
 
 export const summary = 'verify a signed package, JWS or receipt: `verify <file> [--dir] [--from OrganId] [--allow-sha1] [--optional]`'
 
+export const usage = `usage: lgsp verify <file> [--dir <trust dir>] [--from <OrganId>] [--allow-sha1] [--optional] [--require-crl]
+  Verifies an edXML package (XML-DSig), a JWS or a gateway receipt against the trust directory
+  (default ${shown(cliTrustDir())}: TRUST_DIR, or DATA_DIR/pki). Prints the verdict; exit 1 when refused.
+`
+
 export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      dir: { type: 'string', default: '.data/pki' },
+      dir: { type: 'string', default: cliTrustDir() },
       from: { type: 'string' },
       'allow-sha1': { type: 'boolean', default: false },
       optional: { type: 'boolean', default: false },
@@ -30,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   })
   const file = positionals[0]
   if (!file) {
-    process.stderr.write('usage: lgsp verify <file> [--dir .data/pki] [--from <OrganId>] [--allow-sha1] [--optional] [--require-crl]\n')
+    process.stderr.write(usageError('verify', 'name the file to verify'))
     return 2
   }
   let trust: TrustStore | undefined

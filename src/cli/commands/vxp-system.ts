@@ -12,10 +12,11 @@ import { parseArgs } from 'node:util'
 import type { VxpSystem } from '../../store/vxp-systems-repo.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 import { CallFailed, gatewayCaller } from '../gateway-call.ts'
+import { usageError } from '../args.ts'
 
 export const summary = 'VXP (VNPT SDK) client systems via the ops API: `vxp-system add|list|disable|enable|rotate`'
 
-const USAGE = `usage: lgsp vxp-system add --name <text> --organ <OrganId> [--organ <OrganId> …] [--id <systemId>] [--operator] [--json]
+export const usage = `usage: lgsp vxp-system add --name <text> --organ <OrganId> [--organ <OrganId> …] [--id <systemId>] [--operator] [--json]
        lgsp vxp-system list [--json]
        lgsp vxp-system disable|enable|rotate <systemId> [--json]
 ${TARGET_OPTIONS_HELP}
@@ -32,13 +33,14 @@ export async function run(argv: string[]): Promise<number> {
       },
     })
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n${USAGE}`)
+    process.stderr.write(usageError('vxp-system', (e as Error).message))
     return 2
   }
   const { positionals: [sub, id, ...extra], values: v } = args
-  const usage = () => { process.stderr.write(USAGE); return 2 }
-  if (extra.length) return usage()
-  if (sub === 'add' ? id !== undefined || !v.name || !v.organ?.length : sub === 'list' ? id !== undefined : !['disable', 'enable', 'rotate'].includes(sub ?? '') || !id) return usage()
+  const mistake = (why: string) => { process.stderr.write(usageError('vxp-system', why)); return 2 }
+  if (!['add', 'list', 'disable', 'enable', 'rotate'].includes(sub ?? '')) return mistake(`the subcommand is add, list, disable, enable or rotate, not ${sub ?? 'nothing'}`)
+  if (extra.length || (sub === 'add' || sub === 'list' ? id !== undefined : !id)) return mistake(sub === 'add' || sub === 'list' ? `${sub} takes no system id` : `${sub} takes one system id`)
+  if (sub === 'add' && (!v.name || !v.organ?.length)) return mistake('add needs --name and at least one --organ')
   const target = gatewayTarget(v)
   if (!target) return 2
   const call = gatewayCaller(target)

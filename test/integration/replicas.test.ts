@@ -1,0 +1,43 @@
+/**
+ * Two replicas of one gateway: the same PostgreSQL schema, the same topics and consumer groups, the same
+ * payload store. A directory change made through one is routed by by the other within 2 s (LISTEN/NOTIFY,
+ * src/store/change-feed.ts), and a document accepted by one is delivered and readable through the other.
+ */
+import t from 'tap'
+import { eventually, fixture, startGateway } from '../helpers/gateway.ts'
+
+t.test('a directory change through replica A routes on replica B within 2 s', async (t) => {
+  const a = await startGateway(t)
+  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const NEW = '000.24.30.H41'
+  const key = (who: string) => b.creds[who]! // B seeded the shared schema last: its demo keys are the valid ones
+  t.notOk(b.rt.directory().has(NEW), 'B does not know the commune yet')
+
+  const put = await a.call(key('operator'), 'PUT', `/v1/agencies/${NEW}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune' }), { 'content-type': 'application/json' })
+  t.equal(put.status, 201)
+  const t0 = Date.now()
+  await eventually(async () => b.rt.directory().has(NEW), 2000, 'replica B sees the new agency')
+  t.comment(`replica B reloaded its directory ${Date.now() - t0} ms after A's change`)
+
+  // B routes by it: a document to the new commune, sent through B, is read through A
+  const doc = fixture('demo/commune-to-province.edxml').toString('utf8')
+    .replace('<edXML:OrganId>000.00.00.H41</edXML:OrganId>', `<edXML:OrganId>${NEW}</edXML:OrganId>`)
+    .replace('125/UBND-VP', '777/UBND-VP')
+  const sent = await b.call(key('000.21.30.H41'), 'POST', '/v1/documents', doc)
+  t.equal(sent.status, 202, 'B accepts a document for the agency A added')
+  t.match(await sent.json(), { recipients: [{ organId: NEW, tier: 'commune' }, { organId: '000.00.00.G22' }] })
+
+  const { saveClient } = await import('../../src/store/clients-repo.ts')
+  const commune = await saveClient(a.rt.db, { id: 'qlvb:quynh-lap', name: 'QLVB xã Quỳnh Lập', role: 'client', organIds: [NEW] })
+  const items = await eventually(async () => {
+    const r = await (await a.call(commune, 'GET', '/v1/inbox')).json() as { items: { id: string }[] }
+    return r.items.length ? r.items : null
+  }, 30_000, 'the new commune\'s inbox on A')
+  const bytes = Buffer.from(await (await a.call(commune, 'GET', `/v1/inbox/${items[0]!.id}`)).arrayBuffer())
+  t.ok(bytes.equals(Buffer.from(doc)), 'the exact bytes, accepted by B, read through A')
+
+  // and a removal travels the same way
+  t.equal((await b.call(key('operator'), 'DELETE', `/v1/agencies/${NEW}`)).status, 204)
+  await eventually(async () => !a.rt.directory().has(NEW), 2000, 'replica A sees the removal')
+  t.pass('a removal through B reaches A')
+})
