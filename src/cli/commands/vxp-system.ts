@@ -8,11 +8,10 @@
  * is shown. Exit 0 on success, 1 when the gateway refused (the problem's code on stderr) or could not be
  * reached, 2 on usage.
  */
-import { parseArgs } from 'node:util'
 import type { VxpSystem } from '../../store/vxp-systems-repo.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 import { CallFailed, gatewayCaller } from '../gateway-call.ts'
-import { usageError } from '../args.ts'
+import { parseCommandArgs, usageError } from '../args.ts'
 
 export const summary = 'VXP (VNPT SDK) client systems via the ops API: `vxp-system add|list|disable|enable|rotate`'
 
@@ -23,19 +22,11 @@ ${TARGET_OPTIONS_HELP}
 `
 
 export async function run(argv: string[]): Promise<number> {
-  let args
-  try {
-    args = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
-        organ: { type: 'string', multiple: true }, id: { type: 'string' }, operator: { type: 'boolean' },
-      },
-    })
-  } catch (e) {
-    process.stderr.write(usageError('vxp-system', (e as Error).message))
-    return 2
-  }
+  const args = parseCommandArgs('vxp-system', argv, {
+    url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
+    organ: { type: 'string', multiple: true }, id: { type: 'string' }, operator: { type: 'boolean' },
+  })
+  if (!args) return 2
   const { positionals: [sub, id, ...extra], values: v } = args
   const mistake = (why: string) => { process.stderr.write(usageError('vxp-system', why)); return 2 }
   if (!['add', 'list', 'disable', 'enable', 'rotate'].includes(sub ?? '')) return mistake(`the subcommand is add, list, disable, enable or rotate, not ${sub ?? 'nothing'}`)
