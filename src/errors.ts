@@ -43,6 +43,7 @@ export const ERRORS = {
   DLQ_ITEM_RESOLVED: { status: 409, title: 'This dead-letter item was already replayed or discarded' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
+  PAYLOAD_INTEGRITY: { status: 500, title: 'A stored payload no longer matches its SHA-256 and is not served' },
   STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>
