@@ -49,6 +49,7 @@ export const ERRORS = {
   VXP_SYSTEM_EXISTS: { status: 409, title: 'A VXP system with this system id already exists' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
+  PAYLOAD_INTEGRITY: { status: 500, title: 'A stored payload no longer matches its SHA-256 and is not served' },
   STORE_UNAVAILABLE: { status: 503, title: 'The ledger store is unavailable; nothing was accepted' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>

@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.ts'
 import { connectBus, type Bus } from './bus/kafka.ts'
 import { startChangeFeed, type ChangeFeed } from './store/change-feed.ts'
+import { s3BlobStore } from './store/s3-blobs.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
 import { openDb, type Db } from './store/db.ts'
@@ -53,15 +54,22 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     // replicas share the database: a directory change made by one is re-read by the others at once
     changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot })
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
+    const blobs = config.blobStore === 's3'
+      ? await s3BlobStore({
+        endpoint: config.s3Endpoint, bucket: config.s3Bucket, region: config.s3Region, accessKeyId: config.s3AccessKeyId,
+        secretAccessKey: config.s3SecretAccessKey, forcePathStyle: config.s3ForcePathStyle, prefix: config.s3Prefix,
+      })
+      : fsBlobStore(config.blobDir)
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
     const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
     return {
       config, log, db, bus, topics, signing, metrics, tracing, lifecycle: { workers: 'starting' },
-      blobs: fsBlobStore(config.blobDir),
+      blobs,
       directory: () => snapshot,
       async reloadDirectory() { await reloadSnapshot(); await changes!.announce('directory') },
       async close() {
         await changes!.close()
+        ;(blobs as { close?: () => void }).close?.()
         signing.close()
         await metrics.close()
         await bus.close()

@@ -2,12 +2,13 @@
  * HTTP push adapter: POSTs the exact bytes the sender sent to the agency system's URL (directory endpoint
  * `http:<url>`), authenticated by the gateway.
  *
- * Receiver contract (what an agency system implements):
+ * Receiver contract (what an agency system implements; the full page is docs/push-receivers.md):
  *   POST <url>   body = the package bytes, Content-Type as sent (application/xml | application/json)
  *   Idempotency-Key / X-Lgsp-Delivery-Id   "<gateway document id>:<recipient OrganId>" — the same on every
  *       retry: keep it and answer 2xx again for a repeat (at-least-once delivery, exactly-once effect)
  *   Digest        sha-256=<base64 of the body's SHA-256>
- *   X-Lgsp-Timestamp  unix seconds;  X-Lgsp-Attempt  1, 2, …
+ *   X-Lgsp-Timestamp  unix seconds;  X-Lgsp-Attempt  1, 2, … (counted before each attempt: a repeat after a
+ *       crash carries a higher number under the same Idempotency-Key)
  *   X-Lgsp-Signature  v1=<base64 HMAC-SHA256(key, "<delivery id>.<timestamp>.<body sha256 hex>")>, key =
  *       PUSH_HMAC_KEY (or DATA_DIR/push-hmac.key), shared with the receiver out of band
  *   2xx = arrived (the gateway then emits status 01 "đã đến" for the recipient); 3xx is refused (no

@@ -15,6 +15,15 @@ export interface Config {
   databaseSchema: string
   dataDir: string
   blobDir: string
+  /** where payloads live: 'fs' (blobDir) or 's3' (an S3-compatible object store) */
+  blobStore: 'fs' | 's3'
+  s3Endpoint: string
+  s3Bucket: string
+  s3Region: string
+  s3AccessKeyId: string
+  s3SecretAccessKey: string
+  s3ForcePathStyle: boolean
+  s3Prefix: string
   kafkaBrokers: string[]
   /** prefix of every topic name and consumer group, so several gateways can share one cluster */
   topicPrefix: string
@@ -136,6 +145,20 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   } },
   dataDir: { env: 'DATA_DIR', def: '.data', doc: 'directory for PGlite, blobs, demo PKI and credentials', parse: (v) => path.resolve(v) },
   blobDir: { env: 'BLOB_DIR', def: '', doc: 'payload blob store directory (default DATA_DIR/blobs)', parse: str },
+  blobStore: { env: 'BLOB_STORE', def: 'fs', doc: 'payload store: fs (BLOB_DIR) or s3 (an S3-compatible object store, S3_*)', parse: (v) => {
+    if (v !== 'fs' && v !== 's3') throw new Error('must be fs or s3')
+    return v
+  } },
+  s3Endpoint: { env: 'S3_ENDPOINT', def: '', doc: 'object store URL, e.g. http://127.0.0.1:9000 (empty = the AWS endpoint of S3_REGION)', parse: (v) => {
+    if (v && !/^https?:\/\//.test(v)) throw new Error('must be an http(s) URL')
+    return v
+  } },
+  s3Bucket: { env: 'S3_BUCKET', def: 'lgsp-payloads', doc: 'bucket for payloads (created if missing)', parse: str },
+  s3Region: { env: 'S3_REGION', def: 'us-east-1', doc: 'object store region', parse: str },
+  s3AccessKeyId: { env: 'S3_ACCESS_KEY_ID', def: '', doc: 'object store access key id', parse: str },
+  s3SecretAccessKey: { env: 'S3_SECRET_ACCESS_KEY', def: '', doc: 'object store secret (never logged)', parse: str },
+  s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', def: 'true', doc: 'path-style URLs (S3Proxy, MinIO, Ceph need them)', parse: bool },
+  s3Prefix: { env: 'S3_PREFIX', def: '', doc: 'object key prefix, so gateways can share a bucket', parse: str },
   kafkaBrokers: { env: 'KAFKA_BROKERS', def: '127.0.0.1:9092', doc: 'comma-separated Kafka bootstrap servers', parse: (v) => {
     const l = list(v)
     if (l.length === 0) throw new Error('needs at least one host:port')

@@ -1,30 +1,56 @@
 /**
  * Content-addressed payload store (claim-check): Kafka records carry the SHA-256, the bytes live here.
- * Writes go to a temp file, are fsynced, then renamed, so a key that exists is complete.
+ * Two stores behind one interface: the filesystem (writes go to a temp file, are fsynced, then renamed,
+ * so a key that exists is complete) and an S3-compatible object store (src/store/s3-blobs.ts). Both check
+ * on every read that the bytes still hash to their key: a damaged payload is refused, never served.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
+import { Transform, type Readable } from 'node:stream'
+import { GatewayError } from '../errors.ts'
 
 export interface BlobStore {
   put(bytes: Buffer): Promise<{ key: string; size: number }>
   get(key: string): Promise<Buffer>
-  stream(key: string): fs.ReadStream
+  /** the bytes as a stream; it errors at its end (after the last chunk) if they do not hash to the key */
+  stream(key: string): Readable
   has(key: string): Promise<boolean>
 }
 
-const KEY = /^[0-9a-f]{64}$/
+export const sha256Hex = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex')
+
+export const BLOB_KEY = /^[0-9a-f]{64}$/
+
+const corrupt = (key: string, got: string) =>
+  new GatewayError('PAYLOAD_INTEGRITY', `stored payload ${key} hashes to ${got}; it is not served`, { extra: { key } })
+
+/** Refuses bytes read back that are not what was stored under `key`. */
+export function checkedBytes(key: string, bytes: Buffer): Buffer {
+  const got = sha256Hex(bytes)
+  if (got !== key) throw corrupt(key, got)
+  return bytes
+}
+
+/** Passes the bytes on while hashing them; fails at the end if they are not what was stored under `key`. */
+export function checkedStream(key: string): Transform {
+  const h = crypto.createHash('sha256')
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) { h.update(chunk); cb(null, chunk) },
+    flush(cb) { const got = h.digest('hex'); cb(got === key ? null : corrupt(key, got)) },
+  })
+}
 
 export function fsBlobStore(dir: string): BlobStore {
   fs.mkdirSync(dir, { recursive: true })
   const where = (key: string) => {
-    if (!KEY.test(key)) throw new Error(`bad blob key ${key}`)
+    if (!BLOB_KEY.test(key)) throw new Error(`bad blob key ${key}`)
     return path.join(dir, key.slice(0, 2), key.slice(2, 4), key)
   }
   return {
     async put(bytes) {
-      const key = crypto.createHash('sha256').update(bytes).digest('hex')
+      const key = sha256Hex(bytes)
       const file = where(key)
       if (await exists(file)) return { key, size: bytes.length }
       await fsp.mkdir(path.dirname(file), { recursive: true })
@@ -39,8 +65,12 @@ export function fsBlobStore(dir: string): BlobStore {
       await fsp.rename(tmp, file)
       return { key, size: bytes.length }
     },
-    get: (key) => fsp.readFile(where(key)),
-    stream: (key) => fs.createReadStream(where(key)),
+    get: async (key) => checkedBytes(key, await fsp.readFile(where(key))),
+    stream: (key) => {
+      const out = checkedStream(key)
+      const src = fs.createReadStream(where(key)).on('error', (e) => out.destroy(e)) // a missing file fails the stream
+      return src.pipe(out)
+    },
     has: (key) => exists(where(key)),
   }
 }

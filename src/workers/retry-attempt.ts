@@ -9,6 +9,7 @@
  * Every attempt is logged with its error. Throws only when the store or Kafka fail: the caller then leaves
  * its offset (or lease) unresolved and the attempt happens again.
  */
+import { startAttempt } from '../store/attempts-repo.ts'
 import { emitGatewayEvent } from '../statuses/emit.ts'
 import type { Runtime } from '../runtime.ts'
 import type { DeadLetterRecord, DeliveryRecord, ReceiptRecord } from '../bus/topics.ts'
@@ -100,7 +101,8 @@ async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord,
   }
 
   span?.setAttributes({ 'lgsp.adapter': target.adapter.kind, 'lgsp.endpoint': target.endpoint })
-  const attempt = input.attempts + 1
+  // pushes are numbered durably before they leave: a repeat after a crash says it is a repeat
+  const attempt = target.endpoint === 'inbox' ? input.attempts + 1 : await startAttempt(rt.db, rec.id, rec.recipient, input.attempts + 1)
   const t0 = Date.now()
   try {
     const out = await target.adapter.deliver(rt, rec, target.agency, { attempt, timeoutMs: cfg.deliveryTimeoutMs })

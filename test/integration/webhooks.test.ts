@@ -162,7 +162,11 @@ t.test('failures are logged, retried, dead-lettered after the horizon, and repla
   t.equal(replay.status, 202)
   await eventually(async () => accepted(sub).size === 1, 10_000, 'the replay delivered')
   t.equal([...accepted(sub).keys()][0], dead.id, 'replayed under the same webhook-id')
-  const after = await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries`)).json() as { items: Delivery[] }
-  t.equal(after.items[0]!.state, 'delivered')
+  // the subscriber has answered; the dispatcher records the outcome just after, so read it when it is there
+  const state = await eventually(async () => {
+    const after = await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries`)).json() as { items: Delivery[] }
+    return after.items[0]!.state === 'delivered' ? after.items[0]!.state : null
+  }, 10_000, 'the replay recorded as delivered')
+  t.equal(state, 'delivered')
   t.equal((await gw.call(COMMUNE, 'POST', `/v1/webhooks/${s.id}/deliveries/nope/replay`)).status, 404)
 })
