@@ -8,7 +8,8 @@ import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import { readIncoming, type Incoming } from './incoming.ts'
+import { readIncoming } from './incoming.ts'
+import { verifyIncoming } from './verify-incoming.ts'
 import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
@@ -130,14 +131,3 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
 }
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
-
-/**
- * Step 4: the signature, under the deployment policy — XML-DSig for edXML; for the JSON form a flattened
- * JWS (x5c chain) whose payload is the JSON form, under the same trust rules and sender binding.
- */
-async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string): Promise<Verdict> {
-  if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from)
-  if (incoming.jws) return rt.signing.verifyJsonPackage(incoming.jws, from)
-  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
-  return { signed: false, verifiedAt: new Date().toISOString() }
-}

@@ -4,6 +4,8 @@
  *
  *   1 safe parse + XSD (or JSON Schema)      2 it must be a status package (BAD_REQUEST)
  *   3 From ∈ caller's OrganIds (403 SENDER_NOT_ALLOWED)
+ *   3b the signature, exactly as for documents (verify-incoming.ts: same policy, trust store, sender
+ *      binding and codes); the verdict travels with the record onto the timeline and the status inbox
  *   4 ResponseFor (OrganId = the document's sender, DocumentId) names a document known here (404 DOCUMENT_NOT_FOUND)
  *   5 who may say what: a recipient of that document 01–06, 15, 16; its sender 13 (thu hồi, recall);
  *     anything else 403 STATUS_NOT_ALLOWED
@@ -23,6 +25,7 @@ import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId } from '../store/ledger-repo.ts'
 import { readIncoming } from './incoming.ts'
+import { signatureSummary, verifyIncoming, type SignatureSummary } from './verify-incoming.ts'
 
 /** Codes a recipient of the document may send, and those its sender may send. */
 export const RECIPIENT_STATUS_CODES: ReadonlySet<string> = new Set(['01', '02', '03', '04', '05', '06', '15', '16'])
@@ -45,16 +48,18 @@ export interface StatusAnswer {
   sha256: string
   /** the status Timestamp (Asia/Ho_Chi_Minh) as an instant */
   at: string
+  /** the signature verdict (without its time, so a re-post answers byte for byte the same) */
+  signature: SignatureSummary
 }
 
 export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, contentType: string): Promise<StatusAnswer> {
   const incoming = readIncoming(rt, bytes, contentType)
-  // ── signature verification of status packages goes here (same place as in acceptDocument) ──
   const env = incoming.envelope
   if (env.kind !== 'status') throw new GatewayError('BAD_REQUEST', 'this is a document package; send it to POST /v1/documents')
   if (!who.organIds.has(env.from)) {
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
 
   const doc = await findBySenderDocumentId(rt.db, env.responseFor.organId, env.responseFor.documentId)
   if (!doc || doc.state !== 'accepted') {
@@ -86,14 +91,17 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
   const records: ReceiptRecord[] = targets.map((recipient) => ({
     eventKey: `${doc.id}:${recipient}:${code}:${sha256}`,
     id: doc.id, recipient, status: code, at, statusBlob,
-    statusContentType: incoming.contentType, statusFrom: env.from,
+    statusContentType: incoming.contentType, statusFrom: env.from, signature,
   }))
   try {
     await rt.bus.send(rt.topics.receipts, records.map((value) => ({ key: doc.id, value })))
   } catch (e) {
     throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
   }
-  return { id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at }
+  return {
+    id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at,
+    signature: signatureSummary(signature),
+  }
 }
 
 /** 'yyyy/MM/dd HH:mm:ss' in Asia/Ho_Chi_Minh (UTC+7, no DST) → ISO instant; the schema enforces the form. */

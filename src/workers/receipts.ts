@@ -60,6 +60,7 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
       detail: {
         code: r.status, label: labelOf(r.status), from, description: summary?.description ?? null,
         ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
+        ...(r.signature ? { signature: r.signature } : {}),
         ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
       },
     })
@@ -69,6 +70,7 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
       await putStatus(q, {
         eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,
         description: summary?.description ?? null, at: r.at, statusBlob: r.statusBlob, contentType, outOfOrder: verdict.outOfOrder,
+        signature: r.signature ?? null,
       })
     }
     return verdict.outOfOrder ? 'out-of-order' : 'recorded'
