@@ -18,6 +18,9 @@ export const ERRORS = {
   XML_TOO_DEEP: { status: 400, title: 'The XML nesting is deeper than allowed' },
   EDXML_SCHEMA_INVALID: { status: 422, title: 'The package does not conform to the QCVN 102:2016 edXML schema' },
   BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  FIELD_TOO_LONG: { status: 422, title: 'An identifier or text field is longer than the gateway stores' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request body did not arrive in time' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests from this client; retry after the indicated delay' },
   // signatures and trust
   SIGNATURE_REQUIRED: { status: 422, title: 'The package carries no signature and this deployment requires one' },
   SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify' },

@@ -13,6 +13,7 @@ import { validateJson, modelToJson } from '../schemas/json.ts'
 import { modelToXml, validateXml } from '../schemas/validate.ts'
 import type { EdxmlPackage } from '../schemas/model.ts'
 import type { FlattenedJws } from '../signing/jws.ts'
+import { checkFieldLimits } from '../schemas/field-limits.ts'
 
 export type PackageFormat = 'xml' | 'json'
 
@@ -40,9 +41,15 @@ export interface Incoming {
 
 /**
  * Safety gate + XSD (XML) or JSON Schema + XSD of the serialisation (JSON), then the routing envelope.
- * Throws GatewayError (PAYLOAD_TOO_LARGE, XML_*, EDXML_SCHEMA_INVALID, BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE).
+ * Throws GatewayError (PAYLOAD_TOO_LARGE, XML_*, EDXML_SCHEMA_INVALID, FIELD_TOO_LONG, BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE).
  */
 export function readIncoming(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
+  const incoming = readForm(rt, bytes, contentType)
+  checkFieldLimits(incoming.envelope) // before anything is stored or indexed
+  return incoming
+}
+
+function readForm(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
   const format = formatOf(contentType)
   const limits = { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth }
   if (format === 'xml') return { format, contentType: CONTENT_TYPE.xml, envelope: readEnvelope(bytes, limits) }

@@ -12,6 +12,8 @@ export interface BlobStore {
   get(key: string): Promise<Buffer>
   stream(key: string): fs.ReadStream
   has(key: string): Promise<boolean>
+  /** removes the bytes of a key nothing refers to any more (a dropped reservation); absent is fine */
+  remove(key: string): Promise<void>
 }
 
 const KEY = /^[0-9a-f]{64}$/
@@ -42,6 +44,7 @@ export function fsBlobStore(dir: string): BlobStore {
     get: (key) => fsp.readFile(where(key)),
     stream: (key) => fs.createReadStream(where(key)),
     has: (key) => exists(where(key)),
+    remove: (key) => fsp.rm(where(key), { force: true }),
   }
 }
 

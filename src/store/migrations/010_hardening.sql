@@ -1,3 +1,8 @@
 -- Statuses are signed evidence like documents: the verdict taken when a status package entered the gateway
 -- is kept with the status inbox item (and in the timeline event's detail).
 alter table status_inbox add column signature jsonb
+--;
+-- A reservation is a lease: while claimed_until is in the future the request that reserved the row is still
+-- working on it, and an identical concurrent submission waits for its answer instead of producing a second
+-- Kafka record; a failed request releases the lease (claimed_until = now()), a crashed one lets it expire.
+alter table documents add column claimed_until timestamptz not null default now() + interval '30 seconds'
