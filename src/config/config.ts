@@ -22,6 +22,12 @@ export interface Config {
   kafkaReplication: number
   /** largest accepted request body in bytes */
   bodyLimit: number
+  /** a request body must arrive completely within this many ms of the request's start (slow senders) */
+  requestTimeoutMs: number
+  /** requests one API key may have in flight at once (per gateway process); 429 beyond */
+  clientMaxConcurrency: number
+  /** requests one API key may start per minute (per gateway process); 0 = no rate limit */
+  clientRatePerMinute: number
   maxXmlDepth: number
   /** short name of this gateway instance, used in receipts and logs */
   gatewayId: string
@@ -125,6 +131,9 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   kafkaPartitions: { env: 'KAFKA_PARTITIONS', def: '4', doc: 'partitions per topic created at start-up', parse: int(1, 1024) },
   kafkaReplication: { env: 'KAFKA_REPLICATION', def: '1', doc: 'replication factor of created topics (3 in production)', parse: int(1, 16) },
   bodyLimit: { env: 'BODY_LIMIT', def: String(64 * 1024 * 1024), doc: 'largest request body in bytes', parse: int(1024, 2 ** 31) },
+  requestTimeoutMs: { env: 'REQUEST_TIMEOUT_MS', def: '120000', doc: 'a request body must arrive within this many ms, else 408 REQUEST_TIMEOUT (raise it for very large packages over slow links)', parse: int(100, 3_600_000) },
+  clientMaxConcurrency: { env: 'CLIENT_MAX_CONCURRENCY', def: '32', doc: 'requests one API key may have in flight at once, per process; beyond: 429 RATE_LIMITED with Retry-After', parse: int(1, 100_000) },
+  clientRatePerMinute: { env: 'CLIENT_RATE_PER_MINUTE', def: '6000', doc: 'requests one API key may start per minute, per process (0 = unlimited); beyond: 429 RATE_LIMITED with Retry-After', parse: int(0, 10_000_000) },
   maxXmlDepth: { env: 'MAX_XML_DEPTH', def: '64', doc: 'deepest XML nesting accepted', parse: int(8, 10_000) },
   gatewayId: { env: 'GATEWAY_ID', def: 'lgsp-local', doc: 'name of this gateway instance', parse: str },
   jurisdiction: { env: 'JURISDICTION', def: '*', doc: 'comma-separated OrganId patterns owned here (e.g. *.H41)', parse: list },

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Runtime } from '../runtime.ts'
 import { registerProblemHandlers, problemSchema } from './problem.ts'
 import { registerAuth } from './auth.ts'
+import { registerRequestLimits } from './request-limits.ts'
 import { receiptRoutes } from './receipts.ts'
 import { trustAdminRoutes } from './trust-admin.ts'
 import { healthRoutes } from './health.ts'
@@ -30,6 +31,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log.child({ c: 'http' }) as FastifyBaseLogger,
     bodyLimit: rt.config.bodyLimit,
+    // backstop behind request-limits.ts, which answers a coded 408 first (Node's own check runs every few seconds)
+    requestTimeout: rt.config.requestTimeoutMs + 5_000,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   })
   registerHttpTracing(app, rt.tracing) // #7: first, so its onRoute hook wraps every route registered below
@@ -40,6 +43,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
   registerAuth(app, rt)
+  registerRequestLimits(app, rt) // after auth: limits are per API key, and both run before any body is read
   registerMetricsHooks(app, rt) // #7: counts submissions on every surface, so it sits at the root
 
   await app.register(swagger, {
