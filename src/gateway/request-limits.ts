@@ -69,8 +69,11 @@ export function registerRequestLimits(app: FastifyInstance, rt: Runtime) {
       reply.header('connection', 'close')
       out.destroy(new GatewayError('REQUEST_TIMEOUT', `the body did not arrive within ${requestTimeoutMs} ms`))
     }, Math.max(0, left))
+    timer.unref()
     const done = () => clearTimeout(timer)
     out.once('end', done).once('close', done)
+    reply.raw.once('close', done) // answered without reading the body (nothing consumes `out`)
+    out.on('error', () => {}) // the body parser reports the error; an unread body must not crash the process
     payload.once('error', (e) => out.destroy(e))
     payload.pipe(out)
     return out
