@@ -8,6 +8,8 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 export interface Config {
   host: string
   port: number
+  /** the base URL clients reach this gateway at (WSDL address); empty = http://HOST:PORT */
+  publicUrl: string
   logLevel: string
   /** PostgreSQL connection string; empty = embedded PGlite under dataDir/pglite */
   databaseUrl: string
@@ -77,6 +79,8 @@ export interface Config {
   webhookRetryHorizonMs: number
   /** webhook requests in flight at once, per gateway process */
   webhookConcurrency: number
+  /** /metrics requires an operator key */
+  metricsAuth: boolean
   // --- operators (issue #7) ---
   /** how long consumer lag and the ledger gauges read for /metrics and /v1/ops/queues are reused */
   opsCacheMs: number
@@ -110,6 +114,10 @@ type CodeOnly = 'traceExporter'
 export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   host: { env: 'HOST', def: '127.0.0.1', doc: 'address to listen on', parse: str },
   port: { env: 'PORT', def: '8080', doc: 'HTTP port (0 = any free port)', parse: int(0, 65535) },
+  publicUrl: { env: 'PUBLIC_URL', def: '', doc: 'base URL clients reach this gateway at, e.g. https://lgsp.example.gov.vn (the WSDL address); empty = http://HOST:PORT', parse: (v) => {
+    if (v && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(v)) throw new Error('must be an http(s) base URL without query or fragment')
+    return v.replace(/\/+$/, '')
+  } },
   logLevel: { env: 'LOG_LEVEL', def: 'info', doc: 'pino level: fatal|error|warn|info|debug|trace|silent', parse: (v) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new Error('unknown level')
     return v
@@ -165,6 +173,7 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   webhookRetryMaxDelayMs: { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', def: '3600000', doc: 'longest delay between webhook retries (ms)', parse: int(10, 86_400_000) },
   webhookRetryHorizonMs: { env: 'WEBHOOK_RETRY_HORIZON_MS', def: '86400000', doc: 'how long a webhook delivery is retried before the DLQ (ms)', parse: int(100, 30 * 86_400_000) },
   webhookConcurrency: { env: 'WEBHOOK_CONCURRENCY', def: '16', doc: 'webhook requests in flight at once', parse: int(1, 1024) },
+  metricsAuth: { env: 'METRICS_AUTH', def: 'false', doc: 'require an operator API key (Authorization: Bearer) on /metrics', parse: bool },
   opsCacheMs: { env: 'OPS_CACHE_MS', def: '2000', doc: 'reuse consumer lag and ledger gauges this long (ms) across /metrics and ops scrapes', parse: int(0, 600_000) },
   otelExporterOtlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', def: '', doc: 'OTLP/HTTP collector for traces, e.g. http://otel:4318 (spans go to /v1/traces); empty = tracing off', parse: (v) => {
     if (v && !/^https?:\/\//.test(v)) throw new Error('must be an http(s) URL')
@@ -185,6 +194,10 @@ function parsePeers(v: string): Peer[] {
     return { url: o.url.replace(/\/+$/, ''), key: o.key, jurisdiction: j, ...(o.id ? { id: String(o.id) } : {}) }
   })
 }
+
+/** The base URL clients reach this gateway at: PUBLIC_URL, else http://HOST:<the port listened on>. */
+export const publicUrlOf = (c: Readonly<Config>, listeningPort = c.port): string =>
+  c.publicUrl || `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${listeningPort}`
 
 /** Build the configuration from `env` (plus explicit overrides, used by tests). Throws listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {

@@ -58,7 +58,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // a Content-Security-Policy on every /docs answer (the plugin's, with the hashes of Swagger UI's own inline
+    // script): a script injected through an OpenAPI text cannot run; without upgrade-insecure-requests, which
+    // would break the page on a plain-http gateway
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (s) => healthRoutes(s, rt))

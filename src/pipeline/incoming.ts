@@ -68,8 +68,13 @@ const isFlattenedJws = (v: unknown): v is FlattenedJws =>
  */
 export function jsonForm(body: unknown): { form: unknown; jws?: FlattenedJws } {
   if (!isFlattenedJws(body)) return { form: body }
+  // only the flattened serialization's members (RFC 7515 §7.2.2): an extra top-level member is covered by
+  // no signature, yet a recipient reading "the original JSON" might take it for the package
+  const extra = Object.keys(body).filter((k) => !JWS_MEMBERS.has(k))
+  if (extra.length) throw new GatewayError('BAD_REQUEST', `a flattened JWS holds only payload, protected, header and signature; found ${extra.join(', ')}`)
   return { form: parseJson(Buffer.from(body.payload, 'base64url')), jws: body }
 }
+const JWS_MEMBERS: ReadonlySet<string> = new Set(['payload', 'protected', 'header', 'signature'])
 
 export function parseJson(bytes: Buffer): unknown {
   try {

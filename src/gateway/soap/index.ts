@@ -5,10 +5,12 @@
  * (`Authorization: Bearer <API key>`, checked before the body is read). Every failure is a SOAP Fault, HTTP 500, with the catalogue code in
  * detail/error/code.
  */
+import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../../errors.ts'
 import type { Runtime } from '../../runtime.ts'
 import { principalOf } from '../auth.ts'
+import { publicUrlOf } from '../../config/config.ts'
 import { toGatewayError } from '../problem.ts'
 import { contentTypeOf, faultEnvelope, readSoapRequest, responseEnvelope, SoapProtocolError, type SoapVersion } from './envelope.ts'
 import { HANDLERS } from './operations.ts'
@@ -41,9 +43,11 @@ export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
     return reply.code(500).type(contentTypeOf(v)).send(faultEnvelope(v, e))
   })
 
-  app.get('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
-    const host = /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host ?? '') ? req.headers.host! : `${rt.config.host}:${rt.config.port}`
-    return reply.type('text/xml; charset=utf-8').send(wsdl(`${req.protocol}://${host}/soap`))
+  // the address clients will call comes from configuration, never from the request (a Host header is the
+  // caller's to choose, and a cached WSDL would send everyone to it)
+  app.get('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (_req, reply) => {
+    const listening = (app.server.address() as AddressInfo | null)?.port
+    return reply.type('text/xml; charset=utf-8').send(wsdl(`${publicUrlOf(rt.config, listening)}/soap`))
   })
 
   // auth 'client': the key is checked in onRequest, before a byte of the envelope is read (a failure there
