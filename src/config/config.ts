@@ -79,6 +79,8 @@ export interface Config {
   webhookRetryHorizonMs: number
   /** webhook requests in flight at once, per gateway process */
   webhookConcurrency: number
+  /** what happens to a status that does not fit the lifecycle: see STATUS_ORDER_POLICY */
+  statusOrderPolicy: 'flag' | 'refuse-impossible' | 'refuse'
   /** /metrics requires an operator key */
   metricsAuth: boolean
   // --- operators (issue #7) ---
@@ -173,6 +175,10 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   webhookRetryMaxDelayMs: { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', def: '3600000', doc: 'longest delay between webhook retries (ms)', parse: int(10, 86_400_000) },
   webhookRetryHorizonMs: { env: 'WEBHOOK_RETRY_HORIZON_MS', def: '86400000', doc: 'how long a webhook delivery is retried before the DLQ (ms)', parse: int(100, 30 * 86_400_000) },
   webhookConcurrency: { env: 'WEBHOOK_CONCURRENCY', def: '16', doc: 'webhook requests in flight at once', parse: int(1, 1024) },
+  statusOrderPolicy: { env: 'STATUS_ORDER_POLICY', def: 'refuse-impossible', doc: 'flag | refuse-impossible | refuse: statuses out of the edXML lifecycle are recorded and flagged, or refused (409 STATUS_OUT_OF_ORDER) when impossible (15/16 without a 13, Timestamp before the document existed), or refused whenever out of order', parse: (v) => {
+    if (v !== 'flag' && v !== 'refuse-impossible' && v !== 'refuse') throw new Error('must be flag, refuse-impossible or refuse')
+    return v
+  } },
   metricsAuth: { env: 'METRICS_AUTH', def: 'false', doc: 'require an operator API key (Authorization: Bearer) on /metrics', parse: bool },
   opsCacheMs: { env: 'OPS_CACHE_MS', def: '2000', doc: 'reuse consumer lag and ledger gauges this long (ms) across /metrics and ops scrapes', parse: int(0, 600_000) },
   otelExporterOtlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', def: '', doc: 'OTLP/HTTP collector for traces, e.g. http://otel:4318 (spans go to /v1/traces); empty = tracing off', parse: (v) => {

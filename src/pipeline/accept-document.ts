@@ -84,6 +84,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
     if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
+    if (res.reserved && env.promulgationDate) await q.query('update documents set promulgated = $2 where id = $1', [id, env.promulgationDate]) // bounds status Timestamps
     return res
   })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, bytes, sha256) // a concurrent twin won the race

@@ -12,6 +12,8 @@ export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
   blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
   receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
+  /** PromulgationDate as sent (yyyy/MM/dd), when the package had one */
+  promulgated?: string | null
 }
 
 export interface AcceptanceAnswer {

@@ -6,3 +6,7 @@ alter table status_inbox add column signature jsonb
 -- working on it, and an identical concurrent submission waits for its answer instead of producing a second
 -- Kafka record; a failed request releases the lease (claimed_until = now()), a crashed one lets it expire.
 alter table documents add column claimed_until timestamptz not null default now() + interval '30 seconds'
+--;
+-- The document's PromulgationDate (ngày ban hành, QCVN 102 PromulgationInfo) as its sender wrote it: no status
+-- about the document can be dated before that day.
+alter table documents add column promulgated text
