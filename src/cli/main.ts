@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   directory: () => import('./commands/directory.ts'),
   log: () => import('./commands/log.ts'),
   dlq: () => import('./commands/dlq.ts'),
+  keys: () => import('./commands/keys.ts'),
 }
 
 export async function main(argv: string[]): Promise<number> {

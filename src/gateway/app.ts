@@ -11,6 +11,7 @@ import { registerAuth } from './auth.ts'
 import { registerRequestLimits } from './request-limits.ts'
 import { receiptRoutes } from './receipts.ts'
 import { trustAdminRoutes } from './trust-admin.ts'
+import { keysAdminRoutes } from './keys-admin.ts'
 import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
@@ -73,6 +74,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => inboxRoutes(s, rt))
   await app.register(async (s) => receiptRoutes(s, rt))
   await app.register(async (s) => trustAdminRoutes(s, rt))
+  await app.register(async (s) => keysAdminRoutes(s, rt))
   await app.register(async (s) => agencyRoutes(s, rt))
   await app.register(async (s) => federationRoutes(s, rt))
   await app.register(async (s) => documentListRoutes(s, rt))

@@ -10,3 +10,11 @@ alter table documents add column claimed_until timestamptz not null default now(
 -- The document's PromulgationDate (ngày ban hành, QCVN 102 PromulgationInfo) as its sender wrote it: no status
 -- about the document can be dated before that day.
 alter table documents add column promulgated text
+--;
+-- API key rotation with an overlap window: after a rotation the previous key keeps working until
+-- previous_until, so a client system can switch without an outage; a revocation (disabled) ends both at once.
+alter table clients add column previous_key_hash text
+--;
+alter table clients add column previous_until timestamptz
+--;
+alter table clients add column rotated_at timestamptz
