@@ -14,7 +14,10 @@ export async function post(url: string, headers: Record<string, string>, body: s
     if (status >= 200 && status < 300) return done(status, null)
     return done(status, status >= 300 && status < 400 ? `redirect to ${a.headers.get('location') ?? '?'} not followed` : `HTTP ${status}`)
   } catch (e) {
-    return done(null, e instanceof OutboundRefused ? `WEBHOOK_URL_REFUSED: ${e.message}` : (e as Error).message)
+    if (e instanceof OutboundRefused) return done(null, `WEBHOOK_URL_REFUSED: ${e.message}`)
+    // the attempt log leads with the network error code (ECONNREFUSED: …), as operators search it
+    const cause = (e as Error & { cause?: NodeJS.ErrnoException }).cause
+    return done(null, cause?.code ? `${cause.code}: ${cause.message}` : (e as Error).message)
   }
 }
 
