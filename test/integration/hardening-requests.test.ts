@@ -41,6 +41,11 @@ t.test('/soap refuses a missing key before reading the envelope', async (t) => {
   t.match(r.text, /^HTTP\/1\.1 500/, 'a SOAP Fault')
   t.match(r.text, /<l:code>UNAUTHENTICATED<\/l:code>/, 'UNAUTHENTICATED')
   t.ok(r.ms < 3000, `answered in ${r.ms} ms without waiting for the 64 MiB body`)
+  for (const p of ['/v1/documents', '/v1/status']) {
+    const rest = await rawRequest(gw, `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`, Buffer.alloc(64 * 1024, 0x20), { waitMs: 5000 })
+    t.match(rest.text, /^HTTP\/1\.1 401/, `REST ${p}: 401 before the body`)
+    t.ok(rest.ms < 3000, `REST ${p}: answered in ${rest.ms} ms`)
+  }
 
   // many large unauthenticated envelopes: the gateway does not buffer or parse them
   const big = Buffer.from(env(`<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"><l:x>${'A'.repeat(8 * 1024 * 1024)}</l:x></l:GetPendingDocuments>`))
