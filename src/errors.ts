@@ -10,6 +10,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
   SENDER_NOT_ALLOWED: { status: 403, title: 'The caller may not act for the sending agency' },
   STATUS_NOT_ALLOWED: { status: 403, title: 'The caller may not send this status for this document' },
+  STATUS_OUT_OF_ORDER: { status: 409, title: 'The status does not fit the document\'s edXML lifecycle' },
   // transport and parsing
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is larger than the configured limit' },
@@ -18,6 +19,9 @@ export const ERRORS = {
   XML_TOO_DEEP: { status: 400, title: 'The XML nesting is deeper than allowed' },
   EDXML_SCHEMA_INVALID: { status: 422, title: 'The package does not conform to the QCVN 102:2016 edXML schema' },
   BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  FIELD_TOO_LONG: { status: 422, title: 'An identifier or text field is longer than the gateway stores' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request body did not arrive in time' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests from this client; retry after the indicated delay' },
   // signatures and trust
   SIGNATURE_REQUIRED: { status: 422, title: 'The package carries no signature and this deployment requires one' },
   SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify' },

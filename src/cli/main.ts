@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   log: () => import('./commands/log.ts'),
   dlq: () => import('./commands/dlq.ts'),
   'vxp-system': () => import('./commands/vxp-system.ts'),
+  keys: () => import('./commands/keys.ts'),
 }
 
 async function overview(): Promise<string> {

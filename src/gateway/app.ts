@@ -8,8 +8,10 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Runtime } from '../runtime.ts'
 import { registerProblemHandlers, problemSchema } from './problem.ts'
 import { registerAuth } from './auth.ts'
+import { registerRequestLimits } from './request-limits.ts'
 import { receiptRoutes } from './receipts.ts'
 import { trustAdminRoutes } from './trust-admin.ts'
+import { keysAdminRoutes } from './keys-admin.ts'
 import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
@@ -32,6 +34,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log.child({ c: 'http' }) as FastifyBaseLogger,
     bodyLimit: rt.config.bodyLimit,
+    // backstop behind request-limits.ts, which answers a coded 408 first (Node's own check runs every few seconds)
+    requestTimeout: rt.config.requestTimeoutMs + 5_000,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   })
   registerHttpTracing(app, rt.tracing) // #7: first, so its onRoute hook wraps every route registered below
@@ -42,6 +46,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
   registerAuth(app, rt)
+  registerRequestLimits(app, rt) // after auth: limits are per API key, and both run before any body is read
   registerMetricsHooks(app, rt) // #7: counts submissions on every surface, so it sits at the root
 
   await app.register(swagger, {
@@ -56,7 +61,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // a Content-Security-Policy on every /docs answer (the plugin's, with the hashes of Swagger UI's own inline
+    // script): a script injected through an OpenAPI text cannot run; without upgrade-insecure-requests, which
+    // would break the page on a plain-http gateway
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (s) => healthRoutes(s, rt))
@@ -64,6 +76,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => inboxRoutes(s, rt))
   await app.register(async (s) => receiptRoutes(s, rt))
   await app.register(async (s) => trustAdminRoutes(s, rt))
+  await app.register(async (s) => keysAdminRoutes(s, rt))
   await app.register(async (s) => agencyRoutes(s, rt))
   await app.register(async (s) => federationRoutes(s, rt))
   await app.register(async (s) => documentListRoutes(s, rt))

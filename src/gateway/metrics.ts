@@ -70,7 +70,8 @@ export function registerMetricsHooks(app: FastifyInstance, rt: Runtime) {
 
 export async function metricsRoutes(app: FastifyInstance, rt: Runtime) {
   app.get('/metrics', {
-    config: { auth: 'none' },
+    // METRICS_AUTH: the scrape names agencies' backlogs and error codes; a deployment may require an operator key
+    config: { auth: rt.config.metricsAuth ? 'operator' : 'none' },
     schema: { tags: ['operations'], summary: 'Prometheus metrics (text format 0.0.4): documents, deliveries, latency, Kafka consumer lag, DLQ, webhooks, directory, process' },
   }, async (_req, reply) => {
     await rt.metrics.refresh(rt.db, rt.directory())

@@ -26,6 +26,10 @@ const itemSchema = {
     statusCode: { type: 'string' }, label: { type: ['string', 'null'] }, description: { type: ['string', 'null'] },
     at: { type: 'string' }, outOfOrder: { type: 'boolean' }, ackedAt: { type: ['string', 'null'] },
     edxml: { type: 'string', description: 'the edXML status package' },
+    signature: {
+      type: ['object', 'null'], additionalProperties: true,
+      description: 'the signature verdict taken when the status entered the gateway (null for a status the gateway built, e.g. 01 on an inbox ack)',
+    },
   },
 } as const
 
@@ -61,7 +65,7 @@ export async function statusInboxRoutes(app: FastifyInstance, rt: Runtime) {
     const items = await Promise.all(rows.map(async (r) => ({
       id: r.id, seq: r.seq, documentUuid: r.documentUuid, documentId: r.documentId, documentFrom: r.documentFrom, to: r.addressee,
       recipient: r.recipient, from: r.from, statusCode: r.statusCode, label: labelOf(r.statusCode), description: r.description,
-      at: r.at, outOfOrder: r.outOfOrder, ackedAt: r.ackedAt, edxml: await statusPackageXml(rt, r.statusBlob, r.contentType),
+      at: r.at, outOfOrder: r.outOfOrder, ackedAt: r.ackedAt, signature: r.signature, edxml: await statusPackageXml(rt, r.statusBlob, r.contentType),
     })))
     return { items, nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null }
   })

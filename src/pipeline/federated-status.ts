@@ -23,6 +23,8 @@ import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId } from '../store/ledger-repo.ts'
 import { peerOf } from './federation.ts'
 import { readIncoming } from './incoming.ts'
+import { verifyIncoming } from './verify-incoming.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
 import { SENDER_STATUS_CODES } from './submit-status.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
@@ -75,16 +77,19 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
   const bytes = Buffer.from(s.statusPackage, 'base64')
   // the package must say what the peer says: the relay cannot turn someone else's package into a recall
-  const env = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml').envelope
+  const incoming = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml')
+  const env = incoming.envelope
   if (env.kind !== 'status' || env.from !== doc.from_organ || env.responseFor.organId !== doc.from_organ
     || env.responseFor.documentId !== doc.document_id || env.statusCode !== s.status) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `the status package is not ${doc.from_organ}'s ${s.status} for ${doc.document_id}`, { extra: { recipient: s.recipient } })
   }
-  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes)
+  // the sender's own package, so its signature is checked here too, as on every surface (verify-incoming.ts)
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes, signature)
 }
 
 /** The status onto this gateway's `receipts` (acks=all), its event key derived from the peer's. */
-async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined): Promise<{ id: string; eventKey: string }> {
+async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined, signature?: Verdict): Promise<{ id: string; eventKey: string }> {
   const statusBlob = pkg ? (await rt.blobs.put(pkg)).key : undefined
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
   const record: ReceiptRecord & { statusContentType?: string; statusFrom?: string } = {
@@ -93,6 +98,7 @@ async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus
     ...(statusBlob ? { statusBlob } : {}),
     ...(s.statusContentType ? { statusContentType: s.statusContentType } : {}),
     ...(s.statusFrom ? { statusFrom: s.statusFrom } : {}),
+    ...(signature ? { signature } : {}),
   }
   try {
     await rt.bus.send(rt.topics.receipts, [{ key: id, value: record }])

@@ -12,6 +12,8 @@ export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
   blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
   receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
+  /** PromulgationDate as sent (yyyy/MM/dd), when the package had one */
+  promulgated?: string | null
 }
 
 export interface AcceptanceAnswer {
@@ -63,12 +65,17 @@ export async function getDocument(q: Sql, id: string): Promise<DocumentRow | nul
   return (await q.query<DocumentRow>('select * from documents where id = $1', [id])).rows[0] ?? null
 }
 
-export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<void> {
-  await q.query(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1`,
+/**
+ * Returns the answer as stored: every later replay reads it back from jsonb (which orders keys its own way),
+ * so the first caller gets the same bytes as every replay when it is given this one.
+ */
+export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<AcceptanceAnswer> {
+  const stored = await q.query<{ receipt: AcceptanceAnswer }>(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 returning receipt`,
     [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null])
   for (const r of answer.recipients) {
     await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
   }
+  return stored.rows[0]?.receipt ?? answer
 }
 
 /** Removes a reservation whose Kafka write failed, so nothing half-stored remains. */

@@ -38,7 +38,7 @@ export async function startStatusReturn(rt: Runtime) {
   /** POSTs the status to the peer; 2xx done, a lasting refusal logged and skipped, anything else thrown (retry). */
   const handTo = async (peer: Peer, path: string, r: Receipt, body: FederatedStatus) => {
     const url = `${peer.url}${path}`
-    const res = await boundedPost(url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
+    const res = await boundedPost(rt, url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
     if (res.status >= 200 && res.status < 300) {
       log.debug({ id: r.id, recipient: r.recipient, status: r.status, url }, 'status handed to peer')
       return

@@ -75,7 +75,8 @@ export const HANDLERS: Record<Operation, Handler> = {
     const a = await submitStatus(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
       id: a.id, documentId: a.documentId, documentFrom: a.documentFrom, from: a.from, statusCode: a.statusCode, role: a.role,
-      recipient: a.recipients, sha256: a.sha256, at: a.at,
+      recipient: a.recipients, sha256: a.sha256, at: a.at, signed: a.signature.signed,
+      ...(a.signature.signer ? { signer: a.signature.signer.subject } : {}),
     }
   },
 

@@ -150,6 +150,8 @@ const TYPES = `
             <xs:element name="recipient" type="xs:string" maxOccurs="unbounded"/>
             <xs:element name="sha256" type="xs:string"/>
             <xs:element name="at" type="xs:dateTime"/>
+            <xs:element name="signed" type="xs:boolean"><xs:annotation><xs:documentation>The status package's signature verified (as for documents); false only under SIGNATURE_POLICY=optional.</xs:documentation></xs:annotation></xs:element>
+            <xs:element name="signer" type="xs:string" minOccurs="0"/>
           </xs:sequence>
         </xs:complexType>
       </xs:element>
