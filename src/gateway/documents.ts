@@ -8,12 +8,14 @@ import { principalOf } from './auth.ts'
 import { labelledEventSchema } from '../statuses/timeline.ts'
 import { signedReceiptSchema, verdictSchema } from '../signing/openapi.ts'
 import { documentationOnly, packageContent, rawJsonBodies } from './package-body.ts'
+import { redirectionSchema, senderClosedSchema } from './reorganisation-schemas.ts'
 
 const recipientSchema = {
   type: 'object',
   properties: {
     organId: { type: 'string' }, tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] }, status: { type: 'string' },
     receipt: signedReceiptSchema,
+    redirect: redirectionSchema,
   },
 } as const
 
@@ -27,6 +29,7 @@ const acceptanceSchema = {
     acceptedAt: { type: 'string', format: 'date-time' },
     recipients: { type: 'array', items: recipientSchema },
     signature: verdictSchema,
+    senderClosed: senderClosedSchema,
   },
 } as const
 

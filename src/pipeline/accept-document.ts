@@ -13,9 +13,11 @@ import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
-import type { Tier } from '../routing/types.ts'
+import type { RouteStep, Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
+import { closedRecipientsError, closedSenderCheck, redirectedLegs } from './closed-agencies.ts'
+import { recordRedirections } from '../store/succession-repo.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
@@ -50,15 +52,20 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   // the signature is checked on the bytes as received, against the trust store and the From binding;
   // the signed From must equal the From the envelope was read from (no second reading of other bytes)
   const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  // one instant for the whole acceptance: closures take effect by date, and the router re-plans at this time
+  const acceptedAt = new Date().toISOString()
+  const senderClosed = closedSenderCheck(rt, env.from, acceptedAt)
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
   span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
   const to = via ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
-  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via, at: acceptedAt })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {
+    const closed = closedRecipientsError(refused)
+    if (closed) throw closed
     const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
     throw new GatewayError(code, `cannot route to ${refused.map((s) => s.organId).join(', ')}`, {
       errors: refused.map((s) => ({ path: `To[OrganId=${s.organId}]`, message: s.action === 'refuse' ? s.reason : '' })),
@@ -82,10 +89,12 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
     if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
+    if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
     return res
   })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, sha256) // a concurrent twin won the race
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, ...(via ? { via } : {}) }, recipients, signature)
+  const accepted = await publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
+  return accepted
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
@@ -106,8 +115,8 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, sha256: string): Pr
   return { ...p, replayed: true }
 }
 
-async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], signature?: Verdict): Promise<Accepted> {
-  const acceptedAt = new Date().toISOString()
+async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string }, recipients: { organId: string; tier: Tier }[], signature?: Verdict, reorg?: ReorganisationNotes): Promise<Accepted> {
+  const acceptedAt = d.acceptedAt ?? new Date().toISOString()
   const record: DocumentRecord = { ...d, acceptedAt }
   try {
     await rt.bus.send(rt.topics.documents, [{ key: d.from, value: record }])
@@ -122,14 +131,24 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
       organId: r.organId, tier: r.tier, status: 'ACCEPTED',
       // non-repudiation: the gateway signs what it accepted, for whom, and when
       receipt: rt.signing.receipt({ documentId: d.documentId, sha256: d.sha256, recipient: r.organId, status: 'ACCEPTED', time: acceptedAt }),
+      ...redirectOf(reorg, r.organId),
     })),
     ...(signature ? { signature } : {}),
+    ...(reorg?.senderClosed ? { senderClosed: reorg.senderClosed } : {}),
   }
   await rt.db.tx(async (q) => { await markAccepted(q, d.id, answer); await logAccepted(q, { ...answer, from: d.from }) }) // #7: message log, same transaction
   return { answer, replayed: false }
 }
 
-export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
+export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
+
+/** What the reorganisation changed for this acceptance: the answer says it per recipient. */
+interface ReorganisationNotes { plan: readonly RouteStep[]; senderClosed: AcceptanceAnswer['senderClosed'] }
+
+const redirectOf = (reorg: ReorganisationNotes | undefined, organId: string) => {
+  const step = reorg?.plan.find((s) => s.organId === organId)
+  return step && step.action !== 'refuse' && step.redirect ? { redirect: step.redirect } : {}
+}
 
 /**
  * Step 4: the signature, under the deployment policy — XML-DSig for edXML; for the JSON form a flattened

@@ -2,7 +2,7 @@
  * Documents, per-recipient deliveries and their timeline. Every write that a Kafka consumer makes goes
  * through `recordEvent`, keyed by an event key, so replaying a record changes nothing.
  */
-import type { Tier } from '../routing/types.ts'
+import type { Redirection, Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
@@ -19,9 +19,11 @@ export interface AcceptanceAnswer {
   documentId: string
   sha256: string
   acceptedAt: string
-  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null }[]
+  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null; redirect?: Redirection }[]
   /** the signature verdict (issue #4): signer, chain, algorithm, time */
   signature?: Verdict
+  /** the From is a closed agency accepted inside its grace period (src/routing/succession.ts) */
+  senderClosed?: { closedOn: string; graceUntil: string; successors: string[] }
 }
 
 /** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
