@@ -1,6 +1,7 @@
 /**
  * `lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]`
  * `lgsp directory list [--q text] [--tier t] [--parent id] [--limit n]`   `lgsp directory get <OrganId>`
+ * `lgsp directory succession import <file> [--dry-run]`   (a change table: ./directory-succession.ts)
  *
  * Goes through the running gateway's API (never its database): --url (or LGSP_URL, default
  * http://127.0.0.1:8080) and --key (or LGSP_KEY, default the "operator" key in .data/demo-credentials.json).
@@ -12,11 +13,12 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
-export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`'
+export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`, `directory succession import <file>`'
 
 const USAGE = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
        lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
        lgsp directory get <OrganId>
+       lgsp directory succession import <file> [--dry-run]   (header: old, successor, effective[, note, bindings])
 ${TARGET_OPTIONS_HELP}
 `
 
@@ -38,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n${USAGE}`)
     return 2
   }
-  const { positionals: [sub, arg], values: v } = args
+  const { positionals: [sub, arg, file], values: v } = args
   const target = gatewayTarget(v)
   if (!target) return 2
   const { base, key } = target
@@ -86,6 +88,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const e of report.errors) process.stderr.write(`error ${e.line !== undefined ? `line ${e.line}` : (e.path ?? '')}: ${e.message}\n`)
     process.stderr.write(`${report.imported} of ${report.rows} rows imported into ${base} (${report.errors.length} errors, ${report.warnings.length} warnings)${v['dry-run'] ? ' [dry run]' : ''}\n`)
     return v.strict && report.errors.length ? 1 : 0
+  }
+  if (sub === 'succession' && arg === 'import' && file) {
+    return (await import('./directory-succession.ts')).successionImport(call, file, v['dry-run'] ?? false)
   }
   if (sub === 'list') {
     const qs = new URLSearchParams()
