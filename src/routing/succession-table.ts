@@ -139,7 +139,8 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 /** Loops among the table's rows (old → successor edges), each reported once from its smallest code. */
 function loopsOf(groups: ReadonlyMap<string, SuccessionRow[]>): string[][] {
-  const edges = new Map([...groups].map(([old, list]) => [old, list.map((r) => r.successor).filter((s): s is string => s !== null)]))
+  // self-edges are reported as "cannot succeed itself"
+  const edges = new Map([...groups].map(([old, list]) => [old, list.map((r) => r.successor).filter((s): s is string => s !== null && s !== old)]))
   const loops: string[][] = []
   const seen = new Set<string>()
   const walk = (node: string, path: string[]) => {
