@@ -1,0 +1,202 @@
+/**
+ * The 2025 reorganisation end to end, real Kafka, real PostgreSQL, real HTTP, the `lgsp` CLI in its own
+ * process: a synthetic merger (test/fixtures/reform: province H97 closed into H41, district Lam Sơn
+ * dissolved into the province, commune Lam Hạ merged into Lam Sơn, a commune directly under the province)
+ * applied as a change table after documents were sent to the old codes.
+ */
+import t from 'tap'
+import path from 'node:path'
+import { eventually, fixture, ROOT, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { lgsp } from '../helpers/ops.ts'
+import { saveClient } from '../../src/store/clients-repo.ts'
+import { buildStatusXml } from '../../src/schemas/envelope.ts'
+
+const SENDER = '000.21.30.H41' // UBND xã Quỳnh Thạch (demo, stays active)
+const PROVINCE = '000.00.00.H41'
+const MERGED_PROVINCE = '000.00.00.H97'
+const DISTRICT = '000.00.32.H41'
+const OLD_COMMUNE = '000.23.32.H41'
+const LATER_COMMUNE = '000.24.32.H41'
+const NEW_COMMUNE = '000.00.46.H41'
+const TABLE = path.join(ROOT, 'test/fixtures/reform/change-table.tsv')
+
+const base = fixture('demo/commune-to-province.edxml').toString('utf8')
+const TO_BLOCKS = /<edXML:To>[\s\S]*<\/edXML:To>/
+const toBlock = (id: string) => `<edXML:To>\n          <edXML:OrganId>${id}</edXML:OrganId>\n          <edXML:OrganName>${id}</edXML:OrganName>\n        </edXML:To>`
+
+/** The demo package, addressed to `to`, with its own DocumentId; from another agency or as a follow-up when asked. */
+function edoc(no: string, to: string[], o: { from?: string; businessType?: '1' } = {}): string {
+  let x = base.replace(TO_BLOCKS, to.map(toBlock).join('\n        ')).replace('125/UBND-VP', `${no}/UBND-VP`)
+  if (o.from) x = x.replaceAll(SENDER, o.from)
+  if (o.businessType) x = x.replace('<edXML:BussinessDocType>0</edXML:BussinessDocType>', `<edXML:BussinessDocType>${o.businessType}</edXML:BussinessDocType>`)
+  return x
+}
+
+type Answer = { id: string; recipients: { organId: string; redirect?: { addressedTo: string; chain: string[]; closedOn: string } }[]; senderClosed?: unknown }
+type Item = { id: string; documentUuid: string; recipient: string; addressedTo?: string; ackedAt: string | null }
+type Timeline = { recipients: { organId: string; status: string; timeline: { status: string; detail?: Record<string, unknown> }[] }[] }
+
+async function send(gw: TestGateway, who: string, xml: string): Promise<Answer> {
+  const r = await gw.call(who, 'POST', '/v1/documents', xml)
+  if (r.status !== 202) throw new Error(`POST /v1/documents: ${r.status} ${await r.text()}`)
+  return await r.json() as Answer
+}
+const inbox = async (gw: TestGateway, who: string): Promise<Item[]> => ((await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: Item[] }).items
+const timeline = async (gw: TestGateway, id: string): Promise<Timeline> => await (await gw.call(SENDER, 'GET', `/v1/documents/${id}`)).json() as Timeline
+const legOf = (tl: Timeline, organId: string) => tl.recipients.find((r) => r.organId === organId)
+
+/** The demo directory plus the synthetic agencies, and API keys for the agencies the test acts as. */
+async function reformGateway(t: Parameters<typeof startGateway>[0], overrides: Parameters<typeof startGateway>[1] = {}): Promise<TestGateway> {
+  const gw = await startGateway(t, overrides)
+  const imported = await gw.call('operator', 'POST', '/v1/agencies/import', fixture('reform/directory-before.tsv'), { 'content-type': 'text/tab-separated-values' })
+  if (imported.status !== 200) throw new Error(`directory import: ${await imported.text()}`)
+  await gw.rt.db.tx(async (q) => {
+    for (const id of [MERGED_PROVINCE, NEW_COMMUNE, DISTRICT]) gw.creds[id] = await saveClient(q, { id: `test:${id}`, name: id, role: 'client', organIds: [id] })
+  })
+  return gw
+}
+
+t.test('a change table applied: redirection, once each, timelines, 01 back, recall, moved inbox, in flight, the day before', async (t) => {
+  const gw = await reformGateway(t)
+
+  // both tier shapes in one directory: the new commune directly under the province, the old one under its district
+  const newCommune = await (await gw.call(SENDER, 'GET', `/v1/agencies/${NEW_COMMUNE}`)).json() as { tier: string; parent: string }
+  t.same([newCommune.tier, newCommune.parent], ['commune', PROVINCE])
+  const oldCommune = await (await gw.call(SENDER, 'GET', `/v1/agencies/${OLD_COMMUNE}`)).json() as { tier: string; parent: string }
+  t.same([oldCommune.tier, oldCommune.parent], ['commune', DISTRICT])
+
+  // before the change: one document each to the province and the district that will close; left unread
+  const early = await send(gw, SENDER, edoc('201', [MERGED_PROVINCE]))
+  const earlyDistrict = await send(gw, SENDER, edoc('202', [DISTRICT]))
+  t.same(early.recipients.map((r) => [r.organId, r.redirect]), [[MERGED_PROVINCE, undefined]], 'not closed yet: delivered as addressed')
+  await eventually(async () => (await inbox(gw, MERGED_PROVINCE)).length === 1 && (await inbox(gw, DISTRICT)).length === 1, 30_000, 'early documents delivered')
+  // one more stays in flight: accepted while the router is stopped
+  await gw.workers.stop()
+  const inFlight = await send(gw, SENDER, edoc('203', [OLD_COMMUNE]))
+
+  // the dry run, from the CLI as an operator runs it: what would close and what the gateway holds for it
+  const env = { LGSP_URL: gw.url, LGSP_KEY: gw.creds.operator! }
+  const dry = await lgsp(['directory', 'succession', 'import', TABLE, '--dry-run'], env)
+  t.equal(dry.code, 0, dry.stderr)
+  const report = JSON.parse(dry.stdout) as { applied: boolean; closures: { organId: string; successors: string[]; inFlight: number; unreadInbox: number; apiKeys: number }[]; totals: Record<string, number>; conflicts: unknown[] }
+  t.equal(report.applied, false)
+  t.same(report.closures.map((c) => [c.organId, c.successors, c.inFlight, c.unreadInbox, c.apiKeys]), [
+    [MERGED_PROVINCE, [PROVINCE], 0, 1, 1],
+    ['000.00.13.H97', ['000.00.13.H41'], 0, 0, 0],
+    [DISTRICT, [PROVINCE], 0, 1, 1],
+    [OLD_COMMUNE, [NEW_COMMUNE], 1, 0, 0],
+  ], 'in-flight and unread counts match what is there')
+  t.same([report.totals.agencies, report.totals.inFlight, report.totals.unreadInbox], [4, 1, 2])
+  t.match(dry.stderr, /would close 000\.00\.00\.H97 \(UBND tỉnh Sông Lam\) on 2025-07-01 → 000\.00\.00\.H41: 0 in flight, 1 unread/)
+  t.notOk((await (await gw.call(SENDER, 'GET', `/v1/agencies/${MERGED_PROVINCE}`)).json() as { closed?: unknown }).closed, 'a dry run changes nothing')
+
+  // applied: one audited operator action
+  const applied = await lgsp(['directory', 'succession', 'import', TABLE], env)
+  t.equal(applied.code, 0, applied.stderr)
+  t.equal((JSON.parse(applied.stdout) as { applied: boolean }).applied, true)
+  const closedProvince = await (await gw.call(SENDER, 'GET', `/v1/agencies/${MERGED_PROVINCE}`)).json() as { closed: { on: string; successors: string[] }; holder: string }
+  t.same([closedProvince.closed.on, closedProvince.closed.successors, closedProvince.holder], ['2025-07-01', [PROVINCE], PROVINCE], 'the old code stays resolvable, with its successor')
+  const log = await (await gw.call('operator', 'GET', '/v1/ops/log?limit=500')).json() as { items: { kind: string; action: string | null; detail: { closures?: unknown[] } }[] }
+  const actions = log.items.filter((r) => r.action === 'directory.succession')
+  t.equal(actions.length, 1, 'applying it is one operator action in the message log')
+  t.equal(actions[0]!.detail.closures?.length, 4)
+  const again = await lgsp(['directory', 'succession', 'import', TABLE], env)
+  t.match(again.stderr, /already closed as the table says: 000\.00\.00\.H97/, 're-applying the table changes nothing')
+
+  // after the change: one document to the closed province, one to the closed district — each reaches the province once
+  const toProvince = await send(gw, SENDER, edoc('301', [MERGED_PROVINCE]))
+  const toDistrict = await send(gw, SENDER, edoc('302', [DISTRICT, PROVINCE]))
+  t.same(toProvince.recipients.map((r) => [r.organId, r.redirect]), [[PROVINCE, { addressedTo: MERGED_PROVINCE, chain: [MERGED_PROVINCE, PROVINCE], closedOn: '2025-07-01' }]], 'the 202 says where it goes and why')
+  t.same(toDistrict.recipients.map((r) => r.organId), [PROVINCE], 'named twice (closed district and its successor): one leg')
+  await gw.workers.start()
+
+  const provinceItems = await eventually(async () => {
+    const items = await inbox(gw, PROVINCE)
+    return items.filter((i) => [toProvince.id, toDistrict.id].includes(i.documentUuid)).length === 2 ? items : null
+  }, 30_000, 'both reach the province')
+  const itemOf = (id: string) => provinceItems.filter((i) => i.documentUuid === id)
+  t.equal(itemOf(toProvince.id).length, 1, 'once')
+  t.equal(itemOf(toDistrict.id).length, 1, 'once')
+  t.equal(itemOf(toProvince.id)[0]!.addressedTo, MERGED_PROVINCE, "the successor's inbox item says what it was addressed to")
+  t.equal(itemOf(toDistrict.id)[0]!.addressedTo, DISTRICT)
+
+  const tl = await timeline(gw, toProvince.id)
+  const leg = legOf(tl, PROVINCE)!
+  const redirected = leg.timeline.find((e) => e.status === 'REDIRECTED')
+  t.same(redirected?.detail && [redirected.detail.addressedTo, redirected.detail.deliveredTo], [MERGED_PROVINCE, PROVINCE], "the sender's timeline shows the redirection")
+  t.match(String(redirected?.detail?.reason), /closed on 2025-07-01; delivered to its successor 000\.00\.00\.H41; the signed package is unchanged/)
+
+  // the successor acknowledges: 01 returns to the sender
+  t.equal((await gw.call(PROVINCE, 'POST', `/v1/inbox/${itemOf(toProvince.id)[0]!.id}/ack`)).status, 202)
+  await eventually(async () => legOf(await timeline(gw, toProvince.id), PROVINCE)?.status === '01', 30_000, '01 on the timeline')
+  t.pass('01 returned to the sender')
+
+  // the closed agencies' unread items moved: the province reads and acknowledges them, on the old legs
+  const moved = provinceItems.filter((i) => [early.id, earlyDistrict.id].includes(i.documentUuid))
+  t.same(moved.map((i) => i.recipient).sort(), [DISTRICT, MERGED_PROVINCE].sort(), 'unread items of the closed codes are in the successor inbox')
+  const earlyItem = moved.find((i) => i.documentUuid === early.id)!
+  t.equal((await gw.call(PROVINCE, 'GET', `/v1/inbox/${earlyItem.id}`)).status, 200, 'the successor may read it')
+  t.equal((await gw.call(PROVINCE, 'POST', `/v1/inbox/${earlyItem.id}/ack`)).status, 202)
+  await eventually(async () => legOf(await timeline(gw, early.id), MERGED_PROVINCE)?.status === '01', 30_000, '01 for the early document')
+  t.ok(legOf(await timeline(gw, early.id), MERGED_PROVINCE)!.timeline.some((e) => e.status === 'MOVED' && e.detail?.to === PROVINCE), 'the move is recorded')
+
+  // a status about an old document comes from the party now holding it
+  const status = buildStatusXml({ from: { organId: PROVINCE }, responseFor: { organId: SENDER, documentId: `${SENDER},2026/11/23,202/UBND-VP` }, statusCode: '03', description: 'Đã phân công', timestamp: new Date() })
+  const st = await gw.call(PROVINCE, 'POST', '/v1/status', status)
+  t.equal(st.status, 202, await st.clone().text())
+  t.same(((await st.json()) as { recipients: string[] }).recipients, [DISTRICT], 'it lands on the closed district leg')
+
+  // a recall of a document sent before the change reaches the party now holding it
+  const recall = await send(gw, SENDER, edoc('201', [MERGED_PROVINCE], { businessType: '1' }))
+  t.same(recall.recipients.map((r) => [r.organId, r.redirect?.addressedTo]), [[PROVINCE, MERGED_PROVINCE]])
+  await eventually(async () => (await inbox(gw, PROVINCE)).some((i) => i.documentUuid === recall.id), 30_000, 'the recall reaches the province')
+  t.pass('recall delivered to the successor')
+
+  // the document that was in flight when the table was applied: re-planned to the successor commune
+  await eventually(async () => (await inbox(gw, NEW_COMMUNE)).some((i) => i.documentUuid === inFlight.id), 30_000, 'in-flight document reaches the new commune')
+  const inFlightTl = await timeline(gw, inFlight.id)
+  t.equal(legOf(inFlightTl, OLD_COMMUNE)?.status, 'MOVED', 'the closed commune leg says where it went')
+  t.ok(legOf(inFlightTl, NEW_COMMUNE)?.timeline.some((e) => e.status === 'REDIRECTED'), 'the new commune leg shows the redirection')
+  t.equal((await inbox(gw, NEW_COMMUNE)).find((i) => i.documentUuid === inFlight.id)?.addressedTo, OLD_COMMUNE)
+
+  // a commune closing tomorrow: a document accepted today (just before the effective date) keeps its recipient
+  const tomorrow = new Date(Date.now() + 7 * 3600_000 + 86_400_000).toISOString().slice(0, 10)
+  const later = await gw.call('operator', 'POST', '/v1/ops/succession', `old,successor,effective\n${LATER_COMMUNE},${NEW_COMMUNE},${tomorrow}\n`, { 'content-type': 'text/csv' })
+  t.equal(later.status, 200, await later.clone().text())
+  const before = await send(gw, SENDER, edoc('304', [LATER_COMMUNE]))
+  t.same(before.recipients.map((r) => [r.organId, r.redirect]), [[LATER_COMMUNE, undefined]])
+  const laterTl = await eventually(async () => { const x = await timeline(gw, before.id); return legOf(x, LATER_COMMUNE)?.status === 'DELIVERED' ? x : null }, 30_000, 'delivered as addressed')
+  t.same(laterTl.recipients.map((r) => r.organId), [LATER_COMMUNE])
+
+  // a closed From, past the grace period (30 days by default): refused with a clear code
+  const fromClosed = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', edoc('401', [PROVINCE], { from: MERGED_PROVINCE }))
+  t.equal(fromClosed.status, 422)
+  const prob = await fromClosed.json() as { code: string; successors: string[] }
+  t.same([prob.code, prob.successors], ['SENDER_CLOSED', [PROVINCE]])
+
+  // a conflicting table is refused whole, and says which rows
+  const bad = await gw.call('operator', 'POST', '/v1/ops/succession', `old,successor,effective\n${NEW_COMMUNE},${MERGED_PROVINCE},2026-01-01\n000.00.13.H41,000.00.99.H41,2026-01-01\n`, { 'content-type': 'text/csv' })
+  t.equal(bad.status, 422)
+  const badProb = await bad.json() as { code: string; errors: { line: number; message: string }[] }
+  t.equal(badProb.code, 'SUCCESSION_CONFLICT')
+  t.same(badProb.errors.map((e) => e.line), [2, 3])
+  t.notOk((await (await gw.call(SENDER, 'GET', '/v1/agencies/000.00.13.H41')).json() as { closed?: unknown }).closed, 'nothing applied')
+})
+
+t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender inside its grace period is accepted and flagged', async (t) => {
+  const gw = await reformGateway(t, { closedRecipientPolicy: 'refuse', closedSenderGraceDays: 3650 })
+  const r = await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })
+  t.equal(r.status, 200)
+  const refused = await gw.call(SENDER, 'POST', '/v1/documents', edoc('501', [MERGED_PROVINCE, PROVINCE]))
+  t.equal(refused.status, 422)
+  const prob = await refused.json() as { code: string; successors: Record<string, string[]>; errors: { path: string; message: string }[] }
+  t.equal(prob.code, 'AGENCY_CLOSED')
+  t.same(prob.successors, { [MERGED_PROVINCE]: [PROVINCE] })
+  t.match(prob.errors[0]!.message, /address its successor 000\.00\.00\.H41/)
+  t.same(await inbox(gw, PROVINCE), [], 'nothing was sent to anyone')
+
+  const flagged = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', edoc('502', [PROVINCE], { from: MERGED_PROVINCE }))
+  t.equal(flagged.status, 202)
+  const answer = await flagged.json() as Answer
+  t.match(answer.senderClosed, { closedOn: '2025-07-01', successors: [PROVINCE] }, 'accepted inside the grace period, and the answer says so')
+})
