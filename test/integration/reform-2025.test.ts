@@ -184,7 +184,7 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
 })
 
 t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender inside its grace period is accepted and flagged', async (t) => {
-  const gw = await reformGateway(t, { closedRecipientPolicy: 'refuse', closedSenderGraceDays: 3650 })
+  const gw = await reformGateway(t, { closedRecipientPolicy: 'refuse', closedSenderGraceDays: 3650, webhookAllowPrivate: true })
   const r = await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })
   t.equal(r.status, 200)
   const refused = await gw.call(SENDER, 'POST', '/v1/documents', edoc('501', [MERGED_PROVINCE, PROVINCE]))
@@ -199,4 +199,19 @@ t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender i
   t.equal(flagged.status, 202)
   const answer = await flagged.json() as Answer
   t.match(answer.senderClosed, { closedOn: '2025-07-01', successors: [PROVINCE] }, 'accepted inside the grace period, and the answer says so')
+
+  // bindings, as the table says: carried to the successor, or disabled
+  const SO = '000.00.13.H41' // Sở TTTT Nghệ An, a demo agency with its demo key
+  await gw.rt.db.tx(async (q) => { gw.creds[LATER_COMMUNE] = await saveClient(q, { id: `test:${LATER_COMMUNE}`, name: LATER_COMMUNE, role: 'client', organIds: [LATER_COMMUNE] }) })
+  const sub = await gw.call(SO, 'POST', '/v1/webhooks', JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['document.delivered'], filter: { recipient: SO } }), { 'content-type': 'application/json' })
+  t.equal(sub.status, 201, await sub.clone().text())
+  const table = `old,successor,effective,bindings\n${LATER_COMMUNE},${NEW_COMMUNE},2025-07-01,carry\n${SO},${PROVINCE},2025-07-01,disable\n`
+  const dryB = await (await gw.call('operator', 'POST', '/v1/ops/succession?dryRun=true', table, { 'content-type': 'text/csv' })).json() as { closures: { organId: string; apiKeys: number; webhooks: number }[] }
+  t.same(dryB.closures.map((c) => [c.organId, c.apiKeys, c.webhooks]), [[LATER_COMMUNE, 1, 0], [SO, 1, 1]], 'the dry run counts keys and webhooks bound to the closing codes')
+  t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', table, { 'content-type': 'text/csv' })).status, 200)
+  const keyOf = async (id: string) => (await gw.rt.db.query<{ organ_ids: string[]; disabled: boolean }>('select organ_ids, disabled from clients where id = $1', [id])).rows[0]!
+  t.same(await keyOf(`test:${LATER_COMMUNE}`), { organ_ids: [LATER_COMMUNE, NEW_COMMUNE], disabled: false }, 'carry: the key may now act for the successor')
+  t.same(await keyOf(`demo:${SO}`), { organ_ids: [], disabled: true }, 'disable: the code is taken off the key, left with none it is disabled')
+  t.equal((await gw.call(SO, 'GET', '/v1/inbox')).status, 401)
+  t.equal((await gw.rt.db.query('select 1 from webhook_subscriptions where filter_recipient = $1', [SO])).rowCount, 0, 'disable: webhooks filtered on it are removed')
 })
