@@ -15,7 +15,7 @@ export async function run(argv: string[]) {
   // trust store is loaded, so `npx lgsp sign doc.xml --agency <OrganId>` works at once
   if (argv.includes('--demo')) await pkiInit(config.trustDir)
   const rt = await createRuntime(config)
-  const demo = argv.includes('--demo') ? await seedDemo(rt) : null
+  const demo = argv.includes('--demo') ? await seedDemo(rt, { reorganisation: true }) : null
   const workers = await startWorkers(rt)
   const app = await buildApp(rt)
   await app.listen({ host: config.host, port: config.port })
@@ -55,6 +55,9 @@ The province pulls it, fetches the exact bytes, and acknowledges (status 01 goes
   curl -s -X POST ${base}/v1/inbox/<id>/ack -H 'Authorization: Bearer ${province}'
 The sender reads each recipient's timeline:
   curl -s ${base}/v1/documents/<document id> -H 'Authorization: Bearer ${commune}'
+The directory also holds one demo merger (docs/reorganisation.md): 000.00.00.H97 and district 000.00.32.H41
+are closed into UBND tỉnh Nghệ An; a document addressed to them reaches the province, and says so:
+  curl -s ${base}/v1/agencies?status=closed -H 'Authorization: Bearer ${commune}'
 
 `)
 }

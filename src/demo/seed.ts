@@ -9,8 +9,9 @@ import type { Runtime } from '../runtime.ts'
 import { upsertAgencies } from '../store/directory-repo.ts'
 import { saveClient } from '../store/clients-repo.ts'
 import { demoAgencies } from './directory.ts'
+import { seedReorganisationDemo } from './reorganisation.ts'
 
-export async function seedDemo(rt: Runtime): Promise<Record<string, string>> {
+export async function seedDemo(rt: Runtime, opts: { reorganisation?: boolean } = {}): Promise<Record<string, string>> {
   const file = path.join(rt.config.dataDir, 'demo-credentials.json')
   const previous: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}
   const agencies = demoAgencies()
@@ -23,6 +24,7 @@ export async function seedDemo(rt: Runtime): Promise<Record<string, string>> {
     creds.operator = await saveClient(q, { id: 'demo:operator', name: 'Demo operator', role: 'operator', organIds: [], key: previous.operator })
   })
   await rt.reloadDirectory()
+  if (opts.reorganisation) await seedReorganisationDemo(rt, creds, previous) // `npm start`: the demo merger (reorganisation.ts)
   fs.mkdirSync(rt.config.dataDir, { recursive: true })
   fs.writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 })
   return creds
