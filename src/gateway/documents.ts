@@ -45,6 +45,7 @@ const timelineSchema = {
         type: 'object',
         properties: {
           organId: { type: 'string' }, tier: { type: 'string' }, status: { type: 'string' }, label: { type: ['string', 'null'] },
+          addressedTo: { type: 'string', description: 'the closed agency the package names, when this leg goes to its successor' },
           timeline: { type: 'array', items: labelledEventSchema },
         },
       },

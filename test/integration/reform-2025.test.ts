@@ -34,7 +34,7 @@ function edoc(no: string, to: string[], o: { from?: string; businessType?: '1' }
 
 type Answer = { id: string; recipients: { organId: string; redirect?: { addressedTo: string; chain: string[]; closedOn: string } }[]; senderClosed?: unknown }
 type Item = { id: string; documentUuid: string; recipient: string; addressedTo?: string; ackedAt: string | null }
-type Timeline = { recipients: { organId: string; status: string; timeline: { status: string; detail?: Record<string, unknown> }[] }[] }
+type Timeline = { recipients: { organId: string; status: string; addressedTo?: string; timeline: { status: string; detail?: Record<string, unknown> }[] }[] }
 
 async function send(gw: TestGateway, who: string, xml: string): Promise<Answer> {
   const r = await gw.call(who, 'POST', '/v1/documents', xml)
@@ -100,6 +100,8 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   const actions = log.items.filter((r) => r.action === 'directory.succession')
   t.equal(actions.length, 1, 'applying it is one operator action in the message log')
   t.equal(actions[0]!.detail.closures?.length, 4)
+  const listed = await lgsp(['directory', 'list', '--status', 'closed'], env)
+  t.same((JSON.parse(listed.stdout) as { items: { organId: string }[] }).items.map((a) => a.organId), ['000.00.00.H97', '000.00.13.H97', '000.00.32.H41', '000.23.32.H41'], 'lgsp directory list --status closed')
   const again = await lgsp(['directory', 'succession', 'import', TABLE], env)
   t.match(again.stderr, /already closed as the table says: 000\.00\.00\.H97/, 're-applying the table changes nothing')
 
@@ -122,6 +124,7 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
 
   const tl = await timeline(gw, toProvince.id)
   const leg = legOf(tl, PROVINCE)!
+  t.equal(leg.addressedTo, MERGED_PROVINCE, 'the leg says what the package was addressed to')
   const redirected = leg.timeline.find((e) => e.status === 'REDIRECTED')
   t.same(redirected?.detail && [redirected.detail.addressedTo, redirected.detail.deliveredTo], [MERGED_PROVINCE, PROVINCE], "the sender's timeline shows the redirection")
   t.match(String(redirected?.detail?.reason), /closed on 2025-07-01; delivered to its successor 000\.00\.00\.H41; the signed package is unchanged/)

@@ -16,7 +16,7 @@ import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`, `directory succession import <file>`'
 
 const USAGE = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
-       lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
+       lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--status active|closed] [--limit n]
        lgsp directory get <OrganId>
        lgsp directory succession import <file> [--dry-run]   (header: old, successor, effective[, note, bindings])
 ${TARGET_OPTIONS_HELP}
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         url: { type: 'string' }, key: { type: 'string' }, format: { type: 'string' }, override: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, q: { type: 'string' }, tier: { type: 'string' },
-        parent: { type: 'string' }, limit: { type: 'string' },
+        parent: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' },
       },
     })
   } catch (e) {
@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (sub === 'list') {
     const qs = new URLSearchParams()
-    for (const k of ['q', 'tier', 'parent', 'limit'] as const) if (v[k]) qs.set(k, v[k]!)
+    for (const k of ['q', 'tier', 'parent', 'status', 'limit'] as const) if (v[k]) qs.set(k, v[k]!)
     const r = await call('GET', `/v1/agencies${qs.size ? `?${qs}` : ''}`)
     if (!r) return 1
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)
