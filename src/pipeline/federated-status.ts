@@ -24,6 +24,7 @@ import { findBySenderDocumentId } from '../store/ledger-repo.ts'
 import { peerOf } from './federation.ts'
 import { readIncoming } from './incoming.ts'
 import { SENDER_STATUS_CODES } from './submit-status.ts'
+import { legAddressedAs } from '../store/succession-repo.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
 export interface FederatedStatus {
@@ -69,7 +70,9 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   if ((doc as typeof doc & { via_peer?: string | null }).via_peer !== peer) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.documentId} did not come here from ${peer}`, { extra: { recipient: s.recipient } })
   }
-  if (!doc.recipients.includes(s.recipient)) {
+  // the peer names the code it forwarded; here it may have gone to that code's successor
+  const leg = await legAddressedAs(rt.db, doc.id, s.recipient)
+  if (!leg || !doc.recipients.includes(leg)) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} is not a recipient of ${s.documentId} on this gateway`, { extra: { recipient: s.recipient } })
   }
   if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
@@ -80,7 +83,7 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
     || env.responseFor.documentId !== doc.document_id || env.statusCode !== s.status) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `the status package is not ${doc.from_organ}'s ${s.status} for ${doc.document_id}`, { extra: { recipient: s.recipient } })
   }
-  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes)
+  return publish(rt, peer, doc.id, { ...s, recipient: leg, statusFrom: env.from }, bytes)
 }
 
 /** The status onto this gateway's `receipts` (acks=all), its event key derived from the peer's. */

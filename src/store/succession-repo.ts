@@ -48,3 +48,17 @@ export async function rerouteInFlight(q: Sql, documentUuid: string, legs: (Redir
   }
   await recordRedirections(q, documentUuid, legs, at)
 }
+
+/**
+ * Between gateways a leg is known by the code the package names: a peer forwarded X, this gateway delivered
+ * to X's successor Y. Statuses going back up name X; a recall coming down for X applies to Y's leg.
+ */
+export async function addressedCodeOf(q: Sql, documentUuid: string, recipient: string): Promise<string> {
+  const r = await q.query<{ addressed_to: string | null }>('select addressed_to from deliveries where document_uuid = $1 and recipient = $2', [documentUuid, recipient])
+  return r.rows[0]?.addressed_to ?? recipient
+}
+
+export async function legAddressedAs(q: Sql, documentUuid: string, addressed: string): Promise<string | null> {
+  const r = await q.query<{ recipient: string }>('select recipient from deliveries where document_uuid = $1 and (recipient = $2 or addressed_to = $2) order by (recipient = $2) desc limit 1', [documentUuid, addressed])
+  return r.rows[0]?.recipient ?? null
+}

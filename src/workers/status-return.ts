@@ -24,6 +24,7 @@ import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
+import { addressedCodeOf } from '../store/succession-repo.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -99,7 +100,8 @@ export async function startStatusReturn(rt: Runtime) {
         log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
         return
       }
-      await handTo(peer, '/v1/federation/receipts', r, await bodyOf(doc, r))
+      // the peer knows the leg by the code it forwarded (a closed one, when this gateway redirected it)
+      await handTo(peer, '/v1/federation/receipts', r, { ...(await bodyOf(doc, r)), recipient: await addressedCodeOf(rt.db, r.id, r.recipient) })
     },
   })
 }

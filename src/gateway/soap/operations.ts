@@ -11,6 +11,7 @@ import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
 import { documentStatus } from '../../pipeline/document-status.ts'
 import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../../pipeline/incoming.ts'
+import { inboxCodesOf } from '../../pipeline/closed-agencies.ts'
 import { listInbox } from '../../store/inbox-repo.ts'
 import { base64Field, field, requiredField, type Fields } from './envelope.ts'
 import type { Operation } from './wsdl.ts'
@@ -43,7 +44,7 @@ export const HANDLERS: Record<Operation, Handler> = {
   },
 
   async GetPendingDocuments(rt, who, op) {
-    const items = await listInbox(rt.db, [...who.organIds], { includeAcked: bool(field(op, 'includeAcked'), false), limit: int(field(op, 'limit'), 100, 1, 1000) })
+    const items = await listInbox(rt.db, inboxCodesOf(rt, who), { includeAcked: bool(field(op, 'includeAcked'), false), limit: int(field(op, 'limit'), 100, 1, 1000) })
     return {
       item: items.map((i) => ({
         id: i.id, documentUuid: i.documentUuid, recipient: i.recipient, from: i.from, documentId: i.documentId,
