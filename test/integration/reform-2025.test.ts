@@ -8,6 +8,7 @@ import t from 'tap'
 import path from 'node:path'
 import { eventually, fixture, ROOT, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { lgsp } from '../helpers/ops.ts'
+import { edoc } from '../helpers/federation.ts'
 import { saveClient } from '../../src/store/clients-repo.ts'
 import { buildStatusXml } from '../../src/schemas/envelope.ts'
 
@@ -20,16 +21,10 @@ const LATER_COMMUNE = '000.24.32.H41'
 const NEW_COMMUNE = '000.00.46.H41'
 const TABLE = path.join(ROOT, 'test/fixtures/reform/change-table.tsv')
 
-const base = fixture('demo/commune-to-province.edxml').toString('utf8')
-const TO_BLOCKS = /<edXML:To>[\s\S]*<\/edXML:To>/
-const toBlock = (id: string) => `<edXML:To>\n          <edXML:OrganId>${id}</edXML:OrganId>\n          <edXML:OrganName>${id}</edXML:OrganName>\n        </edXML:To>`
-
-/** The demo package, addressed to `to`, with its own DocumentId; from another agency or as a follow-up when asked. */
-function edoc(no: string, to: string[], o: { from?: string; businessType?: '1' } = {}): string {
-  let x = base.replace(TO_BLOCKS, to.map(toBlock).join('\n        ')).replace('125/UBND-VP', `${no}/UBND-VP`)
-  if (o.from) x = x.replaceAll(SENDER, o.from)
-  if (o.businessType) x = x.replace('<edXML:BussinessDocType>0</edXML:BussinessDocType>', `<edXML:BussinessDocType>${o.businessType}</edXML:BussinessDocType>`)
-  return x
+/** The demo package from `from` (default the demo commune) to `to`, numbered `no`; a recall when asked. */
+function doc(no: number, to: string[], o: { from?: string; businessType?: '1' } = {}): string {
+  const x = edoc(o.from ?? SENDER, to, no).toString('utf8')
+  return o.businessType ? x.replace('<edXML:BussinessDocType>0</edXML:BussinessDocType>', `<edXML:BussinessDocType>${o.businessType}</edXML:BussinessDocType>`) : x
 }
 
 type Answer = { id: string; recipients: { organId: string; redirect?: { addressedTo: string; chain: string[]; closedOn: string } }[]; senderClosed?: unknown }
@@ -66,13 +61,13 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.same([oldCommune.tier, oldCommune.parent], ['commune', DISTRICT])
 
   // before the change: one document each to the province and the district that will close; left unread
-  const early = await send(gw, SENDER, edoc('201', [MERGED_PROVINCE]))
-  const earlyDistrict = await send(gw, SENDER, edoc('202', [DISTRICT]))
+  const early = await send(gw, SENDER, doc(201, [MERGED_PROVINCE]))
+  const earlyDistrict = await send(gw, SENDER, doc(202, [DISTRICT]))
   t.same(early.recipients.map((r) => [r.organId, r.redirect]), [[MERGED_PROVINCE, undefined]], 'not closed yet: delivered as addressed')
   await eventually(async () => (await inbox(gw, MERGED_PROVINCE)).length === 1 && (await inbox(gw, DISTRICT)).length === 1, 30_000, 'early documents delivered')
   // one more stays in flight: accepted while the router is stopped
   await gw.workers.stop()
-  const inFlight = await send(gw, SENDER, edoc('203', [OLD_COMMUNE]))
+  const inFlight = await send(gw, SENDER, doc(203, [OLD_COMMUNE]))
 
   // the dry run, from the CLI as an operator runs it: what would close and what the gateway holds for it
   const env = { LGSP_URL: gw.url, LGSP_KEY: gw.creds.operator! }
@@ -106,8 +101,8 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.match(again.stderr, /already closed as the table says: 000\.00\.00\.H97/, 're-applying the table changes nothing')
 
   // after the change: one document to the closed province, one to the closed district — each reaches the province once
-  const toProvince = await send(gw, SENDER, edoc('301', [MERGED_PROVINCE]))
-  const toDistrict = await send(gw, SENDER, edoc('302', [DISTRICT, PROVINCE]))
+  const toProvince = await send(gw, SENDER, doc(301, [MERGED_PROVINCE]))
+  const toDistrict = await send(gw, SENDER, doc(302, [DISTRICT, PROVINCE]))
   t.same(toProvince.recipients.map((r) => [r.organId, r.redirect]), [[PROVINCE, { addressedTo: MERGED_PROVINCE, chain: [MERGED_PROVINCE, PROVINCE], closedOn: '2025-07-01' }]], 'the 202 says where it goes and why')
   t.same(toDistrict.recipients.map((r) => r.organId), [PROVINCE], 'named twice (closed district and its successor): one leg')
   await gw.workers.start()
@@ -150,7 +145,7 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.same(((await st.json()) as { recipients: string[] }).recipients, [DISTRICT], 'it lands on the closed district leg')
 
   // a recall of a document sent before the change reaches the party now holding it
-  const recall = await send(gw, SENDER, edoc('201', [MERGED_PROVINCE], { businessType: '1' }))
+  const recall = await send(gw, SENDER, doc(201, [MERGED_PROVINCE], { businessType: '1' }))
   t.same(recall.recipients.map((r) => [r.organId, r.redirect?.addressedTo]), [[PROVINCE, MERGED_PROVINCE]])
   await eventually(async () => (await inbox(gw, PROVINCE)).some((i) => i.documentUuid === recall.id), 30_000, 'the recall reaches the province')
   t.pass('recall delivered to the successor')
@@ -166,13 +161,13 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   const tomorrow = new Date(Date.now() + 7 * 3600_000 + 86_400_000).toISOString().slice(0, 10)
   const later = await gw.call('operator', 'POST', '/v1/ops/succession', `old,successor,effective\n${LATER_COMMUNE},${NEW_COMMUNE},${tomorrow}\n`, { 'content-type': 'text/csv' })
   t.equal(later.status, 200, await later.clone().text())
-  const before = await send(gw, SENDER, edoc('304', [LATER_COMMUNE]))
+  const before = await send(gw, SENDER, doc(304, [LATER_COMMUNE]))
   t.same(before.recipients.map((r) => [r.organId, r.redirect]), [[LATER_COMMUNE, undefined]])
   const laterTl = await eventually(async () => { const x = await timeline(gw, before.id); return legOf(x, LATER_COMMUNE)?.status === 'DELIVERED' ? x : null }, 30_000, 'delivered as addressed')
   t.same(laterTl.recipients.map((r) => r.organId), [LATER_COMMUNE])
 
   // a closed From, past the grace period (30 days by default): refused with a clear code
-  const fromClosed = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', edoc('401', [PROVINCE], { from: MERGED_PROVINCE }))
+  const fromClosed = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', doc(401, [PROVINCE], { from: MERGED_PROVINCE }))
   t.equal(fromClosed.status, 422)
   const prob = await fromClosed.json() as { code: string; successors: string[] }
   t.same([prob.code, prob.successors], ['SENDER_CLOSED', [PROVINCE]])
@@ -190,7 +185,7 @@ t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender i
   const gw = await reformGateway(t, { closedRecipientPolicy: 'refuse', closedSenderGraceDays: 3650, webhookAllowPrivate: true })
   const r = await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })
   t.equal(r.status, 200)
-  const refused = await gw.call(SENDER, 'POST', '/v1/documents', edoc('501', [MERGED_PROVINCE, PROVINCE]))
+  const refused = await gw.call(SENDER, 'POST', '/v1/documents', doc(501, [MERGED_PROVINCE, PROVINCE]))
   t.equal(refused.status, 422)
   const prob = await refused.json() as { code: string; successors: Record<string, string[]>; errors: { path: string; message: string }[] }
   t.equal(prob.code, 'AGENCY_CLOSED')
@@ -198,7 +193,7 @@ t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender i
   t.match(prob.errors[0]!.message, /address its successor 000\.00\.00\.H41/)
   t.same(await inbox(gw, PROVINCE), [], 'nothing was sent to anyone')
 
-  const flagged = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', edoc('502', [PROVINCE], { from: MERGED_PROVINCE }))
+  const flagged = await gw.call(MERGED_PROVINCE, 'POST', '/v1/documents', doc(502, [PROVINCE], { from: MERGED_PROVINCE }))
   t.equal(flagged.status, 202)
   const answer = await flagged.json() as Answer
   t.match(answer.senderClosed, { closedOn: '2025-07-01', successors: [PROVINCE] }, 'accepted inside the grace period, and the answer says so')
