@@ -51,9 +51,13 @@ export function inboxCodesOf(rt: Runtime, who: Principal): string[] {
 
 export function mayReadInboxOf(rt: Runtime, who: Principal, recipient: string): boolean {
   if (who.organIds.has(recipient)) return true
-  if (rt.config.closedInboxPolicy !== 'move') return false
-  const h = holderOf(rt.directory(), recipient, Date.now())
-  return h !== null && h !== recipient && who.organIds.has(h)
+  return rt.config.closedInboxPolicy === 'move' && answersFor(rt, who, recipient)
+}
+
+/** Does the caller act for the agency now answering for the closed `code`? */
+export function answersFor(rt: Runtime, who: Principal, code: string): boolean {
+  const h = holderOf(rt.directory(), code, Date.now())
+  return h !== null && h !== code && who.organIds.has(h)
 }
 
 /** The party among `codes` that `organId` answers for: itself, or a closed agency it now holds; else null. */

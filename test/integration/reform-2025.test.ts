@@ -198,8 +198,23 @@ t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender i
   const answer = await flagged.json() as Answer
   t.match(answer.senderClosed, { closedOn: '2025-07-01', successors: [PROVINCE] }, 'accepted inside the grace period, and the answer says so')
 
-  // bindings, as the table says: carried to the successor, or disabled
+  // the successor answers for the closed sender's documents: it follows them, recalls them, reads their statuses
   const SO = '000.00.13.H41' // Sở TTTT Nghệ An, a demo agency with its demo key
+  const sent = await send(gw, MERGED_PROVINCE, doc(503, [SO], { from: MERGED_PROVINCE }))
+  t.equal((await gw.call(PROVINCE, 'GET', `/v1/documents/${sent.id}`)).status, 200, "the successor reads the closed sender's timeline")
+  const soItem = await eventually(async () => (await inbox(gw, SO)).find((i) => i.documentUuid === sent.id), 30_000, 'delivered to the Sở')
+  t.equal((await gw.call(SO, 'POST', `/v1/inbox/${soItem.id}/ack`)).status, 202)
+  const statuses = await eventually(async () => {
+    const r = await (await gw.call(PROVINCE, 'GET', '/v1/status-inbox')).json() as { items: { to: string; statusCode: string; documentUuid: string }[] }
+    return r.items.find((i) => i.documentUuid === sent.id) ?? null
+  }, 30_000, "the 01 for the closed sender reaches its successor's status inbox")
+  t.same([statuses.to, statuses.statusCode], [MERGED_PROVINCE, '01'])
+  const recallBySuccessor = buildStatusXml({ from: { organId: PROVINCE }, responseFor: { organId: MERGED_PROVINCE, documentId: `${MERGED_PROVINCE},2026/11/23,503/UBND-VP` }, statusCode: '13', description: 'Thu hồi', timestamp: new Date() })
+  const r13 = await gw.call(PROVINCE, 'POST', '/v1/status', recallBySuccessor)
+  t.equal(r13.status, 202, 'the successor may recall what its predecessor sent')
+  t.match(await r13.json(), { role: 'sender', recipients: [SO] }, "on the Sở's leg, as the sender's recall")
+
+  // bindings, as the table says: carried to the successor, or disabled
   await gw.rt.db.tx(async (q) => { gw.creds[LATER_COMMUNE] = await saveClient(q, { id: `test:${LATER_COMMUNE}`, name: LATER_COMMUNE, role: 'client', organIds: [LATER_COMMUNE] }) })
   const sub = await gw.call(SO, 'POST', '/v1/webhooks', JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['document.delivered'], filter: { recipient: SO } }), { 'content-type': 'application/json' })
   t.equal(sub.status, 201, await sub.clone().text())
