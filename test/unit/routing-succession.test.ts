@@ -160,3 +160,23 @@ t.test('the snapshot keeps closed agencies (history) and lists them', async (t) 
   t.ok(Object.isFrozen(dir.get(MERGED)!.closed), 'closures are frozen with the snapshot')
   t.equal(dir.get(KEPT)!.closed, undefined, 'active agencies carry no closure')
 })
+
+t.test('a directory import carries closures: closedOn and successors columns, checked per line', async (t) => {
+  const { importDirectory } = await import('../../src/routing/directory-import.ts')
+  const r = importDirectory([
+    'organId\tname\tclosedOn\tsuccessors',
+    `${KEPT}\tUBND tỉnh Hà Chín Sáu\t\t`,
+    `${MERGED}\tUBND tỉnh Hà Chín Bảy\t2025-07-01\t${KEPT}`,
+    `${DISTRICT}\tUBND huyện Bến Sông\t2025-07-01\t${KEPT}; ${NEW_COMMUNE}`,
+    `000.00.31.H96\tUBND huyện Sai Ngày\t01/07/2025\t${KEPT}`,
+    `000.00.33.H96\tUBND huyện Không Ngày\t\t${KEPT}`,
+    `000.00.34.H96\tUBND huyện Tự Kế Thừa\t2025-07-01\t000.00.34.H96`,
+  ].join('\n'), { format: 'tsv' })
+  t.same(r.agencies.map((a) => [a.organId, a.closed]), [
+    [KEPT, undefined],
+    [MERGED, { on: ON, successors: [KEPT] }],
+    [DISTRICT, { on: ON, successors: [KEPT, NEW_COMMUNE] }],
+  ])
+  t.same(r.errors.map((e) => e.line), [5, 6, 7])
+  t.match(r.errors.map((e) => e.message), [/not a yyyy-mm-dd date/, /successors given without closedOn/, /cannot succeed itself/])
+})
