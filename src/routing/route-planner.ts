@@ -82,7 +82,7 @@ export function planRoute(snapshot: DirectorySnapshot, self: GatewayIdentity, do
       if (s.kind !== 'succeeded') continue // unreachable: closedRefusal refuses every other kind
       organId = s.organId
       redirect = { addressedTo: addressed, chain: s.chain, closedOn: s.closedOn }
-      if (seen.has(organId) && plan.some((p) => p.organId === organId && p.action !== 'refuse')) continue // already planned: once each
+      if (seen.has(organId)) continue // already planned (named, or the successor of another): once each
       seen.add(organId)
     }
     const before = plan.length
