@@ -13,10 +13,10 @@ import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
-import type { RouteStep, Tier } from '../routing/types.ts'
+import type { Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
-import { closedRecipientsError, closedSenderCheck, redirectedLegs } from './closed-agencies.ts'
+import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
 import { recordRedirections } from '../store/succession-repo.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
@@ -93,8 +93,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
     return res
   })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, sha256) // a concurrent twin won the race
-  const accepted = await publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
-  return accepted
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
@@ -141,14 +140,6 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { ac
 }
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
-
-/** What the reorganisation changed for this acceptance: the answer says it per recipient. */
-interface ReorganisationNotes { plan: readonly RouteStep[]; senderClosed: AcceptanceAnswer['senderClosed'] }
-
-const redirectOf = (reorg: ReorganisationNotes | undefined, organId: string) => {
-  const step = reorg?.plan.find((s) => s.organId === organId)
-  return step && step.action !== 'refuse' && step.redirect ? { redirect: step.redirect } : {}
-}
 
 /**
  * Step 4: the signature, under the deployment policy — XML-DSig for edXML; for the JSON form a flattened

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { codesHeldBy, holderOf, senderStanding } from '../routing/succession.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import type { RouteStep } from '../routing/types.ts'
+import type { Redirection, RouteStep } from '../routing/types.ts'
 import type { AcceptanceAnswer } from '../store/ledger-repo.ts'
 import type { RedirectedLeg } from '../store/succession-repo.ts'
 
@@ -33,6 +33,14 @@ export function closedRecipientsError(refused: readonly Refusal[]): GatewayError
     errors: refused.map((s) => ({ path: `To[OrganId=${s.organId}]`, message: s.reason })),
     extra: { successors },
   })
+}
+
+/** What the reorganisation changed for one acceptance: the 202 says it per recipient. */
+export interface ReorganisationNotes { plan: readonly RouteStep[]; senderClosed: AcceptanceAnswer['senderClosed'] }
+
+export function redirectOf(reorg: ReorganisationNotes | undefined, organId: string): { redirect?: Redirection } {
+  const step = reorg?.plan.find((s) => s.organId === organId)
+  return step && step.action !== 'refuse' && step.redirect ? { redirect: step.redirect } : {}
 }
 
 export function redirectedLegs(plan: readonly RouteStep[]): RedirectedLeg[] {
