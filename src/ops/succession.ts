@@ -7,7 +7,8 @@
  * Bindings of a closing code (the table's `bindings` column):
  *   keep     nothing changes: keys may still act for the old code (a From refused after the grace period)
  *   carry    API keys acting for the old code may also act for the successor; webhooks filtered on the old
- *            code follow the successor; the old code's directory certificate bindings are added to the successor
+ *            code follow the successor; the old code's certificate bindings (its directory entry's, and the
+ *            fingerprints of its agency certificates in the trust store) are added to the successor's entry
  *   disable  the old code is taken off API keys (a key left with none is disabled); webhooks filtered on it
  *            are removed; its directory certificate bindings are cleared
  * Unread inbox items are not rewritten: under CLOSED_INBOX_POLICY=move the successor reads them
@@ -57,7 +58,7 @@ export async function holdingsOf(rt: Runtime, q: Sql, organId: string): Promise<
     apiKeys: await count(q, `select count(*) as n from clients where role = 'client' and not disabled and $1 = any(organ_ids)`, [organId]),
     certificates: {
       directory: rt.directory().get(organId)?.certificates.length ?? 0,
-      trustStore: [...rt.signing.trust.agencies.values()].filter((a) => a.organId === organId).length,
+      trustStore: trustFingerprintsOf(rt, organId).length,
     },
   }
 }
@@ -88,7 +89,7 @@ export async function applySuccessionTable(rt: Runtime, text: string, opts: { dr
       const moved: { organId: string; to: string; items: number }[] = []
       for (const c of closures) {
         await q.query('update agencies set closed_on = $2::date, successors = $3, closure_note = $4, updated_at = now() where organ_id = $1', [c.organId, c.on, c.successors, c.note])
-        await applyBindings(q, c)
+        await applyBindings(q, c, trustFingerprintsOf(rt, c.organId))
         if (rt.config.closedInboxPolicy === 'move' && c.successors.length === 1 && effectiveInstant(c.on) <= Date.now()) moved.push({ organId: c.organId, to: c.successors[0]!, items: await recordInboxMoves(q, c, at) })
       }
       await logOperatorAction(q, {
@@ -101,15 +102,18 @@ export async function applySuccessionTable(rt: Runtime, text: string, opts: { dr
   return { ...report, applied: true }
 }
 
-async function applyBindings(q: Sql, c: PlannedClosure): Promise<void> {
+const trustFingerprintsOf = (rt: Runtime, organId: string): string[] =>
+  [...rt.signing.trust.agencies.values()].filter((a) => a.organId === organId).map((a) => a.fingerprint)
+
+async function applyBindings(q: Sql, c: PlannedClosure, trustFingerprints: string[]): Promise<void> {
   if (c.bindings === 'keep') return
   if (c.bindings === 'carry') {
     const to = c.successors[0]!
     await q.query(`update clients set organ_ids = array_append(organ_ids, $2) where role = 'client' and $1 = any(organ_ids) and not ($2 = any(organ_ids))`, [c.organId, to])
     await q.query('update webhook_subscriptions set filter_recipient = $2 where filter_recipient = $1', [c.organId, to])
     await q.query('update webhook_subscriptions set filter_sender = $2 where filter_sender = $1', [c.organId, to])
-    await q.query(`update agencies s set certificates = array(select distinct unnest(s.certificates || o.certificates))
-      from agencies o where o.organ_id = $1 and s.organ_id = $2`, [c.organId, to])
+    await q.query(`update agencies s set certificates = array(select distinct unnest(s.certificates || o.certificates || $3::text[]))
+      from agencies o where o.organ_id = $1 and s.organ_id = $2`, [c.organId, to, trustFingerprints])
     return
   }
   const changed = (await q.query<{ id: string }>(`update clients set organ_ids = array_remove(organ_ids, $1) where role = 'client' and $1 = any(organ_ids) returning id`, [c.organId])).rows.map((r) => r.id)

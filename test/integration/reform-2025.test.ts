@@ -218,13 +218,20 @@ t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender i
   await gw.rt.db.tx(async (q) => { gw.creds[LATER_COMMUNE] = await saveClient(q, { id: `test:${LATER_COMMUNE}`, name: LATER_COMMUNE, role: 'client', organIds: [LATER_COMMUNE] }) })
   const sub = await gw.call(SO, 'POST', '/v1/webhooks', JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['document.delivered'], filter: { recipient: SO } }), { 'content-type': 'application/json' })
   t.equal(sub.status, 201, await sub.clone().text())
-  const table = `old,successor,effective,bindings\n${LATER_COMMUNE},${NEW_COMMUNE},2025-07-01,carry\n${SO},${PROVINCE},2025-07-01,disable\n`
-  const dryB = await (await gw.call('operator', 'POST', '/v1/ops/succession?dryRun=true', table, { 'content-type': 'text/csv' })).json() as { closures: { organId: string; apiKeys: number; webhooks: number }[] }
-  t.same(dryB.closures.map((c) => [c.organId, c.apiKeys, c.webhooks]), [[LATER_COMMUNE, 1, 0], [SO, 1, 1]], 'the dry run counts keys and webhooks bound to the closing codes')
+  const YEN_THANH = '000.00.31.H41' // demo district with a demo certificate in the trust store
+  const table = `old,successor,effective,bindings\n${LATER_COMMUNE},${NEW_COMMUNE},2025-07-01,carry\n${SO},${PROVINCE},2025-07-01,disable\n${YEN_THANH},${PROVINCE},2025-07-01,carry\n`
+  const dryB = await (await gw.call('operator', 'POST', '/v1/ops/succession?dryRun=true', table, { 'content-type': 'text/csv' })).json() as { closures: { organId: string; apiKeys: number; webhooks: number; certificates: { trustStore: number } }[] }
+  t.same(dryB.closures.map((c) => [c.organId, c.apiKeys, c.webhooks, c.certificates.trustStore]), [[LATER_COMMUNE, 1, 0, 0], [SO, 1, 1, 1], [YEN_THANH, 1, 0, 1]], 'the dry run counts keys, webhooks and certificates bound to the closing codes')
   t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', table, { 'content-type': 'text/csv' })).status, 200)
   const keyOf = async (id: string) => (await gw.rt.db.query<{ organ_ids: string[]; disabled: boolean }>('select organ_ids, disabled from clients where id = $1', [id])).rows[0]!
   t.same(await keyOf(`test:${LATER_COMMUNE}`), { organ_ids: [LATER_COMMUNE, NEW_COMMUNE], disabled: false }, 'carry: the key may now act for the successor')
   t.same(await keyOf(`demo:${SO}`), { organ_ids: [], disabled: true }, 'disable: the code is taken off the key, left with none it is disabled')
   t.equal((await gw.call(SO, 'GET', '/v1/inbox')).status, 401)
   t.equal((await gw.rt.db.query('select 1 from webhook_subscriptions where filter_recipient = $1', [SO])).rowCount, 0, 'disable: webhooks filtered on it are removed')
+  // carry: the closed district's key and certificate now act and sign for its successor
+  const asSuccessor = await gw.call(YEN_THANH, 'POST', '/v1/documents', await gw.sign(YEN_THANH, doc(504, ['000.00.00.G22'], { from: PROVINCE })))
+  t.equal(asSuccessor.status, 202, await asSuccessor.clone().text())
+  t.match(await asSuccessor.json(), { signature: { signed: true } }, "verified against the successor's carried certificate binding")
+  const notCarried = await gw.call(PROVINCE, 'POST', '/v1/documents', await gw.sign('000.22.31.H41', doc(505, ['000.00.00.G22'], { from: PROVINCE })))
+  t.equal(((await notCarried.json()) as { code: string }).code, 'SIGNER_NOT_SENDER', 'a certificate that was not carried still cannot sign for the province')
 })
