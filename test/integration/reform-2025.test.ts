@@ -5,6 +5,8 @@
  * applied as a change table after documents were sent to the old codes.
  */
 import t from 'tap'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { eventually, fixture, ROOT, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { lgsp } from '../helpers/ops.ts'
@@ -179,6 +181,14 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.equal(badProb.code, 'SUCCESSION_CONFLICT')
   t.same(badProb.errors.map((e) => e.line), [2, 3])
   t.notOk((await (await gw.call(SENDER, 'GET', '/v1/agencies/000.00.13.H41')).json() as { closed?: unknown }).closed, 'nothing applied')
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-reform-'))
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }))
+  const badFile = path.join(tmp, 'bad.csv')
+  fs.writeFileSync(badFile, `old,successor,effective\n000.00.13.H41,000.00.99.H41,2026-01-01\n000.00.13.H41,${PROVINCE},2026-02-01\n`)
+  const cliBad = await lgsp(['directory', 'succession', 'import', badFile], env)
+  t.equal(cliBad.code, 1, 'the CLI refuses a conflicting table')
+  t.match(cliBad.stderr, /conflict line 2: 000\.00\.13\.H41 is given several effective dates/, 'and names each conflicting row')
+  t.notOk((await (await gw.call(SENDER, 'GET', '/v1/agencies/000.00.13.H41')).json() as { closed?: unknown }).closed, 'nothing applied from the CLI either')
 })
 
 t.test('refuse policy: 422 AGENCY_CLOSED naming the successor; a closed sender inside its grace period is accepted and flagged', async (t) => {
