@@ -2,7 +2,7 @@
  * Ledger writes of the 2025 reorganisation (succession.ts decides, this records): a delivery leg to a
  * successor remembers the closed code the package was addressed to, and its timeline says so.
  */
-import type { Redirection } from '../routing/types.ts'
+import type { Redirection, RouteStep } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import { recordEvent } from './ledger-repo.ts'
 
@@ -61,4 +61,20 @@ export async function addressedCodeOf(q: Sql, documentUuid: string, recipient: s
 export async function legAddressedAs(q: Sql, documentUuid: string, addressed: string): Promise<string | null> {
   const r = await q.query<{ recipient: string }>('select recipient from deliveries where document_uuid = $1 and (recipient = $2 or addressed_to = $2) order by (recipient = $2) desc limit 1', [documentUuid, addressed])
   return r.rows[0]?.recipient ?? null
+}
+
+/**
+ * A replayed document record (at-least-once) whose closed recipient was already routed before the change
+ * table was applied: that routing stands (its delivery, or the inbox move, takes it on), so the redirected
+ * step is dropped instead of giving the successor a second copy. Only a leg never routed is re-planned
+ * (or one this record already re-planned, when a failed produce makes the router run it again).
+ */
+export async function withoutRoutedRedirects(q: Sql, documentUuid: string, plan: RouteStep[]): Promise<RouteStep[]> {
+  const addressed = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [s.redirect.addressedTo] : []))
+  if (!addressed.length) return plan
+  const routed = new Set((await q.query<{ recipient: string }>(
+    // MOVED = re-planned by an earlier run of this record: planning it again is harmless (deliveries are idempotent per leg)
+    `select recipient from deliveries where document_uuid = $1 and recipient = any($2) and status not in ('PENDING', 'ACCEPTED', 'MOVED')`, [documentUuid, addressed],
+  )).rows.map((r) => r.recipient))
+  return routed.size ? plan.filter((s) => !(s.action !== 'refuse' && s.redirect && routed.has(s.redirect.addressedTo))) : plan
 }

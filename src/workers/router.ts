@@ -13,7 +13,7 @@ import { recordEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
 import { tierHint } from '../pipeline/federation.ts'
 import { consumeSpan } from '../tracing/index.ts'
-import { rerouteInFlight } from '../store/succession-repo.ts'
+import { rerouteInFlight, withoutRoutedRedirects } from '../store/succession-repo.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
@@ -24,7 +24,7 @@ export async function startRouter(rt: Runtime) {
     handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'router.route', msg.headers, { 'lgsp.document.uuid': (value as DocumentRecord).id }, async (span) => {
       const doc = value as DocumentRecord
       // planned at the acceptance instant: a closure dated later does not move a document accepted before it
-      const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null, at: doc.acceptedAt })
+      const plan = await withoutRoutedRedirects(rt.db, doc.id, planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null, at: doc.acceptedAt }))
       const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
       const at = new Date().toISOString()
       const forwards = new Map<string, string[]>()

@@ -159,6 +159,14 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.ok(legOf(inFlightTl, NEW_COMMUNE)?.timeline.some((e) => e.status === 'REDIRECTED'), 'the new commune leg shows the redirection')
   t.equal((await inbox(gw, NEW_COMMUNE)).find((i) => i.documentUuid === inFlight.id)?.addressedTo, OLD_COMMUNE)
 
+  // a replayed record (at-least-once) of a document routed before the change: the successor gets no second copy
+  const row = (await gw.rt.db.query<{ document_id: string; sha256: string; size: string; content_type: string; accepted_at: Date }>(
+    'select document_id, sha256, size, content_type, accepted_at from documents where id = $1', [early.id])).rows[0]!
+  await gw.rt.bus.send(gw.rt.topics.documents, [{ key: SENDER, value: { id: early.id, from: SENDER, documentId: row.document_id, to: [MERGED_PROVINCE], sha256: row.sha256, size: Number(row.size), contentType: row.content_type, acceptedAt: new Date(row.accepted_at).toISOString() } }])
+  const marker = await send(gw, SENDER, doc(305, [PROVINCE])) // same key, same partition: routed after the replay
+  await eventually(async () => legOf(await timeline(gw, marker.id), PROVINCE)?.timeline.some((e) => e.status === 'ROUTED'), 30_000, 'the marker routed')
+  t.same((await timeline(gw, early.id)).recipients.map((r) => r.organId), [MERGED_PROVINCE], 'the replay adds no leg to the successor')
+
   // a commune closing tomorrow: a document accepted today (just before the effective date) keeps its recipient
   const tomorrow = new Date(Date.now() + 7 * 3600_000 + 86_400_000).toISOString().slice(0, 10)
   const later = await gw.call('operator', 'POST', '/v1/ops/succession', `old,successor,effective\n${LATER_COMMUNE},${NEW_COMMUNE},${tomorrow}\n`, { 'content-type': 'text/csv' })
