@@ -5,6 +5,7 @@
  * applied as a change table after documents were sent to the old codes.
  */
 import t from 'tap'
+import * as soap from 'soap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -158,6 +159,12 @@ t.test('a change table applied: redirection, once each, timelines, 01 back, reca
   t.equal(legOf(inFlightTl, OLD_COMMUNE)?.status, 'MOVED', 'the closed commune leg says where it went')
   t.ok(legOf(inFlightTl, NEW_COMMUNE)?.timeline.some((e) => e.status === 'REDIRECTED'), 'the new commune leg shows the redirection')
   t.equal((await inbox(gw, NEW_COMMUNE)).find((i) => i.documentUuid === inFlight.id)?.addressedTo, OLD_COMMUNE)
+
+  // SOAP says the same: SendDocument's recipient carries addressedTo
+  const soapClient = await soap.createClientAsync(`${gw.url}/soap?wsdl`)
+  soapClient.setSecurity(new soap.BearerSecurity(gw.creds[SENDER]!))
+  const [soapSent] = await (soapClient as unknown as { SendDocumentAsync(a: object): Promise<[{ recipient: unknown }]> }).SendDocumentAsync({ package: Buffer.from(doc(306, [DISTRICT])).toString('base64') })
+  t.match([soapSent.recipient].flat(), [{ organId: PROVINCE, addressedTo: DISTRICT }], 'the SOAP answer names the closed code it was addressed to')
 
   // a replayed record (at-least-once) of a document routed before the change: the successor gets no second copy
   const row = (await gw.rt.db.query<{ document_id: string; sha256: string; size: string; content_type: string; accepted_at: Date }>(

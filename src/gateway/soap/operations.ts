@@ -39,7 +39,8 @@ export const HANDLERS: Record<Operation, Handler> = {
     const { answer, replayed } = await acceptDocument(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
       id: answer.id, documentId: answer.documentId, sha256: answer.sha256, acceptedAt: answer.acceptedAt, replayed,
-      recipient: answer.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status })),
+      // addressedTo: the closed agency the package names, when it goes to its successor (src/routing/succession.ts)
+      recipient: answer.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.redirect ? { addressedTo: r.redirect.addressedTo } : {}) })),
     }
   },
 
@@ -49,6 +50,7 @@ export const HANDLERS: Record<Operation, Handler> = {
       item: items.map((i) => ({
         id: i.id, documentUuid: i.documentUuid, recipient: i.recipient, from: i.from, documentId: i.documentId,
         subject: i.subject, sha256: i.sha256, size: i.size, deliveredAt: i.deliveredAt, ackedAt: i.ackedAt,
+        ...(i.addressedTo ? { addressedTo: i.addressedTo } : {}),
       })),
     }
   },
@@ -84,7 +86,7 @@ export const HANDLERS: Record<Operation, Handler> = {
     const v = await documentStatus(rt, who, requiredField(op, 'id'))
     return {
       id: v.id, documentId: v.documentId, from: v.from, sha256: v.sha256, size: v.size, subject: v.subject, acceptedAt: v.acceptedAt,
-      recipient: v.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, event: r.timeline.map((e) => ({ status: e.status, at: e.at })) })),
+      recipient: v.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.addressedTo ? { addressedTo: r.addressedTo } : {}), event: r.timeline.map((e) => ({ status: e.status, at: e.at })) })),
     }
   },
 }
