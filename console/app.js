@@ -9,7 +9,9 @@ const STATES = { dead: 'Đang chờ xử lý', replayed: 'Đã phát lại', dis
 const GATEWAY_LABELS = {
   ACCEPTED: 'Cổng đã tiếp nhận', ROUTED: 'Đã định tuyến', FORWARDED: 'Đã chuyển tiếp lên cổng khác', DELIVERED: 'Đã chuyển đến đơn vị nhận',
   DELIVERY_FAILED: 'Chuyển không thành công', DLQ_REPLAYED: 'Vận hành đã phát lại', DLQ_DISCARDED: 'Vận hành đã bỏ qua', PENDING: 'Chờ định tuyến',
+  REDIRECTED: 'Chuyển cho cơ quan kế thừa', MOVED: 'Đã chuyển sang cơ quan kế thừa',
 }
+const LIFECYCLE = { active: 'Đang hoạt động', closed: 'Đã đóng' }
 let poll = null
 
 // ── tiny helpers ────────────────────────────────────────────────────────────────────────────────────────
@@ -233,16 +235,20 @@ async function viewDirectory(root, params) {
   const form = h('form', { class: 'filters' },
     h('label', {}, 'Tên hoặc mã', h('input', { name: 'q', value: params.get('q') || '', placeholder: 'vd. Quỳnh hoặc H41' })),
     h('label', {}, 'Cấp', h('select', { name: 'tier' }, h('option', { value: '' }, 'Tất cả'), Object.entries(TIERS).map(([k, v]) => h('option', { value: k, selected: params.get('tier') === k }, v)))),
+    h('label', {}, 'Trạng thái', h('select', { name: 'status' }, h('option', { value: '' }, 'Tất cả'), Object.entries(LIFECYCLE).map(([k, v]) => h('option', { value: k, selected: params.get('status') === k }, v)))),
     h('button', { type: 'submit' }, 'Lọc'))
   form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = `#/directory?${new URLSearchParams([...new FormData(form)].filter(([, v]) => v))}` })
   const q = new URLSearchParams({ limit: '200' })
   if (params.get('q')) q.set('q', params.get('q'))
   if (params.get('tier')) q.set('tier', params.get('tier'))
+  if (params.get('status')) q.set('status', params.get('status'))
   const r = await api('GET', `/v1/agencies?${q}`)
-  const hs = ['Mã định danh', 'Tên cơ quan', 'Cấp', 'Cơ quan cấp trên', 'Nhận văn bản qua']
+  const hs = ['Mã định danh', 'Tên cơ quan', 'Cấp', 'Cơ quan cấp trên', 'Nhận văn bản qua', 'Trạng thái']
   root.append(h('h1', {}, 'Danh bạ cơ quan'), form, h('p', { class: 'muted' }, `${r.total} cơ quan`), table(hs, r.items.map((a) => row(hs, [
     h('span', { class: 'mono' }, a.organId), a.name, TIERS[a.tier] || a.tier, a.parent || '—',
     a.endpoint.kind === 'inbox' ? 'Hộp thư (kéo)' : `${a.endpoint.kind}: ${a.endpoint.url || ''}`,
+    // a closed code stays in the directory (2025 reorganisation): its date and who took over
+    a.closed ? h('span', { class: 'closed' }, `Đã đóng từ ${a.closed.on} → ${a.closed.successors.join(', ') || 'không có cơ quan kế thừa'}`) : LIFECYCLE.active,
   ]))))
 }
 

@@ -39,6 +39,10 @@ export const ERRORS = {
   DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this caller' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   UNKNOWN_GATEWAY: { status: 422, title: 'The directory entry names a gateway this gateway has no peer credentials for' },
+  // the 2025 reorganisation: closed agencies and their successors
+  AGENCY_CLOSED: { status: 422, title: 'A recipient is a closed agency; address its successor' },
+  SENDER_CLOSED: { status: 422, title: 'The sending agency is closed and its grace period is over; send as its successor' },
+  SUCCESSION_CONFLICT: { status: 422, title: 'The change table has conflicting rows; nothing was applied' },
   // webhooks
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook subscription or delivery for this caller' },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'The webhook URL is not allowed (scheme, credentials, or a private/loopback/metadata address)' },

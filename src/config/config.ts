@@ -113,6 +113,13 @@ export interface Config {
   vxpSecretKey: string
   /** how often statuses are collected from each VXP peer (getReceivedEdocList messagetype=status) */
   vxpPollMs: number
+  // --- the 2025 reorganisation: closed agencies and their successors (docs/reorganisation.md) ---
+  /** a document to a closed agency: 'redirect' to its successor, or 'refuse' with AGENCY_CLOSED naming it */
+  closedRecipientPolicy: 'redirect' | 'refuse'
+  /** days after a closure's effective date during which a closed From is still accepted (and flagged) */
+  closedSenderGraceDays: number
+  /** unread inbox items of a closed agency: 'move' (its successor reads them) or 'stay' */
+  closedInboxPolicy: 'move' | 'stay'
   /** not an environment variable: a span exporter handed in by code (tests pass an in-memory one) */
   traceExporter?: SpanExporter
 }
@@ -241,6 +248,16 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   } },
   vxpPollMs: { env: 'VXP_POLL_MS', def: '5000', doc: 'interval (ms) of collecting statuses from each VXP peer (PEERS protocol vxp)', parse: int(50, 3_600_000) },
   vxpSecretKey: { env: 'VXP_SECRET_KEY', def: '', doc: 'key encrypting VXP system secrets at rest (empty = DATA_DIR/vxp-secret.key)', parse: str },
+  closedRecipientPolicy: { env: 'CLOSED_RECIPIENT_POLICY', def: 'redirect', doc: 'a document to a closed agency: redirect (to its successor) | refuse (422 AGENCY_CLOSED naming it)', parse: oneOf('redirect', 'refuse') },
+  closedSenderGraceDays: { env: 'CLOSED_SENDER_GRACE_DAYS', def: '30', doc: 'days after its closure a closed From is still accepted, flagged (0 = refused at once)', parse: int(0, 3650) },
+  closedInboxPolicy: { env: 'CLOSED_INBOX_POLICY', def: 'move', doc: "unread inbox items of a closed agency: move (its successor reads them) | stay", parse: oneOf('move', 'stay') },
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (v: string): T => {
+    if (!(values as string[]).includes(v)) throw new Error(`must be ${values.join(' or ')}`)
+    return v as T
+  }
 }
 
 function parsePeers(v: string): Peer[] {

@@ -11,8 +11,9 @@ import { upsertAgencies } from '../store/directory-repo.ts'
 import { saveClient } from '../store/clients-repo.ts'
 import { demoAgencies } from './directory.ts'
 import { seedDemoVxpSystems } from './vxp-systems.ts'
+import { seedReorganisationDemo } from './reorganisation.ts'
 
-export async function seedDemo(rt: Runtime): Promise<Record<string, string>> {
+export async function seedDemo(rt: Runtime, opts: { reorganisation?: boolean } = {}): Promise<Record<string, string>> {
   const file = path.join(rt.config.dataDir, 'demo-credentials.json')
   const previous: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {}
   const agencies = demoAgencies()
@@ -27,6 +28,7 @@ export async function seedDemo(rt: Runtime): Promise<Record<string, string>> {
   })
   await rt.reloadDirectory()
   const vxp = await seedDemoVxpSystems(rt, agencies, (previous as Record<string, unknown>).vxp) // VXP SDK clients (docs/vxp.md)
+  if (opts.reorganisation) await seedReorganisationDemo(rt, creds, previous) // `npm start`: the demo merger (reorganisation.ts)
   fs.mkdirSync(rt.config.dataDir, { recursive: true })
   fs.writeFileSync(file, JSON.stringify({ ...creds, vxp }, null, 2) + '\n', { mode: 0o600 })
   return creds

@@ -16,6 +16,7 @@ import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
 import { agencyRoutes } from './agencies.ts'
+import { successionRoutes } from './succession.ts'
 import { federationRoutes } from './federation.ts'
 import { documentListRoutes } from './document-list.ts'
 import { statusInboxRoutes } from './status-inbox.ts'
@@ -78,6 +79,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => trustAdminRoutes(s, rt))
   await app.register(async (s) => keysAdminRoutes(s, rt))
   await app.register(async (s) => agencyRoutes(s, rt))
+  await app.register(async (s) => successionRoutes(s, rt))
   await app.register(async (s) => federationRoutes(s, rt))
   await app.register(async (s) => documentListRoutes(s, rt))
   await app.register(async (s) => statusInboxRoutes(s, rt))

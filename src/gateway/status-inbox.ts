@@ -12,6 +12,7 @@ import { ackStatus, getStatus, listStatuses, type StatusInboxRow } from '../stat
 import { statusPackageXml } from '../statuses/package.ts'
 import { labelOf } from '../statuses/model.ts'
 import { principalOf } from './auth.ts'
+import { inboxCodesOf, mayReadInboxOf } from '../pipeline/closed-agencies.ts'
 
 const itemSchema = {
   type: 'object',
@@ -36,7 +37,7 @@ const itemSchema = {
 export async function itemFor(rt: Runtime, who: Principal, id: string): Promise<StatusInboxRow> {
   const row = await getStatus(rt.db, id)
   // 404 rather than 403 for other agencies' items: an id reveals nothing
-  if (!row || !who.organIds.has(row.addressee)) throw new GatewayError('NOT_FOUND', `no status inbox item ${id} for this caller`)
+  if (!row || !mayReadInboxOf(rt, who, row.addressee)) throw new GatewayError('NOT_FOUND', `no status inbox item ${id} for this caller`)
   return row
 }
 
@@ -61,7 +62,7 @@ export async function statusInboxRoutes(app: FastifyInstance, rt: Runtime) {
   }, async (req) => {
     const who = principalOf(req)
     const limit = req.query.limit ?? 100
-    const rows = await listStatuses(rt.db, [...who.organIds], { includeAcked: req.query.all ?? false, after: req.query.after ?? 0, limit, document: req.query.document })
+    const rows = await listStatuses(rt.db, inboxCodesOf(rt, who), { includeAcked: req.query.all ?? false, after: req.query.after ?? 0, limit, document: req.query.document })
     const items = await Promise.all(rows.map(async (r) => ({
       id: r.id, seq: r.seq, documentUuid: r.documentUuid, documentId: r.documentId, documentFrom: r.documentFrom, to: r.addressee,
       recipient: r.recipient, from: r.from, statusCode: r.statusCode, label: labelOf(r.statusCode), description: r.description,

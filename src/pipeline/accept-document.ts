@@ -18,6 +18,8 @@ import { BusUnavailableError } from '../bus/kafka.ts'
 import type { Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
+import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
+import { recordRedirections } from '../store/succession-repo.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
@@ -52,15 +54,20 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   // the signature is checked on the bytes as received, against the trust store and the From binding;
   // the signed From must equal the From the envelope was read from (no second reading of other bytes)
   const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  // one instant for the whole acceptance: closures take effect by date, and the router re-plans at this time
+  const acceptedAt = new Date().toISOString()
+  const senderClosed = closedSenderCheck(rt, env.from, acceptedAt)
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
   span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
   const to = who.role === 'gateway' ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
-  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via, at: acceptedAt })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {
+    const closed = closedRecipientsError(refused)
+    if (closed) throw closed
     const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
     throw new GatewayError(code, `cannot route to ${refused.map((s) => s.organId).join(', ')}`, {
       errors: refused.map((s) => ({ path: `To[OrganId=${s.organId}]`, message: s.action === 'refuse' ? s.reason : '' })),
@@ -86,11 +93,12 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
     })
     if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
     if (res.reserved && env.promulgationDate) await q.query('update documents set promulgated = $2 where id = $1', [id, env.promulgationDate]) // bounds status Timestamps
+    if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
     return res
   })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, bytes, sha256) // a concurrent twin won the race
   await storePayload(rt, id, bytes)
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, ...(via ? { via } : {}) }, recipients, signature)
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
 }
 
 /** The payload into the blob store for a reserved row; a failed write drops the reservation. */
@@ -155,8 +163,8 @@ async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | nu
   }
 }
 
-async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], signature?: Verdict): Promise<Accepted> {
-  const acceptedAt = new Date().toISOString()
+async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string }, recipients: { organId: string; tier: Tier }[], signature?: Verdict, reorg?: ReorganisationNotes): Promise<Accepted> {
+  const acceptedAt = d.acceptedAt ?? new Date().toISOString()
   const record: DocumentRecord = { ...d, acceptedAt }
   try {
     await rt.bus.send(rt.topics.documents, [{ key: d.from, value: record }])
@@ -167,7 +175,7 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
       // is accepted then (the sender's retry of the same bytes gets that answer), otherwise the reservation goes
       rt.log.warn({ err: e, id: d.id }, 'kafka did not confirm the document record in time; answering 503, the write is still in flight')
       settled.then(
-        () => confirm(rt, d, recipients, acceptedAt, signature).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
+        () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
         (err) => { rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped'); return dropReservation(rt, d.id, d.sha256) },
       ).catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
     } else {
@@ -176,19 +184,21 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
     }
     throw new GatewayError('BUS_UNAVAILABLE', (e as Error).message, { cause: e })
   }
-  return { answer: await confirm(rt, d, recipients, acceptedAt, signature), replayed: false }
+  return { answer: await confirm(rt, d, recipients, acceptedAt, signature, reorg), replayed: false }
 }
 
 /** Kafka holds the record: the answer with the gateway's signed receipts, and the ledger and message log. */
-async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict): Promise<AcceptanceAnswer> {
+async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict, reorg?: ReorganisationNotes): Promise<AcceptanceAnswer> {
   const answer: AcceptanceAnswer = {
     id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
     recipients: recipients.map((r) => ({
       organId: r.organId, tier: r.tier, status: 'ACCEPTED',
       // non-repudiation: the gateway signs what it accepted, for whom, and when
       receipt: rt.signing.receipt({ documentId: d.documentId, sha256: d.sha256, recipient: r.organId, status: 'ACCEPTED', time: acceptedAt }),
+      ...redirectOf(reorg, r.organId),
     })),
     ...(signature ? { signature } : {}),
+    ...(reorg?.senderClosed ? { senderClosed: reorg.senderClosed } : {}),
   }
   try {
     return await rt.db.tx(async (q) => {
@@ -203,4 +213,5 @@ async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
   }
 }
 
-export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
+export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
+

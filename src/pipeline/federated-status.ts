@@ -26,6 +26,7 @@ import { readIncoming } from './incoming.ts'
 import { verifyIncoming } from './verify-incoming.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { SENDER_STATUS_CODES } from './submit-status.ts'
+import { legAddressedAs } from '../store/succession-repo.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
 export interface FederatedStatus {
@@ -71,7 +72,9 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   if ((doc as typeof doc & { via_peer?: string | null }).via_peer !== peer) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.documentId} did not come here from ${peer}`, { extra: { recipient: s.recipient } })
   }
-  if (!doc.recipients.includes(s.recipient)) {
+  // the peer names the code it forwarded; here it may have gone to that code's successor
+  const leg = await legAddressedAs(rt.db, doc.id, s.recipient)
+  if (!leg || !doc.recipients.includes(leg)) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} is not a recipient of ${s.documentId} on this gateway`, { extra: { recipient: s.recipient } })
   }
   if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
@@ -85,7 +88,7 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   }
   // the sender's own package, so its signature is checked here too, as on every surface (verify-incoming.ts)
   const signature = await verifyIncoming(rt, incoming, bytes, env.from)
-  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes, signature)
+  return publish(rt, peer, doc.id, { ...s, recipient: leg, statusFrom: env.from }, bytes, signature)
 }
 
 /** The status onto this gateway's `receipts` (acks=all), its event key derived from the peer's. */

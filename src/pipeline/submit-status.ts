@@ -28,6 +28,7 @@ import { findBySenderDocumentId, type DocumentRow } from '../store/ledger-repo.t
 import { isBusinessCode, lifecycleVerdict } from '../statuses/model.ts'
 import { readIncoming } from './incoming.ts'
 import { signatureSummary, verifyIncoming, type SignatureSummary } from './verify-incoming.ts'
+import { legAnsweredBy } from './closed-agencies.ts'
 
 /** Codes a recipient of the document may send, and those its sender may send. */
 export const RECIPIENT_STATUS_CODES: ReadonlySet<string> = new Set(['01', '02', '03', '04', '05', '06', '15', '16'])
@@ -68,13 +69,15 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
     throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${env.responseFor.documentId} from ${env.responseFor.organId} is known here`)
   }
   const code = env.statusCode
-  const isRecipient = doc.recipients.includes(env.from)
-  const isSender = doc.from_organ === env.from
+  // a successor answers for the closed agency it took over, on both sides (src/routing/succession.ts)
+  const leg = legAnsweredBy(rt, doc.recipients, env.from)
+  const isRecipient = leg !== null
+  const isSender = doc.from_organ === env.from || legAnsweredBy(rt, [doc.from_organ], env.from) !== null
   let role: StatusAnswer['role']
   let targets: string[]
   if (isRecipient && RECIPIENT_STATUS_CODES.has(code)) {
     role = 'recipient'
-    targets = [env.from]
+    targets = [leg]
   } else if (isSender && SENDER_STATUS_CODES.has(code)) {
     role = 'sender'
     targets = [...doc.recipients]

@@ -2,7 +2,7 @@
  * Documents, per-recipient deliveries and their timeline. Every write that a Kafka consumer makes goes
  * through `recordEvent`, keyed by an event key, so replaying a record changes nothing.
  */
-import type { Tier } from '../routing/types.ts'
+import type { Redirection, Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
@@ -21,9 +21,11 @@ export interface AcceptanceAnswer {
   documentId: string
   sha256: string
   acceptedAt: string
-  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null }[]
+  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null; redirect?: Redirection }[]
   /** the signature verdict (issue #4): signer, chain, algorithm, time */
   signature?: Verdict
+  /** the From is a closed agency accepted inside its grace period (src/routing/succession.ts) */
+  senderClosed?: { closedOn: string; graceUntil: string; successors: string[] }
 }
 
 /** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
@@ -104,12 +106,14 @@ export interface RecipientTimeline {
   organId: string; tier: Tier; status: string
   /** #6: Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
   label?: string | null
+  /** the closed code the package names, when this leg goes to its successor (src/routing/succession.ts) */
+  addressedTo?: string
   timeline: ({ status: string; at: string; detail?: unknown } & Partial<LabelledFields>)[]
 }
 
 export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]> {
-  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string }>(
-    'select recipient, tier, status from deliveries where document_uuid = $1', [id],
+  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string; addressed_to: string | null }>(
+    'select recipient, tier, status, addressed_to from deliveries where document_uuid = $1', [id],
   )).rows
   const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
     // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
@@ -117,7 +121,7 @@ export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]
     // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals (#6)
     `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`, [id],
   )).rows
-  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), timeline: [] }]))
+  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), ...(d.addressed_to ? { addressedTo: d.addressed_to } : {}), timeline: [] }]))
   for (const e of events) {
     byRecipient.get(e.recipient)?.timeline.push({ status: e.status, ...labelled(e.status, e.detail), at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
   }

@@ -25,6 +25,7 @@ import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
 import { sendStatusToVxp } from '../adapters/vxp-upstream.ts'
+import { addressedCodeOf } from '../store/succession-repo.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -109,7 +110,8 @@ export async function startStatusReturn(rt: Runtime) {
         return
       }
       if (peer.protocol === 'vxp') return toVxp(peer, r, r.statusFrom ?? r.recipient)
-      await handTo(peer, '/v1/federation/receipts', r, await bodyOf(doc, r))
+      // the peer knows the leg by the code it forwarded (a closed one, when this gateway redirected it)
+      await handTo(peer, '/v1/federation/receipts', r, { ...(await bodyOf(doc, r)), recipient: await addressedCodeOf(rt.db, r.id, r.recipient) })
     },
   })
 }
