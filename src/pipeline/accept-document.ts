@@ -23,7 +23,7 @@ import { recordRedirections } from '../store/succession-repo.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
-  dropPending, findBySenderDocumentId, markAccepted, reserveDocument, type AcceptanceAnswer, type DocumentRow,
+  acceptOnce, dropPending, findBySenderDocumentId, reserveDocument, type AcceptanceAnswer, type DocumentRow,
 } from '../store/ledger-repo.ts'
 
 export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
@@ -188,7 +188,7 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { ac
 }
 
 /** Kafka holds the record: the answer with the gateway's signed receipts, and the ledger and message log. */
-async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict, reorg?: ReorganisationNotes): Promise<AcceptanceAnswer> {
+export async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict, reorg?: ReorganisationNotes): Promise<AcceptanceAnswer> {
   const answer: AcceptanceAnswer = {
     id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
     recipients: recipients.map((r) => ({
@@ -202,8 +202,8 @@ async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
   }
   try {
     return await rt.db.tx(async (q) => {
-      const stored = await markAccepted(q, d.id, answer)
-      await logAccepted(q, { ...answer, from: d.from }) // message log, same transaction
+      const { stored, first } = await acceptOnce(q, d.id, answer)
+      if (first) await logAccepted(q, { ...answer, from: d.from }) // message log, same transaction, once
       return stored
     })
   } catch (e) {

@@ -72,12 +72,25 @@ export async function getDocument(q: Sql, id: string): Promise<DocumentRow | nul
  * so the first caller gets the same bytes as every replay when it is given this one.
  */
 export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<AcceptanceAnswer> {
-  const stored = await q.query<{ receipt: AcceptanceAnswer }>(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 returning receipt`,
+  return (await acceptOnce(q, id, answer)).stored
+}
+
+/**
+ * Marks a reserved row accepted, once: of two processes that both know Kafka holds the record (the request
+ * that wrote it, and the sweep that finds it routed after that request died), only the first records the
+ * acceptance; the other gets the stored answer and `first: false` (so the message log gets one entry).
+ */
+export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): Promise<{ stored: AcceptanceAnswer; first: boolean }> {
+  const updated = await q.query<{ receipt: AcceptanceAnswer }>(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 and state = 'pending' returning receipt`,
     [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null])
+  if (updated.rowCount === 0) {
+    const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
+    return { stored: existing?.receipt ?? answer, first: false }
+  }
   for (const r of answer.recipients) {
     await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
   }
-  return stored.rows[0]?.receipt ?? answer
+  return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
 
 /** Removes a reservation whose Kafka write failed, so nothing half-stored remains. */
