@@ -47,7 +47,7 @@ export class BusUnavailableError extends Error {
 }
 
 /** What the probe last saw of the cluster: `/readyz` shows it, the produce path refuses at once while down. */
-export interface BusHealth { up: boolean; since: string; error?: string }
+export interface BusHealth { up: boolean; since: string; error?: string; /** brokers in the cluster metadata at the last answer */ brokers?: number }
 
 export interface BusOptions {
   brokers: string[]
@@ -242,9 +242,9 @@ function startProbe(opts: BusOptions) {
   const tick = async () => {
     try {
       await admin.connect()
-      await admin.describeCluster()
+      const { brokers } = await admin.describeCluster()
       if (!state.up) opts.log.info({ downSince: state.since }, 'Kafka answers again')
-      if (!state.up) state = { up: true, since: new Date().toISOString() }
+      state = state.up ? { ...state, brokers: brokers.length } : { up: true, since: new Date().toISOString(), brokers: brokers.length }
     } catch (e) {
       const error = (e as Error).message
       if (state.up) { state = { up: false, since: new Date().toISOString(), error }; opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does') }

@@ -23,6 +23,7 @@ import { statusRoutes } from './status.ts'
 import { soapRoutes } from './soap/index.ts'
 import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
 import { opsRoutes } from './ops.ts'
+import { opsConsoleRoutes } from './ops-console.ts'
 import { consoleRoutes } from './console.ts'
 import { registerHttpTracing } from '../tracing/http.ts'
 
@@ -72,6 +73,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => soapRoutes(s, rt))
   await app.register(async (s) => metricsRoutes(s, rt))
   await app.register(async (s) => opsRoutes(s, rt))
+  await app.register(async (s) => opsConsoleRoutes(s, rt))
   await app.register(async (s) => consoleRoutes(s, rt))
   return app
 }
