@@ -24,7 +24,14 @@ function niceMax(v) {
 }
 const fmtNum = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1)).replace('.', ',')
 const clock = (t) => new Date(t).toLocaleTimeString('vi-VN', { hour: '2-digit', minute: '2-digit', hour12: false })
-const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'giờ máy'
+// ICU may name Vietnam's zone by its old alias Asia/Saigon (an IANA link to Asia/Ho_Chi_Minh)
+const ZONE_ALIASES = { 'Asia/Saigon': 'Asia/Ho_Chi_Minh' }
+function timeZone() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'giờ máy'
+  const off = -new Date().getTimezoneOffset()
+  const utc = `UTC${off < 0 ? '−' : '+'}${Math.floor(Math.abs(off) / 60)}${Math.abs(off) % 60 ? `:${String(Math.abs(off) % 60).padStart(2, '0')}` : ''}`
+  return `${ZONE_ALIASES[zone] || zone} (${utc})`
+}
 
 /** true where bucket `t` deserves a time label: every 10 minutes on the hour view, every 3 hours on the day view */
 function isTick(t, stepSeconds) {
@@ -37,13 +44,13 @@ function isTick(t, stepSeconds) {
  * style names a line style in style.css (.ln-1 … .ln-4): colour, dash pattern and marker shape together.
  */
 function lineChart(opts) {
-  const { w, h, left, right, top, bottom } = CHART
+  const { w, h: ht, left, right, top, bottom } = CHART
   const n = Math.max(...opts.series.map((s) => s.values.length), 2)
   const from = Date.parse(opts.from)
   const step = opts.stepSeconds * 1000
   const max = niceMax(Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v) => v !== null))))
   const x = (i) => left + (i * (w - left - right)) / (n - 1)
-  const y = (v) => top + (h - top - bottom) * (1 - v / max)
+  const y = (v) => top + (ht - top - bottom) * (1 - v / max)
   const grid = [0, 1, 2, 3, 4].map((k) => {
     const v = (max * k) / 4
     return svg('g', { class: 'grid' }, svg('line', { x1: left, x2: w - right, y1: y(v), y2: y(v) }), svg('text', { x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmtNum(v)))
@@ -51,7 +58,7 @@ function lineChart(opts) {
   const ticks = []
   for (let i = 0; i < n; i++) {
     const t = from + i * step
-    if (isTick(t, opts.stepSeconds)) ticks.push(svg('g', { class: 'tick' }, svg('line', { x1: x(i), x2: x(i), y1: h - bottom, y2: h - bottom + 4 }), svg('text', { x: x(i), y: h - bottom + 17, 'text-anchor': 'middle' }, clock(t))))
+    if (isTick(t, opts.stepSeconds)) ticks.push(svg('g', { class: 'tick' }, svg('line', { x1: x(i), x2: x(i), y1: ht - bottom, y2: ht - bottom + 4 }), svg('text', { x: x(i), y: ht - bottom + 17, 'text-anchor': 'middle' }, clock(t))))
   }
   const lines = opts.series.map((s) => {
     let d = ''
@@ -68,9 +75,9 @@ function lineChart(opts) {
   })
   const last = s => [...s.values].reverse().find((v) => v !== null)
   const summary = opts.series.map((s) => `${s.label}: ${opts.sum ? s.values.reduce((a, v) => a + (v || 0), 0) : fmtNum(last(s) ?? 0)}`).join(', ')
-  const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, class: 'chart', role: 'img', 'aria-label': `${opts.title} (${opts.unit}): ${summary}`, 'data-from': opts.from, 'data-step': opts.stepSeconds },
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${ht}`, class: 'chart', role: 'img', 'aria-label': `${opts.title} (${opts.unit}): ${summary}`, 'data-from': opts.from, 'data-step': opts.stepSeconds },
     svg('title', {}, `${opts.title} — ${summary}`),
-    grid, svg('line', { class: 'axis', x1: left, x2: w - right, y1: h - bottom, y2: h - bottom }), ticks, lines,
+    grid, svg('line', { class: 'axis', x1: left, x2: w - right, y1: ht - bottom, y2: ht - bottom }), ticks, lines,
     svg('text', { class: 'unit', x: left, y: top - 2 }, opts.unit))
   const legend = h('ul', { class: 'legend' }, opts.series.map((s) => h('li', { class: s.style },
     svg('svg', { viewBox: '0 0 30 10', class: 'swatch', 'aria-hidden': 'true' }, svg('line', { x1: 0, x2: 30, y1: 5, y2: 5 }), svg('use', { href: `#mk-${s.style}`, x: 15, y: 5 })),

@@ -146,8 +146,12 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       // maxWaitTimeInMs bounds how long an idle fetch (and so a disconnect) waits; data still returns at once
       // a short session: after a crash the old members' partitions are reassigned within sessionTimeoutMs
       // (kafkajs's 30 s default left a restarted gateway idle that long); heartbeats at a third of it
+      let stopping = false
+      // a consumer that crashed during a broker outage restarts itself later; once stop() was called it must
+      // not, or the restart timer keeps reconnecting after shutdown (kafkajs asks restartOnFailure after its
+      // own disconnect, so a stop() in that window would otherwise be undone)
       const consumer = kafka.consumer({
-        groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000,
+        groupId, allowAutoTopicCreation: false, retry: { retries: 10, restartOnFailure: async () => !stopping }, maxWaitTimeInMs: 1000,
         sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
       })
       consumers.add(consumer)
@@ -175,6 +179,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       })
       return {
         async stop() {
+          stopping = true
           clearTimeout(slow)
           offJoin()
           consumers.delete(consumer)

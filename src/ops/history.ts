@@ -12,7 +12,7 @@
  * survive a restart and several replicas may sample at once.
  */
 import type { Runtime } from '../runtime.ts'
-import type { Sql } from '../store/db.ts'
+import type { Db, Sql } from '../store/db.ts'
 import { TIERS } from '../routing/types.ts'
 import { queuesView } from './queues.ts'
 
@@ -25,18 +25,22 @@ const GAUGES = [...TIERS.map((t) => `${t}.lag`), 'webhooks.backlog', 'dlq.delive
 const isGauge = (series: string) => GAUGES.includes(series)
 
 /**
- * Recounts the count series of every minute from `since` (floored to the minute) from the timeline.
- * A minute's row is replaced by its recount, so running it twice, or from two replicas, changes nothing.
+ * Recounts the count series of every minute from `since` (floored to the minute) from the timeline, in
+ * one transaction: the window's count rows are replaced by the recount (a minute left with no events
+ * reads 0), so running it twice, or from two replicas, changes nothing.
  */
-export async function recountMinutes(db: Sql, since: Date): Promise<void> {
-  await db.query(
-    `insert into ops_history (minute, series, value)
-     select date_trunc('minute', e.at), d.tier || '.' || case e.status when 'ACCEPTED' then 'accepted' when 'DELIVERY_FAILED' then 'failed' else 'delivered' end,
-            count(*)::float8
-     from delivery_events e join deliveries d on d.document_uuid = e.document_uuid and d.recipient = e.recipient
-     where e.at >= date_trunc('minute', $1::timestamptz) and e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')
-     group by 1, 2
-     on conflict (minute, series) do update set value = excluded.value`, [since.toISOString()])
+export async function recountMinutes(db: Db, since: Date): Promise<void> {
+  await db.tx(async (q) => {
+    await q.query(`delete from ops_history where minute >= date_trunc('minute', $1::timestamptz) and series ~ '[.](accepted|delivered|failed)$'`, [since.toISOString()])
+    await q.query(
+      `insert into ops_history (minute, series, value)
+       select date_trunc('minute', e.at), d.tier || '.' || case e.status when 'ACCEPTED' then 'accepted' when 'DELIVERY_FAILED' then 'failed' else 'delivered' end,
+              count(*)::float8
+       from delivery_events e join deliveries d on d.document_uuid = e.document_uuid and d.recipient = e.recipient
+       where e.at >= date_trunc('minute', $1::timestamptz) and e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')
+       group by 1, 2
+       on conflict (minute, series) do update set value = excluded.value`, [since.toISOString()])
+  })
 }
 
 /** One sample: fold new timeline events into their minutes, record the gauges, drop minutes past retention. */
