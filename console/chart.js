@@ -6,7 +6,7 @@
 'use strict'
 
 const SVG_NS = 'http://www.w3.org/2000/svg'
-const CHART = { w: 640, h: 210, left: 46, right: 12, top: 12, bottom: 30 }
+const CHART = { w: 380, h: 170, left: 34, right: 8, top: 14, bottom: 24 }
 
 function svg(tag, attrs, ...kids) {
   const el = document.createElementNS(SVG_NS, tag)
@@ -58,7 +58,7 @@ function lineChart(opts) {
   const ticks = []
   for (let i = 0; i < n; i++) {
     const t = from + i * step
-    if (isTick(t, opts.stepSeconds)) ticks.push(svg('g', { class: 'tick' }, svg('line', { x1: x(i), x2: x(i), y1: ht - bottom, y2: ht - bottom + 4 }), svg('text', { x: x(i), y: ht - bottom + 17, 'text-anchor': 'middle' }, clock(t))))
+    if (isTick(t, opts.stepSeconds)) ticks.push(svg('g', { class: 'tick' }, svg('line', { x1: x(i), x2: x(i), y1: ht - bottom, y2: ht - bottom + 4 }), svg('text', { x: x(i), y: ht - bottom + 15, 'text-anchor': 'middle' }, clock(t))))
   }
   const lines = opts.series.map((s) => {
     let d = ''

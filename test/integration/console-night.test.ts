@@ -18,9 +18,8 @@ import { spawnSync } from 'node:child_process'
 import { ROOT, eventually, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort } from '../helpers/federation.ts'
 import { recountMinutes } from '../../src/ops/history.ts'
+import { SHOTS, launchChromium, noChromium } from '../helpers/browser.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = path.join(ROOT, 'docs/screenshots')
 const SENDER = '000.00.00.H41'
 const COMMUNE = '000.21.30.H41' // UBND xã Quỳnh Thạch
 const CENTRAL = '000.00.00.G22'
@@ -40,8 +39,7 @@ async function ownBroker() {
   return { brokers, start: () => run('start.sh'), stop: () => run('stop.sh'), remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) }
 }
 
-t.test('night shift: charts match the ledger, names beside codes, the health strip follows the broker', { timeout: 360_000, skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium` }, async (t) => {
-  const { chromium } = await import('playwright-core')
+t.test('night shift: charts match the ledger, names beside codes, the health strip follows the broker', { timeout: 360_000, skip: noChromium }, async (t) => {
   const broker = await ownBroker()
   const gw = await startGateway(t, { kafkaBrokers: [broker.brokers], opsHistorySampleMs: 1000, kafkaProduceTimeoutMs: 2000 })
   t.teardown(async () => { await gw.stop(); broker.stop(); broker.remove() }) // the gateway first: it leaves its groups while the broker is up
@@ -78,17 +76,8 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
     return out
   }
 
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
-  })
-  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
-  fs.mkdirSync(SHOTS, { recursive: true })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' })
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()) })
+  const { browser, newPage, errors } = await launchChromium(t)
+  const page = await newPage({ width: 1280, height: 900 })
   const ready = () => page.waitForSelector('#view[data-ready="1"]', { timeout: 20_000 })
   await page.goto(`${gw.url}/console/`)
   await page.fill('#key', gw.creds.operator!)
