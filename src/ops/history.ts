@@ -78,7 +78,8 @@ export function startHistorySampler(rt: Runtime): { stop(): Promise<void> } {
       if (!stopped) timer = setTimeout(tick, rt.config.opsHistorySampleMs).unref()
     })
   }
-  timer = setTimeout(tick, 0).unref()
+  // the first sample waits one interval: start-up (migrations, directory, group joins) goes first
+  timer = setTimeout(tick, rt.config.opsHistorySampleMs).unref()
   return { async stop() { stopped = true; clearTimeout(timer); await running } }
 }
 
