@@ -47,7 +47,7 @@ export class BusUnavailableError extends Error {
 }
 
 /** What the probe last saw of the cluster: `/readyz` shows it, the produce path refuses at once while down. */
-export interface BusHealth { up: boolean; since: string; error?: string }
+export interface BusHealth { up: boolean; since: string; error?: string; /** brokers in the cluster metadata at the last answer */ brokers?: number }
 
 export interface BusOptions {
   brokers: string[]
@@ -146,8 +146,12 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       // maxWaitTimeInMs bounds how long an idle fetch (and so a disconnect) waits; data still returns at once
       // a short session: after a crash the old members' partitions are reassigned within sessionTimeoutMs
       // (kafkajs's 30 s default left a restarted gateway idle that long); heartbeats at a third of it
+      let stopping = false
+      // a consumer that crashed during a broker outage restarts itself later; once stop() was called it must
+      // not, or the restart timer keeps reconnecting after shutdown (kafkajs asks restartOnFailure after its
+      // own disconnect, so a stop() in that window would otherwise be undone)
       const consumer = kafka.consumer({
-        groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000,
+        groupId, allowAutoTopicCreation: false, retry: { retries: 10, restartOnFailure: async () => !stopping }, maxWaitTimeInMs: 1000,
         sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
       })
       consumers.add(consumer)
@@ -175,6 +179,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       })
       return {
         async stop() {
+          stopping = true
           clearTimeout(slow)
           offJoin()
           consumers.delete(consumer)
@@ -252,9 +257,9 @@ function startProbe(opts: BusOptions) {
   const tick = async () => {
     try {
       await admin.connect()
-      await admin.describeCluster()
+      const { brokers } = await admin.describeCluster()
       if (!state.up) opts.log.info({ downSince: state.since }, 'Kafka answers again')
-      if (!state.up) state = { up: true, since: new Date().toISOString() }
+      state = state.up ? { ...state, brokers: brokers.length } : { up: true, since: new Date().toISOString(), brokers: brokers.length }
     } catch (e) {
       const error = (e as Error).message
       if (state.up) { state = { up: false, since: new Date().toISOString(), error }; opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does') }

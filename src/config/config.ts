@@ -102,6 +102,8 @@ export interface Config {
   // --- operators (issue #7) ---
   /** how long consumer lag and the ledger gauges read for /metrics and /v1/ops/queues are reused */
   opsCacheMs: number
+  /** how often the console's history (src/ops/history.ts) samples the gauges and recounts recent minutes */
+  opsHistorySampleMs: number
   /** OTLP/HTTP collector base URL for traces (src/tracing); empty = tracing off */
   otelExporterOtlpEndpoint: string
   // --- the national axis' protocol at /vxp (VXP-WIRE.md) ---
@@ -237,6 +239,7 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   } },
   metricsAuth: { env: 'METRICS_AUTH', def: 'false', doc: 'require an operator API key (Authorization: Bearer) on /metrics', parse: bool },
   opsCacheMs: { env: 'OPS_CACHE_MS', def: '2000', doc: 'reuse consumer lag and ledger gauges this long (ms) across /metrics and ops scrapes', parse: int(0, 600_000) },
+  opsHistorySampleMs: { env: 'OPS_HISTORY_SAMPLE_MS', def: '15000', doc: 'how often (ms) the console history samples consumer lag, webhook backlog and DLQ size and recounts the last minutes of the timeline', parse: int(200, 600_000) },
   otelExporterOtlpEndpoint: { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', def: '', doc: 'OTLP/HTTP collector for traces, e.g. http://otel:4318 (spans go to /v1/traces); empty = tracing off', parse: (v) => {
     if (v && !/^https?:\/\//.test(v)) throw new Error('must be an http(s) URL')
     return v

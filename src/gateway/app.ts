@@ -28,6 +28,7 @@ import { vxpRoutes } from './vxp/index.ts'
 import { vxpSystemRoutes } from './vxp-systems.ts'
 import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
 import { opsRoutes } from './ops.ts'
+import { opsConsoleRoutes } from './ops-console.ts'
 import { consoleRoutes } from './console.ts'
 import { registerHttpTracing } from '../tracing/http.ts'
 
@@ -91,6 +92,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => metricsRoutes(s, rt))
   await app.register(async (s) => opsRoutes(s, rt))
   await app.register(async (s) => vxpSystemRoutes(s, rt))
+  await app.register(async (s) => opsConsoleRoutes(s, rt))
   await app.register(async (s) => consoleRoutes(s, rt))
   return app
 }
