@@ -64,6 +64,8 @@ export interface BusOptions {
 export interface Bus {
   /** the probe's latest view (a cheap read: no request is made) */
   health(): BusHealth
+  /** replicas per topic, as ensureTopics resolved it (KAFKA_REPLICATION, or auto = brokers up to 3): the brokers this deployment expects */
+  replicationFactor(): number
   send(topic: string, messages: BusMessage[]): Promise<void>
   /** several topics in one produce request (one round trip, same durability) */
   sendBatch(batches: { topic: string; messages: BusMessage[] }[]): Promise<void>
@@ -103,6 +105,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   await Promise.all([producer.connect(), admin.connect()])
   const consumers = new Set<Consumer>()
   const probe = startProbe(opts)
+  let resolvedReplication = 1
 
   /** A write that Kafka confirms within the budget, or a BusUnavailableError carrying the write in flight. */
   const bounded = async (write: () => Promise<unknown>) => {
@@ -125,6 +128,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
 
   return {
     health: () => probe.health(),
+    replicationFactor: () => resolvedReplication,
 
     async sendBatch(batches) {
       if (batches.length === 0) return
@@ -191,6 +195,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     async ensureTopics(names, partitions, requested) {
       // 0 = follow the cluster: as many replicas as brokers, at most 3 (KAFKA_BROKERS alone configures a cluster)
       const replication = requested > 0 ? requested : Math.min(3, (await admin.describeCluster()).brokers.length)
+      resolvedReplication = Math.max(resolvedReplication, replication)
       // kafkajs's own waitForLeaders polls from a timer and can reject outside the awaited promise (an
       // unhandled UNKNOWN_TOPIC_OR_PARTITION while the controller propagates new topics — seen with several
       // gateways starting on one broker), so create without it and wait for leaders here, errors caught

@@ -19,8 +19,8 @@ export function registerDependencyGauges(rt: Runtime): void {
     collect() { const h = rt.bus.health(); this.set(h.up ? h.brokers ?? 0 : 0) },
   })
   new Gauge({
-    name: 'lgsp_kafka_brokers_expected', help: 'Brokers this deployment expects (KAFKA_REPLICATION)', registers,
-    collect() { this.set(rt.config.kafkaReplication) },
+    name: 'lgsp_kafka_brokers_expected', help: 'Brokers this deployment expects (the replication factor of its topics: KAFKA_REPLICATION, or auto)', registers,
+    collect() { this.set(rt.bus.replicationFactor()) },
   })
   new Gauge({
     name: 'lgsp_trust_certificate_expiry_timestamp_seconds', help: 'Earliest notAfter (Unix seconds) of the trust store certificates, by kind (root | intermediate | agency)',

@@ -27,7 +27,7 @@ const vnTime = (iso: string | Date) => new Date(iso).toLocaleString('vi-VN', { t
 
 function kafka(rt: Runtime): HealthItem {
   const h = rt.bus.health()
-  const expected = rt.config.kafkaReplication
+  const expected = rt.bus.replicationFactor()
   const base = { id: 'kafka', kind: 'kafka' as const, label: 'Kafka', link: '#/alerts' }
   if (!h.up) return { ...base, state: 'bad', reason: `Kafka không trả lời từ ${vnTime(h.since)}: ${h.error ?? 'không có phản hồi'} — văn bản gửi đến bị từ chối (503) cho đến khi Kafka hoạt động lại` }
   const up = h.brokers ?? expected
