@@ -105,6 +105,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   await Promise.all([producer.connect(), admin.connect()])
   const consumers = new Set<Consumer>()
   const probe = startProbe(opts)
+  await probe.first
   let resolvedReplication = 1
 
   /** A write that Kafka confirms within the budget, or a BusUnavailableError carrying the write in flight. */
@@ -273,8 +274,10 @@ function startProbe(opts: BusOptions) {
     }
     if (!stopped) timer = setTimeout(() => void tick(), interval).unref()
   }
-  timer = setTimeout(() => void tick(), interval).unref()
+  // the first look at once, so /readyz, the health strip and the produce path know the cluster from the start
+  const first = tick()
   return {
+    first,
     health: () => state,
     stop() { stopped = true; clearTimeout(timer); void admin.disconnect().catch(() => {}) },
   }

@@ -66,11 +66,12 @@ t.test('commune → province through /vxp, status 01 and 03 back, REST reads the
   t.ok(Buffer.from(await (await gw.call(PROVINCE, 'GET', `/v1/inbox/${listed.docId}`)).arrayBuffer()).equals(signed), 'REST inbox: the same bytes')
 
   // a 03 from the province's QLVB, sent as sendEdoc(messagetype=status), reaches the commune
-  const s03 = Buffer.from(buildStatusXml({
+  // statuses are signed evidence too (the sender's key, as for documents)
+  const s03 = await gw.sign(PROVINCE, buildStatusXml({
     from: { organId: PROVINCE, organName: 'UBND tỉnh Nghệ An' },
     responseFor: { organId: COMMUNE, documentId: '000.21.30.H41,2026/11/23,125/UBND-VP', code: '125/UBND-VP', promulgationDate: '2026/11/23' },
     statusCode: '03', description: 'Đã tiếp nhận', timestamp: new Date(), staff: { department: 'Văn thư', staff: 'Nguyễn Văn A' },
-  }), 'utf8')
+  }))
   const sentStatus = await province('sendEdoc', { servicetype: 'eDoc', messagetype: 'status', from: PROVINCE }, { body: s03, upload: 'multipart' })
   t.match(sentStatus.json, { status: 'OK', ErrorCode: '0', DocId: id }, 'sendEdoc(status): accepted, about the document')
   const st03 = await eventually(async () => {

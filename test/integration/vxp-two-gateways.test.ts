@@ -82,11 +82,11 @@ t.test('province → central over VXP, and the ministry\'s 01 back to the commun
   }, 10_000, 'the provincial gateway answered updateStatus(done) on the axis')
 
   // a recall (13) from the commune goes down to the ministry as sendEdoc(messagetype=status)
-  const recall = Buffer.from(buildStatusXml({
+  const recall = await province.sign(COMMUNE, buildStatusXml({
     from: { organId: COMMUNE, organName: 'UBND xã Quỳnh Thạch' },
     responseFor: { organId: COMMUNE, documentId: `${COMMUNE},2026/11/23,7001/UBND-VP`, code: '7001/UBND-VP', promulgationDate: '2026/11/23' },
     statusCode: '13', description: 'Đề nghị lấy lại văn bản', timestamp: new Date(), staff: { department: 'Văn thư', staff: 'Lê Văn C' },
-  }), 'utf8')
+  }))
   t.match((await commune('sendEdoc', { servicetype: 'eDoc', messagetype: 'status', from: COMMUNE }, { body: recall })).json, { status: 'OK' }, 'the commune recalls')
   const down = await eventually(async () => {
     const a = await ministry('getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'status' }, { body: '' })
