@@ -27,7 +27,7 @@ import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId, type DocumentRow } from '../store/ledger-repo.ts'
 import { isBusinessCode, lifecycleVerdict } from '../statuses/model.ts'
 import { readIncoming } from './incoming.ts'
-import { signatureSummary, verifyIncoming, type SignatureSummary } from './verify-incoming.ts'
+import { signatureSummary, verifyStatusFrom, type SignatureSummary } from './verify-incoming.ts'
 import { legAnsweredBy } from './closed-agencies.ts'
 
 /** Codes a recipient of the document may send, and those its sender may send. */
@@ -62,7 +62,7 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
   if (!who.organIds.has(env.from)) {
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
-  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  const signature = await verifyStatusFrom(rt, who, incoming, bytes, env.from)
 
   const doc = await findBySenderDocumentId(rt.db, env.responseFor.organId, env.responseFor.documentId)
   if (!doc || doc.state !== 'accepted') {
