@@ -17,43 +17,30 @@ export interface FaultTargets { cluster: KafkaCluster; store: ObjectStore; repli
 const DOWN_MS = 15_000
 const FROZEN_MS = 20_000
 
-export async function inject(f: Fault, t: FaultTargets): Promise<void> {
+/** One outage: `down`, then `up` after `ms`, each step logged with how long the whole took. */
+async function outage(log: (s: string) => void, what: string, ms: number, down: () => unknown, up: () => unknown): Promise<void> {
   const t0 = Date.now()
-  const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`
+  await down()
+  log(`fault: ${what} down`)
+  await sleep(ms)
+  await up()
+  log(`fault: ${what} back after ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+export async function inject(f: Fault, t: FaultTargets): Promise<void> {
   switch (f) {
     case 'broker-kill':
-      await t.cluster.kill(1)
-      t.log('fault: broker 1 killed (kill -9)')
-      await sleep(DOWN_MS)
-      await t.cluster.restart(1)
-      t.log(`fault: broker 1 back and registered after ${since()}`)
-      return
+      return outage(t.log, 'broker 1 (kill -9; back = registered again)', DOWN_MS, () => t.cluster.kill(1), () => t.cluster.restart(1))
     case 'replica-kill':
-      await t.replicas.kill(1)
-      t.log('fault: replica 2 killed (kill -9)')
-      await sleep(DOWN_MS)
-      await t.replicas.start(1)
-      t.log(`fault: replica 2 restarted and serving after ${since()}`)
-      return
+      return outage(t.log, 'replica 2 (kill -9; back = serving HTTP)', DOWN_MS, () => t.replicas.kill(1), () => t.replicas.start(1))
     case 'object-store-stop':
-      await t.store.stop()
-      t.log('fault: object store stopped')
-      await sleep(DOWN_MS)
-      await t.store.start()
-      t.log(`fault: object store back after ${since()}`)
-      return
+      return outage(t.log, 'object store (stopped)', DOWN_MS, () => t.store.stop(), () => t.store.start())
+    case 'broker-freeze':
+      return outage(t.log, 'broker 2 (SIGSTOP, then SIGCONT)', FROZEN_MS, () => t.cluster.freeze(2), () => t.cluster.thaw(2))
     case 'db-sessions-killed': {
       const n = await t.replicas.terminateDatabaseSessions(t.admin)
       t.log(`fault: ${n} PostgreSQL sessions of the gateways terminated (pg_terminate_backend)`)
-      return
     }
-    case 'broker-freeze':
-      t.cluster.freeze(2)
-      t.log('fault: broker 2 frozen (SIGSTOP)')
-      await sleep(FROZEN_MS)
-      t.cluster.thaw(2)
-      t.log(`fault: broker 2 thawed (SIGCONT) after ${since()}`)
-      return
   }
 }
 

@@ -26,6 +26,8 @@ export interface ChaosDetail {
   /** delivered legs of documents no sender was ever answered 202 for */
   deliveredUnknown: number
   badBytes: number
+  /** legs delivered while the ledger still said pending: accepted only later, when the sender resent */
+  deliveredBeforeAccepted: number
   lostLegs: string[]
 }
 
@@ -85,6 +87,11 @@ export async function tally(o: {
     if (!with01.has(leg)) status01Missing++
     if (isPush(recipient) && state.get(uuid) !== 'accepted') unacceptedPushed++
   }
+  // accepted_at is taken before the Kafka write, so a DELIVERED event older than it means the document was
+  // routed from a first record whose acceptance was never written, and accepted_at is a resend's
+  const early = Number((await o.db.query<{ n: string }>(
+    `select count(*) as n from delivery_events e join documents d on d.id = e.document_uuid where e.status = 'DELIVERED' and e.at < d.accepted_at`,
+  )).rows[0]!.n)
   const logged = new Set((await o.db.query<{ document_uuid: string }>(`select document_uuid from message_log where kind = 'document.accepted'`)).rows.map((r) => r.document_uuid))
   const verify = await lgsp(['log', 'verify', '--json', '--url', o.gatewayUrl, '--key', o.operatorKey])
   if (verify.code !== 0) process.stderr.write(`chaos: lgsp log verify: ${verify.stdout.slice(0, 2000)} ${verify.stderr.slice(0, 2000)}\n`)
@@ -105,6 +112,7 @@ export async function tally(o: {
       logAcceptedMissing: accepted.filter((d) => !logged.has(d.uuid)).length,
       deliveredUnknown: [...delivered].filter((l) => !known.has(l)).length,
       badBytes: o.pull.badBytes,
+      deliveredBeforeAccepted: early,
       lostLegs: lostLegs.slice(0, 20),
     },
   }
