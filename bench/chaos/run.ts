@@ -29,6 +29,8 @@ export interface ChaosOptions {
   databaseUrl: string
   /** longest wait, after the last document was first sent, for everything to be accepted, delivered and acked */
   drainMs: number
+  /** stop issuing documents after this long even if fewer than `docs` were sent (0 = no limit) */
+  sendMs: number
   gatewayLogLevel: string
   log: (line: string) => void
 }
@@ -93,17 +95,19 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   log(`chaos: ${o.docs} signed documents at ${o.rate}/s from ${senders.join(', ')} (${o.inflight} in flight each), each to one pull (${PULL_RECIPIENTS.join(', ')}) and one push recipient; faults in turn: ${o.faults.join(', ') || 'none'}`)
   const t0 = Date.now()
   const recipients = PULL_RECIPIENTS.map((r) => runPullRecipient({ urls: replicas.urls, key: keys[r]!, stats: pull, stop: () => drained }))
-  const sending = runSenders({ urls: replicas.urls, keys, pki, senders, total: o.docs, rate: o.rate, inflight: o.inflight, stats: sent, stopResending: () => giveUp })
+  const sending = runSenders({ urls: replicas.urls, keys, pki, senders, total: o.docs, rate: o.rate, inflight: o.inflight, stats: sent, stopResending: () => giveUp,
+    issueUntil: o.sendMs ? t0 + o.sendMs : Infinity })
 
-  const progress = setInterval(() => {
+  const ticker = setInterval(() => {
     log(`chaos: t+${Math.round((Date.now() - t0) / 1000)} s issued=${sent.issued} accepted=${sent.accepted.size} requests=${sent.requests} pulled=${pull.fetched} acked=${pull.acked} pushed_ok=${push.successes.size} push_dropped=${push.failedOnPurpose} sender_errors=${JSON.stringify(Object.fromEntries(sent.errors))} max_hang_ms=${Math.round(sent.maxHangMs)} load=${os.loadavg()[0]!.toFixed(1)}`)
   }, 10_000)
-  cleanup.add('progress', () => clearInterval(progress))
+  cleanup.add('progress', () => clearInterval(ticker))
 
   // each fault once the senders are that far along (so every fault hits traffic), one after the other
+  const progress = () => Math.max(sent.issued / o.docs, o.sendMs ? (Date.now() - t0) / o.sendMs : 0)
   const faults = (async () => {
     for (const [i, f] of o.faults.entries()) {
-      while (sent.issued < (o.docs * (i + 1)) / (o.faults.length + 1)) await sleep(200)
+      while (progress() < (i + 1) / (o.faults.length + 1)) await sleep(200)
       log(`chaos: t+${Math.round((Date.now() - t0) / 1000)} s, ${sent.issued} documents issued: ${f}`)
       await inject(f, { cluster, store, replicas, admin, log })
     }

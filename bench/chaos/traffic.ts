@@ -61,6 +61,8 @@ const REQUEST_LIMIT_MS = 120_000
 export async function runSenders(o: {
   urls: string[]; keys: Keys; pki: PkiInitResult; senders: string[]; total: number; rate: number; inflight: number
   stats: SenderStats; stopResending: () => boolean
+  /** no new document after this instant (epoch ms): a time-boxed run counts what it sent */
+  issueUntil: number
 }): Promise<void> {
   const t0 = performance.now()
   let turn = 0
@@ -113,7 +115,7 @@ export async function runSenders(o: {
     return Array.from({ length: o.inflight }, async () => {
       for (;;) {
         const n = j + o.senders.length * k++
-        if (n >= o.total) return
+        if (n >= o.total || Date.now() > o.issueUntil) return
         const wait = t0 + (n / o.rate) * 1000 - performance.now()
         if (wait > 0) await sleep(wait)
         o.stats.issued++

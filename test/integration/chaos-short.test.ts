@@ -16,7 +16,7 @@ t.test('1,000 documents through a broker kill and a replica kill', { timeout: 60
   const { result, detail } = await runChaos({
     docs: 1000, rate: Number(process.env.TEST_CHAOS_RATE ?? 12), senders: 4, inflight: 2,
     faults: ['broker-kill', 'replica-kill'], kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 47192),
-    databaseUrl: TEST_DATABASE_URL, drainMs: 180_000, gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
+    databaseUrl: TEST_DATABASE_URL, drainMs: 180_000, sendMs: 0, gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
     log: (line) => t.comment(line),
   })
   t.comment(resultLine(result))
