@@ -126,6 +126,22 @@ for (const [label, self, doc] of docs) {
   console.log(`planRoute ${label}: ${ops.toFixed(0)} docs/s (${perRecipient} recipients/s), plan ${plan.length} steps [${[...new Set(plan.map((s) => s.action))].join(',')}]`)
 }
 
+// the 2025 map (succession.ts): every even-numbered UBND tỉnh closed into the odd one before it, so half the
+// recipients of the 63-province fan-out are redirected (and pairs collapse into one leg)
+{
+  const prov = /^000\.00\.00\.H(\d\d)$/
+  const merged = DirectorySnapshot.build(r.agencies.map((a) => {
+    const m = prov.exec(a.organId)
+    const n = m ? Number(m[1]) : 1
+    return n % 2 === 0 ? { ...a, closed: { on: '2025-07-01', successors: [code(0, 0, 0, `H${pad(n - 1, 2)}`)] } } : a
+  }))
+  // in reverse order, so each closed code comes before its successor and carries the redirection
+  const doc: RoutableDocument = { from: '000.00.00.G22', to: Array.from({ length: 63 }, (_, i) => code(0, 0, 0, `H${pad(63 - i, 2)}`)), at: '2026-01-01T00:00:00Z' }
+  const plan = planRoute(merged, central, doc)
+  const ops = opsPerSec(() => planRoute(merged, central, doc))
+  console.log(`planRoute 63 recipients, 31 closed and redirected: ${ops.toFixed(0)} docs/s, plan ${plan.length} steps (${plan.filter((x) => x.action !== 'refuse' && x.redirect).length} redirected)`)
+}
+
 const s1 = timeIt(() => snap.search('ubnd xa 45 huyen 31 tinh so 41'), 1)
 const s2 = timeIt(() => snap.search('ubnd xa 45 huyen 31 tinh so 41'), 9)
 const s3 = timeIt(() => snap.search('so 7', { limit: 20 }), 9)

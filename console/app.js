@@ -1,4 +1,4 @@
-// Liên thông operator console (issue #7). Plain JS, no build, no CDN: the gateway serves this file from
+// Liên thông operator console. Plain JS, no build, no CDN: the gateway serves this file from
 // console/. Every view reads the ops API with the operator key kept in sessionStorage. DOM is built with
 // textContent only (h() below), never innerHTML, so nothing from the ledger can inject markup.
 'use strict'
@@ -9,8 +9,12 @@ const STATES = { dead: 'Đang chờ xử lý', replayed: 'Đã phát lại', dis
 const GATEWAY_LABELS = {
   ACCEPTED: 'Cổng đã tiếp nhận', ROUTED: 'Đã định tuyến', FORWARDED: 'Đã chuyển tiếp lên cổng khác', DELIVERED: 'Đã chuyển đến đơn vị nhận',
   DELIVERY_FAILED: 'Chuyển không thành công', DLQ_REPLAYED: 'Vận hành đã phát lại', DLQ_DISCARDED: 'Vận hành đã bỏ qua', PENDING: 'Chờ định tuyến',
+  REDIRECTED: 'Chuyển cho cơ quan kế thừa', MOVED: 'Đã chuyển sang cơ quan kế thừa',
 }
+const LIFECYCLE = { active: 'Đang hoạt động', closed: 'Đã đóng' }
 let poll = null
+let healthPoll = null
+const LIGHTS = { ok: { mark: '✓', text: 'bình thường' }, warn: { mark: '!', text: 'cần chú ý' }, bad: { mark: '✕', text: 'lỗi' } }
 
 // ── tiny helpers ────────────────────────────────────────────────────────────────────────────────────────
 function h(tag, attrs, ...kids) {
@@ -57,6 +61,47 @@ function table(headers, rows, opts = {}) {
     h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'muted empty' }, opts.empty || 'Không có dữ liệu')))))
 }
+// ── names beside codes ──────────────────────────────────────────────────────────────────────────────────
+// organ(code) draws the code at once; fillNames() then asks the directory for the names of every code on
+// the page in one call (cached for the session) and writes "name — code · tier" in place.
+const names = new Map()
+const organ = (code) => (code ? h('span', { class: 'organ', 'data-organ': code }, h('span', { class: 'mono' }, code)) : '—')
+async function fillNames(root) {
+  const els = [...root.querySelectorAll('.organ[data-organ]:not([data-named])')]
+  const missing = [...new Set(els.map((e) => e.dataset.organ).filter((c) => !names.has(c)))]
+  for (let i = 0; i < missing.length; i += 200) {
+    const r = await api('GET', `/v1/ops/agency-names?codes=${encodeURIComponent(missing.slice(i, i + 200).join(','))}`)
+    for (const [code, a] of Object.entries(r.items)) names.set(code, a)
+  }
+  for (const el of els) {
+    const a = names.get(el.dataset.organ)
+    el.dataset.named = '1'
+    if (!a || !a.known) { el.append(h('span', { class: 'muted small' }, ' (không có trong danh bạ)')); continue }
+    el.replaceChildren(h('span', { class: 'organ-name' }, a.name), ' — ', h('span', { class: 'mono' }, el.dataset.organ), h('span', { class: 'muted small' }, ` · ${TIERS[a.tier] || a.tier}`),
+      a.closed ? h('span', { class: 'badge s-closed', title: 'Cơ quan không còn nhận văn bản qua cổng này' }, 'Đã ngừng') : null)
+  }
+}
+
+// ── health strip ────────────────────────────────────────────────────────────────────────────────────────
+function renderHealth(v) {
+  const strip = $('#health')
+  strip.hidden = false
+  strip.dataset.state = v ? v.state : 'bad'
+  if (!v) return strip.replaceChildren(h('span', { class: 'light l-bad', 'data-health': 'gateway', 'data-state': 'bad' }, h('b', { 'aria-hidden': 'true' }, LIGHTS.bad.mark), ' Không kết nối được cổng'))
+  strip.replaceChildren(...v.items.map((i) => h('a', {
+    class: `light l-${i.state}`, href: i.link, title: i.reason, 'data-health': i.id, 'data-state': i.state, 'aria-label': `${i.label}: ${LIGHTS[i.state].text} — ${i.reason}`,
+  }, h('b', { 'aria-hidden': 'true' }, LIGHTS[i.state].mark), ` ${i.label}`)))
+}
+async function refreshHealth() {
+  try { renderHealth(await api('GET', '/v1/ops/health')) } catch (e) { if (e.message !== 'unauthorised') renderHealth(null) }
+}
+function startHealth() {
+  stopHealth()
+  refreshHealth()
+  healthPoll = setInterval(refreshHealth, 3000)
+}
+function stopHealth() { if (healthPoll) { clearInterval(healthPoll); healthPoll = null } }
+
 // each td carries its column name so the phone layout (CSS) can show it as a label
 const row = (headers, cells, attrs) => h('tr', attrs || {}, cells.map((c, i) => h('td', { 'data-label': headers[i] }, c)))
 
@@ -64,6 +109,8 @@ const row = (headers, cells, attrs) => h('tr', attrs || {}, cells.map((c, i) => 
 function logout(reason) {
   sessionStorage.removeItem(KEY)
   stopPoll()
+  stopHealth()
+  $('#health').hidden = true
   $('#nav').hidden = true
   $('#view').replaceChildren()
   $('#login').hidden = false
@@ -80,6 +127,7 @@ async function login(key) {
   }
   $('#login').hidden = true
   $('#nav').hidden = false
+  startHealth()
   if (!location.hash || location.hash === '#/') location.hash = '#/queues'
   else route()
 }
@@ -87,7 +135,28 @@ async function login(key) {
 // ── views ───────────────────────────────────────────────────────────────────────────────────────────────
 function stopPoll() { if (poll) { clearInterval(poll); poll = null } }
 
-async function viewQueues(root) {
+const SERIES_STYLE = { accepted: 'ln-1', delivered: 'ln-2', failed: 'ln-3' }
+const SERIES_LABEL = { accepted: 'Tiếp nhận', delivered: 'Đã chuyển', failed: 'Không thành công' }
+const TIER_STYLE = { central: 'ln-1', province: 'ln-2', district: 'ln-3', commune: 'ln-4' }
+
+/** the trend charts: per tier, documents per bucket; then consumer lag per tier, webhook backlog and DLQ */
+function drawHistory(box, v) {
+  const per = v.stepSeconds === 60 ? 'phút' : `${v.stepSeconds / 60} phút`
+  const common = { from: v.from, stepSeconds: v.stepSeconds }
+  box.replaceChildren(
+    ...Object.keys(TIERS).map((t) => h('div', { 'data-chart-tier': t }, lineChart({
+      ...common, id: `chart-${t}`, title: `Cấp ${TIERS[t]}`, unit: `văn bản / ${per}`, sum: true,
+      series: Object.keys(SERIES_STYLE).map((k) => ({ key: k, label: SERIES_LABEL[k], style: SERIES_STYLE[k], values: v.series[`${t}.${k}`] })),
+    }))),
+    lineChart({ ...common, id: 'chart-lag', title: 'Độ trễ Kafka theo cấp', unit: 'bản ghi chưa đọc (cao nhất)', series: Object.keys(TIERS).map((t) => ({ key: `${t}.lag`, label: TIERS[t], style: TIER_STYLE[t], values: v.series[`${t}.lag`] })) }),
+    lineChart({ ...common, id: 'chart-backlog', title: 'Webhook và hàng đợi lỗi', unit: 'mục (cao nhất)', series: [
+      { key: 'webhooks.backlog', label: 'Webhook chờ gửi', style: 'ln-1', values: v.series['webhooks.backlog'] },
+      { key: 'dlq.delivery', label: 'Trong DLQ', style: 'ln-3', values: v.series['dlq.delivery'] }] }))
+}
+
+async function viewQueues(root, params) {
+  const range = params.get('range') === '24h' ? '24h' : '1h'
+  const historyBox = h('div', { class: 'charts', id: 'charts', 'data-range': range })
   const tiersBox = h('div', { class: 'tiers', id: 'tiers' })
   const stagesBox = h('div', { id: 'stages' })
   const stuckBox = h('div', { id: 'stuck' })
@@ -95,6 +164,9 @@ async function viewQueues(root) {
   root.append(
     h('div', { class: 'head' }, h('h1', {}, 'Hàng đợi'), h('span', { class: 'muted', id: 'queues-at' }, '')),
     tiersBox,
+    h('div', { class: 'head' }, h('h2', {}, 'Xu hướng'), h('div', { class: 'filters range' },
+      [['1h', '1 giờ qua'], ['24h', '24 giờ qua']].map(([k, label]) => h('a', { class: `chip${k === range ? ' on' : ''}`, href: `#/queues?range=${k}`, 'data-range': k }, label)))),
+    historyBox,
     h('h2', {}, 'Các bước xử lý (độ trễ Kafka)'), stagesBox,
     h('h2', {}, 'Văn bản chưa chuyển quá 5 phút'), stuckBox,
     h('h2', {}, 'Chuyển không thành công'), failedBox,
@@ -116,9 +188,11 @@ async function viewQueues(root) {
       h('p', { class: 'muted' }, `Webhook đang chờ gửi: ${q.webhooks.backlog} · webhook lỗi (DLQ): ${q.webhooks.dead}`))
     const [stuck, failed] = await Promise.all([api('GET', '/v1/ops/deliveries/stuck?olderThanSeconds=300&limit=20'), api('GET', '/v1/ops/deliveries/failed?limit=20')])
     const hl = ['Văn bản', 'Nơi gửi', 'Nơi nhận', 'Trạng thái', 'Tuổi']
-    const legRows = (items) => items.map((l) => row(hl, [h('a', { href: `#/doc/${l.id}` }, l.documentId), l.from, `${l.recipient} (${TIERS[l.tier] || l.tier})`, badge(l.status), fmtAge(l.ageSeconds)]))
+    const legRows = (items) => items.map((l) => row(hl, [h('a', { href: `#/doc/${l.id}` }, l.documentId), organ(l.from), organ(l.recipient), badge(l.status), fmtAge(l.ageSeconds)]))
     stuckBox.replaceChildren(table(hl, legRows(stuck.items), { empty: 'Không có văn bản bị kẹt' }))
     failedBox.replaceChildren(table(hl, legRows(failed.items), { empty: 'Không có' }))
+    drawHistory(historyBox, await api('GET', `/v1/ops/history?range=${range}`))
+    await fillNames(root)
   }
   await refresh()
   poll = setInterval(() => refresh().catch((e) => say(`Lỗi làm mới: ${e.message}`)), 3000)
@@ -145,8 +219,8 @@ async function viewSearch(root, params) {
   const hs = ['Văn bản', 'Trích yếu', 'Nơi gửi', 'Nơi nhận', 'Tiếp nhận']
   results.append(h('p', { class: 'muted' }, `${r.total} văn bản`), table(hs, r.items.map((d) => row(hs, [
     h('a', { href: `#/doc/${d.id}`, class: 'doc-link' }, d.documentId),
-    d.subject || '—', d.from,
-    h('div', { class: 'legs' }, d.recipients.map((l) => h('span', { class: 'leg' }, `${l.organId} `, badge(l.status)))),
+    d.subject || '—', organ(d.from),
+    h('div', { class: 'legs' }, d.recipients.map((l) => h('span', { class: 'leg' }, organ(l.organId), ' ', badge(l.status)))),
     fmtTime(d.acceptedAt),
   ])), { empty: 'Không tìm thấy văn bản nào' }))
 }
@@ -178,12 +252,12 @@ async function viewDoc(root, id) {
     h('div', { class: 'card meta' }, h('dl', {},
       h('dt', {}, 'Mã văn bản'), h('dd', { id: 'doc-id' }, d.documentId),
       h('dt', {}, 'Trích yếu'), h('dd', {}, d.subject || '—'),
-      h('dt', {}, 'Nơi gửi'), h('dd', {}, d.from),
+      h('dt', {}, 'Nơi gửi'), h('dd', {}, organ(d.from)),
       h('dt', {}, 'Tiếp nhận'), h('dd', {}, fmtTime(d.acceptedAt)),
       h('dt', {}, 'Chữ ký số'), h('dd', {}, d.signature && d.signature.signed ? `Hợp lệ — ${d.signature.signer ? d.signature.signer.subject : ''}` : 'Không ký'),
       h('dt', {}, 'SHA-256'), h('dd', { class: 'mono' }, d.sha256))),
     h('div', { class: 'timelines' }, d.recipients.map((r) => h('article', { class: 'card timeline', 'data-recipient': r.organId },
-      h('h3', {}, `${r.organId} · ${TIERS[r.tier] || r.tier} `, badge(r.status, r.label)),
+      h('h3', {}, organ(r.organId), ' ', badge(r.status, r.label)),
       h('ol', {}, r.timeline.map((e) => h('li', { class: `ev ev-${e.status}` },
         h('time', {}, fmtTime(e.at)), ' ', badge(e.status, e.label),
         e.detail && e.detail.lastError ? h('div', { class: 'muted small' }, e.detail.lastError) : null,
@@ -191,7 +265,7 @@ async function viewDoc(root, id) {
   )
   if (d.deadLetters.length) {
     const hs = ['Nơi nhận', 'Lý do', 'Lỗi cuối', 'Thời điểm', '']
-    root.append(h('h2', {}, 'Hàng đợi lỗi (DLQ)'), table(hs, d.deadLetters.map((x) => row(hs, [x.recipient, x.reason, x.lastError, fmtTime(x.failedAt), dlqActions(x, () => route())]))))
+    root.append(h('h2', {}, 'Hàng đợi lỗi (DLQ)'), table(hs, d.deadLetters.map((x) => row(hs, [organ(x.recipient), x.reason, x.lastError, fmtTime(x.failedAt), dlqActions(x, () => route())]))))
   }
   const hs = ['#', 'Loại', 'Trạng thái', 'Thời điểm', 'Hash']
   root.append(h('h2', {}, 'Nhật ký chống sửa đổi'), table(hs, d.log.map((l) => row(hs, [String(l.seq), l.kind, l.status || l.action || '—', fmtTime(l.at), h('span', { class: 'mono small' }, l.hash.slice(0, 16) + '…')]))))
@@ -206,7 +280,7 @@ async function viewDlq(root, params) {
   const r = await api('GET', `/v1/ops/dlq?${q}`)
   const hs = ['Văn bản', 'Nơi nhận', 'Lý do', 'Lỗi cuối', 'Số lần thử', 'Thời điểm', 'Thao tác']
   root.append(h('p', { class: 'muted' }, `${r.total} mục`), table(hs, r.items.map((x) => row(hs, [
-    h('a', { href: `#/doc/${x.documentUuid}` }, x.documentId), `${x.recipient} (${TIERS[x.tier] || x.tier})`, x.reason,
+    h('a', { href: `#/doc/${x.documentUuid}` }, x.documentId), organ(x.recipient), x.reason,
     h('span', { class: 'small' }, x.lastError), String(x.attempts), fmtTime(x.failedAt), dlqActions(x, () => route()),
   ], { 'data-dlq': x.id })), { empty: 'Hàng đợi lỗi trống' }))
 }
@@ -233,16 +307,20 @@ async function viewDirectory(root, params) {
   const form = h('form', { class: 'filters' },
     h('label', {}, 'Tên hoặc mã', h('input', { name: 'q', value: params.get('q') || '', placeholder: 'vd. Quỳnh hoặc H41' })),
     h('label', {}, 'Cấp', h('select', { name: 'tier' }, h('option', { value: '' }, 'Tất cả'), Object.entries(TIERS).map(([k, v]) => h('option', { value: k, selected: params.get('tier') === k }, v)))),
+    h('label', {}, 'Trạng thái', h('select', { name: 'status' }, h('option', { value: '' }, 'Tất cả'), Object.entries(LIFECYCLE).map(([k, v]) => h('option', { value: k, selected: params.get('status') === k }, v)))),
     h('button', { type: 'submit' }, 'Lọc'))
   form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = `#/directory?${new URLSearchParams([...new FormData(form)].filter(([, v]) => v))}` })
   const q = new URLSearchParams({ limit: '200' })
   if (params.get('q')) q.set('q', params.get('q'))
   if (params.get('tier')) q.set('tier', params.get('tier'))
+  if (params.get('status')) q.set('status', params.get('status'))
   const r = await api('GET', `/v1/agencies?${q}`)
-  const hs = ['Mã định danh', 'Tên cơ quan', 'Cấp', 'Cơ quan cấp trên', 'Nhận văn bản qua']
+  const hs = ['Mã định danh', 'Tên cơ quan', 'Cấp', 'Cơ quan cấp trên', 'Nhận văn bản qua', 'Trạng thái']
   root.append(h('h1', {}, 'Danh bạ cơ quan'), form, h('p', { class: 'muted' }, `${r.total} cơ quan`), table(hs, r.items.map((a) => row(hs, [
     h('span', { class: 'mono' }, a.organId), a.name, TIERS[a.tier] || a.tier, a.parent || '—',
     a.endpoint.kind === 'inbox' ? 'Hộp thư (kéo)' : `${a.endpoint.kind}: ${a.endpoint.url || ''}`,
+    // a closed code stays in the directory (2025 reorganisation): its date and who took over
+    a.closed ? h('span', { class: 'closed' }, `Đã đóng từ ${a.closed.on} → ${a.closed.successors.join(', ') || 'không có cơ quan kế thừa'}`) : LIFECYCLE.active,
   ]))))
 }
 
@@ -263,11 +341,27 @@ async function viewLog(root) {
   const hs = ['#', 'Loại', 'Văn bản', 'Nơi gửi / người làm', 'Trạng thái / thao tác', 'Thời điểm', 'Hash']
   root.append(h('h1', {}, 'Nhật ký chống sửa đổi'), h('p', { class: 'muted' }, 'Mỗi dòng mang hash SHA-256 của dòng trước: sửa hay xóa một dòng đều bị phát hiện.'), btn, out,
     table(hs, recent.items.reverse().map((l) => row(hs, [String(l.seq), l.kind, l.documentUuid ? h('a', { href: `#/doc/${l.documentUuid}` }, l.documentId || l.documentUuid.slice(0, 8)) : '—',
-      l.sender || l.actor || '—', l.status || l.action || '—', fmtTime(l.at), h('span', { class: 'mono small' }, l.hash.slice(0, 16) + '…')]))))
+      l.sender ? organ(l.sender) : l.actor || '—', l.status || l.action || '—', fmtTime(l.at), h('span', { class: 'mono small' }, l.hash.slice(0, 16) + '…')]))))
+}
+
+async function viewAlerts(root) {
+  const r = await api('GET', '/v1/ops/alerts')
+  root.append(h('h1', {}, 'Cảnh báo'),
+    h('p', { class: 'muted' }, `Những gì đang sai lúc ${fmtTime(r.at)}, kèm việc cần làm. Cùng các điều kiện có trong quy tắc cảnh báo Prometheus (deploy/prometheus/lgsp-alerts.yml).`),
+    r.items.length
+      ? h('div', { class: 'alerts' }, r.items.map((a) => h('article', { class: `card alert a-${a.severity}`, 'data-alert': a.id },
+        h('h3', {}, h('span', { class: `badge sev-${a.severity}` }, a.severity === 'critical' ? 'Nghiêm trọng' : 'Cảnh báo'), ' ', a.title),
+        h('p', {}, a.detail),
+        h('p', {}, h('strong', {}, 'Cần làm: '), a.action),
+        h('p', {}, h('a', { href: a.link }, 'Xem chi tiết →')))))
+      : h('p', { class: 'ok', id: 'no-alerts' }, 'Không có cảnh báo nào.'))
+  const hs = ['Thành phần', 'Tình trạng', 'Lý do']
+  root.append(h('h2', {}, 'Tình trạng các thành phần'), table(hs, r.health.map((i) => row(hs, [i.label,
+    h('span', { class: `light l-${i.state}` }, h('b', { 'aria-hidden': 'true' }, LIGHTS[i.state].mark), ` ${LIGHTS[i.state].text}`), i.reason], { 'data-health-row': i.id }))))
 }
 
 // ── router ──────────────────────────────────────────────────────────────────────────────────────────────
-const VIEWS = { queues: viewQueues, search: viewSearch, dlq: viewDlq, webhooks: viewWebhooks, directory: viewDirectory, log: viewLog }
+const VIEWS = { queues: viewQueues, search: viewSearch, dlq: viewDlq, webhooks: viewWebhooks, directory: viewDirectory, log: viewLog, alerts: viewAlerts }
 
 async function route() {
   if (!sessionStorage.getItem(KEY)) return logout()
@@ -282,6 +376,7 @@ async function route() {
   try {
     if (name === 'doc') await viewDoc(root, decodeURIComponent(arg || ''))
     else await (VIEWS[name] || viewQueues)(root, new URLSearchParams(query || ''))
+    await fillNames(root)
     root.dataset.ready = '1'
   } catch (e) {
     if (e.message !== 'unauthorised') root.append(h('p', { class: 'error' }, `Lỗi: ${e.message}`))

@@ -37,6 +37,8 @@ const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/m
   env: {
     ...process.env, DATA_DIR: dataDir, KAFKA_BROKERS: kafka.brokers,
     WEBHOOK_ALLOW_PRIVATE: process.env.WEBHOOK_ALLOW_PRIVATE ?? 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    // the demo's push receivers run on this machine too (a production deployment lists its private hosts)
+    OUTBOUND_ALLOW_PRIVATE: process.env.OUTBOUND_ALLOW_PRIVATE ?? '127.0.0.1,localhost,::1',
   },
 })
 const forward = (sig) => () => child.kill(sig)

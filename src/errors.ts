@@ -10,6 +10,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
   SENDER_NOT_ALLOWED: { status: 403, title: 'The caller may not act for the sending agency' },
   STATUS_NOT_ALLOWED: { status: 403, title: 'The caller may not send this status for this document' },
+  STATUS_OUT_OF_ORDER: { status: 409, title: 'The status does not fit the document\'s edXML lifecycle' },
   // transport and parsing
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is larger than the configured limit' },
@@ -18,6 +19,9 @@ export const ERRORS = {
   XML_TOO_DEEP: { status: 400, title: 'The XML nesting is deeper than allowed' },
   EDXML_SCHEMA_INVALID: { status: 422, title: 'The package does not conform to the QCVN 102:2016 edXML schema' },
   BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  FIELD_TOO_LONG: { status: 422, title: 'An identifier or text field is longer than the gateway stores' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request body did not arrive in time' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests from this client; retry after the indicated delay' },
   // signatures and trust
   SIGNATURE_REQUIRED: { status: 422, title: 'The package carries no signature and this deployment requires one' },
   SIGNATURE_INVALID: { status: 422, title: 'The signature does not verify' },
@@ -35,12 +39,22 @@ export const ERRORS = {
   DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this caller' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   UNKNOWN_GATEWAY: { status: 422, title: 'The directory entry names a gateway this gateway has no peer credentials for' },
+  // the 2025 reorganisation: closed agencies and their successors
+  AGENCY_CLOSED: { status: 422, title: 'A recipient is a closed agency; address its successor' },
+  SENDER_CLOSED: { status: 422, title: 'The sending agency is closed and its grace period is over; send as its successor' },
+  SUCCESSION_CONFLICT: { status: 422, title: 'The change table has conflicting rows; nothing was applied' },
   // webhooks
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook subscription or delivery for this caller' },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'The webhook URL is not allowed (scheme, credentials, or a private/loopback/metadata address)' },
   // operators (#7)
   DLQ_ITEM_NOT_FOUND: { status: 404, title: 'No such item in the delivery dead-letter queue' },
   DLQ_ITEM_RESOLVED: { status: 409, title: 'This dead-letter item was already replayed or discarded' },
+  // the national axis' protocol at /vxp (VXP-WIRE.md)
+  VXP_SIGNATURE_INVALID: { status: 401, title: 'The XroadVnpt signed headers are missing, altered or do not verify with the system secret' },
+  VXP_TIMESTAMP_REFUSED: { status: 401, title: 'XroadVnpt-timestamp is missing, malformed or outside the freshness window' },
+  VXP_REPLAYED: { status: 401, title: 'This exact signed request was already received' },
+  VXP_HASH_FILE_MISMATCH: { status: 400, title: 'XroadVnpt-hash-file does not match the SHA-256 of the file sent' },
+  VXP_SYSTEM_EXISTS: { status: 409, title: 'A VXP system with this system id already exists' },
   // availability
   BUS_UNAVAILABLE: { status: 503, title: 'Kafka did not confirm the write; nothing was accepted' },
   PAYLOAD_INTEGRITY: { status: 500, title: 'A stored payload no longer matches its SHA-256 and is not served' },

@@ -20,7 +20,7 @@ export async function run(argv: string[]) {
   if (argv.includes('--demo')) await pkiInit(config.trustDir)
   const rt = await createRuntime(config)
   if (lock.reclaimed) rt.log.warn({ stalePid: lock.reclaimed.pid, startedAt: lock.reclaimed.startedAt, dataDir: config.dataDir }, 'the previous gateway on this data directory did not stop cleanly (its process is gone); lock reclaimed')
-  const demo = argv.includes('--demo') ? await seedDemo(rt) : null
+  const demo = argv.includes('--demo') ? await seedDemo(rt, { reorganisation: true }) : null
   const app = await buildApp(rt)
   // HTTP first: a POST is durable once Kafka holds it, whether or not the workers have joined their
   // groups yet, and a restart after a crash may wait out the old members' sessions (logged by the bus)
@@ -71,6 +71,11 @@ fetches the exact bytes, and acknowledges (status 01 goes back to the sender):
   curl -s -X POST ${base}/v1/inbox/<id>/ack -H 'Authorization: Bearer ${province}'
 The sender reads each recipient's timeline:
   curl -s ${base}/v1/documents/<document id> -H 'Authorization: Bearer ${commune}'
+A QLVB built on the VNPT SDK (VXP) connects unchanged with service.endpoint=${base}/vxp and the systemid/secret
+of its agency under "vxp" in ${dataDir}/demo-credentials.json (docs/vxp.md).
+The directory also holds one demo merger (docs/reorganisation.md): 000.00.00.H97 and district 000.00.32.H41
+are closed into UBND tỉnh Nghệ An; a document addressed to them reaches the province, and says so:
+  curl -s ${base}/v1/agencies?status=closed -H 'Authorization: Bearer ${commune}'
 
 `)
 }

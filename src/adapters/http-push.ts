@@ -15,8 +15,9 @@
  *   redirects are followed); 400/404/405/410/413/415/422 = refused for good (DLQ at once); anything else,
  *   a timeout or a network error = retried with backoff.
  *
- * Bounded: one explicit timeout per attempt (DELIVERY_TIMEOUT_MS) from connect to the last byte of the
- * answer, of which at most 64 KiB are kept (200 characters go to the attempt log).
+ * Bounded (src/net/outbound-http.ts): the SSRF guard, one explicit timeout per attempt (DELIVERY_TIMEOUT_MS)
+ * from connect to the last byte of the answer, of which at most 64 KiB are read (200 characters go to the
+ * attempt log).
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -26,6 +27,7 @@ import type { DeliveryRecord } from '../bus/topics.ts'
 import { getDocument, recordEvent } from '../store/ledger-repo.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
 import { traceHeaders } from '../tracing/index.ts'
+import { OutboundRefused, privateAllowedFor, sendOutbound } from '../net/outbound-http.ts'
 
 /** HTTP answers that retrying cannot change. 401/403 are not here: a key mismatch is fixed by an operator. */
 const PERMANENT = new Set([400, 404, 405, 410, 413, 414, 415, 422])
@@ -64,25 +66,21 @@ export async function packageOf(rt: Runtime, r: DeliveryRecord): Promise<{ bytes
 export interface PostResult { status: number; body: string; headers: Headers }
 
 /**
- * One bounded POST: explicit timeout, redirects refused, answer text capped. Resolves with the answer for
- * any status; throws (retryable) on network errors and timeouts.
+ * One bounded POST through the one outbound client (src/net/outbound-http.ts): SSRF guard (private
+ * targets only where OUTBOUND_ALLOW_PRIVATE or PEERS says so), one deadline, no redirects, the answer read
+ * to at most 64 KiB. Resolves with the answer for any status; a refused target is a PermanentDeliveryError;
+ * network errors and timeouts throw (retry).
  */
-export async function boundedPost(url: string, body: Buffer | string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
-  let res: Response
+export async function boundedPost(rt: Runtime, url: string, body: Buffer | string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
-    res = await fetch(url, {
-      // W3C trace context of the current delivery/forward/status span (nothing when tracing is off), so a
-      // receiving QLVB system or peer gateway can continue the trace; explicit headers win
-      method: 'POST', headers: { ...traceHeaders(), ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body),
-      redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
-    })
+    // W3C trace context of the current delivery/forward/status span (nothing when tracing is off), so a
+    // receiving QLVB system or peer gateway can continue the trace; explicit headers win
+    const a = await sendOutbound({ url, headers: { ...traceHeaders(), ...headers }, body, timeoutMs, allowPrivate: privateAllowedFor(rt.config, url) })
+    return { status: a.status, body: a.body, headers: a.headers }
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } }
-    const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.message)
-    throw new Error(`POST ${url}: ${why}`, { cause: e })
+    if (e instanceof OutboundRefused) throw new PermanentDeliveryError(e.message)
+    throw e
   }
-  const text = await res.text().catch(() => '')
-  return { status: res.status, body: text.slice(0, 65_536), headers: res.headers }
 }
 
 /** 2xx → resolves; a permanent refusal → PermanentDeliveryError; anything else → Error (retry). */
@@ -125,7 +123,7 @@ export const httpPushAdapter: DeliveryAdapter = {
     if (await alreadyDelivered(rt, record)) return { fresh: false, arrived: true }
     const url = agency.endpoint.url
     const pkg = await packageOf(rt, record)
-    const res = await boundedPost(url, pkg.bytes, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
+    const res = await boundedPost(rt, url, pkg.bytes, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
     judge(url, res)
     await recordEvent(rt.db, {
       eventKey: `${record.id}:${record.recipient}:DELIVERED`, id: record.id, recipient: record.recipient, status: 'DELIVERED',

@@ -40,7 +40,7 @@ export const soapPushAdapter: DeliveryAdapter = {
       deliveryId: deliveryIdOf(record), documentId: record.documentId, from: record.from, to: record.recipient,
       contentType: pkg.contentType, sha256: record.sha256, bytes: pkg.bytes,
     })
-    const res = await boundedPost(url, envelope, {
+    const res = await boundedPost(rt, url, envelope, {
       'content-type': 'text/xml; charset=utf-8', soapaction: `"${SOAP_ACTION}"`, ...pushHeaders(rt, record, ctx, record.sha256),
     }, ctx.timeoutMs)
     const faultCode = /<(?:\w+:)?faultcode>\s*(?:\w+:)?(\w+)/.exec(res.body)?.[1]

@@ -18,6 +18,7 @@ import { saveClient } from '../store/clients-repo.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
 import { boundedPost, deliveryIdOf, judge, packageOf } from './http-push.ts'
 import { SpanKind, traceHeaders } from '../tracing/index.ts'
+import { deliverToVxp } from './vxp-upstream.ts'
 
 export const FORWARD_FOR_HEADER = 'lgsp-forward-for'
 export const PEER_CLIENT_PREFIX = 'peer:'
@@ -39,10 +40,10 @@ export const peerUrlOfClient = (clientId: string) => (clientId.startsWith(PEER_C
 /** Makes the clients table match PEERS: one 'gateway' client per link, links no longer configured disabled. */
 export async function syncPeerClients(rt: Runtime): Promise<void> {
   await rt.db.tx(async (q) => {
-    for (const p of rt.config.peers) {
+    for (const p of rt.config.peers.filter((x) => x.protocol !== 'vxp')) { // a VXP axis never calls us: nothing to authenticate
       await saveClient(q, { id: `${PEER_CLIENT_PREFIX}${p.url}`, name: `peer gateway ${p.id ?? p.url}`, role: 'gateway', organIds: p.jurisdiction, key: p.key })
     }
-    await q.query(`update clients set disabled = true where role = 'gateway' and not (id = any($1))`, [rt.config.peers.map((p) => `${PEER_CLIENT_PREFIX}${p.url}`)])
+    await q.query(`update clients set disabled = true where role = 'gateway' and not (id = any($1))`, [rt.config.peers.filter((x) => x.protocol !== 'vxp').map((p) => `${PEER_CLIENT_PREFIX}${p.url}`)])
   })
 }
 
@@ -53,6 +54,7 @@ export const upstreamAdapter: DeliveryAdapter = {
     if (!gateway) throw new PermanentDeliveryError(`no gateway to forward ${deliveryIdOf(record)} to`)
     const peer = peerFor(rt, gateway)
     if (!peer) throw new PermanentDeliveryError(`no credentials for gateway ${gateway}: add it to PEERS`)
+    if (peer.protocol === 'vxp') return deliverToVxp(rt, peer, record, ctx) // the national axis' protocol, selected per peer
     const recipients = record.recipients ?? [record.recipient]
     const done = await rt.db.query<{ recipient: string }>(
       `select recipient from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)`, [record.id, recipients],
@@ -63,7 +65,7 @@ export const upstreamAdapter: DeliveryAdapter = {
     const pkg = await packageOf(rt, record)
     // #7: a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
     const res = await rt.tracing.span('gateway.forward', { kind: SpanKind.CLIENT, attributes: { 'url.full': url, 'lgsp.recipients': recipients.length } }, async (span) => {
-      const r = await boundedPost(url, pkg.bytes, {
+      const r = await boundedPost(rt, url, pkg.bytes, {
         'content-type': pkg.contentType,
         authorization: `Bearer ${peer.key}`,
         [FORWARD_FOR_HEADER]: recipients.join(','),

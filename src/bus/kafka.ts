@@ -47,7 +47,7 @@ export class BusUnavailableError extends Error {
 }
 
 /** What the probe last saw of the cluster: `/readyz` shows it, the produce path refuses at once while down. */
-export interface BusHealth { up: boolean; since: string; error?: string }
+export interface BusHealth { up: boolean; since: string; error?: string; /** brokers in the cluster metadata at the last answer */ brokers?: number }
 
 export interface BusOptions {
   brokers: string[]
@@ -64,6 +64,8 @@ export interface BusOptions {
 export interface Bus {
   /** the probe's latest view (a cheap read: no request is made) */
   health(): BusHealth
+  /** replicas per topic, as ensureTopics resolved it (KAFKA_REPLICATION, or auto = brokers up to 3): the brokers this deployment expects */
+  replicationFactor(): number
   send(topic: string, messages: BusMessage[]): Promise<void>
   /** several topics in one produce request (one round trip, same durability) */
   sendBatch(batches: { topic: string; messages: BusMessage[] }[]): Promise<void>
@@ -103,6 +105,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   await Promise.all([producer.connect(), admin.connect()])
   const consumers = new Set<Consumer>()
   const probe = startProbe(opts)
+  let resolvedReplication = 1
 
   /** A write that Kafka confirms within the budget, or a BusUnavailableError carrying the write in flight. */
   const bounded = async (write: () => Promise<unknown>) => {
@@ -125,6 +128,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
 
   return {
     health: () => probe.health(),
+    replicationFactor: () => resolvedReplication,
 
     async sendBatch(batches) {
       if (batches.length === 0) return
@@ -146,8 +150,12 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       // maxWaitTimeInMs bounds how long an idle fetch (and so a disconnect) waits; data still returns at once
       // a short session: after a crash the old members' partitions are reassigned within sessionTimeoutMs
       // (kafkajs's 30 s default left a restarted gateway idle that long); heartbeats at a third of it
+      let stopping = false
+      // a consumer that crashed during a broker outage restarts itself later; once stop() was called it must
+      // not, or the restart timer keeps reconnecting after shutdown (kafkajs asks restartOnFailure after its
+      // own disconnect, so a stop() in that window would otherwise be undone)
       const consumer = kafka.consumer({
-        groupId, allowAutoTopicCreation: false, retry: { retries: 10 }, maxWaitTimeInMs: 1000,
+        groupId, allowAutoTopicCreation: false, retry: { retries: 10, restartOnFailure: async () => !stopping }, maxWaitTimeInMs: 1000,
         sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
       })
       consumers.add(consumer)
@@ -175,6 +183,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       })
       return {
         async stop() {
+          stopping = true
           clearTimeout(slow)
           offJoin()
           consumers.delete(consumer)
@@ -186,6 +195,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     async ensureTopics(names, partitions, requested) {
       // 0 = follow the cluster: as many replicas as brokers, at most 3 (KAFKA_BROKERS alone configures a cluster)
       const replication = requested > 0 ? requested : Math.min(3, (await admin.describeCluster()).brokers.length)
+      resolvedReplication = Math.max(resolvedReplication, replication)
       // kafkajs's own waitForLeaders polls from a timer and can reject outside the awaited promise (an
       // unhandled UNKNOWN_TOPIC_OR_PARTITION while the controller propagates new topics — seen with several
       // gateways starting on one broker), so create without it and wait for leaders here, errors caught
@@ -252,9 +262,9 @@ function startProbe(opts: BusOptions) {
   const tick = async () => {
     try {
       await admin.connect()
-      await admin.describeCluster()
+      const { brokers } = await admin.describeCluster()
       if (!state.up) opts.log.info({ downSince: state.since }, 'Kafka answers again')
-      if (!state.up) state = { up: true, since: new Date().toISOString() }
+      state = state.up ? { ...state, brokers: brokers.length } : { up: true, since: new Date().toISOString(), brokers: brokers.length }
     } catch (e) {
       const error = (e as Error).message
       if (state.up) { state = { up: false, since: new Date().toISOString(), error }; opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does') }

@@ -3,6 +3,7 @@
  * agencies (111,000 nationally): deliveries are partitioned by recipient OrganId instead.
  */
 import { TIERS, type Tier } from '../routing/types.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
 
 export interface Topics {
   /** accepted documents, one record per document (key = sender OrganId) */
@@ -80,4 +81,6 @@ export interface ReceiptRecord {
   statusContentType?: string
   /** the OrganId that sent the status (the recipient for 01–06/15/16, the document's sender for 13) */
   statusFrom?: string
+  /** the signature verdict of the status package, as checked when it entered this gateway */
+  signature?: Verdict
 }

@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   directory: () => import('./commands/directory.ts'),
   log: () => import('./commands/log.ts'),
   dlq: () => import('./commands/dlq.ts'),
+  'vxp-system': () => import('./commands/vxp-system.ts'),
+  keys: () => import('./commands/keys.ts'),
 }
 
 async function overview(): Promise<string> {

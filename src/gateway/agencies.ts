@@ -18,6 +18,7 @@ import { detectFormat, importDirectory, parseEndpoint, type DirectoryFormat, typ
 import { TIERS, type Agency, type Tier } from '../routing/types.ts'
 import { deleteAgency, upsertAgencies, upsertAgenciesBulk } from '../store/directory-repo.ts'
 import { peerFor } from '../adapters/upstream.ts'
+import { holderOf } from '../routing/succession.ts'
 
 const endpointSchema = {
   type: 'object',
@@ -26,12 +27,21 @@ const endpointSchema = {
   required: ['kind'],
 } as const
 
+const closureSchema = {
+  type: ['object', 'null'],
+  description: 'present when the agency is closed (its code stays resolvable): effective date and successors',
+  properties: { on: { type: 'string', format: 'date' }, successors: { type: 'array', items: { type: 'string' } }, note: { type: ['string', 'null'] } },
+  required: ['on', 'successors'],
+} as const
+
 const agencySchema = {
   type: 'object',
   properties: {
     organId: { type: 'string' }, name: { type: 'string' }, tier: { type: 'string', enum: [...TIERS] },
     parent: { type: ['string', 'null'] }, gateway: { type: ['string', 'null'], description: 'base URL of the owning gateway; null = this one' },
     endpoint: endpointSchema, certificates: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
+    closed: closureSchema,
+    holder: { type: ['string', 'null'], description: 'a closed agency: who answers for it today (its successor chain followed); null when none or several' },
   },
 } as const
 
@@ -58,7 +68,7 @@ export async function agencyRoutes(app: FastifyInstance, rt: Runtime) {
   // directory files travel as text (this plugin only); JSON files use the default JSON parser
   app.addContentTypeParser(['text/csv', 'text/tab-separated-values', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
-  app.get<{ Querystring: { parent?: string; tier?: Tier; q?: string; limit?: number; offset?: number } }>('/v1/agencies', {
+  app.get<{ Querystring: { parent?: string; tier?: Tier; q?: string; status?: 'active' | 'closed'; limit?: number; offset?: number } }>('/v1/agencies', {
     config: { auth: 'client' },
     schema: {
       tags: ['directory'],
@@ -67,6 +77,7 @@ export async function agencyRoutes(app: FastifyInstance, rt: Runtime) {
         type: 'object',
         properties: {
           parent: { type: 'string' }, tier: { type: 'string', enum: [...TIERS] }, q: { type: 'string', maxLength: 200 },
+          status: { type: 'string', enum: ['active', 'closed'], description: 'closed = has a closure (whatever its date)' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 },
         },
       },
@@ -82,6 +93,7 @@ export async function agencyRoutes(app: FastifyInstance, rt: Runtime) {
       ? dir.search(q, { limit: Number.MAX_SAFE_INTEGER, tier, includeDisabled: true })
       : parent !== undefined ? dir.children(parent) : dir.all()
     if (tier || parent !== undefined) list = list.filter((a) => (!tier || a.tier === tier) && (parent === undefined || a.parent === parent))
+    if (req.query.status) list = list.filter((a) => !!a.closed === (req.query.status === 'closed'))
     return { total: list.length, offset, limit, items: list.slice(offset, offset + limit) }
   })
 
@@ -89,9 +101,10 @@ export async function agencyRoutes(app: FastifyInstance, rt: Runtime) {
     config: { auth: 'client' },
     schema: { tags: ['directory'], summary: 'One agency', params: organIdParams, security: [{ apiKey: [] }], response: { 200: agencySchema, '4xx': { $ref: 'Problem#' } } },
   }, async (req) => {
-    const a = rt.directory().get(req.params.organId)
+    const dir = rt.directory()
+    const a = dir.get(req.params.organId)
     if (!a) throw new GatewayError('NOT_FOUND', `no agency ${req.params.organId} in the directory`)
-    return a
+    return a.closed ? { ...a, holder: holderOf(dir, a.organId, Date.now()) } : a
   })
 
   app.put<{ Params: { organId: string }; Body: PutBody }>('/v1/agencies/:organId', {

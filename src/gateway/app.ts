@@ -8,12 +8,15 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { Runtime } from '../runtime.ts'
 import { registerProblemHandlers, problemSchema } from './problem.ts'
 import { registerAuth } from './auth.ts'
+import { registerRequestLimits } from './request-limits.ts'
 import { receiptRoutes } from './receipts.ts'
 import { trustAdminRoutes } from './trust-admin.ts'
+import { keysAdminRoutes } from './keys-admin.ts'
 import { healthRoutes } from './health.ts'
 import { documentRoutes } from './documents.ts'
 import { inboxRoutes } from './inbox.ts'
 import { agencyRoutes } from './agencies.ts'
+import { successionRoutes } from './succession.ts'
 import { federationRoutes } from './federation.ts'
 import { documentListRoutes } from './document-list.ts'
 import { statusInboxRoutes } from './status-inbox.ts'
@@ -21,8 +24,11 @@ import { webhookRoutes } from './webhooks.ts'
 import { attachmentRoutes } from './attachments.ts'
 import { statusRoutes } from './status.ts'
 import { soapRoutes } from './soap/index.ts'
+import { vxpRoutes } from './vxp/index.ts'
+import { vxpSystemRoutes } from './vxp-systems.ts'
 import { metricsRoutes, registerMetricsHooks } from './metrics.ts'
 import { opsRoutes } from './ops.ts'
+import { opsConsoleRoutes } from './ops-console.ts'
 import { consoleRoutes } from './console.ts'
 import { registerHttpTracing } from '../tracing/http.ts'
 
@@ -30,6 +36,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log.child({ c: 'http' }) as FastifyBaseLogger,
     bodyLimit: rt.config.bodyLimit,
+    // backstop behind request-limits.ts, which answers a coded 408 first (Node's own check runs every few seconds)
+    requestTimeout: rt.config.requestTimeoutMs + 5_000,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   })
   registerHttpTracing(app, rt.tracing) // #7: first, so its onRoute hook wraps every route registered below
@@ -40,6 +48,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
   registerAuth(app, rt)
+  registerRequestLimits(app, rt) // after auth: limits are per API key, and both run before any body is read
   registerMetricsHooks(app, rt) // #7: counts submissions on every surface, so it sits at the root
 
   await app.register(swagger, {
@@ -54,7 +63,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) || `def-${i}` },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // a Content-Security-Policy on every /docs answer (the plugin's, with the hashes of Swagger UI's own inline
+    // script): a script injected through an OpenAPI text cannot run; without upgrade-insecure-requests, which
+    // would break the page on a plain-http gateway
+    staticCSP: true,
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (s) => healthRoutes(s, rt))
@@ -62,7 +78,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => inboxRoutes(s, rt))
   await app.register(async (s) => receiptRoutes(s, rt))
   await app.register(async (s) => trustAdminRoutes(s, rt))
+  await app.register(async (s) => keysAdminRoutes(s, rt))
   await app.register(async (s) => agencyRoutes(s, rt))
+  await app.register(async (s) => successionRoutes(s, rt))
   await app.register(async (s) => federationRoutes(s, rt))
   await app.register(async (s) => documentListRoutes(s, rt))
   await app.register(async (s) => statusInboxRoutes(s, rt))
@@ -70,8 +88,11 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(async (s) => attachmentRoutes(s, rt))
   await app.register(async (s) => statusRoutes(s, rt))
   await app.register(async (s) => soapRoutes(s, rt))
+  await app.register(async (s) => vxpRoutes(s, rt), { prefix: '/vxp' })
   await app.register(async (s) => metricsRoutes(s, rt))
   await app.register(async (s) => opsRoutes(s, rt))
+  await app.register(async (s) => vxpSystemRoutes(s, rt))
+  await app.register(async (s) => opsConsoleRoutes(s, rt))
   await app.register(async (s) => consoleRoutes(s, rt))
   return app
 }

@@ -8,12 +8,14 @@ import { principalOf } from './auth.ts'
 import { labelledEventSchema } from '../statuses/timeline.ts'
 import { signedReceiptSchema, verdictSchema } from '../signing/openapi.ts'
 import { documentationOnly, packageContent, rawJsonBodies } from './package-body.ts'
+import { redirectionSchema, senderClosedSchema } from './reorganisation-schemas.ts'
 
 const recipientSchema = {
   type: 'object',
   properties: {
     organId: { type: 'string' }, tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] }, status: { type: 'string' },
     receipt: signedReceiptSchema,
+    redirect: redirectionSchema,
   },
 } as const
 
@@ -27,6 +29,7 @@ const acceptanceSchema = {
     acceptedAt: { type: 'string', format: 'date-time' },
     recipients: { type: 'array', items: recipientSchema },
     signature: verdictSchema,
+    senderClosed: senderClosedSchema,
   },
 } as const
 
@@ -42,6 +45,7 @@ const timelineSchema = {
         type: 'object',
         properties: {
           organId: { type: 'string' }, tier: { type: 'string' }, status: { type: 'string' }, label: { type: ['string', 'null'] },
+          addressedTo: { type: 'string', description: 'the closed agency the package names, when this leg goes to its successor' },
           timeline: { type: 'array', items: labelledEventSchema },
         },
       },

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.ts'
 import { listInbox } from '../store/inbox-repo.ts'
 import { acknowledge, inboxItemFor } from '../pipeline/acknowledge.ts'
 import { principalOf } from './auth.ts'
+import { inboxCodesOf } from '../pipeline/closed-agencies.ts'
 import { documentationOnly, packageContent, preferredFormat } from './package-body.ts'
 import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../pipeline/incoming.ts'
 
@@ -14,6 +15,7 @@ const itemSchema = {
     documentUuid: { type: 'string' }, recipient: { type: 'string' }, from: { type: 'string' }, documentId: { type: 'string' },
     subject: { type: ['string', 'null'] }, sha256: { type: 'string' }, size: { type: 'integer' },
     deliveredAt: { type: 'string' }, ackedAt: { type: ['string', 'null'] },
+    addressedTo: { type: 'string', description: 'the closed agency the package names, when it was delivered to its successor (you)' },
   },
 } as const
 
@@ -29,7 +31,7 @@ export async function inboxRoutes(app: FastifyInstance, rt: Runtime) {
     },
   }, async (req) => {
     const who = principalOf(req)
-    const items = await listInbox(rt.db, [...who.organIds], { includeAcked: req.query.all ?? false, limit: req.query.limit ?? 100 })
+    const items = await listInbox(rt.db, inboxCodesOf(rt, who), { includeAcked: req.query.all ?? false, limit: req.query.limit ?? 100 })
     return { items: items.map(({ blobKey: _b, contentType: _c, ...rest }) => rest) }
   })
 

@@ -12,6 +12,7 @@ import { ackStatus, getStatus, listStatuses, type StatusInboxRow } from '../stat
 import { statusPackageXml } from '../statuses/package.ts'
 import { labelOf } from '../statuses/model.ts'
 import { principalOf } from './auth.ts'
+import { inboxCodesOf, mayReadInboxOf } from '../pipeline/closed-agencies.ts'
 
 const itemSchema = {
   type: 'object',
@@ -26,13 +27,17 @@ const itemSchema = {
     statusCode: { type: 'string' }, label: { type: ['string', 'null'] }, description: { type: ['string', 'null'] },
     at: { type: 'string' }, outOfOrder: { type: 'boolean' }, ackedAt: { type: ['string', 'null'] },
     edxml: { type: 'string', description: 'the edXML status package' },
+    signature: {
+      type: ['object', 'null'], additionalProperties: true,
+      description: 'the signature verdict taken when the status entered the gateway (null for a status the gateway built, e.g. 01 on an inbox ack)',
+    },
   },
 } as const
 
-async function itemFor(rt: Runtime, who: Principal, id: string): Promise<StatusInboxRow> {
+export async function itemFor(rt: Runtime, who: Principal, id: string): Promise<StatusInboxRow> {
   const row = await getStatus(rt.db, id)
   // 404 rather than 403 for other agencies' items: an id reveals nothing
-  if (!row || !who.organIds.has(row.addressee)) throw new GatewayError('NOT_FOUND', `no status inbox item ${id} for this caller`)
+  if (!row || !mayReadInboxOf(rt, who, row.addressee)) throw new GatewayError('NOT_FOUND', `no status inbox item ${id} for this caller`)
   return row
 }
 
@@ -57,11 +62,11 @@ export async function statusInboxRoutes(app: FastifyInstance, rt: Runtime) {
   }, async (req) => {
     const who = principalOf(req)
     const limit = req.query.limit ?? 100
-    const rows = await listStatuses(rt.db, [...who.organIds], { includeAcked: req.query.all ?? false, after: req.query.after ?? 0, limit, document: req.query.document })
+    const rows = await listStatuses(rt.db, inboxCodesOf(rt, who), { includeAcked: req.query.all ?? false, after: req.query.after ?? 0, limit, document: req.query.document })
     const items = await Promise.all(rows.map(async (r) => ({
       id: r.id, seq: r.seq, documentUuid: r.documentUuid, documentId: r.documentId, documentFrom: r.documentFrom, to: r.addressee,
       recipient: r.recipient, from: r.from, statusCode: r.statusCode, label: labelOf(r.statusCode), description: r.description,
-      at: r.at, outOfOrder: r.outOfOrder, ackedAt: r.ackedAt, edxml: await statusPackageXml(rt, r.statusBlob, r.contentType),
+      at: r.at, outOfOrder: r.outOfOrder, ackedAt: r.ackedAt, signature: r.signature, edxml: await statusPackageXml(rt, r.statusBlob, r.contentType),
     })))
     return { items, nextAfter: rows.length === limit ? rows[rows.length - 1]!.seq : null }
   })

@@ -19,6 +19,7 @@ export const statusAnswerSchema = {
     recipients: { type: 'array', items: { type: 'string' }, description: 'the delivery timelines the status goes onto' },
     sha256: { type: 'string', description: 'SHA-256 (hex) of the status package as received' },
     at: { type: 'string', format: 'date-time', description: 'the status Timestamp' },
+    signature: { type: 'object', additionalProperties: true, description: 'the signature verdict (signed, signer, algorithm, chain, from), checked as for documents' },
   },
 } as const
 

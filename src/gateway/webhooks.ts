@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { getDocument } from '../store/ledger-repo.ts'
 import { EVENT_TYPES } from '../webhooks/events.ts'
-import { checkTarget } from '../webhooks/ssrf.ts'
+import { checkTarget } from '../net/ssrf.ts'
 import { newSecret } from '../webhooks/signing.ts'
 import {
   createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, replayDelivery, rotateSecret, type Subscription,

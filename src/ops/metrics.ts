@@ -59,7 +59,7 @@ export class OpsMetrics {
     r.setDefaultLabels({ gateway: config.gatewayId })
     collectDefaultMetrics({ register: r, prefix: 'lgsp_' })
     const reg = [r]
-    this.accepted = new Counter({ name: 'lgsp_documents_accepted_total', help: 'Documents accepted (202), by surface (rest | soap)', labelNames: ['surface'], registers: reg })
+    this.accepted = new Counter({ name: 'lgsp_documents_accepted_total', help: 'Documents accepted (202), by surface (rest | soap | vxp)', labelNames: ['surface'], registers: reg })
     this.refused = new Counter({ name: 'lgsp_documents_refused_total', help: 'Documents refused, by surface and error code (docs/errors.md)', labelNames: ['surface', 'code'], registers: reg })
     this.acceptSeconds = new Histogram({ name: 'lgsp_accept_duration_seconds', help: 'Time to answer a document submission (parse, verify, route, Kafka acks=all)', labelNames: ['surface', 'outcome'], buckets: LATENCY_BUCKETS, registers: reg })
     this.deliveries = new Counter({ name: 'lgsp_deliveries_total', help: 'Delivery outcomes recorded in the ledger, by tier, adapter and outcome (delivered | forwarded | failed)', labelNames: ['tier', 'adapter', 'outcome'], registers: reg })

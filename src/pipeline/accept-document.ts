@@ -8,7 +8,8 @@ import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import { readIncoming, type Incoming } from './incoming.ts'
+import { readIncoming } from './incoming.ts'
+import { verifyIncoming } from './verify-incoming.ts'
 import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { planRoute } from '../routing/route-planner.ts'
@@ -17,10 +18,12 @@ import { BusUnavailableError } from '../bus/kafka.ts'
 import type { Tier } from '../routing/types.ts'
 import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
+import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
+import { recordRedirections } from '../store/succession-repo.ts'
 // ── federation (#5) ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
-  dropPending, findBySenderDocumentId, markAccepted, reserveDocument, type AcceptanceAnswer, type DocumentRow,
+  acceptOnce, dropPending, findBySenderDocumentId, reserveDocument, type AcceptanceAnswer, type DocumentRow,
 } from '../store/ledger-repo.ts'
 
 export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
@@ -51,15 +54,20 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   // the signature is checked on the bytes as received, against the trust store and the From binding;
   // the signed From must equal the From the envelope was read from (no second reading of other bytes)
   const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  // one instant for the whole acceptance: closures take effect by date, and the router re-plans at this time
+  const acceptedAt = new Date().toISOString()
+  const senderClosed = closedSenderCheck(rt, env.from, acceptedAt)
 
   // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
   span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
-  const to = via ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
-  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via })
+  const to = who.role === 'gateway' ? recipientsToRoute(who, env.to, opts.forwardFor) : await withOriginalRecipients(rt, env, businessType)
+  const plan = planRoute(rt.directory(), selfOf(rt), { from: env.from, to, via, at: acceptedAt })
   const refused = plan.filter((s) => s.action === 'refuse')
   if (refused.length) {
+    const closed = closedRecipientsError(refused)
+    if (closed) throw closed
     const code = refused.some((s) => s.code === 'UNKNOWN_RECIPIENT') ? 'UNKNOWN_RECIPIENT' : 'INVALID_AGENCY_CODE'
     throw new GatewayError(code, `cannot route to ${refused.map((s) => s.organId).join(', ')}`, {
       errors: refused.map((s) => ({ path: `To[OrganId=${s.organId}]`, message: s.action === 'refuse' ? s.reason : '' })),
@@ -73,32 +81,63 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
 
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
   const seen = await findBySenderDocumentId(rt.db, env.from, env.documentId, businessType)
-  if (seen) return replayOrRefuse(rt, seen, sha256)
+  if (seen) return replayOrRefuse(rt, seen, bytes, sha256)
 
-  const { key: blobKey } = await rt.blobs.put(bytes)
+  // the row is reserved before any payload byte is written, so no blob exists without its row; the blob
+  // store is content-addressed, so its key is known before the write
   const id = crypto.randomUUID()
   const r = await rt.db.tx(async (q) => {
     const res = await reserveDocument(q, {
-      id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey,
+      id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey: sha256,
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
     if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
+    if (res.reserved && env.promulgationDate) await q.query('update documents set promulgated = $2 where id = $1', [id, env.promulgationDate]) // bounds status Timestamps
+    if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
     return res
   })
-  if (!r.reserved) return replayOrRefuse(rt, r.existing, sha256) // a concurrent twin won the race
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, ...(via ? { via } : {}) }, recipients, signature)
+  if (!r.reserved) return replayOrRefuse(rt, r.existing, bytes, sha256) // a concurrent twin won the race
+  await storePayload(rt, id, bytes)
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
+}
+
+/** The payload into the blob store for a reserved row; a failed write drops the reservation. */
+async function storePayload(rt: Runtime, id: string, bytes: Buffer): Promise<void> {
+  try {
+    await rt.blobs.put(bytes)
+  } catch (e) {
+    rt.log.error({ err: e, id }, 'blob store refused the payload; reservation dropped')
+    await dropPending(rt.db, id).catch((err) => rt.log.error({ err, id }, 'could not drop reservation'))
+    throw new GatewayError('STORE_UNAVAILABLE', 'the payload store refused the write; nothing was accepted', { cause: e })
+  }
+}
+
+/** A dropped reservation takes its payload with it, unless another row holds the same bytes. */
+async function dropReservation(rt: Runtime, id: string, blobKey: string): Promise<void> {
+  await dropPending(rt.db, id)
+  const held = await rt.db.query('select 1 from documents where blob_key = $1 limit 1', [blobKey])
+  if (held.rowCount === 0) await rt.blobs.remove(blobKey)
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
-async function replayOrRefuse(rt: Runtime, row: DocumentRow, sha256: string): Promise<Accepted> {
+async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha256: string): Promise<Accepted> {
   if (row.sha256 !== sha256) {
     throw new GatewayError('DUPLICATE_DOCUMENT', `DocumentId ${row.document_id} was already sent by ${row.from_organ} with other content`, {
       extra: { id: row.id },
     })
   }
   if (row.state === 'accepted' && row.receipt) return { answer: row.receipt, replayed: true }
-  // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): publish again;
-  // every consumer is idempotent on the document id, so a second record delivers nothing twice
+  for (;;) {
+    const settled = await awaitTwin(rt, row.id)
+    if (settled) return { answer: settled, replayed: true }
+    // claim the orphan with a conditional update, so of several retries exactly one publishes again
+    const claim = await rt.db.query(`update documents set claimed_until = now() + interval '30 seconds' where id = $1 and state = 'pending' and claimed_until <= now()`, [row.id])
+    if (claim.rowCount > 0) break
+  }
+  // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): store (the write
+  // is idempotent, the crash may have come before it) and publish again; every consumer is idempotent on
+  // the document id, so a second record delivers nothing twice
+  await storePayload(rt, row.id, bytes)
   const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
@@ -107,8 +146,25 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, sha256: string): Pr
   return { ...p, replayed: true }
 }
 
-async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], signature?: Verdict): Promise<Accepted> {
-  const acceptedAt = new Date().toISOString()
+/**
+ * A pending row whose lease (documents.claimed_until) is current belongs to a request still in flight (a
+ * concurrent identical POST): wait for its outcome instead of producing a second record, so every caller
+ * gets the one answer, byte for byte. Returns null when the lease is released or expired (the owner failed
+ * after Kafka, or crashed) and the row must be published again here.
+ */
+async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | null> {
+  for (;;) {
+    const r = (await rt.db.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean }>(
+      'select state, receipt, claimed_until > now() as claimed from documents where id = $1', [id])).rows[0]
+    if (!r) throw new GatewayError('BUS_UNAVAILABLE', 'a concurrent identical submission failed; nothing was accepted, retry')
+    if (r.state === 'accepted' && r.receipt) return r.receipt
+    if (!r.claimed) return null
+    await new Promise((res) => setTimeout(res, 25))
+  }
+}
+
+async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string }, recipients: { organId: string; tier: Tier }[], signature?: Verdict, reorg?: ReorganisationNotes): Promise<Accepted> {
+  const acceptedAt = d.acceptedAt ?? new Date().toISOString()
   const record: DocumentRecord = { ...d, acceptedAt }
   try {
     await rt.bus.send(rt.topics.documents, [{ key: d.from, value: record }])
@@ -119,42 +175,43 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recip
       // is accepted then (the sender's retry of the same bytes gets that answer), otherwise the reservation goes
       rt.log.warn({ err: e, id: d.id }, 'kafka did not confirm the document record in time; answering 503, the write is still in flight')
       settled.then(
-        () => confirm(rt, d, recipients, acceptedAt, signature).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
-        (err) => { rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped'); return dropPending(rt.db, d.id) },
+        () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
+        (err) => { rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped'); return dropReservation(rt, d.id, d.sha256) },
       ).catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
     } else {
       rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
-      await dropPending(rt.db, d.id).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
+      await dropReservation(rt, d.id, d.sha256).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
     }
     throw new GatewayError('BUS_UNAVAILABLE', (e as Error).message, { cause: e })
   }
-  return { answer: await confirm(rt, d, recipients, acceptedAt, signature), replayed: false }
+  return { answer: await confirm(rt, d, recipients, acceptedAt, signature, reorg), replayed: false }
 }
 
 /** Kafka holds the record: the answer with the gateway's signed receipts, and the ledger and message log. */
-async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict): Promise<AcceptanceAnswer> {
+export async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict, reorg?: ReorganisationNotes): Promise<AcceptanceAnswer> {
   const answer: AcceptanceAnswer = {
     id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
     recipients: recipients.map((r) => ({
       organId: r.organId, tier: r.tier, status: 'ACCEPTED',
       // non-repudiation: the gateway signs what it accepted, for whom, and when
       receipt: rt.signing.receipt({ documentId: d.documentId, sha256: d.sha256, recipient: r.organId, status: 'ACCEPTED', time: acceptedAt }),
+      ...redirectOf(reorg, r.organId),
     })),
     ...(signature ? { signature } : {}),
+    ...(reorg?.senderClosed ? { senderClosed: reorg.senderClosed } : {}),
   }
-  await rt.db.tx(async (q) => { await markAccepted(q, d.id, answer); await logAccepted(q, { ...answer, from: d.from }) }) // message log, same transaction
-  return answer
+  try {
+    return await rt.db.tx(async (q) => {
+      const { stored, first } = await acceptOnce(q, d.id, answer)
+      if (first) await logAccepted(q, { ...answer, from: d.from }) // message log, same transaction, once
+      return stored
+    })
+  } catch (e) {
+    // the record is in Kafka and the blob must stay; release the lease so a retry publishes again at once
+    await rt.db.query('update documents set claimed_until = now() where id = $1', [d.id]).catch(() => {})
+    throw e
+  }
 }
 
-export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null })
+export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
 
-/**
- * Step 4: the signature, under the deployment policy — XML-DSig for edXML; for the JSON form a flattened
- * JWS (x5c chain) whose payload is the JSON form, under the same trust rules and sender binding.
- */
-async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string): Promise<Verdict> {
-  if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from)
-  if (incoming.jws) return rt.signing.verifyJsonPackage(incoming.jws, from)
-  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
-  return { signed: false, verifiedAt: new Date().toISOString() }
-}

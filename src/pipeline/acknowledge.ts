@@ -8,6 +8,8 @@ import type { Principal } from '../store/clients-repo.ts'
 import { getInboxItem, markAcked, type InboxItem } from '../store/inbox-repo.ts'
 import { buildStatusXml } from '../schemas/envelope.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
+import { holderOf } from '../routing/succession.ts'
+import { mayReadInboxOf } from './closed-agencies.ts'
 
 export const STATUS_01_DESCRIPTION = 'Đã đến - Phần mềm QLVB đã nhận nhưng văn thư chưa xử lý'
 
@@ -15,7 +17,7 @@ export const STATUS_01_DESCRIPTION = 'Đã đến - Phần mềm QLVB đã nhậ
 export async function inboxItemFor(rt: Runtime, who: Principal, id: string): Promise<InboxItem> {
   const item = await getInboxItem(rt.db, id)
   // 404 rather than 403 for other agencies' items: an inbox id reveals nothing
-  if (!item || !who.organIds.has(item.recipient)) throw new GatewayError('DOCUMENT_NOT_FOUND', `no inbox item ${id} for this caller`)
+  if (!item || !mayReadInboxOf(rt, who, item.recipient)) throw new GatewayError('DOCUMENT_NOT_FOUND', `no inbox item ${id} for this caller`)
   return item
 }
 
@@ -23,9 +25,11 @@ export async function acknowledge(rt: Runtime, who: Principal, id: string): Prom
   const item = await inboxItemFor(rt, who, id)
   if (item.ackedAt) return { id, status: '01', ackedAt: item.ackedAt }
   const at = new Date()
-  const agency = rt.directory().get(item.recipient)
+  // an item of a closed agency read by its successor: the successor says "đã đến", on the closed code's leg
+  const from = who.organIds.has(item.recipient) ? item.recipient : (holderOf(rt.directory(), item.recipient, at.getTime()) ?? item.recipient)
+  const agency = rt.directory().get(from)
   const xml = buildStatusXml({
-    from: { organId: item.recipient, organName: agency?.name },
+    from: { organId: from, organName: agency?.name },
     responseFor: { organId: item.from, documentId: item.documentId },
     statusCode: '01',
     description: STATUS_01_DESCRIPTION,

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { getDocument, timelines, type DocumentRow, type RecipientTimeline } from '../store/ledger-repo.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
+import { answersFor } from './closed-agencies.ts'
 
 export interface DocumentStatusView {
   id: string; documentId: string; from: string; sha256: string; size: number; subject: string | null; acceptedAt: string | null
@@ -15,7 +16,8 @@ export interface DocumentStatusView {
 /** 404 DOCUMENT_NOT_FOUND unless the caller acts for the document's sender (or is an operator). */
 export async function documentStatus(rt: Runtime, who: Principal, id: string): Promise<DocumentStatusView> {
   const doc = await getDocument(rt.db, id)
-  if (!doc || (who.role !== 'operator' && !who.organIds.has(doc.from_organ))) {
+  // the successor of a closed sender follows its documents too (src/routing/succession.ts)
+  if (!doc || (who.role !== 'operator' && !who.organIds.has(doc.from_organ) && !answersFor(rt, who, doc.from_organ))) {
     throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${id} sent by this caller`)
   }
   return {

@@ -23,7 +23,10 @@ import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId } from '../store/ledger-repo.ts'
 import { peerOf } from './federation.ts'
 import { readIncoming } from './incoming.ts'
+import { verifyIncoming } from './verify-incoming.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
 import { SENDER_STATUS_CODES } from './submit-status.ts'
+import { legAddressedAs } from '../store/succession-repo.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
 export interface FederatedStatus {
@@ -69,22 +72,27 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   if ((doc as typeof doc & { via_peer?: string | null }).via_peer !== peer) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.documentId} did not come here from ${peer}`, { extra: { recipient: s.recipient } })
   }
-  if (!doc.recipients.includes(s.recipient)) {
+  // the peer names the code it forwarded; here it may have gone to that code's successor
+  const leg = await legAddressedAs(rt.db, doc.id, s.recipient)
+  if (!leg || !doc.recipients.includes(leg)) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} is not a recipient of ${s.documentId} on this gateway`, { extra: { recipient: s.recipient } })
   }
   if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
   const bytes = Buffer.from(s.statusPackage, 'base64')
   // the package must say what the peer says: the relay cannot turn someone else's package into a recall
-  const env = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml').envelope
+  const incoming = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml')
+  const env = incoming.envelope
   if (env.kind !== 'status' || env.from !== doc.from_organ || env.responseFor.organId !== doc.from_organ
     || env.responseFor.documentId !== doc.document_id || env.statusCode !== s.status) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `the status package is not ${doc.from_organ}'s ${s.status} for ${doc.document_id}`, { extra: { recipient: s.recipient } })
   }
-  return publish(rt, peer, doc.id, { ...s, statusFrom: env.from }, bytes)
+  // the sender's own package, so its signature is checked here too, as on every surface (verify-incoming.ts)
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  return publish(rt, peer, doc.id, { ...s, recipient: leg, statusFrom: env.from }, bytes, signature)
 }
 
 /** The status onto this gateway's `receipts` (acks=all), its event key derived from the peer's. */
-async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined): Promise<{ id: string; eventKey: string }> {
+async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined, signature?: Verdict): Promise<{ id: string; eventKey: string }> {
   const statusBlob = pkg ? (await rt.blobs.put(pkg)).key : undefined
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
   const record: ReceiptRecord & { statusContentType?: string; statusFrom?: string } = {
@@ -93,6 +101,7 @@ async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus
     ...(statusBlob ? { statusBlob } : {}),
     ...(s.statusContentType ? { statusContentType: s.statusContentType } : {}),
     ...(s.statusFrom ? { statusFrom: s.statusFrom } : {}),
+    ...(signature ? { signature } : {}),
   }
   try {
     await rt.bus.send(rt.topics.receipts, [{ key: id, value: record }])

@@ -24,11 +24,12 @@ export function maySendFor(who: Principal, from: string): boolean {
 }
 
 /**
- * The recipients to route: for a peer, those named in Lgsp-Forward-For (each must be a To of the package);
- * otherwise every To.
+ * The recipients to route: for a relay — a peer gateway, or a VXP system acting for a jurisdiction
+ * (src/gateway/vxp/auth.ts) — those it names (Lgsp-Forward-For, or the VXP `to` header), each a To of the
+ * package; otherwise every To.
  */
 export function recipientsToRoute(who: Principal, to: readonly string[], forwardFor: string | string[] | undefined): readonly string[] {
-  if (peerOf(who) === null || forwardFor === undefined) return to
+  if (who.role !== 'gateway' || forwardFor === undefined) return to
   const asked = (Array.isArray(forwardFor) ? forwardFor.join(',') : forwardFor).split(',').map((s) => s.trim()).filter(Boolean)
   const listed = new Set(to)
   const stray = asked.filter((o) => !listed.has(o))

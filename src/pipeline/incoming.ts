@@ -13,6 +13,7 @@ import { validateJson, modelToJson } from '../schemas/json.ts'
 import { modelToXml, validateXml } from '../schemas/validate.ts'
 import type { EdxmlPackage } from '../schemas/model.ts'
 import type { FlattenedJws } from '../signing/jws.ts'
+import { checkFieldLimits } from '../schemas/field-limits.ts'
 
 export type PackageFormat = 'xml' | 'json'
 
@@ -40,9 +41,15 @@ export interface Incoming {
 
 /**
  * Safety gate + XSD (XML) or JSON Schema + XSD of the serialisation (JSON), then the routing envelope.
- * Throws GatewayError (PAYLOAD_TOO_LARGE, XML_*, EDXML_SCHEMA_INVALID, BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE).
+ * Throws GatewayError (PAYLOAD_TOO_LARGE, XML_*, EDXML_SCHEMA_INVALID, FIELD_TOO_LONG, BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE).
  */
 export function readIncoming(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
+  const incoming = readForm(rt, bytes, contentType)
+  checkFieldLimits(incoming.envelope) // before anything is stored or indexed
+  return incoming
+}
+
+function readForm(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
   const format = formatOf(contentType)
   const limits = { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth }
   if (format === 'xml') return { format, contentType: CONTENT_TYPE.xml, envelope: readEnvelope(bytes, limits) }
@@ -61,8 +68,13 @@ const isFlattenedJws = (v: unknown): v is FlattenedJws =>
  */
 export function jsonForm(body: unknown): { form: unknown; jws?: FlattenedJws } {
   if (!isFlattenedJws(body)) return { form: body }
+  // only the flattened serialization's members (RFC 7515 §7.2.2): an extra top-level member is covered by
+  // no signature, yet a recipient reading "the original JSON" might take it for the package
+  const extra = Object.keys(body).filter((k) => !JWS_MEMBERS.has(k))
+  if (extra.length) throw new GatewayError('BAD_REQUEST', `a flattened JWS holds only payload, protected, header and signature; found ${extra.join(', ')}`)
   return { form: parseJson(Buffer.from(body.payload, 'base64url')), jws: body }
 }
+const JWS_MEMBERS: ReadonlySet<string> = new Set(['payload', 'protected', 'header', 'signature'])
 
 export function parseJson(bytes: Buffer): unknown {
   try {

@@ -4,9 +4,12 @@
  *
  *   1 safe parse + XSD (or JSON Schema)      2 it must be a status package (BAD_REQUEST)
  *   3 From ∈ caller's OrganIds (403 SENDER_NOT_ALLOWED)
+ *   3b the signature, exactly as for documents (verify-incoming.ts: same policy, trust store, sender
+ *      binding and codes); the verdict travels with the record onto the timeline and the status inbox
  *   4 ResponseFor (OrganId = the document's sender, DocumentId) names a document known here (404 DOCUMENT_NOT_FOUND)
  *   5 who may say what: a recipient of that document 01–06, 15, 16; its sender 13 (thu hồi, recall);
  *     anything else 403 STATUS_NOT_ALLOWED
+ *   5b the edXML lifecycle of each leg (STATUS_ORDER_POLICY: 409 STATUS_OUT_OF_ORDER when refused)
  *   6 the package bytes → blob store (as sent)
  *   7 records → Kafka `receipts` (acks=all): a recipient's status goes onto that recipient's delivery
  *     timeline of the sender's document; a 13 goes onto every recipient's delivery timeline
@@ -21,8 +24,11 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { findBySenderDocumentId } from '../store/ledger-repo.ts'
+import { findBySenderDocumentId, type DocumentRow } from '../store/ledger-repo.ts'
+import { isBusinessCode, lifecycleVerdict } from '../statuses/model.ts'
 import { readIncoming } from './incoming.ts'
+import { signatureSummary, verifyIncoming, type SignatureSummary } from './verify-incoming.ts'
+import { legAnsweredBy } from './closed-agencies.ts'
 
 /** Codes a recipient of the document may send, and those its sender may send. */
 export const RECIPIENT_STATUS_CODES: ReadonlySet<string> = new Set(['01', '02', '03', '04', '05', '06', '15', '16'])
@@ -45,29 +51,33 @@ export interface StatusAnswer {
   sha256: string
   /** the status Timestamp (Asia/Ho_Chi_Minh) as an instant */
   at: string
+  /** the signature verdict (without its time, so a re-post answers byte for byte the same) */
+  signature: SignatureSummary
 }
 
 export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, contentType: string): Promise<StatusAnswer> {
   const incoming = readIncoming(rt, bytes, contentType)
-  // ── signature verification of status packages goes here (same place as in acceptDocument) ──
   const env = incoming.envelope
   if (env.kind !== 'status') throw new GatewayError('BAD_REQUEST', 'this is a document package; send it to POST /v1/documents')
   if (!who.organIds.has(env.from)) {
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
 
   const doc = await findBySenderDocumentId(rt.db, env.responseFor.organId, env.responseFor.documentId)
   if (!doc || doc.state !== 'accepted') {
     throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${env.responseFor.documentId} from ${env.responseFor.organId} is known here`)
   }
   const code = env.statusCode
-  const isRecipient = doc.recipients.includes(env.from)
-  const isSender = doc.from_organ === env.from
+  // a successor answers for the closed agency it took over, on both sides (src/routing/succession.ts)
+  const leg = legAnsweredBy(rt, doc.recipients, env.from)
+  const isRecipient = leg !== null
+  const isSender = doc.from_organ === env.from || legAnsweredBy(rt, [doc.from_organ], env.from) !== null
   let role: StatusAnswer['role']
   let targets: string[]
   if (isRecipient && RECIPIENT_STATUS_CODES.has(code)) {
     role = 'recipient'
-    targets = [env.from]
+    targets = [leg]
   } else if (isSender && SENDER_STATUS_CODES.has(code)) {
     role = 'sender'
     targets = [...doc.recipients]
@@ -81,19 +91,43 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
   }
 
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
-  const { key: statusBlob } = await rt.blobs.put(bytes)
   const at = statusInstant(env.timestamp)
+  await checkLifecycle(rt, doc, targets, code, sha256, at)
+  const { key: statusBlob } = await rt.blobs.put(bytes)
   const records: ReceiptRecord[] = targets.map((recipient) => ({
     eventKey: `${doc.id}:${recipient}:${code}:${sha256}`,
     id: doc.id, recipient, status: code, at, statusBlob,
-    statusContentType: incoming.contentType, statusFrom: env.from,
+    statusContentType: incoming.contentType, statusFrom: env.from, signature,
   }))
   try {
     await rt.bus.send(rt.topics.receipts, records.map((value) => ({ key: doc.id, value })))
   } catch (e) {
     throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
   }
-  return { id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at }
+  return {
+    id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at,
+    signature: signatureSummary(signature),
+  }
+}
+
+/**
+ * The edXML lifecycle on every leg the status goes onto, under STATUS_ORDER_POLICY (the receipts projection
+ * flags what this lets through). A re-post of a status already recorded is a replay, not a new step.
+ */
+async function checkLifecycle(rt: Runtime, doc: DocumentRow, targets: string[], code: string, sha256: string, at: string): Promise<void> {
+  const policy = rt.config.statusOrderPolicy
+  if (policy === 'flag') return
+  const events = (await rt.db.query<{ recipient: string; status: string; event_key: string }>(
+    'select recipient, status, event_key from delivery_events where document_uuid = $1 and recipient = any($2) order by seq', [doc.id, targets],
+  )).rows
+  for (const recipient of targets) {
+    const mine = events.filter((e) => e.recipient === recipient)
+    if (mine.some((e) => e.event_key === `${doc.id}:${recipient}:${code}:${sha256}`)) continue
+    const v = lifecycleVerdict(mine.map((e) => e.status).filter(isBusinessCode), code, at, doc)
+    if (v.outOfOrder && (policy === 'refuse' || v.kind === 'impossible')) {
+      throw new GatewayError('STATUS_OUT_OF_ORDER', `${code} on ${recipient}'s leg of ${doc.document_id}: ${v.reason}`, { extra: { recipient, statusCode: code } })
+    }
+  }
 }
 
 /** 'yyyy/MM/dd HH:mm:ss' in Asia/Ho_Chi_Minh (UTC+7, no DST) → ISO instant; the schema enforces the form. */

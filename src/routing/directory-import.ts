@@ -2,7 +2,7 @@
  * Directory import: TSV / CSV / JSON files → Agency[] with a stored tier.
  *
  * Columns (by header name, or positionally when the file has no header):
- *   organId, name, tier?, parent?, endpoint?, gateway?   (+ enabled?, certificates? by header only)
+ *   organId, name, tier?, parent?, endpoint?, gateway?   (+ enabled?, certificates?, closedOn?, successors? by header only)
  * The header is optional: a 2-column TSV such as the Tây Ninh directory (`OrganId<TAB>name`) imports
  * as is. Header aliases: organId|organ_id|code|ma_dinh_danh, name|ten|organName, tier|cap,
  * parent|parentId|parent_organ_id, endpoint, gateway, enabled, certificates.
@@ -15,6 +15,9 @@
  *   gateway       base URL or id of the owning gateway (empty → this gateway)
  *   enabled       true|false|1|0|yes|no (empty → true)
  *   certificates  ';' or '|' separated fingerprints / subject names
+ *   closedOn      yyyy-mm-dd: the agency is closed from that day (history: its code stays resolvable);
+ *                 empty → active, or the closure already stored is kept (succession.ts, docs/reorganisation.md)
+ *   successors    ';' or '|' separated agency codes taking over a closed agency's duties
  * Names are cleaned (NFC, zero-width characters dropped, spaces collapsed) — the Tây Ninh file has
  * U+200B inside "huyện​ Bến Cầu".
  *
@@ -27,7 +30,8 @@ import { extname } from 'node:path'
 import type { ErrorItem } from '../errors.ts'
 import { agencyCodeProblem, isAgencyCode, parentOf } from './agency-code.ts'
 import { assignTiers, isTier, overrideFor, type TierOverrides, type TierSource } from './tier-rules.ts'
-import { TIERS, type Agency, type Endpoint, type Tier } from './types.ts'
+import { isIsoDate } from './succession.ts'
+import { TIERS, type Agency, type Closure, type Endpoint, type Tier } from './types.ts'
 
 export type DirectoryFormat = 'tsv' | 'csv' | 'json'
 
@@ -55,7 +59,7 @@ export interface ImportResult {
   bySource: Record<TierSource, number>
 }
 
-type Field = 'organId' | 'name' | 'tier' | 'parent' | 'endpoint' | 'gateway' | 'enabled' | 'certificates'
+type Field = 'organId' | 'name' | 'tier' | 'parent' | 'endpoint' | 'gateway' | 'enabled' | 'certificates' | 'closedOn' | 'successors'
 const POSITIONAL: Field[] = ['organId', 'name', 'tier', 'parent', 'endpoint', 'gateway']
 const ALIASES: Record<string, Field> = {
   organid: 'organId', code: 'organId', madinhdanh: 'organId', ma: 'organId', id: 'organId',
@@ -63,6 +67,7 @@ const ALIASES: Record<string, Field> = {
   tier: 'tier', cap: 'tier',
   parent: 'parent', parentid: 'parent', parentorganid: 'parent', parentcode: 'parent',
   endpoint: 'endpoint', gateway: 'gateway', enabled: 'enabled', certificates: 'certificates', certs: 'certificates',
+  closedon: 'closedOn', closed: 'closedOn', ngaydong: 'closedOn', successors: 'successors', successor: 'successors', kethua: 'successors',
 }
 const headerKey = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/gi, 'd').toLowerCase().replace(/[^a-z0-9]/g, '')
 
@@ -198,6 +203,7 @@ interface Row {
   gateway: string | null
   enabled: boolean
   certificates: string[]
+  closed: Closure | null
 }
 
 type Cells = Partial<Record<Field, unknown>>
@@ -238,14 +244,10 @@ function toRow(cells: Cells, where: { line?: number; path?: string }, defaultGat
       throw new Error(`${organId}: ${(e as Error).message}`)
     }
   }
-  let certificates: string[] = []
-  if (Array.isArray(cells.certificates)) {
-    if (!cells.certificates.every((c) => typeof c === 'string')) throw new Error(`${organId}: certificates must be strings`)
-    certificates = (cells.certificates as string[]).map((c) => c.trim()).filter(Boolean)
-  } else {
-    certificates = str(cells.certificates, 'certificates').split(/[;|]/).map((c) => c.trim()).filter(Boolean)
-  }
+  const certificates = listCell(cells.certificates, `${organId}: certificates`)
+  const closed = closureOf(organId, str(cells.closedOn, 'closedOn'), listCell(cells.successors, `${organId}: successors`))
   return {
+    closed,
     line: where.line,
     path: where.path,
     organId,
@@ -257,6 +259,30 @@ function toRow(cells: Cells, where: { line?: number; path?: string }, defaultGat
     enabled,
     certificates,
   }
+}
+
+/** A list cell: a JSON array of strings, or one string separated by ';' or '|'. */
+function listCell(v: unknown, what: string): string[] {
+  if (Array.isArray(v)) {
+    if (!v.every((c) => typeof c === 'string')) throw new Error(`${what} must be strings`)
+    return (v as string[]).map((c) => c.trim()).filter(Boolean)
+  }
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new Error(`${what} must be a string`)
+  return ((v as string | undefined) ?? '').split(/[;|]/).map((c) => c.trim()).filter(Boolean)
+}
+
+function closureOf(organId: string, on: string, successors: string[]): Closure | null {
+  if (on === '') {
+    if (successors.length) throw new Error(`${organId}: successors given without closedOn (the date the closure takes effect)`)
+    return null
+  }
+  if (!isIsoDate(on)) throw new Error(`${organId}: closedOn ${JSON.stringify(on)} is not a yyyy-mm-dd date`)
+  for (const s of successors) {
+    const p = agencyCodeProblem(s)
+    if (p) throw new Error(`${organId}: successor: ${p}`)
+    if (s === organId) throw new Error(`${organId}: an agency cannot succeed itself`)
+  }
+  return { on, successors }
 }
 
 function delimitedCells(records: RawRecord[], warnings: ImportIssue[]): { line: number; cells: Cells }[] {
@@ -383,6 +409,7 @@ export function importDirectory(text: string, opts: ImportOptions): ImportResult
       endpoint: r.endpoint,
       certificates: r.certificates,
       enabled: r.enabled,
+      ...(r.closed ? { closed: r.closed } : {}),
     })
   }
   if (opts.overrides) {

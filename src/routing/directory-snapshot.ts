@@ -33,6 +33,8 @@ function freezeAgency(a: Agency): Agency {
     endpoint,
     certificates: Object.freeze([...(a.certificates ?? [])]) as string[],
     enabled: a.enabled,
+    // history (closed codes) only when present, so active agencies keep their original shape
+    ...(a.closed ? { closed: Object.freeze({ ...a.closed, successors: Object.freeze([...a.closed.successors]) as string[] }) } : {}),
   })
 }
 
@@ -43,12 +45,14 @@ export class DirectorySnapshot {
   readonly #byId: Map<string, Agency>
   readonly #children: Map<string, Agency[]>
   readonly #all: readonly Agency[]
+  readonly #closed: readonly Agency[]
   #folded: string[] | null = null
 
   private constructor(all: Agency[], byId: Map<string, Agency>, children: Map<string, Agency[]>, version: string) {
     this.#all = Object.freeze(all)
     this.#byId = byId
     this.#children = children
+    this.#closed = Object.freeze(all.filter((a) => a.closed))
     this.size = all.length
     this.version = version
     Object.freeze(this)
@@ -129,6 +133,11 @@ export class DirectorySnapshot {
 
   all(): readonly Agency[] {
     return this.#all
+  }
+
+  /** Agencies with a closure (whatever its date): the history succession rules walk. */
+  closedAgencies(): readonly Agency[] {
+    return this.#closed
   }
 
   [Symbol.iterator](): Iterator<Agency> {

@@ -6,8 +6,11 @@
  *   0. an explicit override (organId → tier) always wins; then a tier given in the file;
  *   1. level-1 G.. → central; level-1 H.. → province; other level-1 letters (A, K, W…) → no default;
  *   2. level-2 under a province (H..): named "UBND huyện / thị xã / thành phố / quận …" → district,
- *      anything else (Sở, Văn phòng, Ban, Cục …) → province;
- *   3. level-3 named "UBND xã / phường / thị trấn …" → commune;
+ *      named as a commune (rule 3's names) → commune: since 1/7/2025 a commune sits directly under its
+ *      province (two-level local government, Resolution 60-NQ/TW), anything else (Sở, Văn phòng, Ban,
+ *      Cục …) → province;
+ *   3. level-3 named "UBND xã / phường / thị trấn / đặc khu …" → commune (đặc khu: the special zones of
+ *      the 2025 commune list, Decision 19/2025/QĐ-TTg);
  *   4. otherwise the tier of the nearest ancestor present in the directory (explicit parent first,
  *      else the code parent chain); no ancestor → no default (the importer reports it).
  * "UBND" also matches "Ủy/Uỷ ban nhân dân"; matching ignores case, diacritics, zero-width characters
@@ -36,7 +39,7 @@ export function foldVietnamese(s: string): string {
 
 const UBND = String.raw`(?:ubnd|uy ban nhan dan)`
 const DISTRICT_NAME = new RegExp(`^${UBND} (?:huyen|thi xa|thanh pho|quan)(?:\\s|$)`)
-const COMMUNE_NAME = new RegExp(`^${UBND} (?:xa|phuong|thi tran)(?:\\s|$)`)
+const COMMUNE_NAME = new RegExp(`^${UBND} (?:xa|phuong|thi tran|dac khu)(?:\\s|$)`)
 
 // only the start of a name matters: fold a bounded prefix (cheap on 111,000-agency imports)
 const head = (name: string): string => foldVietnamese(name.slice(0, 64))
@@ -55,7 +58,7 @@ export function inferTier(organId: string, name: string, parentTier: Tier | null
     if (c.bloc === 'H') return { tier: 'province', source: 'rule' }
     return null
   }
-  if (c.level === 2 && c.bloc === 'H') return { tier: isDistrictName(name) ? 'district' : 'province', source: 'rule' }
+  if (c.level === 2 && c.bloc === 'H') return { tier: isDistrictName(name) ? 'district' : isCommuneName(name) ? 'commune' : 'province', source: 'rule' }
   if (c.level === 3 && isCommuneName(name)) return { tier: 'commune', source: 'rule' }
   return parentTier ? { tier: parentTier, source: 'parent' } : null
 }

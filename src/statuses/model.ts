@@ -6,7 +6,7 @@
  * would hide what the recipient actually did).
  */
 
-export const DELIVERY_STATES = ['ACCEPTED', 'ROUTED', 'FORWARDED', 'DELIVERED', 'DELIVERY_FAILED', 'EXPIRED'] as const
+export const DELIVERY_STATES = ['ACCEPTED', 'ROUTED', 'FORWARDED', 'DELIVERED', 'DELIVERY_FAILED', 'EXPIRED', 'RECEIVING', 'RECEIVE_FAILED'] as const
 export type DeliveryState = (typeof DELIVERY_STATES)[number]
 
 export const DELIVERY_LABELS: Record<DeliveryState, string> = {
@@ -16,6 +16,9 @@ export const DELIVERY_LABELS: Record<DeliveryState, string> = {
   DELIVERED: 'Đã chuyển đến đơn vị nhận',
   DELIVERY_FAILED: 'Chuyển không thành công',
   EXPIRED: 'Quá hạn, không chuyển được',
+  // the receiving system's transport report over the national axis' protocol (updateStatus processing | fail)
+  RECEIVING: 'Phần mềm nhận đang xử lý gói tin',
+  RECEIVE_FAILED: 'Phần mềm nhận không xử lý được gói tin',
 }
 
 export interface BusinessStatus {
@@ -67,15 +70,54 @@ export const ALLOWED_NEXT: Readonly<Record<string, readonly string[]>> = {
 
 const PROGRESS = ['01', '02', '03', '04', '05', '06']
 const TERMINAL = new Set(['02', '06', '15'])
+const RECALL_ANSWERS = new Set(['15', '16'])
 
-export interface Verdict { outOfOrder: boolean; reason?: string }
+export interface Verdict {
+  outOfOrder: boolean
+  reason?: string
+  /**
+   * 'order': a step out of the usual sequence (may be a late arrival, e.g. 05 before 03 after an outage);
+   * 'impossible': can never be right — 15/16 answer a recall that was never made, or a Timestamp before
+   * the document reached the gateway
+   */
+  kind?: 'order' | 'impossible'
+}
+
+/** How far an agency's clock may be behind the gateway's before its Timestamp counts as "before the document". */
+export const CLOCK_SKEW_MS = 5 * 60_000
+
+/**
+ * The earliest instant a status about a document may carry: the start of its PromulgationDate (yyyy/MM/dd,
+ * Asia/Ho_Chi_Minh = UTC+7) or, when that is missing or not a date, its acceptance here less CLOCK_SKEW_MS;
+ * the earlier of the two when both exist (a document forwarded between gateways is accepted later than it
+ * existed).
+ */
+export function earliestStatusTime(doc: { promulgated?: string | null; accepted_at: string | Date | null }): number | null {
+  const m = /^(\d{4})\/(\d{2})\/(\d{2})$/.exec(doc.promulgated ?? '')
+  const day = m ? new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00+07:00`).getTime() : NaN
+  const accepted = doc.accepted_at ? new Date(doc.accepted_at).getTime() - CLOCK_SKEW_MS : NaN
+  const bounds = [day, accepted].filter((x) => Number.isFinite(x))
+  return bounds.length ? Math.min(...bounds) : null
+}
+
+/**
+ * The lifecycle check of one status on a leg: its Timestamp may not precede the document (earliestStatusTime),
+ * then the order of the edXML lifecycle (classify).
+ */
+export function lifecycleVerdict(history: readonly string[], next: string, at: string, doc: { promulgated?: string | null; accepted_at: string | Date | null }): Verdict {
+  const earliest = earliestStatusTime(doc)
+  if (earliest !== null && new Date(at).getTime() < earliest) {
+    return { outOfOrder: true, kind: 'impossible', reason: `Timestamp ${at} is before the document existed (${new Date(earliest).toISOString()})` }
+  }
+  return classify(history, next)
+}
 
 /**
  * Is `next` in order after the business statuses already on the leg (oldest first)? A leg's state is its last
  * in-order status; progress 01–06 may not go back past the highest step reached, even across a 13/16 detour.
  */
 export function classify(history: readonly string[], next: string): Verdict {
-  if (!BUSINESS_STATUSES.has(next)) return { outOfOrder: true, reason: `unknown status code ${next}` }
+  if (!BUSINESS_STATUSES.has(next)) return { outOfOrder: true, kind: 'order', reason: `unknown status code ${next}` }
   let state = 'START'
   let highest = -1
   for (const h of history) {
@@ -83,8 +125,11 @@ export function classify(history: readonly string[], next: string): Verdict {
     state = h
     highest = Math.max(highest, PROGRESS.indexOf(h))
   }
-  if (TERMINAL.has(state)) return { outOfOrder: true, reason: `${next} after ${state} (${labelOf(state)}), which ends the exchange` }
-  if (!step(state, highest, next)) return { outOfOrder: true, reason: `${next} after ${state === 'START' ? 'no status' : state}` }
+  if (RECALL_ANSWERS.has(next) && state !== '13') {
+    return { outOfOrder: true, kind: 'impossible', reason: `${next} (${labelOf(next)}) answers a recall, and no recall (13) is pending on this leg` }
+  }
+  if (TERMINAL.has(state)) return { outOfOrder: true, kind: 'order', reason: `${next} after ${state} (${labelOf(state)}), which ends the exchange` }
+  if (!step(state, highest, next)) return { outOfOrder: true, kind: 'order', reason: `${next} after ${state === 'START' ? 'no status' : state}` }
   return { outOfOrder: false }
 }
 

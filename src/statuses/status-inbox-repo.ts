@@ -7,21 +7,24 @@
 import crypto from 'node:crypto'
 import type { Sql } from '../store/db.ts'
 import { isUuid } from '../store/ledger-repo.ts'
+import type { Verdict } from '../signing/verify-edxml.ts'
 
 export interface StatusInboxRow {
   id: string; seq: number; documentUuid: string; documentId: string; documentFrom: string
   addressee: string; recipient: string; from: string; statusCode: string; description: string | null
   at: string; statusBlob: string; contentType: string; outOfOrder: boolean; ackedAt: string | null
+  /** the signature verdict taken when the status entered the gateway; null for statuses the gateway built */
+  signature: Verdict | null
 }
 
 export async function putStatus(q: Sql, s: {
   eventKey: string; documentUuid: string; addressee: string; recipient: string; from: string; statusCode: string
-  description: string | null; at: string; statusBlob: string; contentType: string; outOfOrder: boolean
+  description: string | null; at: string; statusBlob: string; contentType: string; outOfOrder: boolean; signature: Verdict | null
 }): Promise<boolean> {
   const r = await q.query(
-    `insert into status_inbox (id, event_key, document_uuid, addressee, recipient, from_organ, status_code, description, at, status_blob, content_type, out_of_order)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (event_key) do nothing`,
-    [crypto.randomUUID(), s.eventKey, s.documentUuid, s.addressee, s.recipient, s.from, s.statusCode, s.description, s.at, s.statusBlob, s.contentType, s.outOfOrder],
+    `insert into status_inbox (id, event_key, document_uuid, addressee, recipient, from_organ, status_code, description, at, status_blob, content_type, out_of_order, signature)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict (event_key) do nothing`,
+    [crypto.randomUUID(), s.eventKey, s.documentUuid, s.addressee, s.recipient, s.from, s.statusCode, s.description, s.at, s.statusBlob, s.contentType, s.outOfOrder, s.signature === null ? null : JSON.stringify(s.signature)],
   )
   return r.rowCount > 0
 }
@@ -34,6 +37,7 @@ const toRow = (r: Record<string, unknown>): StatusInboxRow => ({
   from: r.from_organ as string, statusCode: r.status_code as string, description: (r.description as string | null) ?? null,
   at: new Date(r.at as string).toISOString(), statusBlob: r.status_blob as string, contentType: r.content_type as string,
   outOfOrder: r.out_of_order as boolean, ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
+  signature: (r.signature as Verdict | null) ?? null,
 })
 
 /** In arrival order (seq); `after` is the seq of the last item already seen (cursor paging). */

@@ -17,6 +17,8 @@ export interface BlobStore {
   /** the bytes as a stream; it errors at its end (after the last chunk) if they do not hash to the key */
   stream(key: string): Readable
   has(key: string): Promise<boolean>
+  /** removes the bytes of a key nothing refers to any more (a dropped reservation); absent is fine */
+  remove(key: string): Promise<void>
 }
 
 export const sha256Hex = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex')
@@ -72,6 +74,7 @@ export function fsBlobStore(dir: string): BlobStore {
       return src.pipe(out)
     },
     has: (key) => exists(where(key)),
+    remove: (key) => fsp.rm(where(key), { force: true }),
   }
 }
 

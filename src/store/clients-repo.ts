@@ -21,9 +21,51 @@ export async function saveClient(q: Sql, c: { id: string; name: string; role: Ro
   return key
 }
 
+/**
+ * The principal of a key: the current key of an enabled client, or its previous key while the rotation's
+ * overlap window lasts. Looked up on every request (no cache), so a revocation is effective at once.
+ */
 export async function findPrincipal(q: Sql, key: string): Promise<Principal | null> {
+  const h = hashKey(key)
   const r = (await q.query<{ id: string; name: string; role: Role; organ_ids: string[] }>(
-    'select id, name, role, organ_ids from clients where key_hash = $1 and not disabled', [hashKey(key)],
+    `select id, name, role, organ_ids from clients
+     where not disabled and (key_hash = $1 or (previous_key_hash = $1 and previous_until > now()))`, [h],
   )).rows[0]
   return r ? { clientId: r.id, name: r.name, role: r.role, organIds: new Set(r.organ_ids) } : null
+}
+
+export interface ClientKeyInfo {
+  id: string; name: string; role: Role; organIds: string[]; disabled: boolean
+  createdAt: string | null; rotatedAt: string | null
+  /** the previous key is still accepted until this instant (null: no overlap running) */
+  previousValidUntil: string | null
+}
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null)
+
+export async function listClientKeys(q: Sql): Promise<ClientKeyInfo[]> {
+  const rows = (await q.query<Record<string, unknown>>('select * from clients order by id')).rows
+  return rows.map((r) => ({
+    id: r.id as string, name: r.name as string, role: r.role as Role, organIds: r.organ_ids as string[], disabled: r.disabled as boolean,
+    createdAt: iso(r.created_at), rotatedAt: iso(r.rotated_at),
+    previousValidUntil: r.previous_until && new Date(r.previous_until as string) > new Date() ? iso(r.previous_until) : null,
+  }))
+}
+
+/** A new key for the client; the current one stays valid for `overlapMs` (0 = revoked at once). Null: no such client. */
+export async function rotateClientKey(q: Sql, id: string, overlapMs: number): Promise<{ key: string; previousValidUntil: string | null } | null> {
+  const key = newApiKey()
+  const r = await q.query<{ previous_until: Date | null }>(
+    `update clients set previous_key_hash = key_hash, previous_until = now() + ($3::bigint * interval '1 millisecond'),
+       key_hash = $2, rotated_at = now() where id = $1 and not disabled returning previous_until`,
+    [id, hashKey(key), overlapMs],
+  )
+  if (r.rowCount === 0) return null
+  return { key, previousValidUntil: overlapMs > 0 ? iso(r.rows[0]!.previous_until) : null }
+}
+
+/** Disables the client: its current and previous keys stop working with the next request. */
+export async function revokeClient(q: Sql, id: string): Promise<boolean> {
+  const r = await q.query('update clients set disabled = true, previous_key_hash = null, previous_until = null where id = $1', [id])
+  return r.rowCount > 0
 }

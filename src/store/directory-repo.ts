@@ -5,32 +5,44 @@ import type { Sql } from './db.ts'
 interface Row {
   organ_id: string; name: string; tier: Agency['tier']; parent: string | null; gateway: string | null
   endpoint: Agency['endpoint']; certificates: string[]; enabled: boolean
+  closed_day: string | null; successors: string[] | null; closure_note: string | null
 }
 
 const toAgency = (r: Row): Agency => ({
   organId: r.organ_id, name: r.name, tier: r.tier, parent: r.parent, gateway: r.gateway,
   endpoint: r.endpoint, certificates: r.certificates, enabled: r.enabled,
+  ...(r.closed_day ? { closed: { on: r.closed_day, successors: r.successors ?? [], note: r.closure_note } } : {}),
 })
+
+// the closure date as text: a `date` read into a JS Date would shift with the process time zone
+const SELECT = `select *, to_char(closed_on, 'YYYY-MM-DD') as closed_day from agencies`
+
+// A closure is history: an upsert that carries none (an ordinary directory re-import) keeps the one stored,
+// so re-importing an old directory file never reopens a closed code.
+const KEEP_CLOSURE = `closed_on = coalesce(excluded.closed_on, agencies.closed_on),
+         successors = case when excluded.closed_on is null then agencies.successors else excluded.successors end,
+         closure_note = case when excluded.closed_on is null then agencies.closure_note else excluded.closure_note end`
 
 export async function upsertAgencies(q: Sql, agencies: Agency[]): Promise<void> {
   for (const a of agencies) {
     await q.query(
-      `insert into agencies (organ_id, name, tier, parent, gateway, endpoint, certificates, enabled, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, now())
+      `insert into agencies (organ_id, name, tier, parent, gateway, endpoint, certificates, enabled, closed_on, successors, closure_note, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, now())
        on conflict (organ_id) do update set name = excluded.name, tier = excluded.tier, parent = excluded.parent,
          gateway = excluded.gateway, endpoint = excluded.endpoint, certificates = excluded.certificates,
-         enabled = excluded.enabled, updated_at = now()`,
-      [a.organId, a.name, a.tier, a.parent, a.gateway, JSON.stringify(a.endpoint), a.certificates, a.enabled],
+         enabled = excluded.enabled, ${KEEP_CLOSURE}, updated_at = now()`,
+      [a.organId, a.name, a.tier, a.parent, a.gateway, JSON.stringify(a.endpoint), a.certificates, a.enabled,
+        a.closed?.on ?? null, a.closed?.successors ?? [], a.closed?.note ?? null],
     )
   }
 }
 
 export async function listAgencies(q: Sql): Promise<Agency[]> {
-  return (await q.query<Row>('select * from agencies order by organ_id')).rows.map(toAgency)
+  return (await q.query<Row>(`${SELECT} order by organ_id`)).rows.map(toAgency)
 }
 
 export async function getAgency(q: Sql, organId: string): Promise<Agency | null> {
-  const r = (await q.query<Row>('select * from agencies where organ_id = $1', [organId])).rows[0]
+  const r = (await q.query<Row>(`${SELECT} where organ_id = $1`, [organId])).rows[0]
   return r ? toAgency(r) : null
 }
 
@@ -45,14 +57,17 @@ export async function upsertAgenciesBulk(q: Sql, agencies: Agency[]): Promise<vo
     const chunk = agencies.slice(i, i + 1000).map((a) => ({
       organ_id: a.organId, name: a.name, tier: a.tier, parent: a.parent, gateway: a.gateway, endpoint: a.endpoint,
       certificates: a.certificates, enabled: a.enabled,
+      closed_on: a.closed?.on ?? null, successors: a.closed?.successors ?? [], closure_note: a.closed?.note ?? null,
     }))
     await q.query(
-      `insert into agencies (organ_id, name, tier, parent, gateway, endpoint, certificates, enabled, updated_at)
-       select x.organ_id, x.name, x.tier, x.parent, x.gateway, x.endpoint, array(select jsonb_array_elements_text(x.certificates)), x.enabled, now()
-       from jsonb_to_recordset($1::jsonb) as x(organ_id text, name text, tier text, parent text, gateway text, endpoint jsonb, certificates jsonb, enabled boolean)
+      `insert into agencies (organ_id, name, tier, parent, gateway, endpoint, certificates, enabled, closed_on, successors, closure_note, updated_at)
+       select x.organ_id, x.name, x.tier, x.parent, x.gateway, x.endpoint, array(select jsonb_array_elements_text(x.certificates)), x.enabled,
+         x.closed_on::date, array(select jsonb_array_elements_text(x.successors)), x.closure_note, now()
+       from jsonb_to_recordset($1::jsonb) as x(organ_id text, name text, tier text, parent text, gateway text, endpoint jsonb, certificates jsonb, enabled boolean,
+         closed_on text, successors jsonb, closure_note text)
        on conflict (organ_id) do update set name = excluded.name, tier = excluded.tier, parent = excluded.parent,
          gateway = excluded.gateway, endpoint = excluded.endpoint, certificates = excluded.certificates,
-         enabled = excluded.enabled, updated_at = now()`,
+         enabled = excluded.enabled, ${KEEP_CLOSURE}, updated_at = now()`,
       [JSON.stringify(chunk)],
     )
   }

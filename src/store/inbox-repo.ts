@@ -6,10 +6,13 @@ import { isUuid } from './ledger-repo.ts'
 export interface InboxItem {
   id: string; documentUuid: string; recipient: string; from: string; documentId: string; subject: string | null
   sha256: string; size: number; blobKey: string; contentType: string; deliveredAt: string; ackedAt: string | null
+  /** the closed code the package names, when it was delivered to that agency's successor */
+  addressedTo?: string | null
 }
 
 const SELECT = `select i.id, i.document_uuid, i.recipient, i.delivered_at, i.acked_at, d.from_organ, d.document_id,
-  d.subject, d.sha256, d.size, d.blob_key, d.content_type from inbox i join documents d on d.id = i.document_uuid`
+  d.subject, d.sha256, d.size, d.blob_key, d.content_type, dl.addressed_to from inbox i join documents d on d.id = i.document_uuid
+  left join deliveries dl on dl.document_uuid = i.document_uuid and dl.recipient = i.recipient`
 
 const toItem = (r: Record<string, unknown>): InboxItem => ({
   id: r.id as string, documentUuid: r.document_uuid as string, recipient: r.recipient as string,
@@ -17,6 +20,7 @@ const toItem = (r: Record<string, unknown>): InboxItem => ({
   sha256: r.sha256 as string, size: Number(r.size), blobKey: r.blob_key as string, contentType: r.content_type as string,
   deliveredAt: new Date(r.delivered_at as string).toISOString(),
   ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
+  ...(r.addressed_to ? { addressedTo: r.addressed_to as string } : {}),
 })
 
 /** Idempotent: a second delivery of the same (document, recipient) returns false and changes nothing. */

@@ -2,7 +2,7 @@
  * Documents, per-recipient deliveries and their timeline. Every write that a Kafka consumer makes goes
  * through `recordEvent`, keyed by an event key, so replaying a record changes nothing.
  */
-import type { Tier } from '../routing/types.ts'
+import type { Redirection, Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
@@ -12,6 +12,8 @@ export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
   blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
   receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
+  /** PromulgationDate as sent (yyyy/MM/dd), when the package had one */
+  promulgated?: string | null
 }
 
 export interface AcceptanceAnswer {
@@ -19,9 +21,11 @@ export interface AcceptanceAnswer {
   documentId: string
   sha256: string
   acceptedAt: string
-  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null }[]
+  recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null; redirect?: Redirection }[]
   /** the signature verdict (issue #4): signer, chain, algorithm, time */
   signature?: Verdict
+  /** the From is a closed agency accepted inside its grace period (src/routing/succession.ts) */
+  senderClosed?: { closedOn: string; graceUntil: string; successors: string[] }
 }
 
 /** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
@@ -63,12 +67,30 @@ export async function getDocument(q: Sql, id: string): Promise<DocumentRow | nul
   return (await q.query<DocumentRow>('select * from documents where id = $1', [id])).rows[0] ?? null
 }
 
-export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<void> {
-  await q.query(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1`,
+/**
+ * Returns the answer as stored: every later replay reads it back from jsonb (which orders keys its own way),
+ * so the first caller gets the same bytes as every replay when it is given this one.
+ */
+export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer): Promise<AcceptanceAnswer> {
+  return (await acceptOnce(q, id, answer)).stored
+}
+
+/**
+ * Marks a reserved row accepted, once: of two processes that both know Kafka holds the record (the request
+ * that wrote it, and the sweep that finds it routed after that request died), only the first records the
+ * acceptance; the other gets the stored answer and `first: false` (so the message log gets one entry).
+ */
+export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): Promise<{ stored: AcceptanceAnswer; first: boolean }> {
+  const updated = await q.query<{ receipt: AcceptanceAnswer }>(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 and state = 'pending' returning receipt`,
     [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null])
+  if (updated.rowCount === 0) {
+    const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
+    return { stored: existing?.receipt ?? answer, first: false }
+  }
   for (const r of answer.recipients) {
     await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
   }
+  return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
 
 /** Removes a reservation whose Kafka write failed, so nothing half-stored remains. */
@@ -97,12 +119,14 @@ export interface RecipientTimeline {
   organId: string; tier: Tier; status: string
   /** #6: Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
   label?: string | null
+  /** the closed code the package names, when this leg goes to its successor (src/routing/succession.ts) */
+  addressedTo?: string
   timeline: ({ status: string; at: string; detail?: unknown } & Partial<LabelledFields>)[]
 }
 
 export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]> {
-  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string }>(
-    'select recipient, tier, status from deliveries where document_uuid = $1', [id],
+  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string; addressed_to: string | null }>(
+    'select recipient, tier, status, addressed_to from deliveries where document_uuid = $1', [id],
   )).rows
   const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
     // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
@@ -110,7 +134,7 @@ export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]
     // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals (#6)
     `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`, [id],
   )).rows
-  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), timeline: [] }]))
+  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), ...(d.addressed_to ? { addressedTo: d.addressed_to } : {}), timeline: [] }]))
   for (const e of events) {
     byRecipient.get(e.recipient)?.timeline.push({ status: e.status, ...labelled(e.status, e.detail), at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
   }

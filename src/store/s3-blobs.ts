@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto'
 import { PassThrough, type Readable } from 'node:stream'
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
 import { BLOB_KEY, checkedBytes, checkedStream, sha256Hex, type BlobStore } from './blobs.ts'
 
 export interface S3Options {
@@ -85,6 +85,9 @@ export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): 
         if (notFound(e)) return false
         throw e
       }
+    },
+    async remove(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: objectKey(o, key) })) // absent is fine in S3
     },
     close: () => s3.destroy(),
   }

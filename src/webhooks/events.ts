@@ -35,7 +35,7 @@ export function eventOf(topics: Topics, topic: string, value: unknown): GatewayE
   if (topic !== topics.receipts) return null
   const r = value as Receipt
   const type: EventType | null = r.status === 'DELIVERED' ? 'document.delivered'
-    : r.status === 'DELIVERY_FAILED' || r.status === 'EXPIRED' ? 'document.failed'
+    : r.status === 'DELIVERY_FAILED' || r.status === 'EXPIRED' || r.status === 'RECEIVE_FAILED' ? 'document.failed' // the last: a VXP receiver's updateStatus(fail)
     : isBusinessCode(r.status) ? 'document.status'
     : null
   if (!type) return null

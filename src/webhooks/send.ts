@@ -1,47 +1,24 @@
-/**
- * One webhook attempt: a POST to the address the SSRF guard checked (pinned lookup), bounded by one deadline
- * covering connect, request and response; redirects are not followed (a 3xx is a failed attempt); at most
- * 64 KiB of the answer is read, and only to free the socket. Never throws: the outcome is data for the log.
- */
-import http from 'node:http'
-import https from 'node:https'
-import type { LookupFunction } from 'node:net'
-import type { Target } from './ssrf.ts'
+import { OutboundRefused, sendOutbound } from '../net/outbound-http.ts'
 import type { AttemptResult } from './repo.ts'
-
-const MAX_ANSWER = 64 * 1024
-
-export function post(target: Target, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
+/**
+ * One webhook attempt through the one outbound client (src/net/outbound-http.ts): the SSRF guard with a
+ * pinned lookup, one deadline covering connect, request and response, no redirects (a 3xx is a failed
+ * attempt), at most 64 KiB of the answer read. Never throws: the outcome is data for the log.
+ */
+export async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<AttemptResult> {
   const started = performance.now()
   const done = (status: number | null, error: string | null): AttemptResult => ({ status, error, durationMs: performance.now() - started })
-  const lookup = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
-    if (opts?.all) cb(null, [{ address: target.address, family: target.family }])
-    else cb(null, target.address, target.family)
-  }) as unknown as LookupFunction
-  return new Promise((resolve) => {
-    let settled = false
-    const finish = (r: AttemptResult) => { if (!settled) { settled = true; clearTimeout(timer); resolve(r) } }
-    const mod = target.url.protocol === 'https:' ? https : http
-    const req = mod.request(target.url, {
-      method: 'POST', lookup, agent: false,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-    }, (res) => {
-      const status = res.statusCode ?? 0
-      let read = 0
-      res.on('data', (c: Buffer) => { read += c.length; if (read > MAX_ANSWER) res.destroy() })
-      const end = () => finish(status >= 200 && status < 300 ? done(status, null)
-        : done(status, status >= 300 && status < 400 ? `redirect to ${res.headers.location ?? '?'} not followed` : `HTTP ${status}`))
-      res.on('end', end)
-      res.on('close', end)
-      res.on('error', end)
-    })
-    const timer = setTimeout(() => {
-      req.destroy()
-      finish(done(null, `timeout after ${timeoutMs} ms`))
-    }, timeoutMs)
-    req.on('error', (e: NodeJS.ErrnoException) => finish(done(null, e.code ? `${e.code}: ${e.message}` : e.message)))
-    req.end(body)
-  })
+  try {
+    const a = await sendOutbound({ url, headers: { ...headers, 'content-type': 'application/json' }, body, timeoutMs, allowPrivate })
+    const status = a.status
+    if (status >= 200 && status < 300) return done(status, null)
+    return done(status, status >= 300 && status < 400 ? `redirect to ${a.headers.get('location') ?? '?'} not followed` : `HTTP ${status}`)
+  } catch (e) {
+    if (e instanceof OutboundRefused) return done(null, `WEBHOOK_URL_REFUSED: ${e.message}`)
+    // the attempt log leads with the network error code (ECONNREFUSED: …), as operators search it
+    const cause = (e as Error & { cause?: NodeJS.ErrnoException }).cause
+    return done(null, cause?.code ? `${cause.code}: ${cause.message}` : (e as Error).message)
+  }
 }
 
 /**

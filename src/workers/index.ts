@@ -4,17 +4,19 @@ import { startRouter } from './router.ts'
 import { startDeliveryWorkers } from './delivery.ts'
 import { startReceiptsProjection } from './receipts.ts'
 import { startRetryWorker } from './retry.ts'
+import { startAcceptanceSweep } from './acceptance-sweep.ts'
 import { startStatusReturn } from './status-return.ts'
 import { checkWiring } from '../adapters/index.ts'
 import { syncPeerClients } from '../adapters/upstream.ts'
 import { startWebhookDispatcher } from './webhook-dispatcher.ts'
 import { startWebhookOutbox } from './webhook-outbox.ts'
+import { startVxpPeerPoll } from './vxp-peer-poll.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
   checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4, #5)
   await syncPeerClients(rt)
   const dispatcher = await startWebhookDispatcher(rt)
-  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake)])
+  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt), startAcceptanceSweep(rt)])
   all.push(dispatcher)
   rt.lifecycle.workers = 'running'
   return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }

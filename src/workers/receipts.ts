@@ -9,7 +9,7 @@
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
 import { getDocument, recordEvent } from '../store/ledger-repo.ts'
-import { BUSINESS_STATUSES, classify, isBusinessCode, labelOf } from '../statuses/model.ts'
+import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '../statuses/model.ts'
 import { putStatus } from '../statuses/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
 import { logStatus } from '../ops/message-log.ts'
@@ -54,12 +54,13 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
     const history = (await q.query<{ status: string }>(
       'select status from delivery_events where document_uuid = $1 and recipient = $2 order by seq', [r.id, r.recipient],
     )).rows.map((x) => x.status).filter(isBusinessCode)
-    const verdict = classify(history, r.status)
+    const verdict = lifecycleVerdict(history, r.status, r.at, doc)
     const recorded = await recordEvent(q, {
       eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at, moveStatus: !verdict.outOfOrder,
       detail: {
         code: r.status, label: labelOf(r.status), from, description: summary?.description ?? null,
         ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
+        ...(r.signature ? { signature: r.signature } : {}),
         ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
       },
     })
@@ -69,6 +70,7 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
       await putStatus(q, {
         eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,
         description: summary?.description ?? null, at: r.at, statusBlob: r.statusBlob, contentType, outOfOrder: verdict.outOfOrder,
+        signature: r.signature ?? null,
       })
     }
     return verdict.outOfOrder ? 'out-of-order' : 'recorded'

@@ -13,6 +13,7 @@ import { recordEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
 import { tierHint } from '../pipeline/federation.ts'
 import { consumeSpan } from '../tracing/index.ts'
+import { rerouteInFlight, withoutRoutedRedirects } from '../store/succession-repo.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
@@ -22,7 +23,8 @@ export async function startRouter(rt: Runtime) {
     // #7: a child of the accept span (the record's headers); the records produced below carry this span
     handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'router.route', msg.headers, { 'lgsp.document.uuid': (value as DocumentRecord).id }, async (span) => {
       const doc = value as DocumentRecord
-      const plan = planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null })
+      // planned at the acceptance instant: a closure dated later does not move a document accepted before it
+      const plan = await withoutRoutedRedirects(rt.db, doc.id, planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null, at: doc.acceptedAt }))
       const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
       const at = new Date().toISOString()
       const forwards = new Map<string, string[]>()
@@ -50,7 +52,11 @@ export async function startRouter(rt: Runtime) {
       // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
       // fails the handler throws, the offset stays uncommitted and the document is routed again
       // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
-      await rt.db.tx(async (q) => { for (const e of events) await recordEvent(q, e) })
+      const moved = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [{ organId: s.organId, redirect: s.redirect, tier: s.action === 'deliver' ? s.tier : tierHint(s.organId) }] : []))
+      await rt.db.tx(async (q) => {
+        if (moved.length) await rerouteInFlight(q, doc.id, moved, at) // its legs first: ROUTED below lands on them
+        for (const e of events) await recordEvent(q, e)
+      })
       await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
       span.setAttributes({ 'lgsp.recipients': plan.length, 'lgsp.forwards': forwards.size })
       log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')

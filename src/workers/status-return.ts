@@ -24,6 +24,8 @@ import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
+import { sendStatusToVxp } from '../adapters/vxp-upstream.ts'
+import { addressedCodeOf } from '../store/succession-repo.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -37,7 +39,7 @@ export async function startStatusReturn(rt: Runtime) {
   /** POSTs the status to the peer; 2xx done, a lasting refusal logged and skipped, anything else thrown (retry). */
   const handTo = async (peer: Peer, path: string, r: Receipt, body: FederatedStatus) => {
     const url = `${peer.url}${path}`
-    const res = await boundedPost(url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
+    const res = await boundedPost(rt, url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
     if (res.status >= 200 && res.status < 300) {
       log.debug({ id: r.id, recipient: r.recipient, status: r.status, url }, 'status handed to peer')
       return
@@ -55,6 +57,13 @@ export async function startStatusReturn(rt: Runtime) {
     ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
     ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),
   })
+
+  /** A national axis (PEERS protocol vxp) takes statuses as the SDK sends them: the package, by sendEdoc. */
+  const toVxp = async (peer: Peer, r: Receipt, from: string) => {
+    if (!r.statusBlob) return // a gateway event (DELIVERY_FAILED) has no package the axis could take
+    const sent = await sendStatusToVxp(rt, peer, from, await rt.blobs.get(r.statusBlob), r.statusContentType)
+    if (sent === 'refused') log.error({ id: r.id, recipient: r.recipient, status: r.status, url: peer.url }, 'the VXP peer refused the status; skipped')
+  }
 
   /** 13 → the gateway this leg was forwarded to, if it was. */
   const passDown = async (r: Receipt) => {
@@ -79,6 +88,7 @@ export async function startStatusReturn(rt: Runtime) {
       log.error({ id: r.id, recipient: r.recipient, gateway: forwarded }, 'leg was forwarded to a peer no longer in PEERS; recall not passed on')
       return
     }
+    if (peer.protocol === 'vxp') return toVxp(peer, r, doc.from_organ)
     await handTo(peer, '/v1/federation/recalls', r, await bodyOf(doc, r))
   }
 
@@ -99,7 +109,9 @@ export async function startStatusReturn(rt: Runtime) {
         log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
         return
       }
-      await handTo(peer, '/v1/federation/receipts', r, await bodyOf(doc, r))
+      if (peer.protocol === 'vxp') return toVxp(peer, r, r.statusFrom ?? r.recipient)
+      // the peer knows the leg by the code it forwarded (a closed one, when this gateway redirected it)
+      await handTo(peer, '/v1/federation/receipts', r, { ...(await bodyOf(doc, r)), recipient: await addressedCodeOf(rt.db, r.id, r.recipient) })
     },
   })
 }

@@ -6,7 +6,6 @@
  * Kafka position of the original event. Every attempt is logged in webhook_attempts (status, error, duration).
  */
 import type { Runtime } from '../runtime.ts'
-import { checkTarget } from '../webhooks/ssrf.ts'
 import { signatures } from '../webhooks/signing.ts'
 import { backoffMs, post } from '../webhooks/send.ts'
 import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../webhooks/repo.ts'
@@ -29,12 +28,11 @@ export async function startWebhookDispatcher(rt: Runtime) {
     let r: AttemptResult
     const started = performance.now()
     try {
-      const target = await checkTarget(d.url, cfg.webhookAllowPrivate)
       const ts = Math.floor(Date.now() / 1000)
-      r = await post(target, {
+      r = await post(d.url, {
         'webhook-id': d.id, 'webhook-timestamp': String(ts), 'webhook-signature': signatures(d.secrets, d.id, ts, d.body),
         'user-agent': `lien-thong-webhooks (${cfg.gatewayId})`,
-      }, d.body, cfg.webhookTimeoutMs)
+      }, d.body, cfg.webhookTimeoutMs, cfg.webhookAllowPrivate)
     } catch (e) {
       r = { status: null, error: e instanceof GatewayError ? `${e.code}: ${e.message}` : String(e), durationMs: performance.now() - started }
     }

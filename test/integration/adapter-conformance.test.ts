@@ -1,7 +1,8 @@
 /**
  * One conformance suite for every delivery adapter (STYLE 8; the port is src/adapters/adapter.ts), driven
  * directly through ADAPTERS with a real runtime (real Kafka, PostgreSQL, blob store) and real receivers:
- * node:http servers for HTTP and SOAP push, the ledger for the pull inbox, a second gateway for upstream.
+ * node:http servers for HTTP and SOAP push, the ledger for the pull inbox, a second gateway for upstream —
+ * both through its federation API and, for a VXP peer (PEERS "protocol": "vxp"), through its /vxp surface.
  *
  * The contract, the same table row by row:
  *   1 delivers the exact bytes the sender sent (sha256 equal) and reports `arrived` as the adapter can
@@ -78,6 +79,8 @@ interface Attempt { rt?: Runtime; gateway?: string; recipient?: string }
 /** One row of the table: how to reach the adapter's receiver, and how to make it fail. */
 interface Case {
   kind: string
+  /** the subtest's name when one adapter kind has several rows (the upstream one, per peer protocol) */
+  name?: string
   recipient: string
   tier: Tier
   /** what a successful delivery reports as `arrived` */
@@ -97,10 +100,16 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
   const url = (p: number) => `http://127.0.0.1:${p}`
   const [k1, k2] = [linkKey(), linkKey()]
   const central = await startGateway(t, { port: pCentral, gatewayId: 'central', jurisdiction: ['*.G*'], peers: [{ url: url(pSender), key: k1, jurisdiction: ['*.H41'] }] })
+  // the central gateway's /vxp surface knows the sender gateway as a relay system for *.H41
+  const relay = await (await central.call('operator', 'POST', '/v1/ops/vxp-systems', JSON.stringify({ systemId: 'lgsp.h41', name: 'LGSP Nghệ An', organIds: ['*.H41'] }), { 'content-type': 'application/json' })).json() as { secret: string }
+  const vxpCentral = `${url(pCentral)}/vxp`
+  const vxpFake = `${url(pPeer)}/vxp`
   // the sender's PEERS: the real central gateway, and a fake one (node:http) that is busy or down
   const gw: TestGateway = await startGateway(t, {
     port: pSender, gatewayId: 'h41', jurisdiction: ['*.H41'], parentGatewayUrl: url(pCentral),
-    peers: [{ url: url(pCentral), key: k1, jurisdiction: ['*'] }, { url: url(pPeer), key: k2, jurisdiction: ['*.H99'] }],
+    peers: [{ url: url(pCentral), key: k1, jurisdiction: ['*'] }, { url: url(pPeer), key: k2, jurisdiction: ['*.H99'] },
+      { url: vxpCentral, key: '', protocol: 'vxp', systemId: 'lgsp.h41', secret: relay.secret, jurisdiction: ['*'] },
+      { url: vxpFake, key: '', protocol: 'vxp', systemId: 'lgsp.h41', secret: 'unused', jurisdiction: ['*.H99'] }],
   })
   await gw.workers.stop()
 
@@ -159,8 +168,22 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
         return Promise.all(rows.map((r) => central.rt.blobs.get(r.blob_key)))
       },
     },
+    {
+      kind: 'gateway', name: 'gateway (VXP peer: sendEdoc to the central /vxp)', recipient: UPSTREAM_TO, tier: 'central', arrived: false, gateway: vxpCentral,
+      failures: ['busy', 'down', 'refuse'],
+      async mode(m) {
+        if (m === 'ok') return {}
+        if (m === 'refuse') return { recipient: UNKNOWN_UPSTREAM } // FAIL UNKNOWN_RECIPIENT from the axis
+        await peerRx.set(m)
+        return { gateway: vxpFake }
+      },
+      async received(rec) {
+        const rows = (await central.rt.db.query<{ blob_key: string; client_id: string }>('select blob_key, client_id from documents where from_organ = $1 and document_id = $2', [rec.from, rec.documentId])).rows
+        return Promise.all(rows.filter((r) => r.client_id === 'vxp:lgsp.h41').map((r) => central.rt.blobs.get(r.blob_key)))
+      },
+    },
   ]
-  t.same(cases.map((c) => c.kind).sort(), [...ADAPTERS.keys()].sort(), 'the table covers every adapter in ADAPTERS')
+  t.same([...new Set(cases.map((c) => c.kind))].sort(), [...ADAPTERS.keys()].sort(), 'the table covers every adapter in ADAPTERS')
 
   let no = 1000
   const sent = new Map<string, Buffer>()
@@ -184,7 +207,7 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
     ADAPTERS.get(c.kind)!.deliver(rt, rec, agencyOf(rec), { attempt: ++attempt, timeoutMs: 2000 })
 
   for (const c of cases) {
-    await t.test(`adapter ${c.kind}`, async (t) => {
+    await t.test(`adapter ${c.name ?? c.kind}`, async (t) => {
       await c.mode('ok')
       const rec = await newRecord(c, {})
       t.same(await deliver(c, rec), { fresh: true, arrived: c.arrived }, `1 delivered, arrived: ${c.arrived}`)

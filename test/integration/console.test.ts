@@ -6,22 +6,18 @@
  * Skipped, saying why, when /usr/bin/chromium is absent (`apt-get install chromium`, scripts/system-deps.txt).
  */
 import t from 'tap'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { ROOT, eventually, startGateway } from '../helpers/gateway.ts'
+import { eventually, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort } from '../helpers/federation.ts'
 import { FAST_DLQ, pushReceiver } from '../helpers/ops.ts'
+import { SHOTS, launchChromium, noChromium } from '../helpers/browser.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = path.join(ROOT, 'docs/screenshots')
 const SENDER = '000.00.00.H41'
 const PUSHED = '000.23.30.H41'
 const INBOX = '000.21.30.H41'
 const CENTRAL = '000.00.00.G22'
 
-t.test('console: log in, queues, search, timeline, DLQ replay end to end', { skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium` }, async (t) => {
-  const { chromium } = await import('playwright-core')
+t.test('console: log in, queues, search, timeline, DLQ replay end to end', { skip: noChromium }, async (t) => {
   const port = await freePort()
   const gw = await startGateway(t, FAST_DLQ)
   const receiver = pushReceiver(port)
@@ -47,19 +43,8 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
     return r.items.some((i) => i.documentUuid === failing)
   }, 20_000, 'the DLQ item mirrored')
 
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
-  // launch() gives every run a fresh temporary profile; userDataDir is where chromium keeps its crash files
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
-  })
-  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
-  fs.mkdirSync(SHOTS, { recursive: true })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' })
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
-  // a refused key is an expected 401 in the network log; script errors are not
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()) })
+  const { browser, newPage, errors } = await launchChromium(t)
+  const page = await newPage()
   const ready = () => page.waitForSelector('#view[data-ready="1"]', { timeout: 15_000 })
 
   // log in

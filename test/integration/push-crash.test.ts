@@ -24,7 +24,7 @@ t.test('a push repeated after a crash carries the same key and a higher attempt 
   const env = {
     DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: `t_${tag}`, TOPIC_PREFIX: `t${tag}.`, DATA_DIR: dataDir, PORT: '0',
     KAFKA_PARTITIONS: '2', GATEWAY_ID: `test-${tag}`, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', SEED_DEMO: '1',
-    PUSH_HMAC_KEY: hmac, WEBHOOK_ALLOW_PRIVATE: 'true', OUTBOUND_ALLOW_PRIVATE: 'true', RETRY_BASE_MS: '200',
+    PUSH_HMAC_KEY: hmac, WEBHOOK_ALLOW_PRIVATE: 'true', OUTBOUND_ALLOW_PRIVATE: '127.0.0.1', RETRY_BASE_MS: '200',
     SIGNATURE_POLICY: 'optional', TRUST_DIR: (await testPki()).dir, GATEWAY_KEY_FILE: '', GATEWAY_CERT_FILE: '',
   }
   const recv = await startPushReceiver(hmac)

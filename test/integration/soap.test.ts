@@ -69,7 +69,7 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   const wsdlRes = await gw.call(null, 'GET', '/soap?wsdl')
   t.equal(wsdlRes.status, 200, 'WSDL served without a key')
   t.match(wsdlRes.headers.get('content-type'), /text\/xml/)
-  t.match(await wsdlRes.text(), /soap12:address location="http:\/\/127\.0\.0\.1:\d+\/soap"/, 'soap:address is where the client reached us')
+  t.match(await wsdlRes.text(), /soap12:address location="http:\/\/127\.0\.0\.1:\d+\/soap"/, 'soap:address is the configured address (HOST and the port listened on)')
 
   const sender = await clientFor(gw, COMMUNE)
   t.same(Object.keys(sender.describe().LienThong.LienThongSoap11).sort(),

@@ -3,7 +3,7 @@ import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { BUSINESS_STATUSES, classify, labelOf } from '../../src/statuses/model.ts'
 import { messageId, newSecret, signatures } from '../../src/webhooks/signing.ts'
-import { refusedAddress } from '../../src/webhooks/ssrf.ts'
+import { refusedAddress } from '../../src/net/ssrf.ts'
 import { backoffMs } from '../../src/webhooks/send.ts'
 
 t.test('codes and labels', async (t) => {

@@ -1,6 +1,7 @@
 /**
  * `lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]`
  * `lgsp directory list [--q text] [--tier t] [--parent id] [--limit n]`   `lgsp directory get <OrganId>`
+ * `lgsp directory succession import <file> [--dry-run]`   (a change table: ./directory-succession.ts)
  *
  * Goes through the running gateway's API (never its database): --url (or LGSP_URL, default
  * http://127.0.0.1:8080) and --key (or LGSP_KEY, default the "operator" key in .data/demo-credentials.json).
@@ -13,11 +14,12 @@ import { parseArgs } from 'node:util'
 import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 
-export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`'
+export const summary = 'agency directory via the API: `directory import <file>`, `directory list`, `directory get <id>`, `directory succession import <file>`'
 
 export const usage = `usage: lgsp directory import <file> [--format tsv|csv|json] [--override <OrganId>=<tier> …] [--dry-run] [--strict]
-       lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--limit n]
+       lgsp directory list [--q text] [--tier central|province|district|commune] [--parent <OrganId>] [--status active|closed] [--limit n]
        lgsp directory get <OrganId>
+       lgsp directory succession import <file> [--dry-run]   (header: old, successor, effective[, note, bindings])
 ${TARGET_OPTIONS_HELP}
 `
 
@@ -32,14 +34,14 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         url: { type: 'string' }, key: { type: 'string' }, format: { type: 'string' }, override: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, q: { type: 'string' }, tier: { type: 'string' },
-        parent: { type: 'string' }, limit: { type: 'string' },
+        parent: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' },
       },
     })
   } catch (e) {
     process.stderr.write(usageError('directory', (e as Error).message))
     return 2
   }
-  const { positionals: [sub, arg], values: v } = args
+  const { positionals: [sub, arg, file], values: v } = args
   const target = gatewayTarget(v)
   if (!target) return 2
   const { base, key } = target
@@ -88,9 +90,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${report.imported} of ${report.rows} rows imported into ${base} (${report.errors.length} errors, ${report.warnings.length} warnings)${v['dry-run'] ? ' [dry run]' : ''}\n`)
     return v.strict && report.errors.length ? 1 : 0
   }
+  if (sub === 'succession' && arg === 'import' && file) {
+    return (await import('./directory-succession.ts')).successionImport(call, file, v['dry-run'] ?? false)
+  }
   if (sub === 'list') {
     const qs = new URLSearchParams()
-    for (const k of ['q', 'tier', 'parent', 'limit'] as const) if (v[k]) qs.set(k, v[k]!)
+    for (const k of ['q', 'tier', 'parent', 'status', 'limit'] as const) if (v[k]) qs.set(k, v[k]!)
     const r = await call('GET', `/v1/agencies${qs.size ? `?${qs}` : ''}`)
     if (!r) return 1
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`)

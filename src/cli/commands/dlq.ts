@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import type { DeadLetter } from '../../ops/dead-letters.ts'
 import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
+import { CallFailed, gatewayCaller } from '../gateway-call.ts'
 
 export const summary = 'delivery dead-letter queue via the ops API: `dlq list`, `dlq replay <id>`, `dlq discard <id> [--note …]`'
 
@@ -27,11 +28,6 @@ export const usage = `usage: lgsp dlq list [--state dead|replayed|discarded|all]
 ${TARGET_OPTIONS_HELP}
 `
 
-
-/** A failed call: the problem's code (or UNREACHABLE) and what to print. */
-class CallFailed extends Error {
-  constructor(readonly code: string, message: string, readonly problem?: unknown) { super(message) }
-}
 
 export async function run(argv: string[]): Promise<number> {
   let args
@@ -54,29 +50,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const target = gatewayTarget(v)
   if (!target) return 2
-  const { base, key } = target
 
-  const call = async (method: string, p: string, body?: unknown): Promise<unknown> => {
-    let res: Response
-    try {
-      res = await fetch(base + p, {
-        method, signal: AbortSignal.timeout(60_000),
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      })
-    } catch (e) {
-      throw new CallFailed('UNREACHABLE', `cannot reach ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`)
-    }
-    const text = await res.text()
-    let json: unknown = text
-    try { json = JSON.parse(text) } catch { /* not JSON */ }
-    if (!res.ok) {
-      const prob = (json && typeof json === 'object' ? json : {}) as { code?: string; detail?: string; title?: string }
-      const code = prob.code ?? `HTTP_${res.status}`
-      throw new CallFailed(code, `${method} ${p}: HTTP ${res.status} ${code}: ${prob.detail ?? prob.title ?? text.slice(0, 300)}`, json)
-    }
-    return json
-  }
+  const call = gatewayCaller(target)
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`)
 
   try {

@@ -46,15 +46,22 @@ export function readSoapRequest(bytes: Buffer, limits: Limits): SoapRequest {
       throw new SoapProtocolError('VersionMismatch', `the root element must be a SOAP 1.1 or 1.2 Envelope, found {${env.namespaceUri}}${env.name}`)
     }
     const version: SoapVersion = env.namespaceUri === SOAP11_NS ? '1.1' : '1.2'
+    // exactly [Header?, Body] (SOAP 1.2 part 1 §5.1; 1.1 §4.1.1 puts Header first and one Body next), and one
+    // operation in the Body (WS-I Basic Profile R2201, document/literal): with two Bodies or two operations,
+    // another reader of the same envelope could act on a different one than we did
     const parts = childElements(env)
-    const header = parts.find((c) => c.name === 'Header' && c.namespaceUri === env.namespaceUri)
+    const isSoap = (c: XmlElement, name: string) => c.name === name && c.namespaceUri === env.namespaceUri
+    const shapeOk = (parts.length === 1 && isSoap(parts[0]!, 'Body')) || (parts.length === 2 && isSoap(parts[0]!, 'Header') && isSoap(parts[1]!, 'Body'))
+    if (!shapeOk) throw new GatewayError('BAD_REQUEST', `the Envelope must hold an optional Header then exactly one Body, found ${parts.map((c) => c.name).join(', ') || 'nothing'}`)
+    const header = parts.find((c) => isSoap(c, 'Header'))
     for (const h of header ? childElements(header) : []) {
       const muVal = attrNs(h, env.namespaceUri, 'mustUnderstand')
       if (muVal === '1' || muVal === 'true') throw new SoapProtocolError('MustUnderstand', `header {${h.namespaceUri}}${h.name} is not understood`)
     }
-    const body = parts.find((c) => c.name === 'Body' && c.namespaceUri === env.namespaceUri)
-    const operation = body ? childElements(body)[0] : undefined
+    const ops = childElements(parts[parts.length - 1]!)
+    const operation = ops[0]
     if (!operation) throw new GatewayError('BAD_REQUEST', 'the SOAP Body is empty')
+    if (ops.length > 1) throw new GatewayError('BAD_REQUEST', `the SOAP Body must hold one operation, found ${ops.map((c) => c.name).join(', ')}`)
     return { version, operation, dispose: () => doc.dispose() }
   } catch (e) {
     doc.dispose()

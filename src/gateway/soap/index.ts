@@ -1,14 +1,16 @@
 /**
  * SOAP surface at /soap: SOAP 1.1 (text/xml + SOAPAction) and SOAP 1.2 (application/soap+xml; action=…),
  * document/literal, WSDL at GET /soap?wsdl. Hand-written envelope handling (src/gateway/soap/envelope.ts),
- * the same pipeline functions as REST (src/gateway/soap/operations.ts). Authentication is the REST one:
- * `Authorization: Bearer <API key>`. Every failure is a SOAP Fault, HTTP 500, with the catalogue code in
+ * the same pipeline functions as REST (src/gateway/soap/operations.ts). Authentication is the REST one
+ * (`Authorization: Bearer <API key>`, checked before the body is read). Every failure is a SOAP Fault, HTTP 500, with the catalogue code in
  * detail/error/code.
  */
+import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../../errors.ts'
 import type { Runtime } from '../../runtime.ts'
-import { findPrincipal, type Principal } from '../../store/clients-repo.ts'
+import { principalOf } from '../auth.ts'
+import { publicUrlOf } from '../../config/config.ts'
 import { toGatewayError } from '../problem.ts'
 import { contentTypeOf, faultEnvelope, readSoapRequest, responseEnvelope, SoapProtocolError, type SoapVersion } from './envelope.ts'
 import { HANDLERS } from './operations.ts'
@@ -29,14 +31,6 @@ function requestedAction(req: FastifyRequest, v: SoapVersion): string | undefine
   return (m?.[1] ?? m?.[2]) || undefined
 }
 
-async function authenticate(rt: Runtime, req: FastifyRequest): Promise<Principal> {
-  const h = req.headers.authorization
-  const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
-  const who = key ? await findPrincipal(rt.db, key) : null
-  if (!who) throw new GatewayError('UNAUTHENTICATED', key ? 'unknown or disabled API key' : 'send the HTTP header Authorization: Bearer <api key>')
-  return who
-}
-
 export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
   app.addContentTypeParser(['application/soap+xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
@@ -49,12 +43,16 @@ export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
     return reply.code(500).type(contentTypeOf(v)).send(faultEnvelope(v, e))
   })
 
-  app.get('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
-    const host = /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host ?? '') ? req.headers.host! : `${rt.config.host}:${rt.config.port}`
-    return reply.type('text/xml; charset=utf-8').send(wsdl(`${req.protocol}://${host}/soap`))
+  // the address clients will call comes from configuration, never from the request (a Host header is the
+  // caller's to choose, and a cached WSDL would send everyone to it)
+  app.get('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (_req, reply) => {
+    const listening = (app.server.address() as AddressInfo | null)?.port
+    return reply.type('text/xml; charset=utf-8').send(wsdl(`${publicUrlOf(rt.config, listening)}/soap`))
   })
 
-  app.post('/soap', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
+  // auth 'client': the key is checked in onRequest, before a byte of the envelope is read (a failure there
+  // still reaches the Fault handler above, which covers this route)
+  app.post('/soap', { config: { auth: 'client' }, schema: { hide: true } }, async (req, reply) => {
     const claimed = claimedVersion(req)
     ;(req as FastifyRequest & { soapVersion?: SoapVersion }).soapVersion = claimed
     if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send a SOAP 1.1 (text/xml) or SOAP 1.2 (application/soap+xml) envelope')
@@ -72,7 +70,7 @@ export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
       if (action !== undefined && action !== soapActionOf(name) && action !== name) {
         throw new GatewayError('BAD_REQUEST', `the action ${action} does not match the Body operation ${name} (${soapActionOf(name)})`)
       }
-      const who = await authenticate(rt, req)
+      const who = principalOf(req)
       const fields = await HANDLERS[name](rt, who, op)
       if (name === 'SendDocument' && fields.replayed === true) reply.header('idempotent-replayed', 'true')
       return reply.type(contentTypeOf(soap.version)).send(responseEnvelope(soap.version, name, fields))

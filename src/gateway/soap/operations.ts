@@ -11,6 +11,7 @@ import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
 import { documentStatus } from '../../pipeline/document-status.ts'
 import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../../pipeline/incoming.ts'
+import { inboxCodesOf } from '../../pipeline/closed-agencies.ts'
 import { listInbox } from '../../store/inbox-repo.ts'
 import { base64Field, field, requiredField, type Fields } from './envelope.ts'
 import type { Operation } from './wsdl.ts'
@@ -38,16 +39,18 @@ export const HANDLERS: Record<Operation, Handler> = {
     const { answer, replayed } = await acceptDocument(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
       id: answer.id, documentId: answer.documentId, sha256: answer.sha256, acceptedAt: answer.acceptedAt, replayed,
-      recipient: answer.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status })),
+      // addressedTo: the closed agency the package names, when it goes to its successor (src/routing/succession.ts)
+      recipient: answer.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.redirect ? { addressedTo: r.redirect.addressedTo } : {}) })),
     }
   },
 
   async GetPendingDocuments(rt, who, op) {
-    const items = await listInbox(rt.db, [...who.organIds], { includeAcked: bool(field(op, 'includeAcked'), false), limit: int(field(op, 'limit'), 100, 1, 1000) })
+    const items = await listInbox(rt.db, inboxCodesOf(rt, who), { includeAcked: bool(field(op, 'includeAcked'), false), limit: int(field(op, 'limit'), 100, 1, 1000) })
     return {
       item: items.map((i) => ({
         id: i.id, documentUuid: i.documentUuid, recipient: i.recipient, from: i.from, documentId: i.documentId,
         subject: i.subject, sha256: i.sha256, size: i.size, deliveredAt: i.deliveredAt, ackedAt: i.ackedAt,
+        ...(i.addressedTo ? { addressedTo: i.addressedTo } : {}),
       })),
     }
   },
@@ -75,7 +78,8 @@ export const HANDLERS: Record<Operation, Handler> = {
     const a = await submitStatus(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
       id: a.id, documentId: a.documentId, documentFrom: a.documentFrom, from: a.from, statusCode: a.statusCode, role: a.role,
-      recipient: a.recipients, sha256: a.sha256, at: a.at,
+      recipient: a.recipients, sha256: a.sha256, at: a.at, signed: a.signature.signed,
+      ...(a.signature.signer ? { signer: a.signature.signer.subject } : {}),
     }
   },
 
@@ -83,7 +87,7 @@ export const HANDLERS: Record<Operation, Handler> = {
     const v = await documentStatus(rt, who, requiredField(op, 'id'))
     return {
       id: v.id, documentId: v.documentId, from: v.from, sha256: v.sha256, size: v.size, subject: v.subject, acceptedAt: v.acceptedAt,
-      recipient: v.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, event: r.timeline.map((e) => ({ status: e.status, at: e.at })) })),
+      recipient: v.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.addressedTo ? { addressedTo: r.addressedTo } : {}), event: r.timeline.map((e) => ({ status: e.status, at: e.at })) })),
     }
   },
 }

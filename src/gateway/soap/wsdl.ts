@@ -27,6 +27,7 @@ const TYPES = `
           <xs:element name="organId" type="xs:string"/>
           <xs:element name="tier" type="xs:string"/>
           <xs:element name="status" type="xs:string"/>
+          <xs:element name="addressedTo" type="xs:string" minOccurs="0"/>
         </xs:sequence>
       </xs:complexType>
       <xs:complexType name="TimelineEvent">
@@ -40,6 +41,7 @@ const TYPES = `
           <xs:element name="organId" type="xs:string"/>
           <xs:element name="tier" type="xs:string"/>
           <xs:element name="status" type="xs:string"/>
+          <xs:element name="addressedTo" type="xs:string" minOccurs="0"/>
           <xs:element name="event" type="tns:TimelineEvent" minOccurs="0" maxOccurs="unbounded"/>
         </xs:sequence>
       </xs:complexType>
@@ -55,6 +57,7 @@ const TYPES = `
           <xs:element name="size" type="xs:long"/>
           <xs:element name="deliveredAt" type="xs:dateTime"/>
           <xs:element name="ackedAt" type="xs:dateTime" minOccurs="0"/>
+          <xs:element name="addressedTo" type="xs:string" minOccurs="0"/>
         </xs:sequence>
       </xs:complexType>
 
@@ -150,6 +153,8 @@ const TYPES = `
             <xs:element name="recipient" type="xs:string" maxOccurs="unbounded"/>
             <xs:element name="sha256" type="xs:string"/>
             <xs:element name="at" type="xs:dateTime"/>
+            <xs:element name="signed" type="xs:boolean"><xs:annotation><xs:documentation>The status package's signature verified (as for documents); false only under SIGNATURE_POLICY=optional.</xs:documentation></xs:annotation></xs:element>
+            <xs:element name="signer" type="xs:string" minOccurs="0"/>
           </xs:sequence>
         </xs:complexType>
       </xs:element>

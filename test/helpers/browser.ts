@@ -1,0 +1,35 @@
+/**
+ * The console's browser tests: Debian's chromium driven by playwright-core, headless, a fresh profile per
+ * run, and the page's script errors collected so a test can assert there were none.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ROOT } from './gateway.ts'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const SHOTS = path.join(ROOT, 'docs/screenshots')
+/** the tap `skip` option of a browser test: a reason when chromium is absent */
+export const noChromium = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium`
+
+export async function launchChromium(t: { teardown(fn: () => Promise<void> | void): void }) {
+  const { chromium } = await import('playwright-core')
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
+  // launch() gives every run a fresh temporary profile; userDataDir is where chromium keeps its crash files
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
+  })
+  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
+  fs.mkdirSync(SHOTS, { recursive: true })
+  const errors: string[] = []
+  /** a page in Vietnamese and the Asia/Ho_Chi_Minh time zone whose script errors go to `errors` */
+  const newPage = async (viewport = { width: 1280, height: 800 }) => {
+    const page = await browser.newPage({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' })
+    page.on('pageerror', (e) => errors.push(e.message))
+    // a refused key is an expected 401 in the network log; script errors are not
+    page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()) })
+    return page
+  }
+  return { browser, newPage, errors }
+}

@@ -1,0 +1,45 @@
+/**
+ * The console's directory view shows the agency lifecycle of the 2025 reorganisation: a closed code stays
+ * listed with its date and successors, and the view filters on active / closed. Real browser (Debian's
+ * chromium through playwright-core), real gateway; skipped, saying why, when chromium is absent.
+ */
+import t from 'tap'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fixture, ROOT, startGateway } from '../helpers/gateway.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+
+t.test('console: closed agencies in the directory view', { skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium` }, async (t) => {
+  const { chromium } = await import('playwright-core')
+  const gw = await startGateway(t)
+  t.equal((await gw.call('operator', 'POST', '/v1/agencies/import', fixture('reform/directory-before.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
+  t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
+
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
+  })
+  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' })
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(`${gw.url}/console/`)
+  await page.fill('#key', gw.creds.operator!)
+  await page.click('#login-form button')
+  await page.waitForSelector('#view[data-ready="1"]')
+
+  await page.goto(`${gw.url}/console/#/directory?status=closed`)
+  await page.waitForSelector('#view[data-ready="1"] table')
+  t.match(await page.textContent('#view'), /4 cơ quan/, 'only the closed agencies')
+  const text = await page.textContent('#view table') ?? ''
+  t.match(text, /UBND tỉnh Sông Lam.*Đã đóng từ 2025-07-01 → 000\.00\.00\.H41/s, 'the closed province with its date and successor')
+  t.notMatch(text, /Đang hoạt động/, 'no active agency listed')
+  await page.goto(`${gw.url}/console/#/directory?q=Lam%20S%C6%A1n`)
+  await page.waitForFunction(() => /UBND xã Lam Sơn/.test(document.querySelector('#view')?.textContent ?? ''))
+  t.match(await page.textContent('#view table'), /UBND xã Lam Sơn.*Xã.*000\.00\.00\.H41.*Đang hoạt động/s, 'the new commune, directly under the province, active')
+  await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/console-directory-closed.png'), fullPage: true })
+  t.same(errors, [], 'no script errors in the page')
+})
