@@ -44,9 +44,10 @@ export async function runChaos(o: ChaosOptions): Promise<{ result: ChaosResult; 
     o.log(`chaos: ${sig}: stopping everything this run started`)
     void cleanup.run(o.log).finally(() => process.exit(130))
   }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  cleanup.add('signal handlers', () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal) })
+  // the brokers and S3Proxy live in their own sessions (setsid): they outlive this process unless it stops them
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const s of signals) process.once(s, onSignal)
+  cleanup.add('signal handlers', () => { for (const s of signals) process.off(s, onSignal) })
   try {
     return await run(o, tag, work, cleanup)
   } finally {
