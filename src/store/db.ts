@@ -50,16 +50,23 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
     async exec(text) { await pool.query(text) },
     async tx(fn) {
       const client = await pool.connect()
+      // A checked-out client is ours to watch: a backend ended under it (pg_terminate_backend, a failover)
+      // emits 'error' on the client, and an 'error' event nobody listens to ends the process. The statement
+      // in flight rejects anyway; the broken connection is then destroyed instead of going back to the pool.
+      let lost = false
+      const onLost = () => { lost = true }
+      client.on('error', onLost)
       try {
         await client.query('begin')
         const out = await fn(wrap(client))
         await client.query('commit')
         return out
       } catch (e) {
-        await client.query('rollback').catch(() => {})
+        if (!lost) await client.query('rollback').catch(() => {})
         throw e
       } finally {
-        client.release()
+        client.off('error', onLost)
+        client.release(lost)
       }
     },
     listen: (channel, onMessage, onReconnect) => listenPostgres(url, channel, onMessage, onReconnect),

@@ -136,7 +136,11 @@ let pki: Promise<PkiInitResult> | undefined
 export const testPki = (): Promise<PkiInitResult> => (pki ??= pkiInit(path.join(os.tmpdir(), 'lgsp-gateway-test-pki-v1')))
 
 export async function signAs(organId: string, xml: Buffer | string): Promise<Buffer> {
-  const p = await testPki()
+  return signWith(await testPki(), organId, xml)
+}
+
+/** The package signed with the demo certificate of `organId` from the given demo PKI (pkiInit). */
+export function signWith(p: PkiInitResult, organId: string, xml: Buffer | string): Buffer {
   const a = p.agencies.find((x) => x.organId === organId)
   if (!a) throw new Error(`no demo certificate for ${organId}`)
   const chain = [fs.readFileSync(a.cert, 'utf8'), fs.readFileSync(p.intermediate, 'utf8')]
