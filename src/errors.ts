@@ -76,14 +76,17 @@ export class GatewayError extends Error {
   readonly status: number
   readonly errors?: ErrorItem[]
   readonly extra?: Record<string, unknown>
+  /** for 429/503: when to come back (seconds; the Retry-After header) */
+  readonly retryAfterS?: number
 
-  constructor(code: ErrorCode, detail?: string, opts: { errors?: ErrorItem[]; extra?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, detail?: string, opts: { errors?: ErrorItem[]; extra?: Record<string, unknown>; cause?: unknown; retryAfterS?: number } = {}) {
     super(detail ?? ERRORS[code].title, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'GatewayError'
     this.code = code
     this.status = ERRORS[code].status
     this.errors = opts.errors
     this.extra = opts.extra
+    this.retryAfterS = opts.retryAfterS
   }
 }
 

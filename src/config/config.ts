@@ -227,7 +227,11 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   retryPollMs: { env: 'RETRY_POLL_MS', def: '500', doc: 'delivery retry worker poll interval (ms)', parse: int(10, 60_000) },
   pushHmacKey: { env: 'PUSH_HMAC_KEY', def: '', doc: 'HMAC key signing push deliveries (empty = DATA_DIR/push-hmac.key)', parse: str },
   webhookAllowPrivate: { env: 'WEBHOOK_ALLOW_PRIVATE', def: 'false', doc: 'allow webhook URLs on loopback/private/link-local addresses', parse: bool },
-  outboundAllowPrivate: { env: 'OUTBOUND_ALLOW_PRIVATE', def: '', doc: 'comma-separated hosts (or host:port) push/SOAP push/upstream endpoints may reach on loopback/private addresses; configured PEERS always may', parse: list },
+  outboundAllowPrivate: { env: 'OUTBOUND_ALLOW_PRIVATE', def: '', doc: 'comma-separated hosts (or host:port) push/SOAP push/upstream endpoints may reach on loopback/private addresses; configured PEERS always may', parse: (v) => {
+    // a list of hosts, not a switch: "true" would silently name a host called "true" and allow nothing
+    if (/^(true|false|yes|no|1|0)$/i.test(v.trim())) throw new Error('is a comma-separated list of hosts (e.g. 127.0.0.1,localhost), not true/false')
+    return list(v)
+  } },
   webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', def: '10000', doc: 'timeout of one webhook attempt (ms)', parse: int(100, 120_000) },
   webhookRetryBaseMs: { env: 'WEBHOOK_RETRY_BASE_MS', def: '5000', doc: 'first webhook retry delay (ms), doubled per attempt', parse: int(10, 3_600_000) },
   webhookRetryMaxDelayMs: { env: 'WEBHOOK_RETRY_MAX_DELAY_MS', def: '3600000', doc: 'longest delay between webhook retries (ms)', parse: int(10, 86_400_000) },

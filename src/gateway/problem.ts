@@ -16,6 +16,18 @@ export const RETRY_AFTER_S = 5
 
 export const problemTypeUri = (code: ErrorCode) => `urn:lgsp:problem:${code}`
 
+/**
+ * A lost database connection is unavailability, not a bug: SQLSTATE class 08 (connection exception),
+ * 57P01–57P03 (admin/crash shutdown, cannot connect now), and node-postgres's own words for a socket that
+ * went away. The caller gets 503 with Retry-After and may resend (every write is idempotent).
+ */
+function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET') return true
+  return typeof e?.message === 'string' && /Connection terminated|Client has encountered a connection error|terminating connection due to administrator command/.test(e.message)
+}
+
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err
   const e = err as FastifyError
@@ -29,6 +41,7 @@ export function toGatewayError(err: unknown): GatewayError {
   if (e?.validation) {
     return new GatewayError('BAD_REQUEST', e.message, { errors: e.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty, message: v.message ?? 'invalid' })) })
   }
+  if (isConnectionLoss(err)) return new GatewayError('STORE_UNAVAILABLE', 'the ledger database connection was lost; nothing was accepted, retry', { cause: err })
   if (typeof e?.statusCode === 'number' && e.statusCode === 413) return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new GatewayError('BAD_REQUEST', e.message)
   return new GatewayError('INTERNAL', 'internal error', { cause: err })
@@ -43,7 +56,7 @@ export function problemOf(err: GatewayError, instance: string): Problem {
 
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, err: GatewayError) {
   // RFC 9110 §10.2.3: a 503 says when to come back, so clients back off instead of hammering
-  if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(RETRY_AFTER_S))
+  if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(err.retryAfterS ?? RETRY_AFTER_S))
   return reply.code(err.status).type('application/problem+json').send(problemOf(err, req.url))
 }
 

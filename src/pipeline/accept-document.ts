@@ -153,12 +153,18 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha2
  * after Kafka, or crashed) and the row must be published again here.
  */
 async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | null> {
+  // a live twin settles within its produce budget; waiting longer means its request died holding the lease
+  // (a killed process): answer 503 with the lease's remaining time instead of hanging until it runs out
+  const deadline = Date.now() + rt.config.kafkaProduceTimeoutMs + 1000
   for (;;) {
-    const r = (await rt.db.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean }>(
-      'select state, receipt, claimed_until > now() as claimed from documents where id = $1', [id])).rows[0]
+    const r = (await rt.db.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; left_s: number }>(
+      'select state, receipt, claimed_until > now() as claimed, ceil(extract(epoch from claimed_until - now()))::int as left_s from documents where id = $1', [id])).rows[0]
     if (!r) throw new GatewayError('BUS_UNAVAILABLE', 'a concurrent identical submission failed; nothing was accepted, retry')
     if (r.state === 'accepted' && r.receipt) return r.receipt
     if (!r.claimed) return null
+    if (Date.now() > deadline) {
+      throw new GatewayError('BUS_UNAVAILABLE', 'an earlier submission of these bytes is still unconfirmed; retry after Retry-After', { retryAfterS: Math.max(1, Number(r.left_s)) })
+    }
     await new Promise((res) => setTimeout(res, 25))
   }
 }

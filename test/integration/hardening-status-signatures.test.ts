@@ -47,7 +47,18 @@ t.test('status packages are signature-checked on every surface, with the codes d
     return /<l:code>([A-Z_]+)<\/l:code>/.exec(await r.text())?.[1]
   }
 
-  const before = await recordCount(gw.rt.topics.all)
+  // the document's own records (routing, deliveries, DELIVERED) first, so only the statuses below are counted
+  await eventually(async () => {
+    const v = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as { recipients: { status: string }[] }
+    return v.recipients.every((r) => r.status === 'DELIVERED')
+  }, 30_000, 'the document delivered to every recipient')
+  let before = await recordCount(gw.rt.topics.all)
+  for (let settled = 0; settled < 3;) { // three equal counts 300 ms apart: the projections have caught up
+    await new Promise((r) => setTimeout(r, 300))
+    const now = await recordCount(gw.rt.topics.all)
+    settled = now === before ? settled + 1 : 0
+    before = now
+  }
   const signed05 = await sign(PROVINCE, status(PROVINCE, '05'))
   const json03 = JSON.stringify(modelToJson(xmlToModel(status(PROVINCE, '03'))))
   const jws03 = signJws(json03, (await signer(PROVINCE)).key, (await signer(PROVINCE)).chain, { format: 'flattened' })

@@ -33,3 +33,8 @@ t.test('docs/configuration.md lists every variable with its default', async (t) 
     if (row && spec.def) t.ok(row.includes(`\`${spec.def.replace(/\|/g, '\\|')}\``), `${spec.env} shows its default ${spec.def}`)
   }
 })
+
+t.test('OUTBOUND_ALLOW_PRIVATE is a list of hosts: the old true/false form is refused, not read as a host', async (t) => {
+  t.throws(() => loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'true' }), /OUTBOUND_ALLOW_PRIVATE="true": is a comma-separated list of hosts/)
+  t.same(loadConfig({ OUTBOUND_ALLOW_PRIVATE: '127.0.0.1,localhost' }).outboundAllowPrivate, ['127.0.0.1', 'localhost'])
+})
