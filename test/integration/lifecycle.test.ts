@@ -9,15 +9,11 @@
 import t from 'tap'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT } from '../helpers/gateway.ts'
+import { freePort } from '../helpers/federation.ts'
 
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)) })
-  s.on('error', reject)
-})
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** running, not merely a zombie waiting for its reaper (the killed group's orphans are reparented) */
 const alive = (pid: number) => {

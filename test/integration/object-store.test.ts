@@ -6,17 +6,14 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT, eventually, fixture, startGateway } from '../helpers/gateway.ts'
+import { freePort } from '../helpers/federation.ts'
 import { modelToXml, xmlToModel, type EdocPackage } from '../../src/schemas/index.ts'
 
 const COMMUNE = '000.21.30.H41'
 const PROVINCE = '000.00.00.H41'
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)) })
-})
 const filesUnder = (dir: string): string[] => !fs.existsSync(dir) ? [] :
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)])
 
