@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { Kafka, logLevel } from 'kafkajs'
+import pino from 'pino'
 import { loadConfig, type Config } from '../../src/config/config.ts'
 import { createRuntime, type Runtime } from '../../src/runtime.ts'
 import { buildApp } from '../../src/gateway/app.ts'
@@ -33,7 +34,23 @@ export interface TestGateway {
   stop(): Promise<void>
 }
 
-interface Teardown { teardown(fn: () => Promise<void> | void): void }
+interface Teardown { teardown(fn: () => Promise<void> | void): void; passing?(): boolean }
+
+/**
+ * A test gateway logs at `info` into a ring of its last lines; when the test that started it has failed,
+ * the ring is printed at teardown (stderr), so a failure on a CI machine comes with what the gateway did.
+ * TEST_LOG_LEVEL=<level> logs to stdout instead, as the gateway does in production.
+ */
+function testLogger(gatewayId: string) {
+  const lines: string[] = []
+  const KEEP = 300
+  if (process.env.TEST_LOG_LEVEL) return { log: undefined, dump: () => {} }
+  const log = pino({ level: 'info', base: { gw: gatewayId } }, { write(s: string) { lines.push(s); if (lines.length > KEEP) lines.shift() } })
+  return {
+    log,
+    dump: () => { if (lines.length) process.stderr.write(`--- last ${lines.length} log lines of ${gatewayId} (the test failed) ---\n${lines.join('')}--- end of ${gatewayId} ---\n`) },
+  }
+}
 
 export async function startGateway(t: Teardown, overrides: Partial<Config> = {}): Promise<TestGateway> {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, which starts Kafka')
@@ -45,7 +62,8 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
     ...overrides,
   })
-  const rt = await createRuntime(config)
+  const logs = testLogger(config.gatewayId)
+  const rt = await createRuntime(config, logs.log ? { log: logs.log } : {})
   let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>> | null, app: Awaited<ReturnType<typeof buildApp>>
   try {
     creds = await seedDemo(rt)
@@ -53,6 +71,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     app = await buildApp(rt)
     await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (federation, #5)
   } catch (e) {
+    logs.dump()
     await rt.close() // a half-started gateway must not keep the test process alive until tap's timeout
     throw e
   }
@@ -61,6 +80,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   const stop = async () => {
     if (stopped) return
     stopped = true
+    if (t.passing && !t.passing()) logs.dump()
     await app.close()
     await workers?.stop()
     await rt.close()
@@ -115,9 +135,15 @@ export async function recordCount(topics: string[]): Promise<number> {
   }
 }
 
-/** Polls `fn` until it returns a truthy value or `ms` elapse. */
+/**
+ * How much longer than its nominal time a test waits for a condition: the suite asserts that things happen,
+ * not how fast (speed lives in bench/), and CI shares two cores with a broker, PostgreSQL and Chromium.
+ */
+export const PATIENCE = Number(process.env.TEST_PATIENCE ?? 2)
+
+/** Polls `fn` until it returns a truthy value or `ms` × PATIENCE elapse. */
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + ms
+  const end = Date.now() + ms * PATIENCE
   let last: unknown
   for (;;) {
     try {
