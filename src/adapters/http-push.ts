@@ -12,8 +12,9 @@
  *   X-Lgsp-Signature  v1=<base64 HMAC-SHA256(key, "<delivery id>.<timestamp>.<body sha256 hex>")>, key =
  *       PUSH_HMAC_KEY (or DATA_DIR/push-hmac.key), shared with the receiver out of band
  *   2xx = arrived (the gateway then emits status 01 "đã đến" for the recipient); 3xx is refused (no
- *   redirects are followed); 400/404/405/410/413/415/422 = refused for good (DLQ at once); anything else,
- *   a timeout or a network error = retried with backoff.
+ *   redirects are followed); a 4xx = refused for good (DLQ at once), except 401/403/408/421/423/425/429
+ *   (httpOutcome in src/delivery/contract.ts); anything else, a timeout or a network error = retried
+ *   with backoff.
  *
  * Bounded (src/net/outbound-http.ts): the SSRF guard, one explicit timeout per attempt (DELIVERY_TIMEOUT_MS)
  * from connect to the last byte of the answer, of which at most 64 KiB are read (200 characters go to the
@@ -24,13 +25,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
-import { getDocument, recordEvent } from '../store/ledger-repo.ts'
+import { getDocument } from '../store/ledger-repo.ts'
+import { alreadyDone, httpOutcome, markDelivered } from '../delivery/contract.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
 import { traceHeaders } from '../tracing/index.ts'
 import { OutboundRefused, privateAllowedFor, sendOutbound } from '../net/outbound-http.ts'
-
-/** HTTP answers that retrying cannot change. 401/403 are not here: a key mismatch is fixed by an operator. */
-const PERMANENT = new Set([400, 404, 405, 410, 413, 414, 415, 422])
 
 export const deliveryIdOf = (r: DeliveryRecord) => `${r.id}:${r.recipient}`
 
@@ -83,11 +82,12 @@ export async function boundedPost(rt: Runtime, url: string, body: Buffer | strin
   }
 }
 
-/** 2xx → resolves; a permanent refusal → PermanentDeliveryError; anything else → Error (retry). */
-export function judge(url: string, r: PostResult, permanent: ReadonlySet<number> = PERMANENT): void {
-  if (r.status >= 200 && r.status < 300) return
+/** 2xx → resolves; a lasting refusal (httpOutcome) → PermanentDeliveryError; anything else → Error (retry). */
+export function judge(url: string, r: PostResult): void {
+  const outcome = httpOutcome(r.status)
+  if (outcome === 'done') return
   const msg = `POST ${url}: HTTP ${r.status}${r.status >= 300 && r.status < 400 ? ` (redirect to ${r.headers.get('location') ?? '?'} refused)` : ''}${r.body ? `: ${r.body.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`
-  if (permanent.has(r.status)) throw new PermanentDeliveryError(msg)
+  if (outcome === 'refused') throw new PermanentDeliveryError(msg)
   throw new Error(msg)
 }
 
@@ -110,10 +110,7 @@ export function pushHeaders(rt: Runtime, r: DeliveryRecord, ctx: AttemptContext,
 }
 
 /** "Already done is success" (STYLE 6): a DELIVERED event means an earlier attempt got its 2xx. */
-export async function alreadyDelivered(rt: Runtime, r: DeliveryRecord): Promise<boolean> {
-  const q = await rt.db.query('select 1 from delivery_events where event_key = $1', [`${r.id}:${r.recipient}:DELIVERED`])
-  return q.rowCount > 0
-}
+export const alreadyDelivered = (rt: Runtime, r: DeliveryRecord): Promise<boolean> => alreadyDone(rt.db, r.id, r.recipient, 'DELIVERED')
 
 export const httpPushAdapter: DeliveryAdapter = {
   kind: 'http',
@@ -125,10 +122,7 @@ export const httpPushAdapter: DeliveryAdapter = {
     const pkg = await packageOf(rt, record)
     const res = await boundedPost(rt, url, pkg.bytes, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
     judge(url, res)
-    await recordEvent(rt.db, {
-      eventKey: `${record.id}:${record.recipient}:DELIVERED`, id: record.id, recipient: record.recipient, status: 'DELIVERED',
-      at: new Date().toISOString(), detail: { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt },
-    })
+    await markDelivered(rt.db, record, { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt })
     return { fresh: true, arrived: true }
   },
 }

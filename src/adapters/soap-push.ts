@@ -9,11 +9,12 @@
  *
  * The same idempotency and HMAC headers as HTTP push (http-push.ts; the signature covers the package's
  * SHA-256, which the receiver recomputes after base64-decoding). 2xx = arrived. A Fault whose faultcode is
- * Client (the receiver refuses this document) is permanent; a Server fault or any other failure is retried.
+ * Client (the receiver refuses this document) is permanent; a Server fault (HTTP 500, SOAP 1.1 §6.2) is
+ * retried; any other answer is judged as an HTTP push's is (httpOutcome, src/delivery/contract.ts).
  */
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
 import { alreadyDelivered, boundedPost, deliveryIdOf, judge, packageOf, pushHeaders } from './http-push.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
+import { markDelivered } from '../delivery/contract.ts'
 
 export const SOAP_ACTION = 'urn:lgsp:delivery:1#ReceiveDocument'
 
@@ -45,11 +46,8 @@ export const soapPushAdapter: DeliveryAdapter = {
     }, ctx.timeoutMs)
     const faultCode = /<(?:\w+:)?faultcode>\s*(?:\w+:)?(\w+)/.exec(res.body)?.[1]
     if (faultCode === 'Client') throw new PermanentDeliveryError(`SOAP ${url}: Client fault: ${res.body.replace(/\s+/g, ' ').slice(0, 200)}`)
-    judge(url, res, new Set())
-    await recordEvent(rt.db, {
-      eventKey: `${record.id}:${record.recipient}:DELIVERED`, id: record.id, recipient: record.recipient, status: 'DELIVERED',
-      at: new Date().toISOString(), detail: { adapter: 'soap', url, httpStatus: res.status, attempt: ctx.attempt },
-    })
+    judge(url, res)
+    await markDelivered(rt.db, record, { adapter: 'soap', url, httpStatus: res.status, attempt: ctx.attempt })
     return { fresh: true, arrived: true }
   },
 }

@@ -19,12 +19,11 @@ import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
 import { boundedPost, deliveryIdOf, judge, packageOf } from './http-push.ts'
 import { SpanKind, traceHeaders } from '../tracing/index.ts'
 import { deliverToVxp } from './vxp-upstream.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 export const FORWARD_FOR_HEADER = 'lgsp-forward-for'
 export const PEER_CLIENT_PREFIX = 'peer:'
 
-/** 409 (same DocumentId, other bytes) and 422 (unknown recipient there) will not change on retry. */
-const PERMANENT = new Set([400, 404, 405, 409, 413, 415, 422])
 
 const norm = (u: string) => u.replace(/\/+$/, '')
 
@@ -77,14 +76,14 @@ export const upstreamAdapter: DeliveryAdapter = {
       span.setAttribute('http.response.status_code', r.status)
       return r
     })
-    judge(url, res, PERMANENT)
+    judge(url, res) // a 409 (same DocumentId, other bytes) or 422 (unknown recipient there) will not change
     let answer: { id?: string; recipients?: { organId: string; tier: Tier }[] } = {}
     try { answer = JSON.parse(res.body) } catch { /* a 2xx without our JSON: still forwarded */ }
     const at = new Date().toISOString()
     await rt.db.tx(async (q) => {
       for (const r of recipients) {
         await recordEvent(q, {
-          eventKey: `${record.id}:${r}:FORWARDED`, id: record.id, recipient: r, status: 'FORWARDED', at,
+          eventKey: eventKey(record.id, r, 'FORWARDED'), id: record.id, recipient: r, status: 'FORWARDED', at,
           detail: { gateway: peer.url, remoteId: answer.id ?? null, remoteTier: answer.recipients?.find((x) => x.organId === r)?.tier ?? null, replayed: res.headers.get('idempotent-replayed') === 'true' },
         })
       }

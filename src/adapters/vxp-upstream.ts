@@ -18,6 +18,7 @@ import { PermanentDeliveryError, type AttemptContext, type DeliveryOutcome } fro
 import { packageOf } from './http-push.ts'
 import { callVxp } from './vxp-call.ts'
 import { SpanKind } from '../tracing/index.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 /** Refusals retrying cannot change (docs/errors.md); anything else — auth, clock, replay, 5xx — is retried. */
 const PERMANENT = new Set([
@@ -48,7 +49,7 @@ export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryReco
   await rt.db.tx(async (q) => {
     for (const r of recipients) {
       await recordEvent(q, {
-        eventKey: `${record.id}:${r}:FORWARDED`, id: record.id, recipient: r, status: 'FORWARDED', at,
+        eventKey: eventKey(record.id, r, 'FORWARDED'), id: record.id, recipient: r, status: 'FORWARDED', at,
         detail: { gateway: peer.url, protocol: 'vxp', remoteId: typeof answer.DocId === 'string' ? answer.DocId : null },
       })
     }

@@ -6,12 +6,9 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { getInboxItem, markAcked, type InboxItem } from '../store/inbox-repo.ts'
-import { buildStatusXml } from '../schemas/envelope.ts'
-import type { ReceiptRecord } from '../bus/topics.ts'
+import { status01 } from '../delivery/contract.ts'
 import { holderOf } from '../routing/succession.ts'
 import { mayReadInboxOf } from './closed-agencies.ts'
-
-export const STATUS_01_DESCRIPTION = 'Đã đến - Phần mềm QLVB đã nhận nhưng văn thư chưa xử lý'
 
 /** The inbox item, if the caller may read it (its recipient is one of the caller's OrganIds). */
 export async function inboxItemFor(rt: Runtime, who: Principal, id: string): Promise<InboxItem> {
@@ -27,19 +24,7 @@ export async function acknowledge(rt: Runtime, who: Principal, id: string): Prom
   const at = new Date()
   // an item of a closed agency read by its successor: the successor says "đã đến", on the closed code's leg
   const from = who.organIds.has(item.recipient) ? item.recipient : (holderOf(rt.directory(), item.recipient, at.getTime()) ?? item.recipient)
-  const agency = rt.directory().get(from)
-  const xml = buildStatusXml({
-    from: { organId: from, organName: agency?.name },
-    responseFor: { organId: item.from, documentId: item.documentId },
-    statusCode: '01',
-    description: STATUS_01_DESCRIPTION,
-    timestamp: at,
-  })
-  const { key: statusBlob } = await rt.blobs.put(Buffer.from(xml, 'utf8'))
-  const record: ReceiptRecord = {
-    eventKey: `${item.documentUuid}:${item.recipient}:01`,
-    id: item.documentUuid, recipient: item.recipient, status: '01', at: at.toISOString(), statusBlob,
-  }
+  const record = await status01(rt, { documentUuid: item.documentUuid, recipient: item.recipient, statusFrom: from, sender: item.from, documentId: item.documentId, at })
   try {
     await rt.bus.send(rt.topics.receipts, [{ key: item.documentUuid, value: record }])
   } catch (e) {

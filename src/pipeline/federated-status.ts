@@ -27,6 +27,7 @@ import { verifyIncoming } from './verify-incoming.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { SENDER_STATUS_CODES } from './submit-status.ts'
 import { legAddressedAs } from '../store/succession-repo.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 /** What one gateway sends another (POST /v1/federation/receipts). */
 export interface FederatedStatus {
@@ -96,7 +97,7 @@ async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus
   const statusBlob = pkg ? (await rt.blobs.put(pkg)).key : undefined
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
   const record: ReceiptRecord & { statusContentType?: string; statusFrom?: string } = {
-    eventKey: `${id}:${s.recipient}:${s.status}:peer:${tag}`,
+    eventKey: eventKey(id, s.recipient, s.status, `peer:${tag}`),
     id, recipient: s.recipient, status: s.status, at: s.at,
     ...(statusBlob ? { statusBlob } : {}),
     ...(s.statusContentType ? { statusContentType: s.statusContentType } : {}),

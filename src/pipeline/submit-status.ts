@@ -29,6 +29,7 @@ import { isBusinessCode, lifecycleVerdict } from '../statuses/model.ts'
 import { readIncoming } from './incoming.ts'
 import { signatureSummary, verifyStatusFrom, type SignatureSummary } from './verify-incoming.ts'
 import { legAnsweredBy } from './closed-agencies.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 /** Codes a recipient of the document may send, and those its sender may send. */
 export const RECIPIENT_STATUS_CODES: ReadonlySet<string> = new Set(['01', '02', '03', '04', '05', '06', '15', '16'])
@@ -95,7 +96,7 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
   await checkLifecycle(rt, doc, targets, code, sha256, at)
   const { key: statusBlob } = await rt.blobs.put(bytes)
   const records: ReceiptRecord[] = targets.map((recipient) => ({
-    eventKey: `${doc.id}:${recipient}:${code}:${sha256}`,
+    eventKey: eventKey(doc.id, recipient, code, sha256),
     id: doc.id, recipient, status: code, at, statusBlob,
     statusContentType: incoming.contentType, statusFrom: env.from, signature,
   }))
@@ -122,7 +123,7 @@ async function checkLifecycle(rt: Runtime, doc: DocumentRow, targets: string[], 
   )).rows
   for (const recipient of targets) {
     const mine = events.filter((e) => e.recipient === recipient)
-    if (mine.some((e) => e.event_key === `${doc.id}:${recipient}:${code}:${sha256}`)) continue
+    if (mine.some((e) => e.event_key === eventKey(doc.id, recipient, code, sha256))) continue
     const v = lifecycleVerdict(mine.map((e) => e.status).filter(isBusinessCode), code, at, doc)
     if (v.outOfOrder && (policy === 'refuse' || v.kind === 'impossible')) {
       throw new GatewayError('STATUS_OUT_OF_ORDER', `${code} on ${recipient}'s leg of ${doc.document_id}: ${v.reason}`, { extra: { recipient, statusCode: code } })

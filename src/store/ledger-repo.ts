@@ -7,6 +7,7 @@ import type { Sql } from './db.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import { labelled, labelOf, type LabelledFields } from '../statuses/model.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 export interface DocumentRow {
   id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
@@ -88,7 +89,7 @@ export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): 
     return { stored: existing?.receipt ?? answer, first: false }
   }
   for (const r of answer.recipients) {
-    await recordEvent(q, { eventKey: `${id}:${r.organId}:ACCEPTED`, id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
+    await recordEvent(q, { eventKey: eventKey(id, r.organId, 'ACCEPTED'), id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
   }
   return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
@@ -102,6 +103,11 @@ export async function dropPending(q: Sql, id: string): Promise<void> {
  * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
  * `moveStatus: false` (an out-of-order status is recorded but does not become the current one, #6).
  */
+/** Whether an event with this key is in the ledger. */
+export async function hasEvent(q: Sql, key: string): Promise<boolean> {
+  return ((await q.query('select 1 from delivery_events where event_key = $1', [key])).rowCount ?? 0) > 0
+}
+
 export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }): Promise<boolean> {
   const r = await q.query(
     `insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)

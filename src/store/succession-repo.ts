@@ -5,6 +5,7 @@
 import type { Redirection, RouteStep } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import { recordEvent } from './ledger-repo.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 export interface RedirectedLeg { organId: string; redirect: Redirection }
 
@@ -23,7 +24,7 @@ export async function recordRedirections(q: Sql, documentUuid: string, legs: Red
     await q.query('update deliveries set addressed_to = $3 where document_uuid = $1 and recipient = $2', [documentUuid, leg.organId, leg.redirect.addressedTo])
     // moveStatus false: the leg's current status stays the delivery state; the redirection is a fact on its timeline
     await recordEvent(q, {
-      eventKey: `${documentUuid}:${leg.organId}:REDIRECTED:${leg.redirect.addressedTo}`, id: documentUuid, recipient: leg.organId,
+      eventKey: eventKey(documentUuid, leg.organId, 'REDIRECTED', leg.redirect.addressedTo), id: documentUuid, recipient: leg.organId,
       status: 'REDIRECTED', at, detail: redirectionDetail(leg), moveStatus: false,
     })
   }
@@ -42,7 +43,7 @@ export async function rerouteInFlight(q: Sql, documentUuid: string, legs: (Redir
        on conflict (document_uuid, recipient) do nothing`, [documentUuid, leg.organId, leg.tier, addressed])
     await q.query('update documents set recipients = array_append(recipients, $2) where id = $1 and not ($2 = any(recipients))', [documentUuid, leg.organId])
     await recordEvent(q, {
-      eventKey: `${documentUuid}:${addressed}:MOVED:${leg.organId}`, id: documentUuid, recipient: addressed, status: 'MOVED', at,
+      eventKey: eventKey(documentUuid, addressed, 'MOVED', leg.organId), id: documentUuid, recipient: addressed, status: 'MOVED', at,
       detail: { to: leg.organId, ...redirectionDetail(leg) },
     })
   }

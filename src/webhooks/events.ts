@@ -6,6 +6,7 @@
  */
 import type { DocumentRecord, ReceiptRecord, Topics } from '../bus/topics.ts'
 import { isBusinessCode, labelOf } from '../statuses/model.ts'
+import { documentEventKey } from '../delivery/event-key.ts'
 
 export const EVENT_TYPES = ['document.accepted', 'document.delivered', 'document.status', 'document.failed'] as const
 export type EventType = (typeof EVENT_TYPES)[number]
@@ -30,7 +31,7 @@ type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string
 export function eventOf(topics: Topics, topic: string, value: unknown): GatewayEvent | null {
   if (topic === topics.documents) {
     const d = value as DocumentRecord
-    return { type: 'document.accepted', eventKey: `${d.id}:ACCEPTED`, documentUuid: d.id, recipient: null, status: 'ACCEPTED', at: d.acceptedAt }
+    return { type: 'document.accepted', eventKey: documentEventKey(d.id, 'ACCEPTED'), documentUuid: d.id, recipient: null, status: 'ACCEPTED', at: d.acceptedAt }
   }
   if (topic !== topics.receipts) return null
   const r = value as Receipt

@@ -20,12 +20,3 @@ export async function post(url: string, headers: Record<string, string>, body: s
     return done(null, cause?.code ? `${cause.code}: ${cause.message}` : (e as Error).message)
   }
 }
-
-/**
- * Exponential backoff with equal jitter: attempt n waits between half and all of min(max, base·2^(n−1)),
- * so a subscriber that comes back is not hit by every queued delivery at the same instant.
- */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 40))
-  return Math.round(d / 2 + random() * d / 2)
-}

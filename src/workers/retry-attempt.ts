@@ -17,9 +17,8 @@ import type { Agency } from '../routing/types.ts'
 import { ADAPTERS } from '../adapters/index.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from '../adapters/adapter.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
-import { buildStatusXml } from '../schemas/envelope.ts'
-import { STATUS_01_DESCRIPTION } from '../pipeline/acknowledge.ts'
-import { backoffMs, breakersFor } from './retry-policy.ts'
+import { backoffMs, eventKey, status01 } from '../delivery/contract.ts'
+import { breakersFor } from './retry-policy.ts'
 import { removeRetry, scheduleRetry, type Origin, type RetryRow } from './retry-queue.ts'
 import { extractContext, markError, traceHeaders, type Context, type Span } from '../tracing/index.ts'
 
@@ -134,15 +133,7 @@ async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord,
 
 /** Push success proves arrival: the gateway sends status 01 "đã đến" for the recipient (like an inbox ack). */
 async function emitArrived(rt: Runtime, rec: DeliveryRecord): Promise<void> {
-  const at = new Date()
-  const agency = rt.directory().get(rec.recipient)
-  const xml = buildStatusXml({
-    from: { organId: rec.recipient, organName: agency?.name },
-    responseFor: { organId: rec.from, documentId: rec.documentId },
-    statusCode: '01', description: STATUS_01_DESCRIPTION, timestamp: at,
-  })
-  const { key: statusBlob } = await rt.blobs.put(Buffer.from(xml, 'utf8'))
-  const receipt: ReceiptRecord = { eventKey: `${rec.id}:${rec.recipient}:01`, id: rec.id, recipient: rec.recipient, status: '01', at: at.toISOString(), statusBlob }
+  const receipt = await status01(rt, { documentUuid: rec.id, recipient: rec.recipient, statusFrom: rec.recipient, sender: rec.from, documentId: rec.documentId, at: new Date() })
   await rt.bus.send(rt.topics.receipts, [{ key: rec.id, value: receipt }])
 }
 
@@ -157,12 +148,12 @@ async function deadLetter(rt: Runtime, r: RetryRow, reason: DeadLetterRecord['re
   const recipients = r.record.recipients ?? [r.record.recipient]
   const detail = { reason, lastError: r.lastError, attempts: r.attempts, endpoint: r.endpoint, dlq: { topic: rt.topics.dlq } }
   for (const recipient of recipients) {
-    await recordEvent(rt.db, { eventKey: `${r.record.id}:${recipient}:DELIVERY_FAILED`, id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt, detail })
+    await recordEvent(rt.db, { eventKey: eventKey(r.record.id, recipient, 'DELIVERY_FAILED'), id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt, detail })
   }
   // on `receipts` too, so the status-return worker tells the gateway a federated document came from
   await rt.bus.send(rt.topics.receipts, recipients.map((recipient) => ({
     key: r.record.id,
-    value: { eventKey: `${r.record.id}:${recipient}:DELIVERY_FAILED`, id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt } satisfies ReceiptRecord,
+    value: { eventKey: eventKey(r.record.id, recipient, 'DELIVERY_FAILED'), id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt } satisfies ReceiptRecord,
   })))
   await removeRetry(rt.db, r.record.id, r.record.recipient)
   rt.log.error({ c: 'delivery', id: r.record.id, recipients, reason, attempts: r.attempts, endpoint: r.endpoint, lastError: r.lastError }, 'delivery gave up; record sent to the DLQ')

@@ -1,19 +1,9 @@
 /**
- * Retry policy of push and forward deliveries: exponential backoff with jitter, and one circuit breaker per
+ * Retry policy of push and forward deliveries: one circuit breaker per
  * endpoint (a push URL, a SOAP URL or a peer gateway). Pure logic and in-process state; the schedule
  * itself is durable (delivery_retries, retry-queue.ts).
  */
 import type { Runtime } from '../runtime.ts'
-
-/**
- * Delay before attempt `attempt + 1` after `attempt` failures: "equal jitter" — half of the capped
- * exponential step fixed, half random — so retries of many records spread out without ever collapsing to
- * zero (AWS Architecture Blog, "Exponential Backoff And Jitter").
- */
-export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures - 1, 0), 30))
-  return Math.round(step / 2 + random() * (step / 2))
-}
 
 interface BreakerState { failures: number; openUntil: number; trial: boolean }
 

@@ -14,6 +14,7 @@ import { selfOf } from '../pipeline/accept-document.ts'
 import { tierHint } from '../pipeline/federation.ts'
 import { consumeSpan } from '../tracing/index.ts'
 import { rerouteInFlight, withoutRoutedRedirects } from '../store/succession-repo.ts'
+import { eventKey } from '../delivery/event-key.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
@@ -34,14 +35,14 @@ export async function startRouter(rt: Runtime) {
       for (const step of plan) {
         if (step.action === 'refuse') {
           // the directory changed between acceptance and routing: record it, don't lose it silently
-          events.push({ eventKey: `${doc.id}:${step.organId}:DELIVERY_FAILED`, id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
+          events.push({ eventKey: eventKey(doc.id, step.organId, 'DELIVERY_FAILED'), id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
           log.warn({ id: doc.id, step }, 'recipient no longer routable')
         } else if (step.action === 'forward') {
           forwards.set(step.gateway, [...(forwards.get(step.gateway) ?? []), step.organId])
-          events.push({ eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
+          events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
         } else {
           const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
-          events.push({ eventKey: `${doc.id}:${step.organId}:ROUTED`, id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
+          events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
           put(rt.topics.deliver[step.tier], { key: step.organId, value: rec })
         }
       }

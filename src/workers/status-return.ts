@@ -26,6 +26,7 @@ import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
 import { sendStatusToVxp } from '../adapters/vxp-upstream.ts'
 import { addressedCodeOf } from '../store/succession-repo.ts'
+import { httpOutcome } from '../delivery/contract.ts'
 
 /** statuses that travel from the document's sender to its recipients (13 thu hồi): down, never back */
 const DOWNSTREAM = new Set(['13'])
@@ -40,11 +41,12 @@ export async function startStatusReturn(rt: Runtime) {
   const handTo = async (peer: Peer, path: string, r: Receipt, body: FederatedStatus) => {
     const url = `${peer.url}${path}`
     const res = await boundedPost(rt, url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
-    if (res.status >= 200 && res.status < 300) {
+    const outcome = httpOutcome(res.status)
+    if (outcome === 'done') {
       log.debug({ id: r.id, recipient: r.recipient, status: r.status, url }, 'status handed to peer')
       return
     }
-    if (res.status >= 400 && res.status < 500 && ![401, 403, 408, 425, 429].includes(res.status)) {
+    if (outcome === 'refused') {
       log.error({ id: r.id, recipient: r.recipient, status: r.status, url, http: res.status, body: res.body.slice(0, 300) }, 'peer refused the status; skipped')
       return
     }

@@ -7,7 +7,8 @@
  */
 import type { Runtime } from '../runtime.ts'
 import { signatures } from '../webhooks/signing.ts'
-import { backoffMs, post } from '../webhooks/send.ts'
+import { post } from '../webhooks/send.ts'
+import { backoffMs } from '../delivery/contract.ts'
 import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../webhooks/repo.ts'
 import { GatewayError } from '../errors.ts'
 

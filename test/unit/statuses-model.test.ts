@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks'
 import { BUSINESS_STATUSES, classify, labelOf } from '../../src/statuses/model.ts'
 import { messageId, newSecret, signatures } from '../../src/webhooks/signing.ts'
 import { refusedAddress } from '../../src/net/ssrf.ts'
-import { backoffMs } from '../../src/webhooks/send.ts'
+import { backoffMs } from '../../src/delivery/contract.ts'
 
 t.test('codes and labels', async (t) => {
   t.same([...BUSINESS_STATUSES.keys()], ['01', '02', '03', '04', '05', '06', '13', '15', '16'])
