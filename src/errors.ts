@@ -46,7 +46,7 @@ export const ERRORS = {
   // webhooks
   WEBHOOK_NOT_FOUND: { status: 404, title: 'No such webhook subscription or delivery for this caller' },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'The webhook URL is not allowed (scheme, credentials, or a private/loopback/metadata address)' },
-  // operators (#7)
+  // operators
   DLQ_ITEM_NOT_FOUND: { status: 404, title: 'No such item in the delivery dead-letter queue' },
   DLQ_ITEM_RESOLVED: { status: 409, title: 'This dead-letter item was already replayed or discarded' },
   // the national axis' protocol at /vxp (VXP-WIRE.md)

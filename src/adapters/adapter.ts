@@ -16,7 +16,7 @@ export interface DeliveryOutcome {
   arrived: boolean
 }
 
-/** Context of one attempt (issue #5): push adapters send it to receivers as headers. */
+/** Context of one attempt: push adapters send it to receivers as headers. */
 export interface AttemptContext {
   /** 1 for the first attempt */
   attempt: number

@@ -12,7 +12,7 @@ export const inboxAdapter: DeliveryAdapter = {
       await markDelivered(q, record, { adapter: 'inbox' })
       return { fresh, arrived: false }
     })
-    // DELIVERED on `receipts` too, for webhooks (#6); also on a replay, in case a crash lost the first emit
+    // DELIVERED on `receipts` too, for webhooks; also on a replay, in case a crash lost the first emit
     await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
     return out
   },

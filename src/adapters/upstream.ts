@@ -62,7 +62,7 @@ export const upstreamAdapter: DeliveryAdapter = {
 
     const url = `${peer.url}/v1/documents`
     const pkg = await packageOf(rt, record)
-    // #7: a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
+    // a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
     const res = await rt.tracing.span('gateway.forward', { kind: SpanKind.CLIENT, attributes: { 'url.full': url, 'lgsp.recipients': recipients.length } }, async (span) => {
       const r = await boundedPost(rt, url, pkg.bytes, {
         'content-type': pkg.contentType,

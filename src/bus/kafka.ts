@@ -23,7 +23,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 export interface BusMessage { key: string; value: unknown; headers?: Record<string, string> }
 
 /**
- * #7: every record carries the trace context it was produced under (`traceparent`, `tracestate`), so each
+ * Every record carries the trace context it was produced under (`traceparent`, `tracestate`), so each
  * consumer continues the trace without its producer passing anything; explicit headers win. Nothing is
  * added outside a span (always, when tracing is off).
  */

@@ -53,7 +53,7 @@ export interface Config {
   jurisdiction: string[]
   /** URL of the parent (central) gateway for recipients outside the jurisdiction; empty = none */
   parentGatewayUrl: string
-  // --- signatures (issue #4) ---
+  // --- signatures ---
   /** 'required': unsigned packages are refused; 'optional': legacy senders may send unsigned packages */
   signaturePolicy: 'required' | 'optional'
   /** accept rsa-sha1 / sha1 digests (the national samples still use them) */
@@ -63,7 +63,7 @@ export interface Config {
   /** the gateway's signing key and certificate for receipts (default TRUST_DIR/gateway/gateway.{key,pem}) */
   gatewayKeyFile: string
   gatewayCertFile: string
-  // --- delivery, retries and federation (issue #5) ---
+  // --- delivery, retries and federation ---
   /** peer gateways: each link has one pre-shared key, used both ways (src/adapters/upstream.ts) */
   peers: Peer[]
   /** timeout of one push / forward attempt, connect to last byte */
@@ -99,7 +99,7 @@ export interface Config {
   statusOrderPolicy: 'flag' | 'refuse-impossible' | 'refuse'
   /** /metrics requires an operator key */
   metricsAuth: boolean
-  // --- operators (issue #7) ---
+  // --- operators ---
   /** how long consumer lag and the ledger gauges read for /metrics and /v1/ops/queues are reused */
   opsCacheMs: number
   /** how often the console's history (src/ops/history.ts) samples the gauges and recounts recent minutes */

@@ -1,4 +1,4 @@
-/** The demo directory of issue #2: two central agencies and Nghệ An (H41) at province, district and commune tiers. */
+/** The demo directory: two central agencies and Nghệ An (H41) at province, district and commune tiers. */
 import type { Agency, Tier } from '../routing/types.ts'
 import { parentOf } from '../routing/agency-code.ts'
 

@@ -1,5 +1,5 @@
 /**
- * Directory API (issue #5): read the agency directory (any key), change it (operator keys). Reads come
+ * Directory API: read the agency directory (any key), change it (operator keys). Reads come
  * from the in-memory snapshot the route planner uses; every change is written to the store first and the
  * snapshot is then rebuilt (rt.reloadDirectory), so routing sees exactly what is persisted.
  *

@@ -40,7 +40,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     requestTimeout: rt.config.requestTimeoutMs + 5_000,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   })
-  registerHttpTracing(app, rt.tracing) // #7: first, so its onRoute hook wraps every route registered below
+  registerHttpTracing(app, rt.tracing) // first, so its onRoute hook wraps every route registered below
   registerProblemHandlers(app)
   app.addSchema(problemSchema)
 
@@ -49,7 +49,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
 
   registerAuth(app, rt)
   registerRequestLimits(app, rt) // after auth: limits are per API key, and both run before any body is read
-  registerMetricsHooks(app, rt) // #7: counts submissions on every surface, so it sits at the root
+  registerMetricsHooks(app, rt) // counts submissions on every surface, so it sits at the root
 
   await app.register(swagger, {
     openapi: {

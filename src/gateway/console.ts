@@ -1,5 +1,5 @@
 /**
- * The operator console at /console (issue #7): a few static files from console/ in the repo (plain HTML,
+ * The operator console at /console: a few static files from console/ in the repo (plain HTML,
  * CSS and JS, no build, no CDN), read once at start-up and served from memory. The page itself is public;
  * everything it shows comes from the ops API with the operator key the user types in (kept in
  * sessionStorage, sent as a Bearer header). A strict CSP keeps the page to its own files and API.

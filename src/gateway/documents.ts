@@ -70,7 +70,7 @@ export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
   }, async (req, reply) => {
     const who = principalOf(req)
     if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
-    const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // #5 federation
+    const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // federation
     if (replayed) reply.header('idempotent-replayed', 'true')
     return reply.code(202).header('location', `/v1/documents/${answer.id}`).send(answer)
   })

@@ -1,5 +1,5 @@
 /**
- * Gateway-to-gateway surface (issue #5), peer keys only: a peer hands back statuses about documents we
+ * Gateway-to-gateway surface, peer keys only: a peer hands back statuses about documents we
  * forwarded to it (up), or passes on the sender's recall (13) about a document it forwarded to us (down).
  */
 import type { FastifyInstance } from 'fastify'

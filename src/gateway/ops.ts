@@ -1,5 +1,5 @@
 /**
- * Ops API (issue #7), operator keys only: queue depth per tier, search across all documents, a document's
+ * Ops API, operator keys only: queue depth per tier, search across all documents, a document's
  * timeline across all its recipients, stuck and failed legs, the redelivery schedule, the delivery DLQ
  * (browse, replay, discard), every webhook subscription with its delivery log (and replay), and the
  * message log with its verification. Every action that changes something is one operator.action row in

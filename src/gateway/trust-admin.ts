@@ -1,5 +1,5 @@
 /**
- * Operator API over the trust store (issue #4): list what is trusted, add or remove root and
+ * Operator API over the trust store: list what is trusted, add or remove root and
  * intermediate CAs, agency certificates and CRLs at runtime. Every change is also written to TRUST_DIR
  * (the same layout the gateway loads at start-up), so it survives a restart, and is recorded in the
  * message log as an operator action.

@@ -1,5 +1,5 @@
 /**
- * Webhook subscriptions (issue #6). A client subscribes a URL to document events — by default all of
+ * Webhook subscriptions. A client subscribes a URL to document events — by default all of
  * document.accepted, document.delivered, document.status (01–16), document.failed — optionally filtered by
  * document, recipient or sender. It sees only its own subscriptions, and a subscription receives only events
  * about documents the client's OrganIds sent or received. The signing secret (Standard Webhooks, `whsec_…`)

@@ -1,5 +1,5 @@
 /**
- * The operator's side of the delivery DLQ (issue #5 writes it: `<prefix>deliver.dlq`, one DeadLetterRecord
+ * The operator's side of the delivery DLQ (the delivery worker writes it: `<prefix>deliver.dlq`, one DeadLetterRecord
  * per delivery that gave up, its original Kafka position kept). A consumer group of its own mirrors the
  * topic into ops_dead_letters (idempotent on the DLQ position), so the console can browse, filter and page
  * without reading Kafka from the start. The topic stays the record of truth; the table adds what an

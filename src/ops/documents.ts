@@ -77,7 +77,7 @@ export async function failedDeliveries(q: Sql, limit: number): Promise<LegView[]
   )).rows.map(legView)
 }
 
-/** The redelivery schedule (issue #5), soonest first. */
+/** The redelivery schedule, soonest first. */
 export async function retrySchedule(q: Sql, limit: number) {
   return (await q.query<{ document_uuid: string; recipient: string; tier: string; endpoint: string; attempts: number; first_at: Date; due_at: Date; last_error: string | null }>(
     `select document_uuid, recipient, record->>'tier' as tier, endpoint, attempts, first_at, due_at, last_error from delivery_retries order by due_at limit $1`, [limit],

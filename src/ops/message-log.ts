@@ -1,5 +1,5 @@
 /**
- * The tamper-evident message log (issue #7): an append-only, hash-chained record of every accepted
+ * The tamper-evident message log: an append-only, hash-chained record of every accepted
  * document, every edXML status and every operator action. Each row's hash is
  *   sha256( prev_hash + "\n" + canonical(row) )
  * where canonical(row) is the JSON of the row's fields in a fixed order (detail with sorted keys), so any

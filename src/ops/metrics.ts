@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of one gateway (issue #7). One prom-client Registry per Runtime, never the global
+ * Prometheus metrics of one gateway. One prom-client Registry per Runtime, never the global
  * one, so several gateways in one process (tests, federation) do not clash.
  *
  * Two kinds of source:

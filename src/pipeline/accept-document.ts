@@ -20,7 +20,7 @@ import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
 import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
 import { recordRedirections } from '../store/succession-repo.ts'
-// ── federation (#5) ──
+// ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
   acceptOnce, dropPending, findBySenderDocumentId, reserveDocument, type AcceptanceAnswer, type DocumentRow,
@@ -34,7 +34,7 @@ export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
  * normalised content type (application/xml | application/json); readers convert on read.
  */
 export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
-  // #7: one span per submission on every surface (REST, SOAP, a peer's forward); the record produced inside
+  // one span per submission on every surface (REST, SOAP, a peer's forward); the record produced inside
   // carries it, so routing and delivery continue this trace
   return rt.tracing.span('document.accept', { attributes: { 'lgsp.client': who.clientId, 'lgsp.bytes': bytes.length } }, async (span) => {
     const r = await accept(rt, who, bytes, contentType, opts, span)
@@ -48,7 +48,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   const env = incoming.envelope
   contentType = incoming.contentType
   if (env.kind !== 'edoc') throw new GatewayError('BAD_REQUEST', 'this is a status package; send it to POST /v1/status')
-  if (!maySendFor(who, env.from)) { // own OrganIds, or a peer gateway within its link's jurisdiction (#5)
+  if (!maySendFor(who, env.from)) { // own OrganIds, or a peer gateway within its link's jurisdiction
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
   // the signature is checked on the bytes as received, against the trust store and the From binding;
@@ -58,7 +58,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   const acceptedAt = new Date().toISOString()
   const senderClosed = closedSenderCheck(rt, env.from, acceptedAt)
 
-  // ── federation (#5): a peer names the recipients it forwards; its URL is the document's provenance ──
+  // ── federation: a peer names the recipients it forwards; its URL is the document's provenance ──
   const via = peerOf(who)
   span.setAttributes({ 'lgsp.from': env.from, ...(via ? { 'lgsp.via': via } : {}) })
   const businessType = businessTypeOf(env.bussinessDocType)
@@ -74,7 +74,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
     })
   }
   const recipients: { organId: string; tier: Tier }[] = plan.map((s) => {
-    if (s.action === 'forward') return { organId: s.organId, tier: tierHint(s.organId) } // #5: its gateway decides
+    if (s.action === 'forward') return { organId: s.organId, tier: tierHint(s.organId) } // its gateway decides
     if (s.action !== 'deliver') throw new GatewayError('UNKNOWN_RECIPIENT', `${s.organId} cannot be routed`)
     return { organId: s.organId, tier: s.tier }
   })
@@ -91,7 +91,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
       id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey: sha256,
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
-    if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // #5 provenance
+    if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // provenance
     if (res.reserved && env.promulgationDate) await q.query('update documents set promulgated = $2 where id = $1', [id, env.promulgationDate]) // bounds status Timestamps
     if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
     return res
@@ -141,7 +141,7 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha2
   const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
-  const via = (row as DocumentRow & { via_peer?: string | null }).via_peer // #5
+  const via = (row as DocumentRow & { via_peer?: string | null }).via_peer
   const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) }, recipients)
   return { ...p, replayed: true }
 }

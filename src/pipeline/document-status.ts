@@ -8,7 +8,7 @@ import { answersFor } from './closed-agencies.ts'
 
 export interface DocumentStatusView {
   id: string; documentId: string; from: string; sha256: string; size: number; subject: string | null; acceptedAt: string | null
-  /** the signature verdict recorded at acceptance (issue #4) */
+  /** the signature verdict recorded at acceptance */
   signature: Verdict | null
   recipients: RecipientTimeline[]
 }
@@ -30,7 +30,7 @@ export async function documentStatus(rt: Runtime, who: Principal, id: string): P
 
 /**
  * Every timeline event carries the gateway's signature over (DocumentId, sha256 of the bytes received,
- * recipient, status, time): the sender can prove what the gateway recorded and when (issue #4).
+ * recipient, status, time): the sender can prove what the gateway recorded and when.
  * Signed when read — the facts are the ledger's, RSA signing costs ~0.25 ms per event.
  */
 function withReceipts(rt: Runtime, doc: DocumentRow, list: RecipientTimeline[]): RecipientTimeline[] {

@@ -1,5 +1,5 @@
 /**
- * Statuses between gateways (issue #5), both directions, applied hop by hop: each gateway puts the status on
+ * Statuses between gateways, both directions, applied hop by hop: each gateway puts the status on
  * its own `receipts` topic (its timeline and status inbox) and workers/status-return.ts hands it on.
  *
  * Up (POST /v1/federation/receipts): a recipient's status (01–06, 15, 16, DELIVERY_FAILED) about a

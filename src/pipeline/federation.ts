@@ -1,5 +1,5 @@
 /**
- * Federation rules at the document door (issue #5), kept out of accept-document.ts so that file only
+ * Federation rules at the document door, kept out of accept-document.ts so that file only
  * calls them:
  *  - a 'gateway' principal (a trusted peer, config PEERS) may forward a document whose From is outside its
  *    own clients' OrganIds, as long as From falls in the jurisdiction patterns of the link;

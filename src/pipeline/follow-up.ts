@@ -1,7 +1,7 @@
 /**
  * Follow-up packages (QCVN 102 TraceHeaderList/Bussiness/BussinessDocType): 1 recall (thu hồi), 2 update
  * (cập nhật), 3 replacement (thay thế) must reach the recipients of the document they follow, even when
- * the package lists fewer (issue #5). The followed document is Bussiness/DocumentId when given, else the
+ * the package lists fewer. The followed document is Bussiness/DocumentId when given, else the
  * package's own DocumentId (the VPCP revocation sample reuses the original's).
  */
 import type { Runtime } from '../runtime.ts'

@@ -35,7 +35,7 @@ export interface Incoming {
   envelope: EdocEnvelope | StatusEnvelope
   /** the model, when the JSON form was parsed (the XML path reads only the envelope) */
   model?: EdxmlPackage
-  /** the JSON form arrived signed: a flattened JWS whose payload is the JSON form (issue #4) */
+  /** the JSON form arrived signed: a flattened JWS whose payload is the JSON form */
   jws?: FlattenedJws
 }
 

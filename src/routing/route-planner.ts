@@ -9,7 +9,7 @@
  *   in the directory, endpoint kind 'gateway'        → forward to endpoint.url
  *   in the directory, owned here                     → deliver on its stored tier via its endpoint
  *   absent, its level-1 agency owned by a gateway    → forward to that gateway (how the central gateway's
- *                                                      directory maps a province jurisdiction, #5)
+ *                                                      directory maps a province jurisdiction)
  *   absent, inside our jurisdiction                  → refuse UNKNOWN_RECIPIENT (we would know it)
  *   absent, outside, parent gateway configured       → forward to the parent gateway
  *   absent, outside, no parent gateway               → refuse UNKNOWN_RECIPIENT

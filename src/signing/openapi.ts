@@ -1,5 +1,5 @@
 /** OpenAPI (JSON Schema) shapes of what the signing module puts in API answers. */
-/** A gateway-signed receipt (issue #4): a detached JWS over (documentId, sha256, recipient, status, time). */
+/** A gateway-signed receipt: a detached JWS over (documentId, sha256, recipient, status, time). */
 export const signedReceiptSchema = {
   type: ['object', 'null'],
   description: 'Gateway signature (detached compact JWS, x5c) over the canonical JSON of documentId, recipient, sha256, status, time. Check it with POST /v1/receipts/verify or `lgsp verify-receipt`.',

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
 
-/** 'gateway': a trusted peer gateway (issue #5); its organIds are the jurisdiction patterns it may forward */
+/** 'gateway': a trusted peer gateway; its organIds are the jurisdiction patterns it may forward */
 export type Role = 'client' | 'operator' | 'gateway'
 export interface Principal { clientId: string; name: string; role: Role; organIds: ReadonlySet<string> }
 

@@ -46,7 +46,7 @@ export async function getAgency(q: Sql, organId: string): Promise<Agency | null>
   return r ? toAgency(r) : null
 }
 
-// ── issue #5: the directory API ──
+// ── the directory API ──
 
 /**
  * Upserts many agencies in a few statements (chunks of 1,000 rows as one jsonb parameter): a national

@@ -23,7 +23,7 @@ export interface AcceptanceAnswer {
   sha256: string
   acceptedAt: string
   recipients: { organId: string; tier: Tier; status: string; receipt?: SignedReceipt | null; redirect?: Redirection }[]
-  /** the signature verdict (issue #4): signer, chain, algorithm, time */
+  /** the signature verdict: signer, chain, algorithm, time */
   signature?: Verdict
   /** the From is a closed agency accepted inside its grace period (src/routing/succession.ts) */
   senderClosed?: { closedOn: string; graceUntil: string; successors: string[] }
@@ -101,7 +101,7 @@ export async function dropPending(q: Sql, id: string): Promise<void> {
 
 /**
  * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
- * `moveStatus: false` (an out-of-order status is recorded but does not become the current one, #6).
+ * `moveStatus: false` (an out-of-order status is recorded but does not become the current one).
  */
 /** Whether an event with this key is in the ledger. */
 export async function hasEvent(q: Sql, key: string): Promise<boolean> {
@@ -123,7 +123,7 @@ export async function recordEvent(q: Sql, e: { eventKey: string; id: string; rec
 
 export interface RecipientTimeline {
   organId: string; tier: Tier; status: string
-  /** #6: Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
+  /** Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
   label?: string | null
   /** the closed code the package names, when this leg goes to its successor (src/routing/succession.ts) */
   addressedTo?: string
@@ -137,7 +137,7 @@ export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]
   const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
     // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
     // can have a lower seq. Not by `at`: a business status's time is the sender's package Timestamp (whole
-    // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals (#6)
+    // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals
     `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`, [id],
   )).rows
   const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), ...(d.addressed_to ? { addressedTo: d.addressed_to } : {}), timeline: [] }]))

@@ -1,5 +1,5 @@
 /**
- * Tracing (issue #7): W3C trace context from the HTTP request that brought a document, through its Kafka
+ * Tracing: W3C trace context from the HTTP request that brought a document, through its Kafka
  * records (headers `traceparent` / `tracestate`), the router, the delivery workers and retries, and across
  * the federation hop (the upstream adapter sends `traceparent` to the peer gateway, whose accept span
  * continues the same trace).

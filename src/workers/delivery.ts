@@ -25,7 +25,7 @@ export async function startDeliveryWorkers(rt: Runtime) {
       const rec = value as DeliveryRecord
       // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
       if (await hasRetry(rt.db, rec.id, rec.recipient)) return
-      // #7: the attempt's span is a child of the router's (the record's headers)
+      // the attempt's span is a child of the router's (the record's headers)
       await attemptDelivery(rt, { record: rec, origin: { topic: t, partition, offset: msg.offset }, attempts: 0, firstAt: null, ...(rt.tracing.enabled ? { parent: extractContext(msg.headers) } : {}) })
     },
   })))

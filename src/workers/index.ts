@@ -13,7 +13,7 @@ import { startWebhookOutbox } from './webhook-outbox.ts'
 import { startVxpPeerPoll } from './vxp-peer-poll.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
-  checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4, #5)
+  checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4)
   await syncPeerClients(rt)
   const dispatcher = await startWebhookDispatcher(rt)
   const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt), startAcceptanceSweep(rt)])

@@ -23,7 +23,7 @@ export async function startReceiptsProjection(rt: Runtime) {
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}receipts`,
     topics: [rt.topics.receipts],
-    // #7: a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
+    // a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
     handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'receipts.project', msg.headers, { 'lgsp.document.uuid': (value as Receipt).id, 'lgsp.status': (value as Receipt).status }, async () => {
       const r = value as Receipt
       if (!isBusinessCode(r.status)) {
@@ -65,7 +65,7 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
       },
     })
     if (!recorded) return 'unknown-document' // no such (document, recipient) leg
-    await logStatus(q, { eventKey: r.eventKey, id: r.id, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, from, statusBlob: r.statusBlob, outOfOrder: verdict.outOfOrder }) // #7: message log
+    await logStatus(q, { eventKey: r.eventKey, id: r.id, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, from, statusBlob: r.statusBlob, outOfOrder: verdict.outOfOrder }) // message log
     if (r.statusBlob) {
       await putStatus(q, {
         eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,

@@ -31,12 +31,12 @@ export interface AttemptInput {
   firstAt: Date | null
   /** the error of the last attempt, kept for the DLQ record */
   lastError?: string | null
-  /** #7: the trace context this attempt continues (the delivery record's headers); absent on a retry */
+  /** the trace context this attempt continues (the delivery record's headers); absent on a retry */
   parent?: Context
 }
 
 /**
- * #7: the record as the retry row and the DLQ keep it: with the routing trace context (`trace`), since a
+ * The record as the retry row and the DLQ keep it: with the routing trace context (`trace`), since a
  * retry has no Kafka headers — so every attempt, first or later, is a `deliver` span under `router.route`.
  * Only these stored copies carry it; adapters get the record as it came.
  */

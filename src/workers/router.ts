@@ -21,7 +21,7 @@ export async function startRouter(rt: Runtime) {
   return rt.bus.consume({
     groupId: `${rt.config.topicPrefix}router`,
     topics: [rt.topics.documents],
-    // #7: a child of the accept span (the record's headers); the records produced below carry this span
+    // a child of the accept span (the record's headers); the records produced below carry this span
     handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'router.route', msg.headers, { 'lgsp.document.uuid': (value as DocumentRecord).id }, async (span) => {
       const doc = value as DocumentRecord
       // planned at the acceptance instant: a closure dated later does not move a document accepted before it

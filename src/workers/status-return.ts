@@ -1,5 +1,5 @@
 /**
- * Statuses between gateways (issue #5), one consumer of `receipts`:
+ * Statuses between gateways, one consumer of `receipts`:
  *
  * Up — every recipient's status about a document that came from a peer gateway is handed back to that
  * peer (POST /v1/federation/receipts with the link's key), which applies it to its own timeline and, if the
@@ -99,8 +99,8 @@ export async function startStatusReturn(rt: Runtime) {
     topics: [rt.topics.receipts],
     handler: async (_topic, value) => {
       const r = value as Receipt
-      // business statuses and the final failure travel; other gateway events (DELIVERED for webhooks,
-      // #6) are this gateway's own business: the origin already has FORWARDED for the leg
+      // business statuses and the final failure travel; other gateway events (DELIVERED, for webhooks)
+      // are this gateway's own business: the origin already has FORWARDED for the leg
       if (!RETURNED.test(r.status)) return
       if (DOWNSTREAM.has(r.status)) return passDown(r)
       const doc = await getDocument(rt.db, r.id)

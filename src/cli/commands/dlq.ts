@@ -2,7 +2,7 @@
  * `lgsp dlq list [--state dead|replayed|discarded|all] [--tier t] [--recipient id] [--document uuid] [--limit n] [--offset n]`
  * `lgsp dlq replay <id>`   `lgsp dlq discard <id> [--note text]`          (each with --json)
  *
- * The delivery dead-letter queue (issue #5 writes it, issue #7 lets operators act on it) through the running
+ * The delivery dead-letter queue (the delivery worker writes it, operators act on it here) through the running
  * gateway's ops API — GET /v1/ops/dlq, POST /v1/ops/dlq/{id}/replay, POST /v1/ops/dlq/{id}/discard — never
  * its database, so every replay and discard is audited in the message log under the key's client id.
  * list defaults to the items still to handle (state dead). Output is a table, or the API's JSON with --json.

@@ -1,4 +1,4 @@
--- The ledger of the spine (issue #2): directory, client credentials, documents, per-recipient deliveries
+-- The ledger: directory, client credentials, documents, per-recipient deliveries
 -- with their status timeline, and the pull inbox.
 create table agencies (
   organ_id     text primary key,

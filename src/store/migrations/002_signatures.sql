@@ -1,2 +1,2 @@
--- Issue #4: the signature verdict (signer, chain, algorithm, time) is recorded with each document.
+-- The signature verdict (signer, chain, algorithm, time) is recorded with each document.
 alter table documents add column signature jsonb

@@ -1,4 +1,4 @@
--- Issue #5: push delivery retries, federation between gateways.
+-- Push delivery retries, federation between gateways.
 -- A peer gateway authenticates with a 'gateway' role key; its organ_ids hold the jurisdiction patterns
 -- (e.g. '*.H41') whose From codes it may forward here.
 alter table clients drop constraint if exists clients_role_check

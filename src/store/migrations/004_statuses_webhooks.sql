@@ -1,4 +1,4 @@
--- Issue #6: the status inbox (edXML status packages addressed to an agency, pulled like the national axis's
+-- The status inbox (edXML status packages addressed to an agency, pulled like the national axis's
 -- messagetype=status) and receipt webhooks (subscriptions, an outbox of deliveries, the attempt log).
 create table status_inbox (
   seq           bigserial primary key,

@@ -1,4 +1,4 @@
--- Issue #7: the tamper-evident message log and the operator's view of the delivery DLQ.
+-- The tamper-evident message log and the operator's view of the delivery DLQ.
 -- message_log is append-only and hash-chained: hash = sha256(prev_hash || canonical JSON of the row), and
 -- seq is assigned under the lock of message_log_head (no bigserial: a rolled-back append would leave a gap
 -- that looks like a removed row). The head keeps the last seq and hash, so removing the newest rows shows too.
