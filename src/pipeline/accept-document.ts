@@ -141,7 +141,7 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha2
   const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
-  const via = (row as DocumentRow & { via_peer?: string | null }).via_peer
+  const via = row.via_peer
   const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) }, recipients)
   return { ...p, replayed: true }
 }

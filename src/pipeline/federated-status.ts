@@ -70,7 +70,7 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   }
   const doc = await findBySenderDocumentId(rt.db, s.from, s.documentId)
   if (!doc || doc.state !== 'accepted') throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${s.documentId} from ${s.from} is known here`)
-  if ((doc as typeof doc & { via_peer?: string | null }).via_peer !== peer) {
+  if (doc.via_peer !== peer) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.documentId} did not come here from ${peer}`, { extra: { recipient: s.recipient } })
   }
   // the peer names the code it forwarded; here it may have gone to that code's successor

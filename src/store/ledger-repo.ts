@@ -15,6 +15,8 @@ export interface DocumentRow {
   receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
   /** PromulgationDate as sent (yyyy/MM/dd), when the package had one */
   promulgated?: string | null
+  /** the peer gateway that forwarded it here (its statuses travel back there); null when sent here directly */
+  via_peer?: string | null
 }
 
 export interface AcceptanceAnswer {

@@ -104,7 +104,7 @@ export async function startStatusReturn(rt: Runtime) {
       if (!RETURNED.test(r.status)) return
       if (DOWNSTREAM.has(r.status)) return passDown(r)
       const doc = await getDocument(rt.db, r.id)
-      const via = (doc as (typeof doc & { via_peer?: string | null }) | null)?.via_peer
+      const via = doc?.via_peer
       if (!doc || !via) return
       const peer = peerFor(rt, via)
       if (!peer) {
