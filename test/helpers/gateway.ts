@@ -62,7 +62,8 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
     ...overrides,
   })
-  const logs = testLogger(config.gatewayId)
+  // a caller that names a log level (a bench: 'silent') gets exactly that; tests get the ring
+  const logs = overrides.logLevel ? { log: undefined, dump: () => {} } : testLogger(config.gatewayId)
   const rt = await createRuntime(config, logs.log ? { log: logs.log } : {})
   let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>> | null, app: Awaited<ReturnType<typeof buildApp>>
   try {
