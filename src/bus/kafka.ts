@@ -3,12 +3,14 @@
  * produce / consume / createTopics makes a later move to @platformatic/kafka a one-file change).
  *
  * Durability: the producer is idempotent with acks=all and one request in flight, so a resolved
- * `send` means the record is on every in-sync replica. Consumers resolve an offset only after their
+ * `send` means the record is on every in-sync replica. Concurrent sends share produce requests
+ * (coalesce.ts): one round trip for all the writes that queued behind the one in flight. Consumers resolve an offset only after their
  * handler has returned, and commit only resolved offsets: at-least-once, so handlers are idempotent.
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs'
 import type { Logger } from 'pino'
 import { traceHeaders } from '../tracing/index.ts'
+import { coalescing } from './coalesce.ts'
 
 // kafkajs's request queue arms its throttle timer with `throttledUntil - Date.now()`, negative until a
 // broker throttles; Node clamps that to 1 ms, as it always did, but since Node 23 also prints a
@@ -107,6 +109,14 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   const probe = startProbe(opts)
   await probe.first
   let resolvedReplication = 1
+  type Wire = { key: string; value: string; headers?: Record<string, string> }
+  const toWire = (m: BusMessage): Wire => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })
+  const produce = coalescing<Wire>(
+    (topicMessages) => producer.sendBatch({ acks: -1, topicMessages }).then(() => undefined),
+    (m) => m.key.length + m.value.length + 64,
+    // the broker takes at most message.max.bytes (1 MiB by default) per partition batch; half of it in all
+    { maxMessages: 1000, maxBytes: 512 * 1024 },
+  )
 
   /** A write that Kafka confirms within the budget, or a BusUnavailableError carrying the write in flight. */
   const bounded = async (write: () => Promise<unknown>) => {
@@ -133,18 +143,11 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
 
     async sendBatch(batches) {
       if (batches.length === 0) return
-      await bounded(() => producer.sendBatch({
-        acks: -1,
-        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })) })),
-      }))
+      await bounded(() => produce(batches.map((b) => ({ topic: b.topic, messages: b.messages.map(toWire) }))))
     },
 
     async send(topic, messages) {
-      await bounded(() => producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => ({ key: m.key, value: JSON.stringify(m.value), headers: headersOf(m) })),
-      }))
+      await bounded(() => produce([{ topic, messages: messages.map(toWire) }]))
     },
 
     async consume({ groupId, topics, handler }) {
