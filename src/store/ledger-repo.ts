@@ -101,15 +101,15 @@ export async function dropPending(q: Sql, id: string): Promise<void> {
   await q.query(`delete from documents where id = $1 and state = 'pending'`, [id])
 }
 
-/**
- * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
- * `moveStatus: false` (an out-of-order status is recorded but does not become the current one).
- */
 /** Whether an event with this key is in the ledger. */
 export async function hasEvent(q: Sql, key: string): Promise<boolean> {
   return ((await q.query('select 1 from delivery_events where event_key = $1', [key])).rowCount ?? 0) > 0
 }
 
+/**
+ * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
+ * `moveStatus: false` (an out-of-order status is recorded but does not become the current one).
+ */
 export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }): Promise<boolean> {
   const r = await q.query(
     `insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)
