@@ -20,6 +20,7 @@ import { logAccepted } from '../ops/message-log.ts'
 import type { Span } from '../tracing/index.ts'
 import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
 import { recordRedirections } from '../store/succession-repo.ts'
+import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
@@ -207,16 +208,30 @@ export async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>
     ...(reorg?.senderClosed ? { senderClosed: reorg.senderClosed } : {}),
   }
   try {
-    return await rt.db.tx(async (q) => {
-      const { stored, first } = await acceptOnce(q, d.id, answer)
-      if (first) await logAccepted(q, { ...answer, from: d.from }) // message log, same transaction, once
-      return stored
-    })
+    return await markAccepted(rt)({ answer, from: d.from })
   } catch (e) {
     // the record is in Kafka and the blob must stay; release the lease so a retry publishes again at once
     await rt.db.query('update documents set claimed_until = now() where id = $1', [d.id]).catch(() => {})
     throw e
   }
+}
+
+/**
+ * The ledger's acceptance and its message-log entry, in one transaction, once; concurrent acceptances
+ * share a transaction (group commit: they all queue on the log's head row anyway).
+ */
+const acceptors = new WeakMap<Runtime, (x: { answer: AcceptanceAnswer; from: string }) => Promise<AcceptanceAnswer>>()
+function markAccepted(rt: Runtime) {
+  let f = acceptors.get(rt)
+  if (!f) {
+    f = groupCommit(rt.db, async (q, { answer, from }: { answer: AcceptanceAnswer; from: string }) => {
+      const { stored, first } = await acceptOnce(q, answer.id, answer)
+      if (first) await logAccepted(q, { ...answer, from }) // message log, same transaction, once
+      return stored
+    })
+    acceptors.set(rt, f)
+  }
+  return f
 }
 
 export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
