@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
-import { listSentDocuments } from '../statuses/document-list-repo.ts'
+import { listSentDocuments } from '../store/document-list-repo.ts'
 import { labelOf } from '../statuses/model.ts'
 import { principalOf } from './auth.ts'
 

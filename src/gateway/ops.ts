@@ -15,7 +15,7 @@ import { queuesView } from '../ops/queues.ts'
 import { failedDeliveries, retrySchedule, searchDocuments, stuckDeliveries } from '../ops/documents.ts'
 import { discardDeadLetter, listDeadLetters, replayDeadLetter, startDlqMirror } from '../ops/dead-letters.ts'
 import { allSubscriptions, replayWebhookDelivery } from '../ops/webhooks.ts'
-import { listDeliveries } from '../webhooks/repo.ts'
+import { listDeliveries } from '../store/webhooks-repo.ts'
 import { listLog, logHead, verifyChain } from '../ops/message-log.ts'
 
 const paging = {

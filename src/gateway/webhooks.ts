@@ -15,7 +15,7 @@ import { checkTarget } from '../net/ssrf.ts'
 import { newSecret } from '../webhooks/signing.ts'
 import {
   createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, replayDelivery, rotateSecret, type Subscription,
-} from '../webhooks/repo.ts'
+} from '../store/webhooks-repo.ts'
 import { principalOf } from './auth.ts'
 
 /** After a rotation the previous secret keeps signing (a second v1 signature) this long. */

@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { TIERS } from '../routing/types.ts'
 import { attemptDelivery } from './retry-attempt.ts'
-import { hasRetry } from './retry-queue.ts'
+import { hasRetry } from '../store/retry-repo.ts'
 import { extractContext } from '../tracing/index.ts'
 
 export async function startDeliveryWorkers(rt: Runtime) {

@@ -19,7 +19,7 @@ import { PermanentDeliveryError, type DeliveryAdapter } from '../adapters/adapte
 import { recordEvent } from '../store/ledger-repo.ts'
 import { backoffMs, eventKey, status01 } from '../delivery/contract.ts'
 import { breakersFor } from './retry-policy.ts'
-import { removeRetry, scheduleRetry, type Origin, type RetryRow } from './retry-queue.ts'
+import { removeRetry, scheduleRetry, type Origin, type RetryRow } from '../store/retry-repo.ts'
 import { extractContext, markError, traceHeaders, type Context, type Span } from '../tracing/index.ts'
 
 export interface AttemptInput {

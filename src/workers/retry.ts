@@ -5,7 +5,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import { attemptDelivery } from './retry-attempt.ts'
-import { claimDue } from './retry-queue.ts'
+import { claimDue } from '../store/retry-repo.ts'
 
 const IN_FLIGHT = 32
 

@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime.ts'
 import { signatures } from '../webhooks/signing.ts'
 import { post } from '../webhooks/send.ts'
 import { backoffMs } from '../delivery/contract.ts'
-import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../webhooks/repo.ts'
+import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../store/webhooks-repo.ts'
 import { GatewayError } from '../errors.ts'
 
 export const dlqTopic = (rt: Runtime) => `${rt.config.topicPrefix}webhooks.dlq`

@@ -7,7 +7,7 @@
 import type { Runtime } from '../runtime.ts'
 import { getDocument } from '../store/ledger-repo.ts'
 import { eventOf, payloadOf } from '../webhooks/events.ts'
-import { enqueueDeliveries, matchingSubscriptions } from '../webhooks/repo.ts'
+import { enqueueDeliveries, matchingSubscriptions } from '../store/webhooks-repo.ts'
 import { statusPackageXml } from '../statuses/package.ts'
 
 export async function startWebhookOutbox(rt: Runtime, onEnqueued: () => void) {

@@ -5,8 +5,8 @@
  * event, and are unique by the receipts event key.
  */
 import crypto from 'node:crypto'
-import type { Sql } from '../store/db.ts'
-import { isUuid } from '../store/ledger-repo.ts'
+import type { Sql } from './db.ts'
+import { isUuid } from './ledger-repo.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 
 export interface StatusInboxRow {

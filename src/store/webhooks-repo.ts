@@ -5,9 +5,9 @@
  * attempt's timeout (a lease), so a process killed mid-attempt leaves the row to be retried, not lost.
  */
 import crypto from 'node:crypto'
-import type { Sql } from '../store/db.ts'
-import { isUuid } from '../store/ledger-repo.ts'
-import { messageId } from './signing.ts'
+import type { Sql } from './db.ts'
+import { isUuid } from './ledger-repo.ts'
+import { messageId } from '../webhooks/signing.ts'
 
 export interface Subscription {
   id: string; clientId: string; url: string; events: string[]

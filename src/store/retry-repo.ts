@@ -5,7 +5,7 @@
  * gateway never attempt the same row at once, and a crashed attempt becomes due again after the lease.
  */
 import type { DeliveryRecord } from '../bus/topics.ts'
-import type { Sql } from '../store/db.ts'
+import type { Sql } from './db.ts'
 
 export interface Origin { topic: string; partition: number; offset: string }
 

@@ -3,7 +3,7 @@
  * status. Keyset paging on (accepted_at, id): the cursor carries accepted_at as PostgreSQL prints it, so it
  * round-trips at microsecond precision (a JS Date would cut it to milliseconds and skip or repeat rows).
  */
-import type { Sql } from '../store/db.ts'
+import type { Sql } from './db.ts'
 import type { Tier } from '../routing/types.ts'
 
 export interface ListedDocument {
