@@ -13,8 +13,8 @@
 import type { Runtime } from '../runtime.ts'
 import type { Peer } from '../config/config.ts'
 import type { Tier } from '../routing/types.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
-import { saveClient } from '../store/clients-repo.ts'
+import { forwardedLegs, recordEvent } from '../store/ledger-repo.ts'
+import { disablePeersExcept, saveClient } from '../store/clients-repo.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
 import { boundedPost, deliveryIdOf, judge, packageOf } from './http-push.ts'
 import { SpanKind, traceHeaders } from '../tracing/index.ts'
@@ -42,7 +42,7 @@ export async function syncPeerClients(rt: Runtime): Promise<void> {
     for (const p of rt.config.peers.filter((x) => x.protocol !== 'vxp')) { // a VXP axis never calls us: nothing to authenticate
       await saveClient(q, { id: `${PEER_CLIENT_PREFIX}${p.url}`, name: `peer gateway ${p.id ?? p.url}`, role: 'gateway', organIds: p.jurisdiction, key: p.key })
     }
-    await q.query(`update clients set disabled = true where role = 'gateway' and not (id = any($1))`, [rt.config.peers.filter((x) => x.protocol !== 'vxp').map((p) => `${PEER_CLIENT_PREFIX}${p.url}`)])
+    await disablePeersExcept(q, rt.config.peers.filter((x) => x.protocol !== 'vxp').map((p) => `${PEER_CLIENT_PREFIX}${p.url}`))
   })
 }
 
@@ -55,10 +55,7 @@ export const upstreamAdapter: DeliveryAdapter = {
     if (!peer) throw new PermanentDeliveryError(`no credentials for gateway ${gateway}: add it to PEERS`)
     if (peer.protocol === 'vxp') return deliverToVxp(rt, peer, record, ctx) // the national axis' protocol, selected per peer
     const recipients = record.recipients ?? [record.recipient]
-    const done = await rt.db.query<{ recipient: string }>(
-      `select recipient from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)`, [record.id, recipients],
-    )
-    if (done.rowCount === recipients.length) return { fresh: false, arrived: false }
+    if ((await forwardedLegs(rt.db, record.id, recipients)).length === recipients.length) return { fresh: false, arrived: false }
 
     const url = `${peer.url}/v1/documents`
     const pkg = await packageOf(rt, record)

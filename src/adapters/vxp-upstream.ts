@@ -12,7 +12,7 @@
 import type { Runtime } from '../runtime.ts'
 import type { Peer } from '../config/config.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
+import { forwardedLegs, recordEvent } from '../store/ledger-repo.ts'
 import { asEdxml } from '../pipeline/incoming.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryOutcome } from './adapter.ts'
 import { packageOf } from './http-push.ts'
@@ -30,8 +30,7 @@ const PERMANENT = new Set([
 
 export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryRecord, ctx: AttemptContext): Promise<DeliveryOutcome> {
   const recipients = record.recipients ?? [record.recipient]
-  const done = await rt.db.query(`select 1 from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)`, [record.id, recipients])
-  if (done.rowCount === recipients.length) return { fresh: false, arrived: false }
+  if ((await forwardedLegs(rt.db, record.id, recipients)).length === recipients.length) return { fresh: false, arrived: false }
 
   const pkg = await packageOf(rt, record)
   const bytes = asEdxml(pkg.bytes, pkg.contentType).bytes // the axis carries .edxml only

@@ -1,6 +1,7 @@
 /** Liveness and readiness. /readyz checks Kafka and the database, each with a short timeout. */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
+import { ping } from '../store/db.ts'
 
 const within = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timeout after ${ms} ms`)), ms).unref())])
@@ -12,7 +13,7 @@ export async function healthRoutes(app: FastifyInstance, rt: Runtime) {
     const seen = rt.bus.health()
     const [kafka, db] = await Promise.allSettled([
       seen.up ? within(rt.bus.ping(), 3000) : Promise.reject(new Error(`unreachable since ${seen.since}: ${seen.error ?? 'no answer'}`)),
-      within(rt.db.query('select 1'), 3000),
+      within(ping(rt.db), 3000),
     ])
     const checks = {
       kafka: kafka.status === 'fulfilled' ? 'ok' : String((kafka as PromiseRejectedResult).reason?.message ?? kafka.reason),

@@ -24,7 +24,8 @@ import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
-  acceptOnce, dropPending, findBySenderDocumentId, reserveDocument, type AcceptanceAnswer, type DocumentRow,
+  acceptOnce, annotateDocument, blobHeld, claimOrphan, dropPending, findBySenderDocumentId, leaseOf, legsOf, releaseLease, reserveDocument,
+  type AcceptanceAnswer, type DocumentRow,
 } from '../store/ledger-repo.ts'
 
 export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
@@ -92,8 +93,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
       id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey: sha256,
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
-    if (res.reserved && via) await q.query('update documents set via_peer = $2 where id = $1', [id, via]) // provenance
-    if (res.reserved && env.promulgationDate) await q.query('update documents set promulgated = $2 where id = $1', [id, env.promulgationDate]) // bounds status Timestamps
+    if (res.reserved) await annotateDocument(q, id, { viaPeer: via, promulgated: env.promulgationDate }) // provenance; bounds status Timestamps
     if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
     return res
   })
@@ -116,8 +116,7 @@ async function storePayload(rt: Runtime, id: string, bytes: Buffer): Promise<voi
 /** A dropped reservation takes its payload with it, unless another row holds the same bytes. */
 async function dropReservation(rt: Runtime, id: string, blobKey: string): Promise<void> {
   await dropPending(rt.db, id)
-  const held = await rt.db.query('select 1 from documents where blob_key = $1 limit 1', [blobKey])
-  if (held.rowCount === 0) await rt.blobs.remove(blobKey)
+  if (!(await blobHeld(rt.db, blobKey))) await rt.blobs.remove(blobKey)
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
@@ -132,14 +131,13 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha2
     const settled = await awaitTwin(rt, row.id)
     if (settled) return { answer: settled, replayed: true }
     // claim the orphan with a conditional update, so of several retries exactly one publishes again
-    const claim = await rt.db.query(`update documents set claimed_until = now() + interval '30 seconds' where id = $1 and state = 'pending' and claimed_until <= now()`, [row.id])
-    if (claim.rowCount > 0) break
+    if (await claimOrphan(rt.db, row.id)) break
   }
   // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): store (the write
   // is idempotent, the crash may have come before it) and publish again; every consumer is idempotent on
   // the document id, so a second record delivers nothing twice
   await storePayload(rt, row.id, bytes)
-  const tiers = (await rt.db.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [row.id])).rows
+  const tiers = await legsOf(rt.db, row.id)
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
   const via = row.via_peer
@@ -158,13 +156,12 @@ async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | nu
   // (a killed process): answer 503 with the lease's remaining time instead of hanging until it runs out
   const deadline = Date.now() + rt.config.kafkaProduceTimeoutMs + 1000
   for (;;) {
-    const r = (await rt.db.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; left_s: number }>(
-      'select state, receipt, claimed_until > now() as claimed, ceil(extract(epoch from claimed_until - now()))::int as left_s from documents where id = $1', [id])).rows[0]
+    const r = await leaseOf(rt.db, id)
     if (!r) throw new GatewayError('BUS_UNAVAILABLE', 'a concurrent identical submission failed; nothing was accepted, retry')
     if (r.state === 'accepted' && r.receipt) return r.receipt
     if (!r.claimed) return null
     if (Date.now() > deadline) {
-      throw new GatewayError('BUS_UNAVAILABLE', 'an earlier submission of these bytes is still unconfirmed; retry after Retry-After', { retryAfterS: Math.max(1, Number(r.left_s)) })
+      throw new GatewayError('BUS_UNAVAILABLE', 'an earlier submission of these bytes is still unconfirmed; retry after Retry-After', { retryAfterS: Math.max(1, r.leftS) })
     }
     await new Promise((res) => setTimeout(res, 25))
   }
@@ -211,7 +208,7 @@ export async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>
     return await markAccepted(rt)({ answer, from: d.from })
   } catch (e) {
     // the record is in Kafka and the blob must stay; release the lease so a retry publishes again at once
-    await rt.db.query('update documents set claimed_until = now() where id = $1', [d.id]).catch(() => {})
+    await releaseLease(rt.db, d.id).catch(() => {})
     throw e
   }
 }

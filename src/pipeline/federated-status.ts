@@ -20,7 +20,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { findBySenderDocumentId } from '../store/ledger-repo.ts'
+import { findBySenderDocumentId, forwardedLegs } from '../store/ledger-repo.ts'
 import { peerOf } from './federation.ts'
 import { readIncoming } from './incoming.ts'
 import { verifyIncoming } from './verify-incoming.ts'
@@ -51,11 +51,7 @@ export async function acceptFederatedStatus(rt: Runtime, who: Principal, s: Fede
   if (!peer) throw new GatewayError('FORBIDDEN', 'only a peer gateway key may hand back federated statuses')
   const doc = await findBySenderDocumentId(rt.db, s.from, s.documentId)
   if (!doc) throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${s.documentId} from ${s.from} is known here`)
-  const leg = await rt.db.query(
-    `select 1 from delivery_events where document_uuid = $1 and recipient = $2 and status = 'FORWARDED' and detail->>'gateway' = $3`,
-    [doc.id, s.recipient, peer],
-  )
-  if (leg.rowCount === 0) {
+  if ((await forwardedLegs(rt.db, doc.id, [s.recipient], peer)).length === 0) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} of ${s.documentId} was not forwarded to ${peer}`, { extra: { recipient: s.recipient } })
   }
   return publish(rt, peer, doc.id, s, s.statusPackage ? Buffer.from(s.statusPackage, 'base64') : undefined)

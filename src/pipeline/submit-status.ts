@@ -24,7 +24,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { findBySenderDocumentId, type DocumentRow } from '../store/ledger-repo.ts'
+import { findBySenderDocumentId, legEvents, type DocumentRow } from '../store/ledger-repo.ts'
 import { isBusinessCode, lifecycleVerdict } from '../statuses/model.ts'
 import { readIncoming } from './incoming.ts'
 import { signatureSummary, verifyStatusFrom, type SignatureSummary } from './verify-incoming.ts'
@@ -118,9 +118,7 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
 async function checkLifecycle(rt: Runtime, doc: DocumentRow, targets: string[], code: string, sha256: string, at: string): Promise<void> {
   const policy = rt.config.statusOrderPolicy
   if (policy === 'flag') return
-  const events = (await rt.db.query<{ recipient: string; status: string; event_key: string }>(
-    'select recipient, status, event_key from delivery_events where document_uuid = $1 and recipient = any($2) order by seq', [doc.id, targets],
-  )).rows
+  const events = await legEvents(rt.db, doc.id, targets)
   for (const recipient of targets) {
     const mine = events.filter((e) => e.recipient === recipient)
     if (mine.some((e) => e.event_key === eventKey(doc.id, recipient, code, sha256))) continue

@@ -69,3 +69,8 @@ export async function revokeClient(q: Sql, id: string): Promise<boolean> {
   const r = await q.query('update clients set disabled = true, previous_key_hash = null, previous_until = null where id = $1', [id])
   return r.rowCount > 0
 }
+
+/** Disables every peer-gateway client not in `keep` (a link removed from PEERS stops authenticating). */
+export async function disablePeersExcept(q: Sql, keep: string[]): Promise<void> {
+  await q.query(`update clients set disabled = true where role = 'gateway' and not (id = any($1))`, [keep])
+}

@@ -27,6 +27,11 @@ export interface Db extends Sql {
   close(): Promise<void>
 }
 
+/** The cheapest statement: whether the database answers (readiness). */
+export async function ping(q: Sql): Promise<void> {
+  await q.query('select 1')
+}
+
 export async function openDb(opts: { url: string; schema: string; dataDir: string }): Promise<Db> {
   return opts.url ? openPostgres(opts.url, opts.schema) : openPglite(path.join(opts.dataDir, 'pglite'), opts.schema)
 }

@@ -49,3 +49,15 @@ export async function getInboxItem(q: Sql, id: string): Promise<InboxItem | null
 export async function markAcked(q: Sql, id: string, at: string): Promise<void> {
   await q.query('update inbox set acked_at = coalesce(acked_at, $2) where id = $1', [id, at])
 }
+
+/** Every OrganId with something un-acked waiting, documents or statuses (a relay lists only those). */
+export async function addresseesWaiting(q: Sql): Promise<string[]> {
+  return (await q.query<{ o: string }>(
+    'select distinct recipient as o from inbox where acked_at is null union select distinct addressee from status_inbox where acked_at is null',
+  )).rows.map((r) => r.o)
+}
+
+/** The inbox items of one document, one per recipient it reached here. */
+export async function inboxItemsOf(q: Sql, documentUuid: string): Promise<{ id: string; recipient: string; delivered_at: Date }[]> {
+  return (await q.query<{ id: string; recipient: string; delivered_at: Date }>('select id, recipient, delivered_at from inbox where document_uuid = $1', [documentUuid])).rows
+}

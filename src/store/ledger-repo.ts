@@ -151,3 +151,56 @@ export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]
 }
 
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
+
+// ── what the accepting path asks of a reserved row ──
+
+/** Where a reserved document came from (a peer gateway) and its PromulgationDate, which bounds status Timestamps. */
+export async function annotateDocument(q: Sql, id: string, a: { viaPeer?: string | null; promulgated?: string | null }): Promise<void> {
+  if (a.viaPeer) await q.query('update documents set via_peer = $2 where id = $1', [id, a.viaPeer])
+  if (a.promulgated) await q.query('update documents set promulgated = $2 where id = $1', [id, a.promulgated])
+}
+
+/** Whether any document row still points at this payload (the blob store is content-addressed: rows share). */
+export async function blobHeld(q: Sql, blobKey: string): Promise<boolean> {
+  return (await q.query('select 1 from documents where blob_key = $1 limit 1', [blobKey])).rowCount > 0
+}
+
+/** Takes the lease of a pending row whose lease ran out; of several callers exactly one gets it. */
+export async function claimOrphan(q: Sql, id: string): Promise<boolean> {
+  return (await q.query(`update documents set claimed_until = now() + interval '30 seconds' where id = $1 and state = 'pending' and claimed_until <= now()`, [id])).rowCount > 0
+}
+
+/** Gives up the lease at once, so a retry publishes again without waiting for it to run out. */
+export async function releaseLease(q: Sql, id: string): Promise<void> {
+  await q.query('update documents set claimed_until = now() where id = $1', [id])
+}
+
+/** The row's state and lease as the twin of a concurrent identical request sees it; null once dropped. */
+export async function leaseOf(q: Sql, id: string): Promise<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; leftS: number } | null> {
+  const r = (await q.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; left_s: number }>(
+    'select state, receipt, claimed_until > now() as claimed, ceil(extract(epoch from claimed_until - now()))::int as left_s from documents where id = $1', [id])).rows[0]
+  return r ? { state: r.state, receipt: r.receipt, claimed: r.claimed, leftS: Number(r.left_s) } : null
+}
+
+/** Each recipient's leg and the tier it was routed to. */
+export async function legsOf(q: Sql, id: string): Promise<{ recipient: string; tier: Tier }[]> {
+  return (await q.query<{ recipient: string; tier: Tier }>('select recipient, tier from deliveries where document_uuid = $1', [id])).rows
+}
+
+// ── timeline reads of the workers and status paths ──
+
+/** The events of some legs of one document, oldest first (optionally only these statuses). */
+export async function legEvents(q: Sql, id: string, recipients: string[], statuses?: string[]): Promise<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }[]> {
+  return (await q.query<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }>(
+    `select recipient, status, event_key, detail from delivery_events where document_uuid = $1 and recipient = any($2)${statuses ? ' and status = any($3)' : ''} order by seq`,
+    statuses ? [id, recipients, statuses] : [id, recipients],
+  )).rows
+}
+
+/** Which of these recipients' legs were already handed to a peer gateway (FORWARDED), optionally to this one. */
+export async function forwardedLegs(q: Sql, id: string, recipients: string[], gateway?: string): Promise<string[]> {
+  return (await q.query<{ recipient: string }>(
+    `select recipient from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)${gateway ? ` and detail->>'gateway' = $3` : ''}`,
+    gateway ? [id, recipients, gateway] : [id, recipients],
+  )).rows.map((r) => r.recipient)
+}

@@ -8,7 +8,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { getDocument, recordEvent } from '../store/ledger-repo.ts'
+import { getDocument, hasEvent, legEvents, recordEvent } from '../store/ledger-repo.ts'
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '../statuses/model.ts'
 import { putStatus } from '../store/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
@@ -50,10 +50,8 @@ async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out
   const from = r.statusFrom ?? summary?.from ?? (fromSender ? doc.from_organ : r.recipient)
   const addressee = fromSender ? r.recipient : doc.from_organ
   return rt.db.tx(async (q) => {
-    if ((await q.query('select 1 from delivery_events where event_key = $1', [r.eventKey])).rowCount > 0) return 'replay'
-    const history = (await q.query<{ status: string }>(
-      'select status from delivery_events where document_uuid = $1 and recipient = $2 order by seq', [r.id, r.recipient],
-    )).rows.map((x) => x.status).filter(isBusinessCode)
+    if (await hasEvent(q, r.eventKey)) return 'replay'
+    const history = (await legEvents(q, r.id, [r.recipient])).map((x) => x.status).filter(isBusinessCode)
     const verdict = lifecycleVerdict(history, r.status, r.at, doc)
     const recorded = await recordEvent(q, {
       eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at, moveStatus: !verdict.outOfOrder,

@@ -19,7 +19,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { getDocument } from '../store/ledger-repo.ts'
+import { getDocument, legEvents } from '../store/ledger-repo.ts'
 import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
@@ -69,10 +69,7 @@ export async function startStatusReturn(rt: Runtime) {
 
   /** 13 → the gateway this leg was forwarded to, if it was. */
   const passDown = async (r: Receipt) => {
-    const events = (await rt.db.query<{ status: string; detail: { gateway?: string } | null }>(
-      `select status, detail from delivery_events where document_uuid = $1 and recipient = $2 and status in ('ROUTED', 'FORWARDED', 'DELIVERY_FAILED') order by seq`,
-      [r.id, r.recipient],
-    )).rows
+    const events = await legEvents(rt.db, r.id, [r.recipient], ['ROUTED', 'FORWARDED', 'DELIVERY_FAILED'])
     const forwarded = events.find((e) => e.status === 'FORWARDED')?.detail?.gateway
     if (!forwarded) {
       const routedTo = events.find((e) => e.status === 'ROUTED')?.detail?.gateway

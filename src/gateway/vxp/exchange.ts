@@ -22,7 +22,7 @@ import { acceptDocument } from '../../pipeline/accept-document.ts'
 import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
 import { asEdxml, readIncoming } from '../../pipeline/incoming.ts'
-import { listInbox, markAcked, type InboxItem } from '../../store/inbox-repo.ts'
+import { addresseesWaiting, inboxItemsOf, listInbox, markAcked, type InboxItem } from '../../store/inbox-repo.ts'
 import { ackStatus, listStatuses, type StatusInboxRow } from '../../store/status-inbox-repo.ts'
 import { statusPackageXml } from '../../statuses/package.ts'
 import { isBusinessCode, labelOf } from '../../statuses/model.ts'
@@ -132,9 +132,7 @@ export async function sendEdoc(rt: Runtime, r: VxpRequest): Promise<Answer> {
 async function listedOrganIds(rt: Runtime, who: Principal): Promise<string[]> {
   const own = [...who.organIds]
   if (!own.some(isPattern)) return own
-  const waiting = (await rt.db.query<{ o: string }>(
-    'select distinct recipient as o from inbox where acked_at is null union select distinct addressee from status_inbox where acked_at is null',
-  )).rows.map((r) => r.o)
+  const waiting = await addresseesWaiting(rt.db)
   return waiting.filter((o) => who.organIds.has(o))
 }
 
@@ -250,9 +248,7 @@ async function sentRows(rt: Runtime, documentUuid: string): Promise<Answer[]> {
   const tz = rt.config.vxpTimestampOffset
   const env = readIncoming(rt, await rt.blobs.get(doc.blob_key), doc.content_type).envelope
   const notation = env.kind === 'edoc' ? [env.codeNumber, env.codeNotation].filter(Boolean).join('/') : ''
-  const received = new Map((await rt.db.query<{ id: string; recipient: string; delivered_at: Date }>(
-    'select id, recipient, delivered_at from inbox where document_uuid = $1', [doc.id],
-  )).rows.map((x) => [x.recipient, x]))
+  const received = new Map((await inboxItemsOf(rt.db, doc.id)).map((x) => [x.recipient, x]))
   return (await timelines(rt.db, doc.id)).map((t) => {
     const send = lastOf(t, (s) => !isBusinessCode(s))
     const receive = lastOf(t, isBusinessCode)
