@@ -20,6 +20,7 @@ import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import { TIERS } from '../routing/types.ts'
 import { LagReader, type LagRow } from './kafka-lag.ts'
 import { topicsFor } from '../bus/topics.ts'
+import { queueCounts } from '../store/queue-counts-repo.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const DELIVERY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400]
@@ -101,29 +102,20 @@ export class OpsMetrics {
 
   async #fromDb(db: Sql, directory: DirectorySnapshot) {
     await this.#newDeliveryEvents(db, directory)
-    const [retry, undelivered, dlq, webhooks, log] = await Promise.all([
-      db.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
-      db.query<{ tier: string; n: number; oldest: number | null }>(
-        `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
-         from deliveries d join documents doc on doc.id = d.document_uuid
-         where d.status in ('PENDING', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
-      db.query<{ n: number }>(`select count(*)::int as n from ops_dead_letters where state = 'dead'`),
-      db.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),
-      db.query<{ seq: string }>('select seq from message_log_head where id = 1'),
-    ])
+    const counts = await queueCounts(db)
     for (const t of TIERS) {
-      this.inRetry.set({ tier: t }, retry.rows.find((r) => r.tier === t)?.n ?? 0)
-      const u = undelivered.rows.find((r) => r.tier === t)
+      this.inRetry.set({ tier: t }, counts.inRetry.get(t) ?? 0)
+      const u = counts.undelivered.get(t)
       this.undelivered.set({ tier: t }, u?.n ?? 0)
-      this.oldestUndelivered.set({ tier: t }, Math.max(0, u?.oldest ?? 0))
+      this.oldestUndelivered.set({ tier: t }, Math.max(0, u?.oldestS ?? 0))
       let n = 0
       for (const a of directory) if (a.tier === t) n++
       this.directorySize.set({ tier: t }, n)
     }
-    this.dlqSize.set({ queue: 'delivery' }, dlq.rows[0]?.n ?? 0)
-    this.dlqSize.set({ queue: 'webhook' }, webhooks.rows[0]?.dead ?? 0)
-    this.webhookBacklog.set(webhooks.rows[0]?.pending ?? 0)
-    this.logRows.set(Number(log.rows[0]?.seq ?? 0))
+    this.dlqSize.set({ queue: 'delivery' }, [...counts.inDlq.values()].reduce((s, n) => s + n, 0))
+    this.dlqSize.set({ queue: 'webhook' }, counts.webhooks.dead)
+    this.webhookBacklog.set(counts.webhooks.pending)
+    this.logRows.set(counts.logRows)
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { Runtime } from '../runtime.ts'
 import { TIERS, type Tier } from '../routing/types.ts'
 import type { LagRow } from './kafka-lag.ts'
+import { queueCounts } from '../store/queue-counts-repo.ts'
 
 export interface TierQueue {
   tier: Tier; lag: number | null; undelivered: number; oldestUndeliveredSeconds: number | null; inRetry: number; inDlq: number
@@ -20,23 +21,15 @@ export async function queuesView(rt: Runtime): Promise<QueuesView> {
   let lag: LagRow[] | null = null
   let kafkaError: string | undefined
   try { lag = await rt.metrics.lag.read() } catch (e) { kafkaError = (e as Error).message }
-  const [undelivered, retry, dlq, webhooks] = await Promise.all([
-    rt.db.query<{ tier: string; n: number; oldest: number | null }>(
-      `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
-       from deliveries d join documents doc on doc.id = d.document_uuid
-       where d.status in ('PENDING', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
-    rt.db.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
-    rt.db.query<{ tier: string; n: number }>(`select tier, count(*)::int as n from ops_dead_letters where state = 'dead' group by tier`),
-    rt.db.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),
-  ])
+  const counts = await queueCounts(rt.db)
   const p = rt.config.topicPrefix
   const tiers = TIERS.map((tier): TierQueue => {
-    const u = undelivered.rows.find((r) => r.tier === tier)
+    const u = counts.undelivered.get(tier)
     const mine = lag?.filter((l) => l.group === `${p}deliver-${tier}` && l.topic === rt.topics.deliver[tier])
     return {
       tier, lag: mine ? mine.reduce((s, l) => s + l.lag, 0) : null,
-      undelivered: u?.n ?? 0, oldestUndeliveredSeconds: u?.oldest == null ? null : Math.max(0, Math.round(u.oldest)),
-      inRetry: retry.rows.find((r) => r.tier === tier)?.n ?? 0, inDlq: dlq.rows.find((r) => r.tier === tier)?.n ?? 0,
+      undelivered: u?.n ?? 0, oldestUndeliveredSeconds: u?.oldestS == null ? null : Math.max(0, Math.round(u.oldestS)),
+      inRetry: counts.inRetry.get(tier) ?? 0, inDlq: counts.inDlq.get(tier) ?? 0,
     }
   })
   const stages = new Map<string, StageLag>()
@@ -48,11 +41,11 @@ export async function queuesView(rt: Runtime): Promise<QueuesView> {
     s.partitions.push({ partition: l.partition, lag: l.lag, committed: l.committed, high: l.high })
     stages.set(k, s)
   }
-  const w = webhooks.rows[0]
+  const w = counts.webhooks
   return {
     at: new Date().toISOString(), tiers, stages: [...stages.values()],
-    webhooks: { backlog: w?.pending ?? 0, dead: w?.dead ?? 0 },
-    dlq: { delivery: dlq.rows.reduce((s, r) => s + r.n, 0), webhook: w?.dead ?? 0 },
+    webhooks: { backlog: w.pending, dead: w.dead },
+    dlq: { delivery: [...counts.inDlq.values()].reduce((s, n) => s + n, 0), webhook: w.dead },
     kafka: kafkaError ? { ok: false, error: kafkaError } : { ok: true },
   }
 }

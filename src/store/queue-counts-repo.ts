@@ -1,0 +1,37 @@
+/**
+ * What is piling up, counted from the ledger in one place: the queues page (src/ops/queues.ts) and the
+ * Prometheus gauges (src/ops/metrics.ts) read the same numbers from the same queries.
+ */
+import type { Sql } from './db.ts'
+
+export interface QueueCounts {
+  /** legs accepted but not yet delivered, per tier, with the age in seconds of the oldest */
+  undelivered: Map<string, { n: number; oldestS: number | null }>
+  /** legs waiting in the redelivery schedule, per tier */
+  inRetry: Map<string, number>
+  /** legs in the delivery DLQ, per tier */
+  inDlq: Map<string, number>
+  webhooks: { pending: number; dead: number }
+  /** rows in the message log (its head's sequence number) */
+  logRows: number
+}
+
+export async function queueCounts(q: Sql): Promise<QueueCounts> {
+  const [undelivered, retry, dlq, webhooks, log] = await Promise.all([
+    q.query<{ tier: string; n: number; oldest: number | null }>(
+      `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
+       from deliveries d join documents doc on doc.id = d.document_uuid
+       where d.status in ('PENDING', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
+    q.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
+    q.query<{ tier: string; n: number }>(`select tier, count(*)::int as n from ops_dead_letters where state = 'dead' group by tier`),
+    q.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),
+    q.query<{ seq: string }>('select seq from message_log_head where id = 1'),
+  ])
+  return {
+    undelivered: new Map(undelivered.rows.map((r) => [r.tier, { n: r.n, oldestS: r.oldest }])),
+    inRetry: new Map(retry.rows.map((r) => [r.tier, r.n])),
+    inDlq: new Map(dlq.rows.map((r) => [r.tier, r.n])),
+    webhooks: { pending: webhooks.rows[0]?.pending ?? 0, dead: webhooks.rows[0]?.dead ?? 0 },
+    logRows: Number(log.rows[0]?.seq ?? 0),
+  }
+}
