@@ -39,7 +39,13 @@ const fmtAge = (sec) => {
 }
 const statusLabel = (code, label) => label || GATEWAY_LABELS[code] || code
 const badge = (status, label) => h('span', { class: `badge s-${String(status).replace(/[^A-Za-z0-9_-]/g, '')}`, title: status }, statusLabel(status, label))
-const say = (text) => { $('#status-line').textContent = text }
+// the footer: an operator action's outcome for 10 s, otherwise when the health strip was last checked
+let saidAt = 0
+const say = (text) => { saidAt = Date.now(); $('#status-line').textContent = text }
+const sayHealth = (v) => {
+  if (Date.now() - saidAt < 10_000) return
+  $('#status-line').textContent = !v ? 'Không kết nối được cổng' : `Kiểm tra lúc ${fmtTime(v.at)} · ${v.state === 'ok' ? 'mọi thành phần bình thường' : 'có thành phần cần chú ý (xem dải trạng thái)'}`
+}
 
 async function api(method, path, body) {
   const res = await fetch(path, {
@@ -77,8 +83,12 @@ async function fillNames(root) {
     const a = names.get(el.dataset.organ)
     el.dataset.named = '1'
     if (!a || !a.known) { el.append(h('span', { class: 'muted small' }, ' (không có trong danh bạ)')); continue }
-    el.replaceChildren(h('span', { class: 'organ-name' }, a.name), ' — ', h('span', { class: 'mono' }, el.dataset.organ), h('span', { class: 'muted small' }, ` · ${TIERS[a.tier] || a.tier}`),
-      a.closed ? h('span', { class: 'badge s-closed', title: 'Cơ quan không còn nhận văn bản qua cổng này' }, 'Đã ngừng') : null)
+    // replaceChildren (DOM) would print a null as the text "null": only real nodes go in
+    const closed = !a.closed ? [] : [
+      h('span', { class: 'badge s-closed', title: `Cơ quan không còn nhận văn bản qua cổng này${a.closedOn ? ` (từ ${a.closedOn})` : ''}` }, 'Đã ngừng'),
+      ...(a.successors || []).length ? [h('span', { class: 'muted small successors' }, ' → ', a.successors.map((s, i) => [i ? ', ' : '', s.name ? `${s.name} — ` : '', h('span', { class: 'mono' }, s.organId)]))] : [],
+    ]
+    el.replaceChildren(h('span', { class: 'organ-name' }, a.name), ' — ', h('span', { class: 'mono' }, el.dataset.organ), h('span', { class: 'muted small' }, ` · ${TIERS[a.tier] || a.tier}`), ...closed)
   }
 }
 
@@ -87,6 +97,7 @@ function renderHealth(v) {
   const strip = $('#health')
   strip.hidden = false
   strip.dataset.state = v ? v.state : 'bad'
+  sayHealth(v)
   if (!v) return strip.replaceChildren(h('span', { class: 'light l-bad', 'data-health': 'gateway', 'data-state': 'bad' }, h('b', { 'aria-hidden': 'true' }, LIGHTS.bad.mark), ' Không kết nối được cổng'))
   strip.replaceChildren(...v.items.map((i) => h('a', {
     class: `light l-${i.state}`, href: i.link, title: i.reason, 'data-health': i.id, 'data-state': i.state, 'aria-label': `${i.label}: ${LIGHTS[i.state].text} — ${i.reason}`,

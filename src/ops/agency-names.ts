@@ -6,7 +6,12 @@
 import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import type { Tier } from '../routing/types.ts'
 
-export interface AgencyName { known: true; name: string; tier: Tier; closed: boolean }
+export interface AgencyName {
+  known: true; name: string; tier: Tier; closed: boolean
+  /** for a closed agency: the date its closure took effect and who took over its duties, with their names */
+  closedOn?: string
+  successors?: { organId: string; name: string | null }[]
+}
 export const MAX_NAME_LOOKUP = 500
 
 export function agencyNames(directory: DirectorySnapshot, codes: Iterable<string>): Record<string, AgencyName | { known: false }> {
@@ -14,7 +19,11 @@ export function agencyNames(directory: DirectorySnapshot, codes: Iterable<string
   for (const code of codes) {
     const a = directory.get(code)
     // a disabled entry is an agency that no longer receives documents here: shown as closed
-    out[code] = a ? { known: true, name: a.name, tier: a.tier, closed: !a.enabled } : { known: false }
+    if (!a) { out[code] = { known: false }; continue }
+    out[code] = {
+      known: true, name: a.name, tier: a.tier, closed: !a.enabled || Boolean(a.closed),
+      ...(a.closed ? { closedOn: a.closed.on, successors: a.closed.successors.map((s) => ({ organId: s, name: directory.get(s)?.name ?? null })) } : {}),
+    }
   }
   return out
 }

@@ -17,6 +17,12 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   t.equal((await gw.call('operator', 'POST', '/v1/agencies/import', fixture('reform/directory-before.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
   t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
 
+  // names beside codes (every table of the console) say a code is closed, since when, and who took over
+  const names = await (await gw.call('operator', 'GET', '/v1/ops/agency-names?codes=000.00.00.H97,000.00.00.H41')).json() as { items: Record<string, unknown> }
+  t.match(names.items['000.00.00.H97'], { known: true, name: 'UBND tỉnh Sông Lam', closed: true, closedOn: '2025-07-01', successors: [{ organId: '000.00.00.H41', name: String }] }, 'a closed code: date and successor, named')
+  t.match(names.items['000.00.00.H41'], { known: true, closed: false }, 'its successor: active')
+  t.notOk('successors' in (names.items['000.00.00.H41'] as object), 'an active agency has no successors')
+
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
   const browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
