@@ -16,6 +16,9 @@ export interface Topics {
   forward: string
   /** deliveries that exhausted their retries (DeadLetterRecord), key = recipient */
   dlq: string
+  /** webhook deliveries that exhausted their retries; created by the webhook dispatcher when it starts */
+  webhooksDlq: string
+  /** the topics created at start-up */
   all: string[]
 }
 
@@ -25,7 +28,7 @@ export function topicsFor(prefix: string): Topics {
   const receipts = `${prefix}receipts`
   const forward = `${prefix}forward`
   const dlq = `${prefix}deliver.dlq`
-  return { documents, deliver, receipts, forward, dlq, all: [documents, ...Object.values(deliver), receipts, forward, dlq] }
+  return { documents, deliver, receipts, forward, dlq, webhooksDlq: `${prefix}webhooks.dlq`, all: [documents, ...Object.values(deliver), receipts, forward, dlq] }
 }
 
 /** The record on `documents`: metadata and a claim-check reference; never the payload itself. */

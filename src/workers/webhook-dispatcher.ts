@@ -12,13 +12,12 @@ import { backoffMs } from '../delivery/contract.ts'
 import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../store/webhooks-repo.ts'
 import { GatewayError } from '../errors.ts'
 
-export const dlqTopic = (rt: Runtime) => `${rt.config.topicPrefix}webhooks.dlq`
 const IDLE_POLL_MS = 250
 
 export async function startWebhookDispatcher(rt: Runtime) {
   const log = rt.log.child({ c: 'webhook-dispatcher' })
   const cfg = rt.config
-  await rt.bus.ensureTopics([dlqTopic(rt)], cfg.kafkaPartitions, cfg.kafkaReplication)
+  await rt.bus.ensureTopics([rt.topics.webhooksDlq], cfg.kafkaPartitions, cfg.kafkaReplication)
   // a claim is a lease: long enough for one attempt, after which a crashed process's row is due again
   const leaseMs = cfg.webhookTimeoutMs + 5_000
   const inflight = new Set<Promise<void>>()
@@ -46,7 +45,7 @@ export async function startWebhookDispatcher(rt: Runtime) {
     if (dead) {
       // the DLQ record first: if the process dies before the row is marked, the row is retried and the
       // record written again, which a DLQ reader tolerates (it is keyed by the delivery id)
-      await rt.bus.send(dlqTopic(rt), [{
+      await rt.bus.send(rt.topics.webhooksDlq, [{
         key: d.id,
         value: {
           deliveryId: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, attempts: d.attempt,

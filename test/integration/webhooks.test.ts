@@ -40,7 +40,7 @@ async function deleteTopic(topic: string) {
 
 t.test('signed events reach the subscribers entitled to them, and only those', async (t) => {
   const gw = await startGateway(t, FAST)
-  t.teardown(() => deleteTopic(`${gw.rt.config.topicPrefix}webhooks.dlq`))
+  t.teardown(() => deleteTopic(gw.rt.topics.webhooksDlq))
   const [sender, recipient, stranger] = await Promise.all([startSubscriber(), startSubscriber(), startSubscriber()])
   t.teardown(() => Promise.all([sender.close(), recipient.close(), stranger.close()]))
 
@@ -114,7 +114,7 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
 
 t.test('the SSRF guard refuses private, loopback, metadata and odd URLs', async (t) => {
   const gw = await startGateway(t) // WEBHOOK_ALLOW_PRIVATE defaults to false
-  t.teardown(() => deleteTopic(`${gw.rt.config.topicPrefix}webhooks.dlq`))
+  t.teardown(() => deleteTopic(gw.rt.topics.webhooksDlq))
   for (const url of [
     'http://127.0.0.1:9/x', 'http://localhost/x', 'http://[::1]/x', 'http://10.1.2.3/x', 'http://192.168.1.1/x', 'http://172.16.0.1/',
     'http://169.254.169.254/latest/meta-data/', 'http://[::ffff:127.0.0.1]/', 'http://[fd00::1]/', 'http://0.0.0.0/', 'http://100.64.0.1/',
@@ -125,7 +125,7 @@ t.test('the SSRF guard refuses private, loopback, metadata and odd URLs', async 
     t.equal((await r.json() as { code: string }).code, 'WEBHOOK_URL_REFUSED')
   }
   const gw2 = await startGateway(t, FAST)
-  t.teardown(() => deleteTopic(`${gw2.rt.config.topicPrefix}webhooks.dlq`))
+  t.teardown(() => deleteTopic(gw2.rt.topics.webhooksDlq))
   const meta = await gw2.call(COMMUNE, 'POST', '/v1/webhooks', JSON.stringify({ url: 'http://169.254.169.254/' }), { 'content-type': 'application/json' })
   t.equal(meta.status, 422, 'cloud metadata stays refused even where private targets are allowed')
   const lo = await gw2.call(COMMUNE, 'POST', '/v1/webhooks', JSON.stringify({ url: 'http://127.0.0.1:9/x' }), { 'content-type': 'application/json' })
@@ -134,7 +134,7 @@ t.test('the SSRF guard refuses private, loopback, metadata and odd URLs', async 
 
 t.test('failures are logged, retried, dead-lettered after the horizon, and replayed with the same webhook-id', async (t) => {
   const gw = await startGateway(t, { ...FAST, webhookRetryHorizonMs: 1500 })
-  const dlq = `${gw.rt.config.topicPrefix}webhooks.dlq`
+  const dlq = gw.rt.topics.webhooksDlq
   t.teardown(() => deleteTopic(dlq))
   const sub = await startSubscriber()
   t.teardown(() => sub.close())
