@@ -314,6 +314,21 @@ async function viewWebhooks(root, params) {
   ])), { empty: 'Chưa có lần gửi nào' }))
 }
 
+// the document systems (QLVB) that speak the national axis' protocol at /vxp, and the OrganIds each may act for
+async function viewVxp(root) {
+  const r = await api('GET', '/v1/ops/vxp-systems')
+  const hs = ['Mã hệ thống', 'Tên', 'Cơ quan', 'Quyền', 'Trạng thái', 'Tạo lúc', 'Đổi khóa lúc']
+  root.append(h('h1', {}, 'Hệ thống kết nối trục VXP'),
+    h('p', { class: 'muted' }, `${r.items.length} hệ thống · khóa bí mật không bao giờ hiển thị (lgsp vxp-system rotate để cấp khóa mới)`),
+    table(hs, r.items.map((x) => row(hs, [
+      h('span', { class: 'mono' }, x.systemId), x.name,
+      h('span', {}, x.organIds.flatMap((o, i) => [i ? h('br') : '', o.includes('*') ? h('span', { class: 'mono' }, `${o} (mọi cơ quan khớp mẫu)`) : organ(o)])),
+      x.operator ? 'Vận hành (đăng ký/xóa cơ quan)' : 'Gửi/nhận văn bản',
+      x.disabled ? h('span', { class: 'badge s-closed' }, 'Đã khóa') : 'Đang hoạt động',
+      fmtTime(x.createdAt), fmtTime(x.rotatedAt),
+    ], { 'data-vxp': x.systemId })), { empty: 'Chưa có hệ thống nào' }))
+}
+
 async function viewDirectory(root, params) {
   const form = h('form', { class: 'filters' },
     h('label', {}, 'Tên hoặc mã', h('input', { name: 'q', value: params.get('q') || '', placeholder: 'vd. Quỳnh hoặc H41' })),
@@ -372,7 +387,7 @@ async function viewAlerts(root) {
 }
 
 // ── router ──────────────────────────────────────────────────────────────────────────────────────────────
-const VIEWS = { queues: viewQueues, search: viewSearch, dlq: viewDlq, webhooks: viewWebhooks, directory: viewDirectory, log: viewLog, alerts: viewAlerts }
+const VIEWS = { queues: viewQueues, search: viewSearch, dlq: viewDlq, webhooks: viewWebhooks, vxp: viewVxp, directory: viewDirectory, log: viewLog, alerts: viewAlerts }
 
 async function route() {
   if (!sessionStorage.getItem(KEY)) return logout()

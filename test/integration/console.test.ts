@@ -7,6 +7,7 @@
  */
 import t from 'tap'
 import path from 'node:path'
+import fs from 'node:fs'
 import { eventually, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort } from '../helpers/federation.ts'
 import { FAST_DLQ, pushReceiver } from '../helpers/ops.ts'
@@ -98,6 +99,17 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   t.match(await page.textContent(`article[data-recipient="${PUSHED}"]`), /Vận hành đã phát lại/)
   t.equal(receiver.hits.filter((h) => h.key === `${failing}:${PUSHED}`).length, 1, 'the receiver got the document exactly once')
   await page.screenshot({ path: path.join(SHOTS, 'console-replayed.png'), fullPage: true })
+
+  // the document systems on the national axis' protocol: one demo system per agency, names beside codes, no secret
+  await page.click('nav a[data-view="vxp"]')
+  await ready()
+  const vxp = await page.textContent('#view') ?? ''
+  t.match(vxp, /Hệ thống kết nối trục VXP/)
+  t.match(await page.textContent('#view tr[data-vxp="demo.000.21.30.H41"] td:nth-child(3)'), /^UBND xã Quỳnh Thạch — 000\.21\.30\.H41 · Xã$/, 'the agency a system acts for, by name')
+  t.ok(await page.locator('#view tr[data-vxp]').count() >= 2, 'the demo systems are listed')
+  const creds = JSON.parse(fs.readFileSync(path.join(gw.rt.config.dataDir, 'demo-credentials.json'), 'utf8')) as { vxp: Record<string, { secret?: string }> }
+  for (const sys of Object.values(creds.vxp)) if (sys.secret) t.notOk(vxp.includes(sys.secret), 'no secret on the page')
+  await page.screenshot({ path: path.join(SHOTS, 'console-vxp.png'), fullPage: true })
 
   // the rest of the console renders with real data
   for (const view of ['webhooks', 'directory', 'log']) {
