@@ -1,7 +1,7 @@
 /**
  * Content-addressed payload store (claim-check): Kafka records carry the SHA-256, the bytes live here.
- * Two stores behind one interface: the filesystem (writes go to a temp file, are fsynced, then renamed,
- * so a key that exists is complete) and an S3-compatible object store (src/store/s3-blobs.ts). Both check
+ * Two stores behind one interface: the filesystem (writes go to a temp file, are fsynced, then renamed and
+ * the directory fsynced, so a key that exists is complete and survives a power loss) and an S3-compatible object store (src/store/s3-blobs.ts). Both check
  * on every read that the bytes still hash to their key: a damaged payload is refused, never served.
  */
 import crypto from 'node:crypto'
@@ -44,6 +44,11 @@ export function checkedStream(key: string): Transform {
   })
 }
 
+async function syncDir(d: string): Promise<void> {
+  const h = await fsp.open(d, 'r')
+  try { await h.sync() } finally { await h.close() }
+}
+
 export function fsBlobStore(dir: string): BlobStore {
   fs.mkdirSync(dir, { recursive: true })
   const where = (key: string) => {
@@ -55,7 +60,7 @@ export function fsBlobStore(dir: string): BlobStore {
       const key = sha256Hex(bytes)
       const file = where(key)
       if (await exists(file)) return { key, size: bytes.length }
-      await fsp.mkdir(path.dirname(file), { recursive: true })
+      const created = await fsp.mkdir(path.dirname(file), { recursive: true })
       const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`
       const fh = await fsp.open(tmp, 'w')
       try {
@@ -65,6 +70,10 @@ export function fsBlobStore(dir: string): BlobStore {
         await fh.close()
       }
       await fsp.rename(tmp, file)
+      // a rename is durable once its directory is (fsync(2): syncing the file does not sync the entry that
+      // names it); new fan-out directories need their parents synced too. Only then may a 202 follow.
+      await syncDir(path.dirname(file))
+      if (created) for (const d of [path.dirname(path.dirname(file)), dir]) await syncDir(d)
       return { key, size: bytes.length }
     },
     get: async (key) => checkedBytes(key, await fsp.readFile(where(key))),
