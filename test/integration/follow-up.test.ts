@@ -27,11 +27,13 @@ t.test('a recall reaches every original recipient', async (t) => {
   t.same(answer.recipients.map((x) => x.organId).sort(), [PROVINCE, VPCP].sort(), 'routed to both original recipients')
 
   for (const who of [PROVINCE, VPCP]) {
-    await eventually(async () => {
-      const items = ((await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: unknown[] }).items
-      return items.length === 2
+    const items = await eventually(async () => {
+      const items = ((await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: { id: string }[] }).items
+      return items.length === 2 ? items : null
     }, 30_000, `${who} receives the document and its recall`)
-    t.pass(`${who} has the original and the recall`)
+    const bodies = await Promise.all(items.map(async (i) => (await gw.call(who, 'GET', `/v1/inbox/${i.id}`)).text()))
+    t.equal(bodies.filter((b) => b.includes('Thu hồi văn bản điện tử')).length, 1, `${who}: one item is the recall, byte for byte as sent`)
+    t.ok(bodies.includes(recall), `${who}: the recall's exact bytes, although its package names only the province`)
   }
   // a repeat of the recall is idempotent; the original's statuses still address the original
   t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', recall)).headers.get('idempotent-replayed'), 'true')
