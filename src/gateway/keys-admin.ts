@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { listClientKeys, revokeClient, rotateClientKey } from '../store/clients-repo.ts'
-import { logOperatorAction } from '../ops/message-log.ts'
+import { logOperatorAction } from '../store/message-log-repo.ts'
 import { principalOf } from './auth.ts'
 
 const DAY_S = 86_400

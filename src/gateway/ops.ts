@@ -12,11 +12,11 @@ import { principalOf } from './auth.ts'
 import { TIERS } from '../routing/types.ts'
 import { getDocument, timelines } from '../store/ledger-repo.ts'
 import { queuesView } from '../ops/queues.ts'
-import { failedDeliveries, retrySchedule, searchDocuments, stuckDeliveries } from '../ops/documents.ts'
+import { failedDeliveries, retrySchedule, searchDocuments, stuckDeliveries } from '../store/ops-documents-repo.ts'
 import { discardDeadLetter, listDeadLetters, replayDeadLetter, startDlqMirror } from '../ops/dead-letters.ts'
-import { allSubscriptions, replayWebhookDelivery } from '../ops/webhooks.ts'
+import { allSubscriptions, replayWebhookDelivery } from '../store/ops-webhooks-repo.ts'
 import { listDeliveries } from '../store/webhooks-repo.ts'
-import { listLog, logHead, verifyChain } from '../ops/message-log.ts'
+import { listLog, logHead, verifyChain } from '../store/message-log-repo.ts'
 
 const paging = {
   limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { certsFromPem, fingerprintHex, subjectOf } from '../signing/certs.ts'
-import { logOperatorAction } from '../ops/message-log.ts'
+import { logOperatorAction } from '../store/message-log-repo.ts'
 import { principalOf } from './auth.ts'
 
 const KINDS = ['roots', 'intermediates', 'agencies'] as const

@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
 import { agencyCodeProblem, validateJurisdiction } from '../routing/agency-code.ts'
 import { isPattern } from './vxp/auth.ts'
-import { logOperatorAction } from '../ops/message-log.ts'
+import { logOperatorAction } from '../store/message-log-repo.ts'
 import {
   listVxpSystems, rotateVxpSecret, saveVxpSystem, secretBoxKey, setVxpSystemDisabled, vxpSystemExists, type VxpSystem,
 } from '../store/vxp-systems-repo.ts'

@@ -18,7 +18,7 @@ import type { Sql } from '../store/db.ts'
 import type { DeadLetterRecord } from '../bus/topics.ts'
 import { GatewayError } from '../errors.ts'
 import { isUuid, recordEvent } from '../store/ledger-repo.ts'
-import { logOperatorAction } from './message-log.ts'
+import { logOperatorAction } from '../store/message-log-repo.ts'
 
 export interface DeadLetter {
   id: string; state: 'dead' | 'replayed' | 'discarded'; documentUuid: string; documentId: string; from: string; recipient: string; tier: string

@@ -9,6 +9,8 @@
 import fsp from 'node:fs/promises'
 import type { Runtime } from '../runtime.ts'
 import { breakersFor } from '../workers/retry-policy.ts'
+import { ping } from '../store/db.ts'
+import { failingEndpoints } from '../store/retry-repo.ts'
 
 export type Light = 'ok' | 'warn' | 'bad'
 export interface HealthItem { id: string; kind: 'kafka' | 'database' | 'payloads' | 'peer' | 'push' | 'trust'; label: string; state: Light; reason: string; link: string }
@@ -39,7 +41,7 @@ async function database(rt: Runtime): Promise<HealthItem> {
   const base = { id: 'database', kind: 'database' as const, label: 'Cơ sở dữ liệu', link: '#/alerts' }
   const t0 = Date.now()
   try {
-    await within(rt.db.query('select 1'), 2000)
+    await within(ping(rt.db), 2000)
     return { ...base, state: 'ok', reason: `Trả lời trong ${Date.now() - t0} ms` }
   } catch (e) {
     return { ...base, state: 'bad', reason: `Không truy vấn được: ${(e as Error).message}` }
@@ -77,9 +79,7 @@ async function peers(rt: Runtime): Promise<HealthItem[]> {
 
 /** Push endpoints with deliveries waiting in the redelivery schedule; red when this process's breaker is open. */
 async function pushEndpoints(rt: Runtime): Promise<HealthItem[]> {
-  const rows = (await rt.db.query<{ endpoint: string; n: number; last_error: string | null }>(
-    `select endpoint, count(*)::int as n, (array_agg(last_error order by due_at desc))[1] as last_error
-     from delivery_retries where endpoint <> 'inbox' group by endpoint order by count(*) desc limit 20`)).rows
+  const rows = await failingEndpoints(rt.db)
   const breakers = breakersFor(rt)
   if (!rows.length) return [{ id: 'push', kind: 'push', label: 'Điểm nhận đẩy', state: 'ok', reason: 'Không có điểm nhận nào đang lỗi', link: '#/alerts' }]
   return rows.map((r): HealthItem => {

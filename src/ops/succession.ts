@@ -18,7 +18,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
-import { logOperatorAction } from './message-log.ts'
+import { logOperatorAction } from '../store/message-log-repo.ts'
 import { effectiveInstant } from '../routing/succession.ts'
 import { parseSuccessionTable, planSuccession, type PlannedClosure, type SuccessionPlan } from '../routing/succession-table.ts'
 

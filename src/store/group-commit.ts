@@ -1,7 +1,7 @@
 /**
  * Group commit: writes that arrive while a transaction is in flight wait for it, then share one
  * transaction — one round of locks and one WAL flush for all of them instead of one each. Used where
- * every write takes the same lock, the message log's head row (src/ops/message-log.ts): there, one
+ * every write takes the same lock, the message log's head row (src/store/message-log-repo.ts): there, one
  * transaction per write made the commit's flush the throughput ceiling of the whole gateway.
  *
  * Each caller still gets its own answer, and only once its transaction has committed. `work` must be

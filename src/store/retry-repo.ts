@@ -68,3 +68,10 @@ export async function pendingRetries(q: Sql): Promise<{ recipient: string; attem
     'select recipient, attempts, due_at, last_error from delivery_retries order by due_at',
   )).rows
 }
+
+/** Push endpoints with deliveries waiting in the schedule, busiest first, with the last error of each. */
+export async function failingEndpoints(q: Sql, limit = 20): Promise<{ endpoint: string; n: number; last_error: string | null }[]> {
+  return (await q.query<{ endpoint: string; n: number; last_error: string | null }>(
+    `select endpoint, count(*)::int as n, (array_agg(last_error order by due_at desc))[1] as last_error
+     from delivery_retries where endpoint <> 'inbox' group by endpoint order by count(*) desc limit $1`, [limit])).rows
+}

@@ -12,7 +12,7 @@ import { getDocument, hasEvent, legEvents, recordEvent } from '../store/ledger-r
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '../statuses/model.ts'
 import { putStatus } from '../store/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
-import { logStatus } from '../ops/message-log.ts'
+import { logStatus } from '../store/message-log-repo.ts'
 import { consumeSpan } from '../tracing/index.ts'
 
 /** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { openDb } from '../../src/store/db.ts'
 import { migrate } from '../../src/store/migrate.ts'
-import { appendLog, listLog, logHead, logOperatorAction, verifyChain } from '../../src/ops/message-log.ts'
+import { appendLog, listLog, logHead, logOperatorAction, verifyChain } from '../../src/store/message-log-repo.ts'
 
 t.test('message log on PGlite: append, idempotent keys, verify, tamper', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-pglite-log-'))

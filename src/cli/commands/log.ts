@@ -13,7 +13,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { verifyChain, type LogRow } from '../../ops/message-log.ts'
+import { verifyChain, type LogRow } from '../../store/message-log-repo.ts'
 import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'
 

@@ -13,7 +13,7 @@
  * same trade-off; a per-partition chain is the way out if it ever shows in the benchmark).
  */
 import crypto from 'node:crypto'
-import type { Sql } from '../store/db.ts'
+import type { Sql } from './db.ts'
 
 export const GENESIS = '0'.repeat(64)
 

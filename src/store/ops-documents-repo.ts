@@ -2,8 +2,8 @@
  * Operator views over the ledger, across every sender and recipient: search, stuck legs (accepted, not
  * delivered, older than a threshold), failed legs, and the redelivery schedule. Read-only.
  */
-import type { Sql } from '../store/db.ts'
-import { isUuid } from '../store/ledger-repo.ts'
+import type { Sql } from './db.ts'
+import { isUuid } from './ledger-repo.ts'
 
 export interface DocumentHit {
   id: string; documentId: string; from: string; subject: string | null; recipients: { organId: string; tier: string; status: string }[]

@@ -3,10 +3,10 @@
  * src/gateway/webhooks.ts), and a replay that is audited in the message log. Secrets never leave the store.
  */
 import type { Runtime } from '../runtime.ts'
-import type { Sql } from '../store/db.ts'
+import type { Sql } from './db.ts'
 import { GatewayError } from '../errors.ts'
-import { isUuid } from '../store/ledger-repo.ts'
-import { logOperatorAction } from './message-log.ts'
+import { isUuid } from './ledger-repo.ts'
+import { logOperatorAction } from './message-log-repo.ts'
 
 export async function allSubscriptions(q: Sql) {
   const rows = (await q.query<{
