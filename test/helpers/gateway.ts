@@ -42,13 +42,20 @@ interface Teardown { teardown(fn: () => Promise<void> | void): void; passing?():
  * TEST_LOG_LEVEL=<level> logs to stdout instead, as the gateway does in production.
  */
 function testLogger(gatewayId: string) {
-  const lines: string[] = []
-  const KEEP = 300
+  // request lines in a ring of their own: a test polling for a condition writes hundreds of them, and they
+  // must not push out what the workers said
+  const work: string[] = []
+  const requests: string[] = []
+  const keep = (ring: string[], s: string, n: number) => { ring.push(s); if (ring.length > n) ring.shift() }
   if (process.env.TEST_LOG_LEVEL) return { log: undefined, dump: () => {} }
-  const log = pino({ level: 'info', base: { gw: gatewayId } }, { write(s: string) { lines.push(s); if (lines.length > KEEP) lines.shift() } })
+  const log = pino({ level: 'info', base: { gw: gatewayId } }, {
+    write(s: string) { if (s.includes('"c":"http"')) keep(requests, s, 20); else keep(work, s, 400) },
+  })
   return {
     log,
-    dump: () => { if (lines.length) process.stderr.write(`--- last ${lines.length} log lines of ${gatewayId} (the test failed) ---\n${lines.join('')}--- end of ${gatewayId} ---\n`) },
+    dump: () => {
+      process.stderr.write(`--- log of ${gatewayId} (the test failed): last ${work.length} lines of its workers and bus, then its last ${requests.length} requests ---\n${work.join('')}${requests.join('')}--- end of ${gatewayId} ---\n`)
+    },
   }
 }
 
