@@ -119,7 +119,7 @@ async function main() {
       await r.arrayBuffer()
       return r.status
     }
-    const undelivered = async () => Number((await admin.query(`select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.state = 'accepted' and d.status in ('PENDING', 'ROUTED')`)).rows[0].n)
+    const undelivered = async () => Number((await admin.query(`select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.state = 'accepted' and d.status in ('PENDING', 'ACCEPTED', 'ROUTED')`)).rows[0].n)
 
     /** sends at `rate` for `seconds` (documents signed beforehand, so signing is not in the way) */
     async function openLoop(rate: number, seconds: number, during?: () => void) {

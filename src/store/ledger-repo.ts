@@ -90,9 +90,13 @@ export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): 
     const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
     return { stored: existing?.receipt ?? answer, first: false }
   }
+  // The acceptance is written after Kafka confirmed the record, so the router and a fast delivery may
+  // already have moved a leg on (ROUTED, DELIVERED): ACCEPTED goes on the timeline but becomes the leg's
+  // current status only where nothing has happened yet — never back over a later step.
   for (const r of answer.recipients) {
-    await recordEvent(q, { eventKey: eventKey(id, r.organId, 'ACCEPTED'), id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt })
+    await recordEvent(q, { eventKey: eventKey(id, r.organId, 'ACCEPTED'), id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt, moveStatus: false })
   }
+  await q.query(`update deliveries set status = 'ACCEPTED', updated_at = $2 where document_uuid = $1 and status = 'PENDING'`, [id, answer.acceptedAt])
   return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
 

@@ -61,7 +61,7 @@ export async function stuckDeliveries(q: Sql, olderThanSeconds: number, limit: n
             (select json_build_object('attempts', r.attempts, 'lastError', r.last_error, 'dueAt', r.due_at, 'endpoint', r.endpoint)
              from delivery_retries r where r.document_uuid = d.document_uuid and r.recipient = d.recipient) as detail
      from deliveries d join documents doc on doc.id = d.document_uuid
-     where doc.state = 'accepted' and d.status in ('PENDING', 'ROUTED') and doc.accepted_at < now() - make_interval(secs => $1::float8)
+     where doc.state = 'accepted' and d.status in ('PENDING', 'ACCEPTED', 'ROUTED') and doc.accepted_at < now() - make_interval(secs => $1::float8)
      order by doc.accepted_at limit $2`, [olderThanSeconds, limit],
   )).rows.map(legView)
 }

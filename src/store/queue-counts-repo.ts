@@ -21,7 +21,7 @@ export async function queueCounts(q: Sql): Promise<QueueCounts> {
     q.query<{ tier: string; n: number; oldest: number | null }>(
       `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
        from deliveries d join documents doc on doc.id = d.document_uuid
-       where d.status in ('PENDING', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
+       where d.status in ('PENDING', 'ACCEPTED', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
     q.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
     q.query<{ tier: string; n: number }>(`select tier, count(*)::int as n from ops_dead_letters where state = 'dead' group by tier`),
     q.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),

@@ -6,7 +6,8 @@
  */
 import crypto from 'node:crypto'
 import t from 'tap'
-import { eventually, fixture, startGateway } from '../helpers/gateway.ts'
+import pg from 'pg'
+import { TEST_DATABASE_URL, eventually, fixture, startGateway } from '../helpers/gateway.ts'
 import { reserveDocument } from '../../src/store/ledger-repo.ts'
 import type { DocumentRecord } from '../../src/bus/topics.ts'
 
@@ -52,4 +53,34 @@ t.test('a document routed but never accepted (the accepting process died) is acc
   t.equal((await again.json() as { id: string }).id, id, 'with the same document')
   const logAfter = (await gw.rt.db.query<{ n: string }>(`select count(*) as n from message_log where document_uuid = $1 and kind = 'document.accepted'`, [id])).rows[0]!
   t.equal(Number(logAfter.n), 1, 'still one entry')
+})
+
+t.test('an acceptance written after the delivery does not move the leg back to ACCEPTED', async (t) => {
+  // The acceptance is recorded after Kafka confirmed the record; a busy gateway may route and deliver the
+  // document first. A trigger makes the acceptance wait on an advisory lock this test holds, so that
+  // happens for sure (the router and the delivery need neither the lock nor the documents row).
+  const gw = await startGateway(t)
+  const schema = gw.rt.config.databaseSchema
+  const lock = crypto.randomInt(1, 2 ** 31 - 1)
+  const bytes = Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', '932/UBND-VP'))
+  const holder = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query(`create function ${schema}.hold_acceptance() returns trigger language plpgsql as $$
+    begin if old.state = 'pending' and new.state = 'accepted' then perform pg_advisory_xact_lock(${lock}); end if; return new; end $$`)
+  await holder.query(`create trigger hold_acceptance before update on ${schema}.documents for each row execute function ${schema}.hold_acceptance()`)
+  await holder.query('select pg_advisory_lock($1)', [lock])
+  const posting = gw.call(COMMUNE, 'POST', '/v1/documents', bytes)
+  const legs = async () => (await gw.rt.db.query<{ recipient: string; status: string }>(
+    `select d.recipient, d.status from deliveries d join documents doc on doc.id = d.document_uuid where doc.document_id = $1`, ['000.21.30.H41,2026/11/23,932/UBND-VP'])).rows
+  await eventually(async () => { const l = await legs(); return l.length === 2 && l.every((x) => x.status === 'DELIVERED') }, 30_000, 'both legs delivered while the acceptance waits')
+  await holder.query('select pg_advisory_unlock($1)', [lock])
+  const r = await posting
+  t.equal(r.status, 202, 'then accepted')
+  const { id } = await r.json() as { id: string }
+  const view = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as { recipients: { organId: string; status: string; timeline: { status: string }[] }[] }
+  for (const leg of view.recipients) {
+    t.equal(leg.status, 'DELIVERED', `${leg.organId}: still DELIVERED, not ACCEPTED`)
+    t.same(leg.timeline.map((e) => e.status).slice(0, 3), ['ACCEPTED', 'ROUTED', 'DELIVERED'], `${leg.organId}: the timeline in the order things happened`)
+  }
 })
