@@ -1,7 +1,7 @@
 /**
- * Retry policy of push and forward deliveries: one circuit breaker per
- * endpoint (a push URL, a SOAP URL or a peer gateway). Pure logic and in-process state; the schedule
- * itself is durable (delivery_retries, src/store/retry-repo.ts).
+ * One circuit breaker per endpoint of push and forward deliveries (a push URL, a SOAP URL or a peer
+ * gateway); the backoff between attempts is the delivery contract's (src/delivery/contract.ts). Pure logic
+ * and in-process state; the schedule itself is durable (delivery_retries, src/store/retry-repo.ts).
  */
 import type { Runtime } from '../runtime.ts'
 
