@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything the suite needs, then the suite. Starts a dedicated Kafka broker (own data dir
 // and ports, so a running `npm start` is untouched) unless KAFKA_BROKERS is set, checks PostgreSQL,
-// installs the Debian tools the interop tests use (xmllint, xmlsec1), typechecks, runs tap.
+// installs the Debian tools the interop tests use (xmllint, xmlsec1), typechecks, runs tap. Lints first
+// (oxlint, .oxlintrc.json; the same command as `npm run lint`), before any of that, so a finding fails fast.
 // Extra arguments go to tap, e.g. `npm test -- test/unit/routing-*.test.ts`.
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
@@ -13,6 +14,9 @@ const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.
 let kafka
 let code = 1
 try {
+  say('linting (oxlint) …')
+  const lint = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/oxlint/bin/oxlint'), '--deny-warnings', '-c', '.oxlintrc.json', 'src', 'test', 'bench', 'scripts', 'bin'], { stdio: 'inherit', cwd: ROOT })
+  if (lint.status !== 0) throw new Error(`lint failed (exit ${lint.status ?? lint.signal ?? lint.error?.message}): see the findings above, or run \`npm run lint\``)
   ensureSystemDeps()
   await ensurePostgres(databaseUrl)
   kafka = ensureKafka(TEST_KAFKA)

@@ -9,7 +9,6 @@
  * the file (per-line errors included, unless --strict), 1 when it refused it or was unreachable, 2 on usage.
  */
 import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { usageError } from '../args.ts'
 import { TARGET_OPTIONS_HELP, gatewayTarget } from '../gateway-target.ts'

@@ -10,8 +10,6 @@
  * --url (LGSP_URL, default http://127.0.0.1:8080), --key (LGSP_KEY, default the "operator" key in
  * .data/demo-credentials.json), as every lgsp command that talks to a gateway.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { verifyChain, type LogRow } from '../../store/message-log-repo.ts'
 import { usageError } from '../args.ts'
