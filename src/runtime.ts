@@ -10,6 +10,7 @@ import { startChangeFeed, type ChangeFeed } from './store/change-feed.ts'
 import { s3BlobStore } from './store/s3-blobs.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
+import { sweepSpool } from './pipeline/receive-package.ts'
 import { openDb, type Db } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { listAgencies } from './store/directory-repo.ts'
@@ -60,6 +61,8 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
         secretAccessKey: config.s3SecretAccessKey, forcePathStyle: config.s3ForcePathStyle, prefix: config.s3Prefix,
       })
       : fsBlobStore(config.blobDir)
+    const swept = await sweepSpool(config)
+    if (swept) log.info({ swept }, 'removed spool files of requests that died with their process')
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
     const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
     return {

@@ -38,8 +38,14 @@ export interface Config {
   kafkaSessionTimeoutMs: number
   /** longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms) */
   shutdownTimeoutMs: number
-  /** largest accepted request body in bytes */
+  /** largest accepted request body in bytes (an edXML package on POST /v1/documents: beyond its attachments' Base64) */
   bodyLimit: number
+  /** largest edXML package POST /v1/documents accepts, streamed to the payload store */
+  maxPackageBytes: number
+  /** packages larger than this are streamed to disk as they arrive instead of held in memory */
+  streamThresholdBytes: number
+  /** a streamed package is refused (507) when the payload disk would keep less than this free */
+  minFreeDiskBytes: number
   /** a request body must arrive completely within this many ms of the request's start (slow senders) */
   requestTimeoutMs: number
   /** requests one API key may have in flight at once (per gateway process); 429 beyond */
@@ -201,6 +207,9 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   kafkaSessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', def: '10000', doc: 'consumer group session timeout (ms): after a crash, partitions move on after this long', parse: int(6000, 300_000) },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', def: '10000', doc: 'longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms)', parse: int(100, 600_000) },
   bodyLimit: { env: 'BODY_LIMIT', def: String(64 * 1024 * 1024), doc: 'largest request body in bytes', parse: int(1024, 2 ** 31) },
+  maxPackageBytes: { env: 'MAX_PACKAGE_BYTES', def: String(2 ** 31), doc: 'largest edXML package POST /v1/documents accepts (bytes); above STREAM_THRESHOLD_BYTES it is streamed to disk, never held in memory', parse: int(1024, 2 ** 42) },
+  streamThresholdBytes: { env: 'STREAM_THRESHOLD_BYTES', def: String(8 * 1024 * 1024), doc: 'edXML packages larger than this (or of unknown length once they pass it) are streamed to disk as they arrive; BODY_LIMIT then bounds what is left beyond their attachments\' Base64', parse: int(1024, 2 ** 31) },
+  minFreeDiskBytes: { env: 'MIN_FREE_DISK_BYTES', def: String(2 ** 30), doc: 'a streamed package is refused with 507 INSUFFICIENT_STORAGE when the payload disk would keep less than this free (bytes)', parse: int(0, 2 ** 50) },
   requestTimeoutMs: { env: 'REQUEST_TIMEOUT_MS', def: '120000', doc: 'a request body must arrive within this many ms, else 408 REQUEST_TIMEOUT (raise it for very large packages over slow links)', parse: int(100, 3_600_000) },
   clientMaxConcurrency: { env: 'CLIENT_MAX_CONCURRENCY', def: '32', doc: 'requests one API key may have in flight at once, per process; beyond: 429 RATE_LIMITED with Retry-After', parse: int(1, 100_000) },
   clientRatePerMinute: { env: 'CLIENT_RATE_PER_MINUTE', def: '6000', doc: 'requests one API key may start per minute, per process (0 = unlimited); beyond: 429 RATE_LIMITED with Retry-After', parse: int(0, 10_000_000) },

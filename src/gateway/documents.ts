@@ -1,5 +1,7 @@
 /** REST surface for senders: POST /v1/documents (edXML or its JSON form in) and GET /v1/documents/{id} (timeline). */
-import type { FastifyInstance } from 'fastify'
+import type { Readable } from 'node:stream'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { isSpooled, receivePackage } from '../pipeline/receive-package.ts'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { acceptDocument } from '../pipeline/accept-document.ts'
@@ -55,6 +57,11 @@ const timelineSchema = {
 
 export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
   rawJsonBodies(app)
+  // edXML bodies here may be large: held in memory up to STREAM_THRESHOLD_BYTES, streamed to disk beyond
+  // (src/pipeline/receive-package.ts); the other surfaces keep the app's buffered parser and BODY_LIMIT
+  app.removeContentTypeParser(['application/xml', 'text/xml'])
+  app.addContentTypeParser(['application/xml', 'text/xml'], (req: FastifyRequest, payload: Readable) =>
+    receivePackage(rt.config, payload, declaredLength(req.headers['content-length'])))
 
   app.post('/v1/documents', {
     config: { auth: 'client' },
@@ -69,7 +76,7 @@ export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
     },
   }, async (req, reply) => {
     const who = principalOf(req)
-    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
+    if (!Buffer.isBuffer(req.body) && !isSpooled(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
     const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // federation
     if (replayed) reply.header('idempotent-replayed', 'true')
     return reply.code(202).header('location', `/v1/documents/${answer.id}`).send(answer)
@@ -85,4 +92,10 @@ export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
       response: { 200: timelineSchema, '4xx': { $ref: 'Problem#' } },
     },
   }, async (req) => documentStatus(rt, principalOf(req), req.params.id))
+}
+
+function declaredLength(h: string | undefined): number | undefined {
+  if (h === undefined) return undefined
+  const n = Number(h)
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
 }

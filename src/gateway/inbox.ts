@@ -1,6 +1,8 @@
 /** REST surface for recipients: the pull inbox, the package (exact bytes, or converted to the other form), and the ack that sends status 01. */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
+import { GatewayError } from '../errors.ts'
+import { packageIndexOf } from '../store/package-index-repo.ts'
 import { listInbox } from '../store/inbox-repo.ts'
 import { acknowledge, inboxItemFor } from '../pipeline/acknowledge.ts'
 import { principalOf } from './auth.ts'
@@ -60,6 +62,9 @@ export async function inboxRoutes(app: FastifyInstance, rt: Runtime) {
         .header('digest', `sha-256=${Buffer.from(item.sha256, 'hex').toString('base64')}`)
         .header('x-representation', 'original')
         .send(rt.blobs.stream(item.blobKey))
+    }
+    if (await packageIndexOf(rt.db, item.blobKey)) {
+      throw new GatewayError('NOT_CONVERTIBLE', `this package is ${item.size} bytes and was streamed; ask for ${CONTENT_TYPE[formatOf(item.contentType)]} and fetch its attachments one by one`)
     }
     const stored = await rt.blobs.get(item.blobKey)
     const out = want === 'xml' ? asEdxml(stored, item.contentType) : asJson(stored, item.contentType)

@@ -8,7 +8,11 @@ import crypto from 'node:crypto'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
-import { readIncoming } from './incoming.ts'
+import { formatOf, readIncoming } from './incoming.ts'
+import { discardSpool, isSpooled, spoolRange, type SpooledPackage } from './receive-package.ts'
+import type { ElidedSource } from '../signing/elided-digest.ts'
+import { recordPackageIndex, type PackageIndex } from '../store/package-index-repo.ts'
+import { sha256Hex } from '../store/blobs.ts'
 import { verifyIncoming } from './verify-incoming.ts'
 import { businessTypeOf, withOriginalRecipients } from './follow-up.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
@@ -35,17 +39,40 @@ export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
  * form, src/schemas/json.ts); anything else is 415. The bytes are stored exactly as sent, with the
  * normalised content type (application/xml | application/json); readers convert on read.
  */
-export async function acceptDocument(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
+export async function acceptDocument(rt: Runtime, who: Principal, body: Buffer | SpooledPackage, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
   // one span per submission on every surface (REST, SOAP, a peer's forward); the record produced inside
   // carries it, so routing and delivery continue this trace
-  return rt.tracing.span('document.accept', { attributes: { 'lgsp.client': who.clientId, 'lgsp.bytes': bytes.length } }, async (span) => {
-    const r = await accept(rt, who, bytes, contentType, opts, span)
-    span.setAttributes({ 'lgsp.document.uuid': r.answer.id, 'lgsp.document.id': r.answer.documentId, 'lgsp.replayed': r.replayed })
-    return r
+  const pkg = packageOf(body)
+  return rt.tracing.span('document.accept', { attributes: { 'lgsp.client': who.clientId, 'lgsp.bytes': pkg.size, 'lgsp.streamed': !!pkg.spooled } }, async (span) => {
+    try {
+      const r = await accept(rt, who, pkg, contentType, opts, span)
+      span.setAttributes({ 'lgsp.document.uuid': r.answer.id, 'lgsp.document.id': r.answer.documentId, 'lgsp.replayed': r.replayed })
+      return r
+    } finally {
+      if (pkg.spooled) await discardSpool(pkg.spooled) // adopted by the store when accepted; a refusal leaves nothing
+    }
   })
 }
 
-async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: string, opts: { forwardFor?: string | string[] }, span: Span): Promise<Accepted> {
+/**
+ * A package as the steps below see it: the bytes every check reads (the package itself, or the skeleton of a
+ * streamed one, src/schemas/skeleton.ts), its SHA-256 and size as received, and for a streamed package the
+ * spool file its attachment runs are read from.
+ */
+interface Package { bytes: Buffer; sha256: string; size: number; spooled?: SpooledPackage }
+
+function packageOf(body: Buffer | SpooledPackage): Package {
+  if (!isSpooled(body)) return { bytes: body, sha256: crypto.createHash('sha256').update(body).digest('hex'), size: body.length }
+  return { bytes: body.skeleton.bytes, sha256: body.sha256, size: body.size, spooled: body }
+}
+
+const elidedSourceOf = (p: SpooledPackage): ElidedSource => ({
+  nonce: p.skeleton.nonce, runs: p.skeleton.runs, read: (run) => spoolRange(p, run.offset, run.length),
+})
+
+async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: string, opts: { forwardFor?: string | string[] }, span: Span): Promise<Accepted> {
+  const { bytes, sha256 } = pkg
+  if (pkg.spooled && formatOf(contentType) !== 'xml') throw new GatewayError('PAYLOAD_TOO_LARGE', 'only edXML packages are streamed; the JSON form is bounded by BODY_LIMIT')
   const incoming = readIncoming(rt, bytes, contentType)
   const env = incoming.envelope
   contentType = incoming.contentType
@@ -55,7 +82,7 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
   }
   // the signature is checked on the bytes as received, against the trust store and the From binding;
   // the signed From must equal the From the envelope was read from (no second reading of other bytes)
-  const signature = await verifyIncoming(rt, incoming, bytes, env.from)
+  const signature = await verifyIncoming(rt, incoming, bytes, env.from, pkg.spooled ? elidedSourceOf(pkg.spooled) : undefined)
   // one instant for the whole acceptance: closures take effect by date, and the router re-plans at this time
   const acceptedAt = new Date().toISOString()
   const senderClosed = closedSenderCheck(rt, env.from, acceptedAt)
@@ -81,31 +108,40 @@ async function accept(rt: Runtime, who: Principal, bytes: Buffer, contentType: s
     return { organId: s.organId, tier: s.tier }
   })
 
-  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
   const seen = await findBySenderDocumentId(rt.db, env.from, env.documentId, businessType)
-  if (seen) return replayOrRefuse(rt, seen, bytes, sha256)
+  if (seen) return replayOrRefuse(rt, seen, pkg)
 
   // the row is reserved before any payload byte is written, so no blob exists without its row; the blob
   // store is content-addressed, so its key is known before the write
   const id = crypto.randomUUID()
   const r = await rt.db.tx(async (q) => {
     const res = await reserveDocument(q, {
-      id, from: env.from, documentId: env.documentId, sha256, size: bytes.length, contentType, blobKey: sha256,
+      id, from: env.from, documentId: env.documentId, sha256, size: pkg.size, contentType, blobKey: sha256,
       subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
     })
     if (res.reserved) await annotateDocument(q, id, { viaPeer: via, promulgated: env.promulgationDate }) // provenance; bounds status Timestamps
     if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
+    if (res.reserved && pkg.spooled) await recordPackageIndex(q, indexOf(pkg.spooled))
     return res
   })
-  if (!r.reserved) return replayOrRefuse(rt, r.existing, bytes, sha256) // a concurrent twin won the race
-  await storePayload(rt, id, bytes)
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: bytes.length, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
+  if (!r.reserved) return replayOrRefuse(rt, r.existing, pkg) // a concurrent twin won the race
+  await storePayload(rt, id, pkg)
+  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: pkg.size, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
 }
 
-/** The payload into the blob store for a reserved row; a failed write drops the reservation. */
-async function storePayload(rt: Runtime, id: string, bytes: Buffer): Promise<void> {
+const indexOf = (p: SpooledPackage): PackageIndex => ({ blobKey: p.sha256, skeletonKey: sha256Hex(p.skeleton.bytes), nonce: p.skeleton.nonce, runs: p.skeleton.runs })
+
+/**
+ * The payload into the blob store for a reserved row; a failed write drops the reservation. A streamed
+ * package stores its skeleton too (what its attachments are listed and found from), then the spool file
+ * becomes the payload.
+ */
+async function storePayload(rt: Runtime, id: string, pkg: Package): Promise<void> {
   try {
-    await rt.blobs.put(bytes)
+    if (pkg.spooled) {
+      await rt.blobs.put(pkg.spooled.skeleton.bytes)
+      await rt.blobs.adopt(pkg.spooled.file, { key: pkg.sha256, size: pkg.size, md5: pkg.spooled.md5 })
+    } else await rt.blobs.put(pkg.bytes)
   } catch (e) {
     rt.log.error({ err: e, id }, 'blob store refused the payload; reservation dropped')
     await dropPending(rt.db, id).catch((err) => rt.log.error({ err, id }, 'could not drop reservation'))
@@ -120,7 +156,8 @@ async function dropReservation(rt: Runtime, id: string, blobKey: string): Promis
 }
 
 /** A repeat of (From, DocumentId): the same bytes get the first answer; other bytes are refused. */
-async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha256: string): Promise<Accepted> {
+async function replayOrRefuse(rt: Runtime, row: DocumentRow, pkg: Package): Promise<Accepted> {
+  const { sha256 } = pkg
   if (row.sha256 !== sha256) {
     throw new GatewayError('DUPLICATE_DOCUMENT', `DocumentId ${row.document_id} was already sent by ${row.from_organ} with other content`, {
       extra: { id: row.id },
@@ -136,7 +173,8 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, bytes: Buffer, sha2
   // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): store (the write
   // is idempotent, the crash may have come before it) and publish again; every consumer is idempotent on
   // the document id, so a second record delivers nothing twice
-  await storePayload(rt, row.id, bytes)
+  if (pkg.spooled) await recordPackageIndex(rt.db, indexOf(pkg.spooled))
+  await storePayload(rt, row.id, pkg)
   const tiers = await legsOf(rt.db, row.id)
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)

@@ -14,6 +14,7 @@ import { modelToXml, validateXml } from '../schemas/validate.ts'
 import type { EdxmlPackage } from '../schemas/model.ts'
 import type { FlattenedJws } from '../signing/jws.ts'
 import { checkFieldLimits } from '../schemas/field-limits.ts'
+import { packageIndexOf, type PackageIndex } from '../store/package-index-repo.ts'
 
 export type PackageFormat = 'xml' | 'json'
 
@@ -126,6 +127,16 @@ export function envelopeOfModel(m: EdxmlPackage): EdocEnvelope | StatusEnvelope 
 /** The model of stored bytes (already validated on the way in; validated again, it is cheap). */
 export function storedModel(bytes: Buffer, contentType: string): EdxmlPackage {
   return formatOf(contentType) === 'json' ? validateJson(jsonForm(parseJson(bytes)).form) : validateXml(bytes, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: 10_000 }).model
+}
+
+/**
+ * The model of a stored package, read once: a streamed package's from its skeleton (its attachments' Base64
+ * stays in the stored bytes; `index` says where), any other's from its bytes.
+ */
+export async function storedPackage(rt: Runtime, item: { blobKey: string; contentType: string }): Promise<{ model: EdxmlPackage; index: PackageIndex | null }> {
+  const index = await packageIndexOf(rt.db, item.blobKey)
+  if (index) return { model: storedModel(await rt.blobs.get(index.skeletonKey), CONTENT_TYPE.xml), index }
+  return { model: storedModel(await rt.blobs.get(item.blobKey), item.contentType), index: null }
 }
 
 /** Stored bytes as edXML: the exact bytes when they were sent as XML, modelToXml of the JSON form otherwise. */

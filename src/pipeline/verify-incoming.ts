@@ -10,9 +10,10 @@ import type { Principal } from '../store/clients-repo.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 import type { Incoming } from './incoming.ts'
+import type { ElidedSource } from '../signing/elided-digest.ts'
 
-export async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string): Promise<Verdict> {
-  if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from)
+export async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string, elided?: ElidedSource): Promise<Verdict> {
+  if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from, elided)
   if (incoming.jws) return rt.signing.verifyJsonPackage(incoming.jws, from)
   if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
   return { signed: false, verifiedAt: new Date().toISOString() }

@@ -32,8 +32,11 @@ function base64Size(b64: string): number {
   return Math.max(0, Math.floor((s.length * 3) / 4) - pad)
 }
 
-/** Every attachment named by the manifest or carried in AttachmentEncoded, manifest order first. */
-export function listAttachments(model: EdxmlPackage): AttachmentInfo[] {
+/**
+ * Every attachment named by the manifest or carried in AttachmentEncoded, manifest order first. `sizeOf`
+ * gives the decoded size of a ContentTransferEncoded (a streamed package's skeleton holds markers there).
+ */
+export function listAttachments(model: EdxmlPackage, sizeOf: (encoded: string) => number = base64Size): AttachmentInfo[] {
   if (model.kind !== 'edoc') return []
   const refs: Reference[] = model.manifest?.reference ?? []
   const atts: Attachment[] = model.attachments ?? []
@@ -49,7 +52,7 @@ export function listAttachments(model: EdxmlPackage): AttachmentInfo[] {
       attachmentName: a?.attachmentName ?? r.attachmentName,
       contentType: a?.contentType ?? r.contentType,
       ...((a?.description ?? r.description) !== undefined ? { description: a?.description ?? r.description } : {}),
-      size: a ? base64Size(a.contentTransferEncoded) : 0,
+      size: a ? sizeOf(a.contentTransferEncoded) : 0,
       inManifest: true,
       hasContent: !!a,
     })
@@ -63,7 +66,7 @@ export function listAttachments(model: EdxmlPackage): AttachmentInfo[] {
       attachmentName: a.attachmentName,
       contentType: a.contentType,
       ...(a.description !== undefined ? { description: a.description } : {}),
-      size: base64Size(a.contentTransferEncoded),
+      size: sizeOf(a.contentTransferEncoded),
       inManifest: false,
       hasContent: true,
     })
@@ -71,11 +74,18 @@ export function listAttachments(model: EdxmlPackage): AttachmentInfo[] {
   return out
 }
 
-/** Decode the attachment with this ContentId ("cid:" prefix optional). Throws NOT_FOUND / BAD_REQUEST. */
-export function decodeAttachment(model: EdxmlPackage, contentId: string): { name: string; contentType: string; data: Buffer } {
+/** The attachment with this ContentId ("cid:" prefix optional). Throws NOT_FOUND. */
+export function findAttachment(model: EdxmlPackage, contentId: string): Attachment {
   const id = normalizeContentId(contentId)
   const a = model.kind === 'edoc' ? (model.attachments ?? []).find((x) => normalizeContentId(x.contentId) === id) : undefined
   if (!a) throw new GatewayError('NOT_FOUND', `No attachment with ContentId ${id}`)
+  return a
+}
+
+/** Decode the attachment with this ContentId ("cid:" prefix optional). Throws NOT_FOUND / BAD_REQUEST. */
+export function decodeAttachment(model: EdxmlPackage, contentId: string): { name: string; contentType: string; data: Buffer } {
+  const id = normalizeContentId(contentId)
+  const a = findAttachment(model, contentId)
   const s = a.contentTransferEncoded.replace(/\s+/g, '')
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw new GatewayError('BAD_REQUEST', `Attachment ${id} is not valid Base64`)
   return { name: a.attachmentName, contentType: a.contentType, data: Buffer.from(s, 'base64') }

@@ -13,12 +13,13 @@ import { TrustStore, signerAllowedFor, type SignerBindingEntry } from './trust.t
 import { verifyEdxml, type Verdict } from './verify-edxml.ts'
 import { signReceipt, verifyJws, verifyReceipt, type FlattenedJws, type Receipt, type SignedReceipt } from './jws.ts'
 import { fingerprintHex } from './certs.ts'
+import type { ElidedSource } from './elided-digest.ts'
 
 export interface GatewaySigning {
   trust: TrustStore
   policy: { required: boolean; allowSha1: boolean }
   /** verifies an edXML package against the trust store and the binding of `from` (throws coded errors) */
-  verifyPackage(bytes: Buffer, from: string): Promise<Verdict>
+  verifyPackage(bytes: Buffer, from: string, elided?: ElidedSource): Promise<Verdict>
   /** the gateway's signature over a receipt; null when this gateway has no signing key configured */
   /** the JSON form signed as a flattened JWS: same trust store, same binding; the payload's From must be `from` */
   verifyJsonPackage(jws: FlattenedJws, from: string): Promise<Verdict>
@@ -57,7 +58,7 @@ export async function loadGatewaySigning(config: Readonly<Config>, directory: ()
 
   return {
     trust, policy, gatewayFingerprint,
-    verifyPackage: (bytes, from) => verifyEdxml(bytes, { trust, policy, signerAllowedFor: allowed, from }),
+    verifyPackage: (bytes, from, elided) => verifyEdxml(bytes, { trust, policy, signerAllowedFor: allowed, from, ...(elided ? { elided } : {}) }),
     async verifyJsonPackage(jws, from) {
       const { verdict } = await verifyJws(jws, { trust, signerAllowedFor: allowed, from, fromOf: jsonFormFrom })
       return verdict

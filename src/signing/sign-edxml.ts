@@ -13,6 +13,7 @@ import { GatewayError } from '../errors.ts'
 import { C14N_EXC, ENVELOPED, canonicalize } from './algorithms.ts'
 import { certsFromPem, subjectOf } from './certs.ts'
 import { NS_DSIG, NS_QCVN, childElements, edxmlHeader, findAll, parseXmlStrict } from './xml.ts'
+import { elidedDigest, type ElidedSource } from './elided-digest.ts'
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'
 const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
@@ -25,21 +26,42 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
  * @param certChain PEM strings: the signer certificate first, then intermediates (each may hold several blocks)
  */
 export function signEdxml(xml: Buffer | string, key: KeyObject | string | Buffer, certChain: (string | Buffer)[]): string {
+  const p = prepare(xml, key, certChain)
+  // the digest input is exactly what a verifier gets after the enveloped transform: this document as is
+  return finish(p, createHash('sha256').update(canonicalize(C14N_EXC, p.doc.documentElement), 'utf8').digest('base64'))
+}
+
+/**
+ * signEdxml for a package known by its skeleton (src/schemas/skeleton.ts): the digest takes each run from
+ * `source` in its marker's place, so a package of any size is signed without being held. Returns the signed
+ * skeleton; expandSkeleton (src/schemas/skeleton-io.ts) writes the package out.
+ */
+export async function signEdxmlElided(skeleton: Buffer | string, key: KeyObject | string | Buffer, certChain: (string | Buffer)[], source: ElidedSource): Promise<string> {
+  const p = prepare(skeleton, key, certChain)
+  const digest = await elidedDigest('sha256', canonicalize(C14N_EXC, p.doc.documentElement), source)
+  return finish(p, digest.toString('base64'))
+}
+
+interface Prepared { doc: Document; text: string; certs: X509Certificate[]; priv: KeyObject; ec: boolean }
+
+function prepare(xml: Buffer | string, key: KeyObject | string | Buffer, certChain: (string | Buffer)[]): Prepared {
   const { doc, text } = parseXmlStrict(xml)
   const root = doc.documentElement
   if (findAll(root, (e) => e.localName === 'Signature' && (e.namespaceURI === NS_DSIG || e.namespaceURI === NS_QCVN)).length) {
     throw new GatewayError('SIGNATURE_PROFILE_VIOLATION', 'the package is already signed')
   }
-  const h = edxmlHeader(doc)
+  edxmlHeader(doc)
   const certs = certChain.flatMap((p) => certsFromPem(p))
   if (certs.length === 0) throw new GatewayError('BAD_REQUEST', 'no signer certificate')
   const priv = key instanceof KeyObject ? key : createPrivateKey(key)
   if (!certs[0].checkPrivateKey(priv)) throw new GatewayError('BAD_REQUEST', 'the private key does not match the signer certificate')
   const ec = priv.asymmetricKeyType === 'ec'
   if (!ec && priv.asymmetricKeyType !== 'rsa') throw new GatewayError('BAD_REQUEST', `unsupported key type ${priv.asymmetricKeyType}`)
+  return { doc, text, certs, priv, ec }
+}
 
-  // the digest input is exactly what a verifier gets after the enveloped transform: this document as is
-  const digest = createHash('sha256').update(canonicalize(C14N_EXC, root), 'utf8').digest('base64')
+function finish({ doc, text, certs, priv, ec }: Prepared, digest: string): string {
+  const h = edxmlHeader(doc)
   const signedInfo =
     `<SignedInfo xmlns="${NS_DSIG}"><CanonicalizationMethod Algorithm="${C14N_EXC}"/>` +
     `<SignatureMethod Algorithm="${ec ? ECDSA_SHA256 : RSA_SHA256}"/>` +

@@ -19,6 +19,13 @@ export interface BlobStore {
   has(key: string): Promise<boolean>
   /** removes the bytes of a key nothing refers to any more (a dropped reservation); absent is fine */
   remove(key: string): Promise<void>
+  /**
+   * takes a package spooled to a file on this machine (its SHA-256 and MD5 computed on the way in) as the
+   * bytes of `key`; the file is gone afterwards, and the bytes durable when this resolves
+   */
+  adopt(file: string, o: { key: string; size: number; md5: string }): Promise<void>
+  /** `length` bytes from `start`, unchecked: the caller checks what it reads (an attachment run's SHA-256) */
+  streamRange(key: string, start: number, length: number): Readable
 }
 
 export const sha256Hex = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex')
@@ -35,12 +42,15 @@ export function checkedBytes(key: string, bytes: Buffer): Buffer {
   return bytes
 }
 
-/** Passes the bytes on while hashing them; fails at the end if they are not what was stored under `key`. */
-export function checkedStream(key: string): Transform {
+/**
+ * Passes the bytes on while hashing them; fails at the end if they do not hash to `sha256` (the key, or the
+ * recorded hash of a range of it).
+ */
+export function checkedStream(key: string, sha256 = key): Transform {
   const h = crypto.createHash('sha256')
   return new Transform({
     transform(chunk: Buffer, _enc, cb) { h.update(chunk); cb(null, chunk) },
-    flush(cb) { const got = h.digest('hex'); cb(got === key ? null : corrupt(key, got)) },
+    flush(cb) { const got = h.digest('hex'); cb(got === sha256 ? null : corrupt(key, got)) },
   })
 }
 
@@ -84,6 +94,17 @@ export function fsBlobStore(dir: string): BlobStore {
     },
     has: (key) => exists(where(key)),
     remove: (key) => fsp.rm(where(key), { force: true }),
+    async adopt(tmp, { key }) {
+      const file = where(key)
+      if (await exists(file)) { await fsp.rm(tmp, { force: true }); return }
+      const created = await fsp.mkdir(path.dirname(file), { recursive: true })
+      const fh = await fsp.open(tmp, 'r+')
+      try { await fh.sync() } finally { await fh.close() }
+      await fsp.rename(tmp, file)
+      await syncDir(path.dirname(file))
+      if (created) for (const d of [path.dirname(path.dirname(file)), dir]) await syncDir(d)
+    },
+    streamRange: (key, start, length) => fs.createReadStream(where(key), { start, end: start + length - 1 }),
   }
 }
 

@@ -5,6 +5,8 @@
  * are atomic per object), and every read is checked against the key (src/store/blobs.ts).
  */
 import crypto from 'node:crypto'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3'
 import { BLOB_KEY, checkedBytes, checkedStream, sha256Hex, type BlobStore } from './blobs.ts'
@@ -88,6 +90,22 @@ export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): 
     },
     async remove(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: objectKey(o, key) })) // absent is fine in S3
+    },
+    async adopt(file, { key, size, md5 }) {
+      // one PUT up to 5 GiB (S3's single-object limit; MAX_PACKAGE_BYTES stays below it by default), streamed
+      // from the spool file with its Content-MD5, as put() does for bytes in memory
+      await s3.send(new PutObjectCommand({
+        Bucket: o.bucket, Key: objectKey(o, key), Body: fs.createReadStream(file), ContentLength: size, ContentMD5: md5,
+      }))
+      await fsp.rm(file, { force: true })
+    },
+    streamRange(key, start, length) {
+      const out = new PassThrough()
+      s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: objectKey(o, key), Range: `bytes=${start}-${start + length - 1}` })).then(
+        (r) => { const src = r.Body as Readable; src.on('error', (e) => out.destroy(e)); src.pipe(out) },
+        (e) => out.destroy(e as Error),
+      )
+      return out
     },
     close: () => s3.destroy(),
   }
