@@ -16,6 +16,7 @@ import { migrate } from './store/migrate.ts'
 import { listAgencies } from './store/directory-repo.ts'
 import { DirectorySnapshot } from './routing/directory-snapshot.ts'
 import { loadGatewaySigning, type GatewaySigning } from './signing/gateway-signing.ts'
+import { trustJournalFollower } from './signing/trust-journal.ts'
 import { OpsMetrics } from './ops/metrics.ts'
 import { createTracing, type Tracing } from './tracing/index.ts'
 
@@ -37,6 +38,8 @@ export interface Runtime {
   /** the current directory; replaced (never mutated) by reloadDirectory */
   directory(): DirectorySnapshot
   reloadDirectory(): Promise<void>
+  /** tells the other replicas that the trust journal has a new entry */
+  announceTrustChange(): Promise<void>
   close(): Promise<void>
 }
 
@@ -52,9 +55,11 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
     const reloadSnapshot = async () => { snapshot = DirectorySnapshot.build(await listAgencies(db)) }
-    // replicas share the database: a directory change made by one is re-read by the others at once
-    changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot })
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
+    const followTrust = trustJournalFollower(db, signing.trust, log.child({ c: 'trust' }))
+    await followTrust() // operator changes made through any replica, on top of TRUST_DIR
+    // replicas share the database: a directory or trust change made by one is re-read by the others at once
+    changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot, trust: followTrust })
     const blobs = config.blobStore === 's3'
       ? await s3BlobStore({
         endpoint: config.s3Endpoint, bucket: config.s3Bucket, region: config.s3Region, accessKeyId: config.s3AccessKeyId,
@@ -70,6 +75,7 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
       blobs,
       directory: () => snapshot,
       async reloadDirectory() { await reloadSnapshot(); await changes!.announce('directory') },
+      announceTrustChange: () => changes!.announce('trust'),
       async close() {
         await changes!.close()
         ;(blobs as { close?: () => void }).close?.()

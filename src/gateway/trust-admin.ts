@@ -1,8 +1,9 @@
 /**
  * Operator API over the trust store: list what is trusted, add or remove root and
  * intermediate CAs, agency certificates and CRLs at runtime. Every change is also written to TRUST_DIR
- * (the same layout the gateway loads at start-up), so it survives a restart, and is recorded in the
- * message log as an operator action.
+ * (the same layout the gateway loads at start-up), so it survives a restart, appended to the trust journal
+ * so every replica applies it (src/signing/trust-journal.ts), and recorded in the message log as an
+ * operator action.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,6 +12,7 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { certsFromPem, fingerprintHex, subjectOf } from '../signing/certs.ts'
 import { logOperatorAction } from '../store/message-log-repo.ts'
+import { appendTrustChange } from '../store/trust-journal-repo.ts'
 import { principalOf } from './auth.ts'
 
 const KINDS = ['roots', 'intermediates', 'agencies'] as const
@@ -61,7 +63,9 @@ export async function trustAdminRoutes(app: FastifyInstance, rt: Runtime) {
       writeBundle(file, [...readBundle(file).filter((x) => fingerprintHex(x) !== fp), c])
       return { fingerprint256: fp, subject: subjectOf(c), issuer: c.issuer.replace(/\n/g, ', '), notAfter: new Date(c.validTo).toISOString(), organId: req.query.organId ?? null }
     })
+    for (const c of certs) await appendTrustChange(rt.db, { action: 'add', kind: req.params.kind, fingerprint: fingerprintHex(c), organId: req.query.organId ?? null, der: c.raw })
     await audit(who.name, `trust.add.${req.params.kind}`, { added })
+    await rt.announceTrustChange()
     return reply.code(201).send({ added })
   })
 
@@ -77,7 +81,9 @@ export async function trustAdminRoutes(app: FastifyInstance, rt: Runtime) {
     const removed = req.params.kind === 'roots' ? trust.removeRoot(fp) : req.params.kind === 'intermediates' ? trust.removeIntermediate(fp) : trust.removeAgencyCert(fp)
     if (!removed) throw new GatewayError('NOT_FOUND', `no ${req.params.kind} certificate ${fp}`)
     removeFiles(path.join(dir, req.params.kind), fp)
+    await appendTrustChange(rt.db, { action: 'remove', kind: req.params.kind, fingerprint: fp, organId: null, der: null })
     await audit(who.name, `trust.remove.${req.params.kind}`, { fingerprint256: fp })
+    await rt.announceTrustChange()
     return reply.code(204).send()
   })
 
@@ -91,7 +97,9 @@ export async function trustAdminRoutes(app: FastifyInstance, rt: Runtime) {
     const file = path.join(dir, 'crl', `${source.replace(/[^A-Za-z0-9._-]/g, '_')}.crl`)
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, req.body)
+    await appendTrustChange(rt.db, { action: 'crl', kind: 'crls', fingerprint: null, organId: null, der: req.body })
     await audit(who.name, 'trust.add.crl', { source })
+    await rt.announceTrustChange()
     return reply.code(201).send({ source, crls: trust.crlStatus() })
   })
 }

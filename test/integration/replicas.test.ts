@@ -41,3 +41,31 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
   await eventually(async () => !a.rt.directory().has(NEW), 2000, 'replica A sees the removal')
   t.pass('a removal through B reaches A')
 })
+
+t.test('a trust change through replica A is applied by replica B within 2 s, and back', async (t) => {
+  const a = await startGateway(t)
+  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const op = b.creds.operator!
+  type Listing = { agencies: { fingerprint256: string; organId: string | null }[] }
+  const agencies = async (g: typeof a) => ((await (await g.call(op, 'GET', '/v1/ops/trust')).json()) as Listing).agencies
+  const cert = (await agencies(a)).find((x) => x.organId === '000.00.00.G22')
+  if (!cert) throw new Error('the test PKI has no agency certificate for 000.00.00.G22')
+  const pem = b.rt.signing.trust.agencies.get(cert.fingerprint256)!.cert.toString()
+
+  t.equal((await a.call(op, 'DELETE', `/v1/ops/trust/agencies/${cert.fingerprint256}`)).status, 204, 'removed through A')
+  const t0 = Date.now()
+  await eventually(async () => !(await agencies(b)).some((x) => x.fingerprint256 === cert.fingerprint256), 2000, 'replica B no longer trusts it')
+  t.comment(`replica B applied the removal ${Date.now() - t0} ms after A's change`)
+
+  const added = await b.call(op, 'POST', '/v1/ops/trust/agencies?organId=000.00.00.G22', pem, { 'content-type': 'application/x-pem-file' })
+  t.equal(added.status, 201, 'added again through B')
+  await eventually(async () => (await agencies(a)).some((x) => x.fingerprint256 === cert.fingerprint256 && x.organId === '000.00.00.G22'), 2000, 'replica A trusts it again, bound to its agency')
+  t.pass('an addition through B reaches A')
+
+  // a replica started later applies the journal on top of its TRUST_DIR
+  const c = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  t.equal((await a.call(c.creds.operator!, 'DELETE', `/v1/ops/trust/agencies/${cert.fingerprint256}`)).status, 204) // C seeded the demo keys last
+  await eventually(async () => !c.rt.signing.trust.agencies.has(cert.fingerprint256), 2000, 'replica C applies it too')
+  const d = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  t.notOk(d.rt.signing.trust.agencies.has(cert.fingerprint256), 'a replica started after the removal does not trust the certificate its TRUST_DIR still holds')
+})
