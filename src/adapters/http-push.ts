@@ -29,7 +29,7 @@ import { getDocument } from '../store/ledger-repo.ts'
 import { alreadyDone, httpOutcome, markDelivered } from '../delivery/contract.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
 import { traceHeaders } from '../tracing/index.ts'
-import { OutboundRefused, privateAllowedFor, sendOutbound } from '../net/outbound-http.ts'
+import { OutboundRefused, privateAllowedFor, sendOutbound, type StreamedBody } from '../net/outbound-http.ts'
 
 export const deliveryIdOf = (r: DeliveryRecord) => `${r.id}:${r.recipient}`
 
@@ -62,6 +62,18 @@ export async function packageOf(rt: Runtime, r: DeliveryRecord): Promise<{ bytes
   return { bytes: await rt.blobs.get(doc.blob_key), contentType: doc.content_type }
 }
 
+/**
+ * The package as a POST body: in memory up to STREAM_THRESHOLD_BYTES, above it streamed from the payload
+ * store (checked against its SHA-256 as it is read), so a push or a forward of a large package holds none of it.
+ */
+export async function packageBodyOf(rt: Runtime, r: DeliveryRecord): Promise<{ body: Buffer | StreamedBody; contentType: string }> {
+  const doc = await getDocument(rt.db, r.id)
+  if (!doc) throw new PermanentDeliveryError(`document ${r.id} is no longer in the ledger`)
+  const size = Number(doc.size)
+  if (size <= rt.config.streamThresholdBytes) return { body: await rt.blobs.get(doc.blob_key), contentType: doc.content_type }
+  return { body: { stream: () => rt.blobs.stream(doc.blob_key), length: size }, contentType: doc.content_type }
+}
+
 export interface PostResult { status: number; body: string; headers: Headers }
 
 /**
@@ -70,7 +82,7 @@ export interface PostResult { status: number; body: string; headers: Headers }
  * to at most 64 KiB. Resolves with the answer for any status; a refused target is a PermanentDeliveryError;
  * network errors and timeouts throw (retry).
  */
-export async function boundedPost(rt: Runtime, url: string, body: Buffer | string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+export async function boundedPost(rt: Runtime, url: string, body: Buffer | string | StreamedBody, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   try {
     // W3C trace context of the current delivery/forward/status span (nothing when tracing is off), so a
     // receiving QLVB system or peer gateway can continue the trace; explicit headers win
@@ -119,8 +131,8 @@ export const httpPushAdapter: DeliveryAdapter = {
     // arrived: true again, so a 01 lost to a crash after the DELIVERED event is emitted (idempotent by key)
     if (await alreadyDelivered(rt, record)) return { fresh: false, arrived: true }
     const url = agency.endpoint.url
-    const pkg = await packageOf(rt, record)
-    const res = await boundedPost(rt, url, pkg.bytes, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
+    const pkg = await packageBodyOf(rt, record)
+    const res = await boundedPost(rt, url, pkg.body, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
     judge(url, res)
     await markDelivered(rt.db, record, { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt })
     return { fresh: true, arrived: true }

@@ -16,7 +16,7 @@ import type { Tier } from '../routing/types.ts'
 import { forwardedLegs, recordEvent } from '../store/ledger-repo.ts'
 import { disablePeersExcept, saveClient } from '../store/clients-repo.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
-import { boundedPost, deliveryIdOf, judge, packageOf } from './http-push.ts'
+import { boundedPost, deliveryIdOf, judge, packageBodyOf } from './http-push.ts'
 import { SpanKind, traceHeaders } from '../tracing/index.ts'
 import { deliverToVxp } from './vxp-upstream.ts'
 import { eventKey } from '../delivery/event-key.ts'
@@ -58,10 +58,10 @@ export const upstreamAdapter: DeliveryAdapter = {
     if ((await forwardedLegs(rt.db, record.id, recipients)).length === recipients.length) return { fresh: false, arrived: false }
 
     const url = `${peer.url}/v1/documents`
-    const pkg = await packageOf(rt, record)
+    const pkg = await packageBodyOf(rt, record) // a large package is streamed to the peer, which streams it in
     // a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
     const res = await rt.tracing.span('gateway.forward', { kind: SpanKind.CLIENT, attributes: { 'url.full': url, 'lgsp.recipients': recipients.length } }, async (span) => {
-      const r = await boundedPost(rt, url, pkg.bytes, {
+      const r = await boundedPost(rt, url, pkg.body, {
         'content-type': pkg.contentType,
         authorization: `Bearer ${peer.key}`,
         [FORWARD_FOR_HEADER]: recipients.join(','),

@@ -12,16 +12,21 @@ import http from 'node:http'
 import https from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { GatewayError } from '../errors.ts'
+import type { Readable } from 'node:stream'
 import type { Config } from '../config/config.ts'
 import { checkTarget } from './ssrf.ts'
 
 export const DEFAULT_MAX_ANSWER = 64 * 1024
 
+/** A body sent as it is read (a large package from the payload store): its length is known beforehand. */
+export interface StreamedBody { stream(): Readable; length: number }
+export const isStreamedBody = (b: unknown): b is StreamedBody => !!b && typeof b === 'object' && typeof (b as StreamedBody).stream === 'function'
+
 export interface OutboundRequest {
   url: string
   method?: 'POST' | 'GET'
   headers: Record<string, string>
-  body?: Buffer | string
+  body?: Buffer | string | StreamedBody
   timeoutMs: number
   /** loopback/private targets are allowed for this endpoint (explicit configuration); metadata never */
   allowPrivate: boolean
@@ -67,14 +72,16 @@ export async function sendOutbound(req: OutboundRequest): Promise<OutboundAnswer
     if (opts?.all) cb(null, [{ address: target.address, family: target.family }])
     else cb(null, target.address, target.family)
   }) as unknown as LookupFunction
-  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body
+  const streamed = isStreamedBody(req.body) ? req.body : undefined
+  const body = req.body === undefined || streamed ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body as Buffer
+  const length = streamed ? streamed.length : body?.length
   return new Promise((resolve, reject) => {
     let settled = false
     const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f() } }
     const mod = target.url.protocol === 'https:' ? https : http
     const r = mod.request(target.url, {
       method: req.method ?? 'POST', lookup, agent: false,
-      headers: { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      headers: { ...req.headers, ...(length !== undefined ? { 'content-length': String(length) } : {}) },
     }, (res) => {
       const chunks: Buffer[] = []
       let read = 0
@@ -100,6 +107,11 @@ export async function sendOutbound(req: OutboundRequest): Promise<OutboundAnswer
       settle(() => reject(new Error(`${req.method ?? 'POST'} ${req.url}: timed out after ${req.timeoutMs} ms`)))
     }, req.timeoutMs)
     r.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(new Error(`${req.method ?? 'POST'} ${req.url}: ${e.code ?? e.message}`, { cause: e }))))
-    r.end(body)
+    if (!streamed) { r.end(body); return }
+    // a read that fails (a damaged payload fails its SHA-256 check at the end) cuts the request: the
+    // receiver never sees a complete body, and the attempt fails and is retried or dead-lettered
+    const src = streamed.stream()
+    src.on('error', (e) => { r.destroy(e); settle(() => reject(new Error(`${req.method ?? 'POST'} ${req.url}: reading the payload failed: ${e.message}`, { cause: e }))) })
+    src.pipe(r)
   })
 }

@@ -16,6 +16,8 @@ import type { Config } from '../../src/config/config.ts'
 import { receivePackage } from '../../src/pipeline/receive-package.ts'
 import { eventually, startGateway } from '../helpers/gateway.ts'
 import { buildLargePackage, getHashed, postFile, tamperMiddle } from '../helpers/large-package.ts'
+import { startPushReceiver } from '../helpers/push-receiver.ts'
+import crypto from 'node:crypto'
 
 const MB = Number(process.env.LARGE_PACKAGE_MB ?? 100)
 const STRICT = process.env.LARGE_PACKAGE_STRICT === '1' // test:large: the issue's bounds are asserted, not only printed
@@ -127,4 +129,28 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   const full = await receivePackage(cfg, fs.createReadStream(other.file), other.size).then(() => 'spooled', (e: { code?: string }) => e.code)
   t.equal(full, 'INSUFFICIENT_STORAGE', 'a disk that would fill: INSUFFICIENT_STORAGE (HTTP 507)')
   t.same(spoolFiles(gw.rt.config), [], 'and leaves no spool file')
+})
+
+t.test('a large package is pushed to an agency system as a stream, byte-identical and signed', async (t) => {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'lgsp-large-push-'))
+  t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))
+  const hmac = 'large-push-test-key'
+  const recv = await startPushReceiver(hmac)
+  t.teardown(() => recv.close())
+  const gw = await startGateway(t, { signaturePolicy: 'required', pushHmacKey: hmac, outboundAllowPrivate: ['127.0.0.1'] })
+  const put = await gw.call('operator', 'PUT', `/v1/agencies/${PROVINCE}`, JSON.stringify({ name: 'UBND tỉnh Nghệ An', tier: 'province', endpoint: `http:${recv.url}` }), { 'content-type': 'application/json' })
+  t.ok(put.status < 300, `the province's system takes pushes (${put.status})`)
+  const pkg = await buildLargePackage({ dir, attachmentBytes: 20 * 2 ** 20, from: COMMUNE, to: PROVINCE, no: 3 })
+  t.ok(pkg.size > gw.rt.config.streamThresholdBytes, 'above the streaming threshold')
+  const res = await postFile(`${gw.url}/v1/documents`, gw.creds[COMMUNE]!, pkg.file)
+  t.equal(res.status, 202)
+  const got = await eventually(async () => recv.requests[0], 60_000, 'the push')
+  t.equal(crypto.createHash('sha256').update(got.bytes).digest('hex'), pkg.sha256, 'the receiver got the exact bytes')
+  t.ok(got.signatureOk && got.digestOk, 'with a valid HMAC signature and Digest')
+  const { id } = JSON.parse(res.body.toString('utf8')) as { id: string }
+  await eventually(async () => {
+    const d = (await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as { recipients: { organId: string; status: string }[] }
+    return d.recipients.find((r) => r.organId === PROVINCE)?.status === '01'
+  }, 30_000, 'status 01 for the pushed leg')
+  t.pass('the push counts as arrival (01)')
 })
