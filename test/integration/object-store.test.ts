@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { ROOT, eventually, fixture, startGateway } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
+import { buildLargePackage, getHashed, postFile } from '../helpers/large-package.ts'
 import { modelToXml, xmlToModel, type EdocPackage } from '../../src/schemas/index.ts'
 
 const COMMUNE = '000.21.30.H41'
@@ -56,6 +57,20 @@ t.test('payloads in the object store only: accept, deliver, read, attachments, s
   const objects = filesUnder(path.join(data, 'objects'))
   const stored = objects.find((f) => f.endsWith(answer.sha256))
   t.ok(stored, 'the package is an object named by its SHA-256')
+
+  // a streamed package: spooled locally while it is checked, then one PUT from the spool file (Content-MD5);
+  // its attachment is read back as a range of the object
+  const big = await buildLargePackage({ dir: data, attachmentBytes: 12 * 2 ** 20, from: COMMUNE, to: PROVINCE, no: 4 })
+  const bigSent = await postFile(`${gw.url}/v1/documents`, gw.creds[COMMUNE]!, big.file)
+  t.equal(bigSent.status, 202, `a ${(big.size / 2 ** 20).toFixed(0)} MiB package, streamed in`)
+  const bigItem = await eventually(async () => {
+    const r = await (await gw.call(PROVINCE, 'GET', '/v1/inbox')).json() as { items: { id: string; sha256: string }[] }
+    return r.items.find((x) => x.sha256 === big.sha256)
+  }, 30_000, 'the streamed package in the inbox')
+  t.equal((await getHashed(`${gw.url}/v1/inbox/${bigItem.id}`, gw.creds[PROVINCE]!)).sha256, big.sha256, 'read back byte-identical from the object store')
+  const bigAtt = await getHashed(`${gw.url}/v1/inbox/${bigItem.id}/attachments/cid:ban-do`, gw.creds[PROVINCE]!)
+  t.equal(bigAtt.sha256, big.attachment.sha256, 'its attachment decoded from a ranged read of the object')
+  t.same(filesUnder(blobDir), [], 'and no payload stayed on the filesystem (the spool file is gone)')
 
   // damage the object behind the gateway's back: the bytes are refused, not served
   const raw = fs.readFileSync(stored!)
