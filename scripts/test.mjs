@@ -5,10 +5,13 @@
 // (oxlint, .oxlintrc.json; the same command as `npm run lint`), before any of that, so a finding fails fast.
 // Extra arguments go to tap, e.g. `npm test -- test/unit/routing-*.test.ts`.
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ROOT, ensureKafka, ensurePostgres, ensureSystemDeps, say, stopKafka } from './lib.mjs'
 
 const TEST_KAFKA = { KAFKA_DATA_DIR: path.join(ROOT, '.data/kafka-test'), KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' }
+/** the line-coverage floor of the whole suite (see below) */
+const MIN_LINES = 80
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 let kafka
@@ -25,11 +28,23 @@ try {
   if (tsc.status !== 0) throw new Error('typecheck failed')
   const args = process.argv.slice(2)
   const files = args.length ? args : ['test/unit', 'test/integration']
-  say(`running tap on ${files.join(' ')}`)
-  const tap = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tap/dist/esm/run.mjs'), ...files], {
+  // the whole suite measures coverage (V8's own, through tap; child gateways included) and fails below
+  // COVERAGE_MIN_LINES: a floor a little under what the suite reaches today, so code added without tests
+  // pulls it down and fails the run, while a run's timing-dependent paths do not
+  const coverage = !args.length || process.env.COVERAGE === '1'
+  const coverageArgs = coverage ? ['--no-disable-coverage', '--allow-incomplete-coverage', '--coverage-report=json-summary', '--coverage-report=text-summary'] : []
+  say(`running tap on ${files.join(' ')}${coverage ? ' (with coverage)' : ''}`)
+  const tap = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tap/dist/esm/run.mjs'), ...coverageArgs, ...files], {
     stdio: 'inherit', cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl },
   })
   code = tap.status ?? 1
+  if (coverage && code === 0) {
+    const min = Number(process.env.COVERAGE_MIN_LINES ?? MIN_LINES)
+    const summary = JSON.parse(readFileSync(path.join(ROOT, '.tap/report/coverage-summary.json'), 'utf8'))
+    const lines = summary.total.lines.pct
+    if (lines < min) { code = 1; throw new Error(`line coverage ${lines}% is below the floor of ${min}% (COVERAGE_MIN_LINES): test what was added`) }
+    say(`line coverage ${lines}% (floor ${min}%), branches ${summary.total.branches.pct}%`)
+  }
 } catch (e) {
   say(`test run failed: ${e.message}`)
 } finally {
