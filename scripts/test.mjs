@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ROOT, ensureKafka, ensurePostgres, ensureSystemDeps, say, stopKafka } from './lib.mjs'
 
-const TEST_KAFKA = { KAFKA_DATA_DIR: path.join(ROOT, '.data/kafka-test'), KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' }
+const TEST_KAFKA = { KAFKA_DATA_DIR: process.env.TEST_KAFKA_DATA_DIR ?? path.join(ROOT, '.data/kafka-test'), KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' }
 /** the line-coverage floor of the whole suite (see below) */
 const MIN_LINES = 80
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
