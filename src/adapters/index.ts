@@ -16,7 +16,7 @@ export const ADAPTERS: ReadonlyMap<string, DeliveryAdapter> = new Map(
 )
 
 /** Problems of the directory against this gateway's adapters and peers (empty = wired). */
-export function wiringProblems(rt: Runtime, dir: DirectorySnapshot = rt.directory()): string[] {
+export function wiringProblems(rt: Pick<Runtime, 'config'>, dir: DirectorySnapshot): string[] {
   const problems = new Map<string, string[]>()
   const add = (what: string, organId: string) => {
     const l = problems.get(what) ?? []
@@ -36,6 +36,6 @@ export function wiringProblems(rt: Runtime, dir: DirectorySnapshot = rt.director
 
 /** Throws when the wiring is incomplete; called once at boot, before any consumer starts. */
 export function checkWiring(rt: Runtime): void {
-  const p = wiringProblems(rt)
+  const p = wiringProblems(rt, rt.directory())
   if (p.length) throw new Error(`delivery wiring is incomplete:\n  ${p.join('\n  ')}`)
 }

@@ -28,7 +28,7 @@ export const PEER_CLIENT_PREFIX = 'peer:'
 const norm = (u: string) => u.replace(/\/+$/, '')
 
 /** The peer a directory `gateway` value (base URL or peer id) names. */
-export function peerFor(rt: Runtime, gateway: string): Peer | undefined {
+export function peerFor(rt: Pick<Runtime, 'config'>, gateway: string): Peer | undefined {
   const g = norm(gateway)
   return rt.config.peers.find((p) => p.url === g || (p.id !== undefined && p.id === gateway))
 }

@@ -7,7 +7,7 @@
  * (coalesce.ts): one round trip for all the writes that queued behind the one in flight. Consumers resolve an offset only after their
  * handler has returned, and commit only resolved offsets: at-least-once, so handlers are idempotent.
  */
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer, type KafkaMessage } from 'kafkajs'
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { traceHeaders } from '../tracing/index.ts'
 import { coalescing } from './coalesce.ts'
@@ -23,6 +23,15 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning
 
 export interface BusMessage { key: string; value: unknown; headers?: Record<string, string> }
+
+/** Where a consumed record sat, and its key and headers (the client library's own types stay in this file). */
+export interface RecordMeta {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  headers: Record<string, string | Buffer | (string | Buffer)[] | undefined>
+}
 
 /**
  * Every record carries the trace context it was produced under (`traceparent`, `tracestate`), so each
@@ -71,7 +80,7 @@ export interface Bus {
   send(topic: string, messages: BusMessage[]): Promise<void>
   /** several topics in one produce request (one round trip, same durability) */
   sendBatch(batches: { topic: string; messages: BusMessage[] }[]): Promise<void>
-  consume(opts: { groupId: string; topics: string[]; handler: (topic: string, value: unknown, msg: KafkaMessage, partition: number) => Promise<void> }): Promise<{ stop(): Promise<void> }>
+  consume(opts: { groupId: string; topics: string[]; handler: (topic: string, value: unknown, meta: RecordMeta) => Promise<void> }): Promise<{ stop(): Promise<void> }>
   ensureTopics(names: string[], partitions: number, replication: number): Promise<void>
   ping(): Promise<void>
   close(): Promise<void>
@@ -182,7 +191,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         eachMessage: async ({ topic, partition, message }) => {
           const value = message.value ? JSON.parse(message.value.toString('utf8')) : null
           // throwing here leaves the offset unresolved: kafkajs retries, then restarts the consumer
-          await handler(topic, value, message, partition)
+          await handler(topic, value, { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers ?? {} })
         },
       })
       return {

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dlq: () => import('./commands/dlq.ts'),
   'vxp-system': () => import('./commands/vxp-system.ts'),
   keys: () => import('./commands/keys.ts'),
+  doctor: () => import('./commands/doctor.ts'),
 }
 
 async function overview(): Promise<string> {

@@ -13,7 +13,7 @@ import { TIERS } from '../routing/types.ts'
 import { getDocument, timelines } from '../store/ledger-repo.ts'
 import { queuesView } from '../ops/queues.ts'
 import { failedDeliveries, retrySchedule, searchDocuments, stuckDeliveries } from '../store/ops-documents-repo.ts'
-import { discardDeadLetter, listDeadLetters, replayDeadLetter, startDlqMirror } from '../ops/dead-letters.ts'
+import { discardDeadLetter, listDeadLetters, replayDeadLetter } from '../ops/dead-letters.ts'
 import { allSubscriptions, replayWebhookDelivery } from '../store/ops-webhooks-repo.ts'
 import { listDeliveries } from '../store/webhooks-repo.ts'
 import { listLog, logHead, verifyChain } from '../store/message-log-repo.ts'
@@ -25,8 +25,6 @@ const paging = {
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const
 
 export async function opsRoutes(app: FastifyInstance, rt: Runtime) {
-  const mirror = await startDlqMirror(rt)
-  app.addHook('onClose', async () => { await mirror.stop() })
   const op = { config: { auth: 'operator' as const } }
   const doc = (summary: string, extra: Record<string, unknown> = {}) => ({ tags: ['operations'], summary, security: [{ apiKey: [] }], ...extra })
 

@@ -19,19 +19,17 @@ import type { Sql } from '../store/db.ts'
 import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import { TIERS } from '../routing/types.ts'
 import { LagReader, type LagRow } from './kafka-lag.ts'
+import { allConsumers, groupOf } from '../bus/consumers.ts'
 import { topicsFor } from '../bus/topics.ts'
 import { queueCounts } from '../store/queue-counts-repo.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const DELIVERY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400]
 
-/** The consumer groups of a gateway (src/workers, src/ops) and the topics each reads. */
+/** The consumer groups of a gateway and the topics each reads (from the catalogue, src/bus/consumers.ts). */
 export function consumerGroups(prefix: string): Map<string, string[]> {
   const t = topicsFor(prefix)
-  return new Map([
-    ['router', [t.documents]], ...TIERS.map((tier): [string, string[]] => [`deliver-${tier}`, [t.deliver[tier]]]), ['forward', [t.forward]],
-    ['receipts', [t.receipts]], ['webhooks', [t.documents, t.receipts]], ['status-return', [t.receipts]], ['ops-dlq', [t.dlq]],
-  ].map(([g, topics]) => [`${prefix}${g as string}`, topics as string[]]))
+  return new Map(allConsumers().map((c) => [groupOf(prefix, c), c.topics(t)]))
 }
 
 export class OpsMetrics {

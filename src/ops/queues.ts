@@ -3,6 +3,7 @@
  * legs accepted but not delivered (and the age of the oldest), legs waiting in the redelivery schedule,
  * items in the DLQ; and the lag of the other stages (router, receipts, webhooks, status return, forward).
  */
+import { CONSUMERS, groupOf } from '../bus/consumers.ts'
 import type { Runtime } from '../runtime.ts'
 import { TIERS, type Tier } from '../routing/types.ts'
 import type { LagRow } from './kafka-lag.ts'
@@ -25,7 +26,7 @@ export async function queuesView(rt: Runtime): Promise<QueuesView> {
   const p = rt.config.topicPrefix
   const tiers = TIERS.map((tier): TierQueue => {
     const u = counts.undelivered.get(tier)
-    const mine = lag?.filter((l) => l.group === `${p}deliver-${tier}` && l.topic === rt.topics.deliver[tier])
+    const mine = lag?.filter((l) => l.group === groupOf(p, CONSUMERS.deliver[tier]) && l.topic === rt.topics.deliver[tier])
     return {
       tier, lag: mine ? mine.reduce((s, l) => s + l.lag, 0) : null,
       undelivered: u?.n ?? 0, oldestUndeliveredSeconds: u?.oldestS == null ? null : Math.max(0, Math.round(u.oldestS)),
@@ -34,7 +35,7 @@ export async function queuesView(rt: Runtime): Promise<QueuesView> {
   })
   const stages = new Map<string, StageLag>()
   for (const l of lag ?? []) {
-    if (TIERS.some((t) => l.group === `${p}deliver-${t}`)) continue
+    if (TIERS.some((t) => l.group === groupOf(p, CONSUMERS.deliver[t]))) continue
     const k = `${l.group} ${l.topic}`
     const s = stages.get(k) ?? { group: l.group.slice(p.length), topic: l.topic.slice(p.length), lag: 0, partitions: [] }
     s.lag += l.lag

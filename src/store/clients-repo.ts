@@ -74,3 +74,18 @@ export async function revokeClient(q: Sql, id: string): Promise<boolean> {
 export async function disablePeersExcept(q: Sql, keep: string[]): Promise<void> {
   await q.query(`update clients set disabled = true where role = 'gateway' and not (id = any($1))`, [keep])
 }
+
+/** Every client key acting for `from` may also act for `to` (its successor); a key that already may is left alone. */
+export async function extendClientKeysToSuccessor(q: Sql, from: string, to: string): Promise<void> {
+  await q.query(`update clients set organ_ids = array_append(organ_ids, $2) where role = 'client' and $1 = any(organ_ids) and not ($2 = any(organ_ids))`, [from, to])
+}
+
+/** Takes `organId` off every client key acting for it; returns the ids of the keys changed. */
+export async function removeOrganFromClientKeys(q: Sql, organId: string): Promise<string[]> {
+  return (await q.query<{ id: string }>(`update clients set organ_ids = array_remove(organ_ids, $1) where role = 'client' and $1 = any(organ_ids) returning id`, [organId])).rows.map((r) => r.id)
+}
+
+/** Disables those of the clients `ids` left acting for no OrganId (a key that may act for nobody is no key). */
+export async function disableClientsWithoutOrgans(q: Sql, ids: string[]): Promise<void> {
+  await q.query('update clients set disabled = true where id = any($1) and cardinality(organ_ids) = 0', [ids])
+}

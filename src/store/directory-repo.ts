@@ -77,3 +77,24 @@ export async function upsertAgenciesBulk(q: Sql, agencies: Agency[]): Promise<vo
 export async function deleteAgency(q: Sql, organId: string): Promise<boolean> {
   return (await q.query('delete from agencies where organ_id = $1', [organId])).rowCount > 0
 }
+
+// ── closures (a change table applied, src/ops/succession.ts) ──
+
+/** Stores the agency's closure: the day it closes, its successors and the table's note. */
+export async function recordClosure(q: Sql, organId: string, on: string, successors: string[], note: string | null): Promise<void> {
+  await q.query('update agencies set closed_on = $2::date, successors = $3, closure_note = $4, updated_at = now() where organ_id = $1', [organId, on, successors, note])
+}
+
+/**
+ * Adds the certificate bindings of the closing agency `from` (its entry's, plus `extraFingerprints`: the
+ * trust store's agency certificates of that code) to the entry of its successor `to`, without duplicates.
+ */
+export async function carryCertificatesToSuccessor(q: Sql, from: string, to: string, extraFingerprints: string[]): Promise<void> {
+  await q.query(`update agencies s set certificates = array(select distinct unnest(s.certificates || o.certificates || $3::text[]))
+      from agencies o where o.organ_id = $1 and s.organ_id = $2`, [from, to, extraFingerprints])
+}
+
+/** Clears the agency's certificate bindings. */
+export async function clearCertificates(q: Sql, organId: string): Promise<void> {
+  await q.query(`update agencies set certificates = '{}' where organ_id = $1`, [organId])
+}

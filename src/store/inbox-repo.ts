@@ -61,3 +61,8 @@ export async function addresseesWaiting(q: Sql): Promise<string[]> {
 export async function inboxItemsOf(q: Sql, documentUuid: string): Promise<{ id: string; recipient: string; delivered_at: Date }[]> {
   return (await q.query<{ id: string; recipient: string; delivered_at: Date }>('select id, recipient, delivered_at from inbox where document_uuid = $1', [documentUuid])).rows
 }
+
+/** The documents in `recipient`'s inbox it has not acknowledged. */
+export async function unreadDocumentsOf(q: Sql, recipient: string): Promise<string[]> {
+  return (await q.query<{ document_uuid: string }>('select document_uuid from inbox where recipient = $1 and acked_at is null', [recipient])).rows.map((r) => r.document_uuid)
+}

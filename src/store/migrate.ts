@@ -22,3 +22,10 @@ export async function migrate(db: Db): Promise<string[]> {
   }
   return applied
 }
+
+/** Migrations not applied yet (read only: the gateway applies them at start-up). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const has = (await db.query<{ t: string | null }>("select to_regclass('schema_migrations')::text as t")).rows[0]?.t
+  const done = new Set(has ? (await db.query<{ version: string }>('select version from schema_migrations')).rows.map((r) => r.version) : [])
+  return fs.readdirSync(DIR).filter((f) => /^\d+_.*\.sql$/.test(f)).sort().filter((f) => !done.has(f))
+}

@@ -162,3 +162,14 @@ export async function replayDelivery(q: Sql, subscriptionId: string, id: string)
      where id = $1 and subscription_id = $2`, [id, subscriptionId],
   )).rowCount > 0
 }
+
+/** Subscriptions filtered on `from` (as recipient, then as sender) are filtered on `to` instead. */
+export async function retargetSubscriptionFilters(q: Sql, from: string, to: string): Promise<void> {
+  await q.query('update webhook_subscriptions set filter_recipient = $2 where filter_recipient = $1', [from, to])
+  await q.query('update webhook_subscriptions set filter_sender = $2 where filter_sender = $1', [from, to])
+}
+
+/** Deletes every subscription filtered on `organId`, as recipient or as sender. */
+export async function deleteSubscriptionsFilteredOn(q: Sql, organId: string): Promise<void> {
+  await q.query('delete from webhook_subscriptions where filter_recipient = $1 or filter_sender = $1', [organId])
+}

@@ -4,7 +4,7 @@
  * follows the Standard Webhooks shape {type, timestamp, data}; data names the document (gateway id,
  * DocumentId, From), the recipient leg, the status with its code and label, and the edXML status package.
  */
-import type { DocumentRecord, ReceiptRecord, Topics } from '../bus/topics.ts'
+import type { GatewayEventRecord } from '../bus/consumers.ts'
 import { isBusinessCode, labelOf } from '../statuses/model.ts'
 import { documentEventKey } from '../delivery/event-key.ts'
 
@@ -25,16 +25,13 @@ export interface GatewayEvent {
   statusFrom?: string
 }
 
-type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
-
 /** The event a record stands for, or null when it is not one subscribers receive (e.g. ROUTED). */
-export function eventOf(topics: Topics, topic: string, value: unknown): GatewayEvent | null {
-  if (topic === topics.documents) {
-    const d = value as DocumentRecord
+export function eventOf(value: GatewayEventRecord): GatewayEvent | null {
+  if (value.kind === 'document') {
+    const d = value.record
     return { type: 'document.accepted', eventKey: documentEventKey(d.id, 'ACCEPTED'), documentUuid: d.id, recipient: null, status: 'ACCEPTED', at: d.acceptedAt }
   }
-  if (topic !== topics.receipts) return null
-  const r = value as Receipt
+  const r = value.record
   const type: EventType | null = r.status === 'DELIVERED' ? 'document.delivered'
     : r.status === 'DELIVERY_FAILED' || r.status === 'EXPIRED' || r.status === 'RECEIVE_FAILED' ? 'document.failed' // the last: a VXP receiver's updateStatus(fail)
     : isBusinessCode(r.status) ? 'document.status'

@@ -7,27 +7,19 @@
  * committed only after the attempt's outcome (delivered, scheduled or dead-lettered) is durable.
  */
 import type { Runtime } from '../runtime.ts'
-import type { DeliveryRecord } from '../bus/topics.ts'
+import { CONSUMERS } from '../bus/consumers.ts'
+import { consume } from './consume.ts'
 import { TIERS } from '../routing/types.ts'
 import { attemptDelivery } from './retry-attempt.ts'
 import { hasRetry } from '../store/retry-repo.ts'
 import { extractContext } from '../tracing/index.ts'
 
 export async function startDeliveryWorkers(rt: Runtime) {
-  const groups = [
-    ...TIERS.map((tier) => ({ groupId: `${rt.config.topicPrefix}deliver-${tier}`, topic: rt.topics.deliver[tier] })),
-    { groupId: `${rt.config.topicPrefix}forward`, topic: rt.topics.forward },
-  ]
-  const consumers = await Promise.all(groups.map(({ groupId, topic }) => rt.bus.consume({
-    groupId,
-    topics: [topic],
-    handler: async (t, value, msg, partition) => {
-      const rec = value as DeliveryRecord
-      // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
-      if (await hasRetry(rt.db, rec.id, rec.recipient)) return
-      // the attempt's span is a child of the router's (the record's headers)
-      await attemptDelivery(rt, { record: rec, origin: { topic: t, partition, offset: msg.offset }, attempts: 0, firstAt: null, ...(rt.tracing.enabled ? { parent: extractContext(msg.headers) } : {}) })
-    },
+  const consumers = await Promise.all([...TIERS.map((tier) => CONSUMERS.deliver[tier]), CONSUMERS.forward].map((spec) => consume(rt, spec, async (rec, m) => {
+    // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
+    if (await hasRetry(rt.db, rec.id, rec.recipient)) return
+    // the attempt's span is a child of the router's (the record's headers)
+    await attemptDelivery(rt, { record: rec, origin: { topic: m.topic, partition: m.partition, offset: m.offset }, attempts: 0, firstAt: null, ...(rt.tracing.enabled ? { parent: extractContext(m.headers) } : {}) })
   })))
   return { async stop() { await Promise.all(consumers.map((c) => c.stop())) } }
 }

@@ -1,4 +1,7 @@
-/** Starts every Kafka worker of this gateway; `stop` stops them all. */
+/**
+ * Starts every worker of this gateway — each Kafka consumer of the catalogue (src/bus/consumers.ts) and the
+ * timed sweeps (retries, orphaned acceptances, VXP peers, webhook dispatch); `stop` stops them all.
+ */
 import type { Runtime } from '../runtime.ts'
 import { startRouter } from './router.ts'
 import { startDeliveryWorkers } from './delivery.ts'
@@ -11,12 +14,13 @@ import { syncPeerClients } from '../adapters/upstream.ts'
 import { startWebhookDispatcher } from './webhook-dispatcher.ts'
 import { startWebhookOutbox } from './webhook-outbox.ts'
 import { startVxpPeerPoll } from './vxp-peer-poll.ts'
+import { startDeadLetterMirror } from './dead-letter-mirror.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
   checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4)
   await syncPeerClients(rt)
   const dispatcher = await startWebhookDispatcher(rt)
-  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt), startAcceptanceSweep(rt)])
+  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt), startAcceptanceSweep(rt), startDeadLetterMirror(rt)])
   all.push(dispatcher)
   rt.lifecycle.workers = 'running'
   return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }

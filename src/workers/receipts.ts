@@ -13,6 +13,8 @@ import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '..
 import { putStatus } from '../store/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
 import { logStatus } from '../store/message-log-repo.ts'
+import { CONSUMERS } from '../bus/consumers.ts'
+import { consume } from './consume.ts'
 import { consumeSpan } from '../tracing/index.ts'
 
 /** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */
@@ -20,24 +22,19 @@ export type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?:
 
 export async function startReceiptsProjection(rt: Runtime) {
   const log = rt.log.child({ c: 'receipts' })
-  return rt.bus.consume({
-    groupId: `${rt.config.topicPrefix}receipts`,
-    topics: [rt.topics.receipts],
-    // a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
-    handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'receipts.project', msg.headers, { 'lgsp.document.uuid': (value as Receipt).id, 'lgsp.status': (value as Receipt).status }, async () => {
-      const r = value as Receipt
-      if (!isBusinessCode(r.status)) {
-        await recordEvent(rt.db, {
-          eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at,
-          detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
-        })
-        return
-      }
-      const outcome = await projectStatus(rt, r)
-      if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
-      else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
-    }),
-  })
+  // a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
+  return consume(rt, CONSUMERS.receipts, (r, m) => consumeSpan(rt.tracing, 'receipts.project', m.headers, { 'lgsp.document.uuid': r.id, 'lgsp.status': r.status }, async () => {
+    if (!isBusinessCode(r.status)) {
+      await recordEvent(rt.db, {
+        eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at,
+        detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
+      })
+      return
+    }
+    const outcome = await projectStatus(rt, r)
+    if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
+    else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
+  }))
 }
 
 async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {

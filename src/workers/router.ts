@@ -7,7 +7,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { BusMessage } from '../bus/kafka.ts'
-import type { DeliveryRecord, DocumentRecord } from '../bus/topics.ts'
+import type { DeliveryRecord } from '../bus/topics.ts'
 import { planRoute } from '../routing/route-planner.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
@@ -15,52 +15,49 @@ import { tierHint } from '../pipeline/federation.ts'
 import { consumeSpan } from '../tracing/index.ts'
 import { rerouteInFlight, withoutRoutedRedirects } from '../store/succession-repo.ts'
 import { eventKey } from '../delivery/event-key.ts'
+import { CONSUMERS } from '../bus/consumers.ts'
+import { consume } from './consume.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })
-  return rt.bus.consume({
-    groupId: `${rt.config.topicPrefix}router`,
-    topics: [rt.topics.documents],
-    // a child of the accept span (the record's headers); the records produced below carry this span
-    handler: (_topic, value, msg) => consumeSpan(rt.tracing, 'router.route', msg.headers, { 'lgsp.document.uuid': (value as DocumentRecord).id }, async (span) => {
-      const doc = value as DocumentRecord
-      // planned at the acceptance instant: a closure dated later does not move a document accepted before it
-      const plan = await withoutRoutedRedirects(rt.db, doc.id, planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null, at: doc.acceptedAt }))
-      const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
-      const at = new Date().toISOString()
-      const forwards = new Map<string, string[]>()
-      const events: Parameters<typeof recordEvent>[1][] = []
-      const out = new Map<string, BusMessage[]>()
-      const put = (topic: string, m: BusMessage) => out.set(topic, [...(out.get(topic) ?? []), m])
-      for (const step of plan) {
-        if (step.action === 'refuse') {
-          // the directory changed between acceptance and routing: record it, don't lose it silently
-          events.push({ eventKey: eventKey(doc.id, step.organId, 'DELIVERY_FAILED'), id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
-          log.warn({ id: doc.id, step }, 'recipient no longer routable')
-        } else if (step.action === 'forward') {
-          forwards.set(step.gateway, [...(forwards.get(step.gateway) ?? []), step.organId])
-          events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
-        } else {
-          const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
-          events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
-          put(rt.topics.deliver[step.tier], { key: step.organId, value: rec })
-        }
+  // a child of the accept span (the record's headers); the records produced below carry this span
+  return consume(rt, CONSUMERS.router, (doc, m) => consumeSpan(rt.tracing, 'router.route', m.headers, { 'lgsp.document.uuid': doc.id }, async (span) => {
+    // planned at the acceptance instant: a closure dated later does not move a document accepted before it
+    const plan = await withoutRoutedRedirects(rt.db, doc.id, planRoute(rt.directory(), selfOf(rt), { from: doc.from, to: doc.to, via: doc.via ?? null, at: doc.acceptedAt }))
+    const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
+    const at = new Date().toISOString()
+    const forwards = new Map<string, string[]>()
+    const events: Parameters<typeof recordEvent>[1][] = []
+    const out = new Map<string, BusMessage[]>()
+    const put = (topic: string, m: BusMessage) => out.set(topic, [...(out.get(topic) ?? []), m])
+    for (const step of plan) {
+      if (step.action === 'refuse') {
+        // the directory changed between acceptance and routing: record it, don't lose it silently
+        events.push({ eventKey: eventKey(doc.id, step.organId, 'DELIVERY_FAILED'), id: doc.id, recipient: step.organId, status: 'DELIVERY_FAILED', at, detail: step })
+        log.warn({ id: doc.id, step }, 'recipient no longer routable')
+      } else if (step.action === 'forward') {
+        forwards.set(step.gateway, [...(forwards.get(step.gateway) ?? []), step.organId])
+        events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.forward, gateway: step.gateway } })
+      } else {
+        const rec: DeliveryRecord = { ...base, recipient: step.organId, tier: step.tier }
+        events.push({ eventKey: eventKey(doc.id, step.organId, 'ROUTED'), id: doc.id, recipient: step.organId, status: 'ROUTED', at, detail: { topic: rt.topics.deliver[step.tier] } })
+        put(rt.topics.deliver[step.tier], { key: step.organId, value: rec })
       }
-      for (const [gateway, recipients] of forwards) {
-        const rec: DeliveryRecord = { ...base, recipient: recipients[0]!, tier: tierHint(recipients[0]!), gateway, recipients }
-        put(rt.topics.forward, { key: gateway, value: rec })
-      }
-      // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
-      // fails the handler throws, the offset stays uncommitted and the document is routed again
-      // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
-      const moved = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [{ organId: s.organId, redirect: s.redirect, tier: s.action === 'deliver' ? s.tier : tierHint(s.organId) }] : []))
-      await rt.db.tx(async (q) => {
-        if (moved.length) await rerouteInFlight(q, doc.id, moved, at) // its legs first: ROUTED below lands on them
-        for (const e of events) await recordEvent(q, e)
-      })
-      await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
-      span.setAttributes({ 'lgsp.recipients': plan.length, 'lgsp.forwards': forwards.size })
-      log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')
-    }),
-  })
+    }
+    for (const [gateway, recipients] of forwards) {
+      const rec: DeliveryRecord = { ...base, recipient: recipients[0]!, tier: tierHint(recipients[0]!), gateway, recipients }
+      put(rt.topics.forward, { key: gateway, value: rec })
+    }
+    // ROUTED is recorded before the send so it always precedes DELIVERED in the timeline; if the send
+    // fails the handler throws, the offset stays uncommitted and the document is routed again
+    // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
+    const moved = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [{ organId: s.organId, redirect: s.redirect, tier: s.action === 'deliver' ? s.tier : tierHint(s.organId) }] : []))
+    await rt.db.tx(async (q) => {
+      if (moved.length) await rerouteInFlight(q, doc.id, moved, at) // its legs first: ROUTED below lands on them
+      for (const e of events) await recordEvent(q, e)
+    })
+    await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
+    span.setAttributes({ 'lgsp.recipients': plan.length, 'lgsp.forwards': forwards.size })
+    log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')
+  }))
 }

@@ -22,6 +22,8 @@ import type { ReceiptRecord } from '../bus/topics.ts'
 import { getDocument, legEvents } from '../store/ledger-repo.ts'
 import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
+import { CONSUMERS } from '../bus/consumers.ts'
+import { consume } from './consume.ts'
 import type { FederatedStatus } from '../pipeline/federated-status.ts'
 import type { Peer } from '../config/config.ts'
 import { sendStatusToVxp } from '../adapters/vxp-upstream.ts'
@@ -91,26 +93,21 @@ export async function startStatusReturn(rt: Runtime) {
     await handTo(peer, '/v1/federation/recalls', r, await bodyOf(doc, r))
   }
 
-  return rt.bus.consume({
-    groupId: `${rt.config.topicPrefix}status-return`,
-    topics: [rt.topics.receipts],
-    handler: async (_topic, value) => {
-      const r = value as Receipt
-      // business statuses and the final failure travel; other gateway events (DELIVERED, for webhooks)
-      // are this gateway's own business: the origin already has FORWARDED for the leg
-      if (!RETURNED.test(r.status)) return
-      if (DOWNSTREAM.has(r.status)) return passDown(r)
-      const doc = await getDocument(rt.db, r.id)
-      const via = doc?.via_peer
-      if (!doc || !via) return
-      const peer = peerFor(rt, via)
-      if (!peer) {
-        log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
-        return
-      }
-      if (peer.protocol === 'vxp') return toVxp(peer, r, r.statusFrom ?? r.recipient)
-      // the peer knows the leg by the code it forwarded (a closed one, when this gateway redirected it)
-      await handTo(peer, '/v1/federation/receipts', r, { ...(await bodyOf(doc, r)), recipient: await addressedCodeOf(rt.db, r.id, r.recipient) })
-    },
+  return consume(rt, CONSUMERS.statusReturn, async (r) => {
+    // business statuses and the final failure travel; other gateway events (DELIVERED, for webhooks)
+    // are this gateway's own business: the origin already has FORWARDED for the leg
+    if (!RETURNED.test(r.status)) return
+    if (DOWNSTREAM.has(r.status)) return passDown(r)
+    const doc = await getDocument(rt.db, r.id)
+    const via = doc?.via_peer
+    if (!doc || !via) return
+    const peer = peerFor(rt, via)
+    if (!peer) {
+      log.error({ id: r.id, via }, 'document came from a peer no longer in PEERS; status not returned')
+      return
+    }
+    if (peer.protocol === 'vxp') return toVxp(peer, r, r.statusFrom ?? r.recipient)
+    // the peer knows the leg by the code it forwarded (a closed one, when this gateway redirected it)
+    await handTo(peer, '/v1/federation/receipts', r, { ...(await bodyOf(doc, r)), recipient: await addressedCodeOf(rt.db, r.id, r.recipient) })
   })
 }

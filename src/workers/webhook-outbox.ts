@@ -9,26 +9,24 @@ import { getDocument } from '../store/ledger-repo.ts'
 import { eventOf, payloadOf } from '../webhooks/events.ts'
 import { enqueueDeliveries, matchingSubscriptions } from '../store/webhooks-repo.ts'
 import { statusPackageXml } from '../statuses/package.ts'
+import { CONSUMERS } from '../bus/consumers.ts'
+import { consume } from './consume.ts'
 
 export async function startWebhookOutbox(rt: Runtime, onEnqueued: () => void) {
   const log = rt.log.child({ c: 'webhook-outbox' })
-  return rt.bus.consume({
-    groupId: `${rt.config.topicPrefix}webhooks`,
-    topics: [rt.topics.documents, rt.topics.receipts],
-    handler: async (topic, value, msg) => {
-      const e = eventOf(rt.topics, topic, value)
-      if (!e) return
-      const doc = await getDocument(rt.db, e.documentUuid)
-      if (!doc) { log.warn({ eventKey: e.eventKey }, 'event about a document unknown here; no webhook'); return }
-      const legs = e.recipient ? [e.recipient] : doc.recipients
-      const subs = await matchingSubscriptions(rt.db, { type: e.type, documentUuid: doc.id, from: doc.from_organ, legs })
-      if (subs.length === 0) return
-      const pkg = e.statusBlob ? await statusPackageXml(rt, e.statusBlob, e.statusContentType) : null
-      const body = JSON.stringify(payloadOf(e, { id: doc.id, documentId: doc.document_id, from: doc.from_organ, subject: doc.subject, recipients: doc.recipients }, pkg))
-      const n = await rt.db.tx((q) => enqueueDeliveries(q, subs, {
-        eventKey: e.eventKey, type: e.type, documentUuid: doc.id, body, source: { topic, offset: msg.offset, key: msg.key?.toString('utf8') ?? null },
-      }))
-      if (n) onEnqueued()
-    },
+  return consume(rt, CONSUMERS.webhooks, async (value, m) => {
+    const e = eventOf(value)
+    if (!e) return
+    const doc = await getDocument(rt.db, e.documentUuid)
+    if (!doc) { log.warn({ eventKey: e.eventKey }, 'event about a document unknown here; no webhook'); return }
+    const legs = e.recipient ? [e.recipient] : doc.recipients
+    const subs = await matchingSubscriptions(rt.db, { type: e.type, documentUuid: doc.id, from: doc.from_organ, legs })
+    if (subs.length === 0) return
+    const pkg = e.statusBlob ? await statusPackageXml(rt, e.statusBlob, e.statusContentType) : null
+    const body = JSON.stringify(payloadOf(e, { id: doc.id, documentId: doc.document_id, from: doc.from_organ, subject: doc.subject, recipients: doc.recipients }, pkg))
+    const n = await rt.db.tx((q) => enqueueDeliveries(q, subs, {
+      eventKey: e.eventKey, type: e.type, documentUuid: doc.id, body, source: { topic: m.topic, offset: m.offset, key: m.key },
+    }))
+    if (n) onEnqueued()
   })
 }

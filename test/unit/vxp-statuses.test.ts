@@ -2,6 +2,7 @@
 // and a failed receipt is a document.failed webhook like a failed delivery.
 import t from 'tap'
 import { isDeliveryState, labelOf } from '../../src/statuses/model.ts'
+import { CONSUMERS } from '../../src/bus/consumers.ts'
 import { eventOf } from '../../src/webhooks/events.ts'
 import { topicsFor } from '../../src/bus/topics.ts'
 
@@ -14,8 +15,8 @@ t.test('RECEIVING and RECEIVE_FAILED are gateway states with Vietnamese labels',
 
 t.test('webhook events: RECEIVE_FAILED is document.failed, RECEIVING is not sent', async (t) => {
   const topics = topicsFor('x.')
-  const rec = (status: string) => ({ eventKey: `d:r:${status}`, id: 'd', recipient: 'r', status, at: '2026-12-01T00:00:00.000Z' })
-  t.equal(eventOf(topics, topics.receipts, rec('RECEIVE_FAILED'))?.type, 'document.failed')
-  t.equal(eventOf(topics, topics.receipts, rec('RECEIVING')), null)
-  t.equal(eventOf(topics, topics.receipts, rec('DELIVERY_FAILED'))?.type, 'document.failed', 'as a failed delivery')
+  const rec = (status: string) => CONSUMERS.webhooks.decode(topics.receipts, { eventKey: `d:r:${status}`, id: 'd', recipient: 'r', status, at: '2026-12-01T00:00:00.000Z' }, topics)
+  t.equal(eventOf(rec('RECEIVE_FAILED'))?.type, 'document.failed')
+  t.equal(eventOf(rec('RECEIVING')), null)
+  t.equal(eventOf(rec('DELIVERY_FAILED'))?.type, 'document.failed', 'as a failed delivery')
 })
