@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { retype } from '../schemas/retype.ts'
 
 export interface Config {
   host: string
@@ -313,7 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
   }
   if (problems.length) throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`)
-  const cfg = { ...(out as unknown as Config), ...overrides }
+  const cfg = { ...retype<Config>(out), ...overrides }
   if (!cfg.blobDir) cfg.blobDir = path.join(cfg.dataDir, 'blobs')
   if (!cfg.trustDir) cfg.trustDir = path.join(cfg.dataDir, 'pki')
   if (!cfg.gatewayKeyFile) cfg.gatewayKeyFile = path.join(cfg.trustDir, 'gateway/gateway.key')

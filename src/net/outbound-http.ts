@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.ts'
 import type { Readable } from 'node:stream'
 import type { Config } from '../config/config.ts'
 import { checkTarget } from './ssrf.ts'
+import { retype } from '../schemas/retype.ts'
 
 export const DEFAULT_MAX_ANSWER = 64 * 1024
 
@@ -68,10 +69,10 @@ export async function sendOutbound(req: OutboundRequest): Promise<OutboundAnswer
     throw e
   }
   const max = req.maxAnswerBytes ?? DEFAULT_MAX_ANSWER
-  const lookup = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+  const lookup = retype<LookupFunction>((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
     if (opts?.all) cb(null, [{ address: target.address, family: target.family }])
     else cb(null, target.address, target.family)
-  }) as unknown as LookupFunction
+  })
   const streamed = isStreamedBody(req.body) ? req.body : undefined
   const body = req.body === undefined || streamed ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body as Buffer
   const length = streamed ? streamed.length : body?.length

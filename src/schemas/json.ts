@@ -19,6 +19,7 @@ import {
   type Node,
 } from './model.ts'
 import { validateXml } from './validate.ts'
+import { retype } from './retype.ts'
 
 type JsonSchema = Record<string, unknown>
 
@@ -98,7 +99,7 @@ export const EDXML_JSON_EXAMPLE = {
   },
 } as const
 
-const Ajv = AjvModule.default ?? (AjvModule as unknown as typeof AjvModule.default)
+const Ajv = AjvModule.default ?? retype<typeof AjvModule.default>(AjvModule)
 let validator: ValidateFunction | undefined
 function ajvValidator(): ValidateFunction {
   validator ??= new Ajv({ allErrors: true, strict: true, unicodeRegExp: true }).compile(EDXML_JSON_SCHEMA)

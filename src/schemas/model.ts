@@ -14,6 +14,7 @@
  */
 import { XmlC14NMode, XmlElement } from 'libxml2-wasm'
 import { childElements, EDXML_NS, escapeAttr, escapeText, XMLDSIG_NS } from './xml.ts'
+import { retype } from './retype.ts'
 
 export const XLINK_NS = 'http://www.w3.org/1999/xlink'
 
@@ -414,11 +415,11 @@ export function elementToModel(root: XmlElement): EdxmlPackage {
     return {
       kind: 'status',
       statusElement: st ? 'Status' : 'MessageHeader',
-      status: readNode(mh, STATUS_MESSAGE) as unknown as StatusMessage,
+      status: retype<StatusMessage>(readNode(mh, STATUS_MESSAGE)),
       ...(sig ? { signature: sig } : {}),
     }
   }
-  const out: EdocPackage = { kind: 'edoc', messageHeader: readNode(ed(header, 'MessageHeader')!, EDOC_MESSAGE_HEADER) as unknown as EdocMessageHeader }
+  const out: EdocPackage = { kind: 'edoc', messageHeader: retype<EdocMessageHeader>(readNode(ed(header, 'MessageHeader')!, EDOC_MESSAGE_HEADER)) }
   const thl = ed(header, 'TraceHeaderList')
   if (thl) out.traceHeaderList = readNode(thl, TRACE_HEADER_LIST) as TraceHeaderList
   const sig = signatureOf(header)
@@ -426,7 +427,7 @@ export function elementToModel(root: XmlElement): EdxmlPackage {
   const manifest = ed(ed(env, 'edXMLBody'), 'edXMLManifest')
   if (manifest) out.manifest = readNode(manifest, MANIFEST) as EdocPackage['manifest']
   const ae = ed(root, 'AttachmentEncoded')
-  if (ae) out.attachments = childElements(ae).filter((c) => c.name === 'Attachment' && c.namespaceUri === EDXML_NS).map((a) => readNode(a, ATTACHMENT) as unknown as Attachment)
+  if (ae) out.attachments = childElements(ae).filter((c) => c.name === 'Attachment' && c.namespaceUri === EDXML_NS).map((a) => retype<Attachment>(readNode(a, ATTACHMENT)))
   return out
 }
 
@@ -464,11 +465,11 @@ export function modelToXml(m: EdxmlPackage): string {
   const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', `<edXML xmlns="${EDXML_NS}">`, `${ind(1)}<${P}edXMLEnvelope xmlns:${P.slice(0, -1)}="${EDXML_NS}">`]
   lines.push(`${ind(2)}<${P}edXMLHeader>`)
   if (m.kind === 'status') {
-    writeNode(m.statusElement ?? 'MessageHeader', STATUS_MESSAGE, m.status as unknown as Obj, 3, P, lines)
+    writeNode(m.statusElement ?? 'MessageHeader', STATUS_MESSAGE, retype<Obj>(m.status), 3, P, lines)
     if (m.signature) lines.push(ind(3) + m.signature.xml)
     lines.push(`${ind(2)}</${P}edXMLHeader>`)
   } else {
-    writeNode('MessageHeader', EDOC_MESSAGE_HEADER, m.messageHeader as unknown as Obj, 3, P, lines)
+    writeNode('MessageHeader', EDOC_MESSAGE_HEADER, retype<Obj>(m.messageHeader), 3, P, lines)
     if (m.traceHeaderList) writeNode('TraceHeaderList', TRACE_HEADER_LIST, m.traceHeaderList as Obj, 3, P, lines)
     if (m.signature) lines.push(ind(3) + m.signature.xml)
     lines.push(`${ind(2)}</${P}edXMLHeader>`)
@@ -481,7 +482,7 @@ export function modelToXml(m: EdxmlPackage): string {
   lines.push(`${ind(1)}</${P}edXMLEnvelope>`)
   if (m.kind === 'edoc' && m.attachments) {
     lines.push(`${ind(1)}<AttachmentEncoded>`)
-    for (const a of m.attachments) writeNode('Attachment', ATTACHMENT, a as unknown as Obj, 2, '', lines)
+    for (const a of m.attachments) writeNode('Attachment', ATTACHMENT, retype<Obj>(a), 2, '', lines)
     lines.push(`${ind(1)}</AttachmentEncoded>`)
   }
   lines.push('</edXML>', '')

@@ -14,6 +14,7 @@ import { C14N_EXC, ENVELOPED, canonicalize } from './algorithms.ts'
 import { certsFromPem, subjectOf } from './certs.ts'
 import { NS_DSIG, NS_QCVN, childElements, edxmlHeader, findAll, parseXmlStrict } from './xml.ts'
 import { elidedDigest, type ElidedSource } from './elided-digest.ts'
+import { retype } from '../schemas/retype.ts'
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'
 const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
@@ -67,7 +68,7 @@ function finish({ doc, text, certs, priv, ec }: Prepared, digest: string): strin
     `<SignatureMethod Algorithm="${ec ? ECDSA_SHA256 : RSA_SHA256}"/>` +
     `<Reference URI=""><Transforms><Transform Algorithm="${ENVELOPED}"/><Transform Algorithm="${C14N_EXC}"/></Transforms>` +
     `<DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest}</DigestValue></Reference></SignedInfo>`
-  const siDoc = new DOMParser().parseFromString(signedInfo, 'text/xml') as unknown as Document
+  const siDoc = retype<Document>(new DOMParser().parseFromString(signedInfo, 'text/xml'))
   const siCanon = canonicalize(C14N_EXC, siDoc.documentElement)
   const value = cryptoSign('sha256', Buffer.from(siCanon, 'utf8'), ec ? { key: priv, dsaEncoding: 'ieee-p1363' } : priv).toString('base64')
   const signature =
@@ -102,10 +103,10 @@ function splice(text: string, doc: Document, anchor: 'TraceHeaderList' | 'edXMLH
   }
   const h = edxmlHeader(doc)
   const node = new DOMParser().parseFromString(fragment, 'text/xml').documentElement!
-  const imported = doc.importNode(node as unknown as Node, true)
+  const imported = doc.importNode(retype<Node>(node), true)
   if (h.traceHeaderList) h.header.insertBefore(imported, h.traceHeaderList.nextSibling)
   else h.header.appendChild(imported)
   const decl = text.match(/^<\?xml[^>]*\?>/)
-  const body = new XMLSerializer().serializeToString(doc.documentElement as unknown as Parameters<XMLSerializer["serializeToString"]>[0])
+  const body = new XMLSerializer().serializeToString(retype<Parameters<XMLSerializer['serializeToString']>[0]>(doc.documentElement))
   return decl ? `${decl[0]}\n${body}` : body
 }

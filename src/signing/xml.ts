@@ -6,6 +6,7 @@
  */
 import { DOMParser } from '@xmldom/xmldom'
 import { GatewayError } from '../errors.ts'
+import { retype } from '../schemas/retype.ts'
 
 export const NS_QCVN = 'http://www.mic.gov.vn/TBT/QCVN_102_2016'
 export const NS_DSIG = 'http://www.w3.org/2000/09/xmldsig#'
@@ -34,11 +35,11 @@ export function parseXmlStrict(input: Buffer | string): { doc: Document; text: s
   if (decl && !/^utf-?8$/i.test(decl[1])) throw new GatewayError('XML_MALFORMED', `declared encoding ${decl[1]} is not UTF-8`)
   let doc: Document
   try {
-    doc = new DOMParser({
+    doc = retype<Document>(new DOMParser({
       onError: (level: string, msg: string) => {
         if (level !== 'warning') throw new Error(msg)
       },
-    }).parseFromString(text, 'text/xml') as unknown as Document
+    }).parseFromString(text, 'text/xml'))
   } catch (e) {
     throw new GatewayError('XML_MALFORMED', (e as Error).message.replace(/^.*caused Error: /, ''))
   }

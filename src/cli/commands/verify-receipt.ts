@@ -15,6 +15,7 @@ import { isGatewayError } from '../../errors.ts'
 import { TrustStore } from '../../signing/trust.ts'
 import { verifyReceipt, type SignedReceipt } from '../../signing/jws.ts'
 import { fingerprintHex } from '../../signing/certs.ts'
+import { retype } from '../../schemas/retype.ts'
 
 export const summary = 'check gateway-signed receipts: `verify-receipt <file|-> [--dir] [--gateway-cert pem]`'
 
@@ -29,7 +30,7 @@ function receiptsIn(v: unknown, out: SignedReceipt[] = []): SignedReceipt[] {
   if (Array.isArray(v)) v.forEach((x) => receiptsIn(x, out))
   else if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>
-    if (typeof o.signature === 'string' && typeof o.sha256 === 'string' && typeof o.status === 'string') out.push(o as unknown as SignedReceipt)
+    if (typeof o.signature === 'string' && typeof o.sha256 === 'string' && typeof o.status === 'string') out.push(retype<SignedReceipt>(o))
     else Object.values(o).forEach((x) => receiptsIn(x, out))
   }
   return out
