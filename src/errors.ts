@@ -15,7 +15,7 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is larger than the configured limit' },
   INSUFFICIENT_STORAGE: { status: 507, title: 'The gateway has not enough disk space for this package now; nothing was accepted' },
-  NOT_CONVERTIBLE: { status: 406, title: 'This package is too large to convert to the other form; ask for the form it was sent in' },
+  NOT_CONVERTIBLE: { status: 406, title: 'This package is too large to carry this way; fetch it as sent, streamed' },
   XML_MALFORMED: { status: 400, title: 'The body is not well-formed XML' },
   XML_FORBIDDEN_CONSTRUCT: { status: 400, title: 'DOCTYPE, entity declarations and processing tricks are refused' },
   XML_TOO_DEEP: { status: 400, title: 'The XML nesting is deeper than allowed' },

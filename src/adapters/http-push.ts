@@ -55,10 +55,12 @@ export function pushSignature(key: Buffer, deliveryId: string, timestamp: string
   return `v1=${crypto.createHmac('sha256', key).update(`${deliveryId}.${timestamp}.${sha256Hex}`).digest('base64')}`
 }
 
-/** The package bytes and stored content type of a delivery record. */
+/** The package bytes and stored content type of a delivery record, held whole (up to BODY_LIMIT). */
 export async function packageOf(rt: Runtime, r: DeliveryRecord): Promise<{ bytes: Buffer; contentType: string }> {
   const doc = await getDocument(rt.db, r.id)
   if (!doc) throw new PermanentDeliveryError(`document ${r.id} is no longer in the ledger`)
+  // the callers wrap the package (SOAP push, the axis' sendEdoc): held whole, so bounded like a request body
+  if (Number(doc.size) > rt.config.bodyLimit) throw new PermanentDeliveryError(`the package is ${doc.size} bytes, more than BODY_LIMIT (${rt.config.bodyLimit}) can carry wrapped in SOAP or the axis' protocol; the agency can pull it over REST`)
   return { bytes: await rt.blobs.get(doc.blob_key), contentType: doc.content_type }
 }
 

@@ -1,14 +1,12 @@
 /** REST surface for recipients: the pull inbox, the package (exact bytes, or converted to the other form), and the ack that sends status 01. */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
-import { GatewayError } from '../errors.ts'
-import { packageIndexOf } from '../store/package-index-repo.ts'
 import { listInbox } from '../store/inbox-repo.ts'
 import { acknowledge, inboxItemFor } from '../pipeline/acknowledge.ts'
 import { principalOf } from './auth.ts'
 import { inboxCodesOf } from '../pipeline/closed-agencies.ts'
 import { documentationOnly, packageContent, preferredFormat } from './package-body.ts'
-import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../pipeline/incoming.ts'
+import { asEdxml, asJson, assertHoldable, CONTENT_TYPE, formatOf } from '../pipeline/incoming.ts'
 
 const itemSchema = {
   type: 'object',
@@ -63,9 +61,7 @@ export async function inboxRoutes(app: FastifyInstance, rt: Runtime) {
         .header('x-representation', 'original')
         .send(rt.blobs.stream(item.blobKey))
     }
-    if (await packageIndexOf(rt.db, item.blobKey)) {
-      throw new GatewayError('NOT_CONVERTIBLE', `this package is ${item.size} bytes and was streamed; ask for ${CONTENT_TYPE[formatOf(item.contentType)]} and fetch its attachments one by one`)
-    }
+    assertHoldable(rt, item.size, `a conversion to ${CONTENT_TYPE[want]}`) // the form it was sent in streams at any size
     const stored = await rt.blobs.get(item.blobKey)
     const out = want === 'xml' ? asEdxml(stored, item.contentType) : asJson(stored, item.contentType)
     return reply.type(CONTENT_TYPE[want]).header('x-representation', 'converted').send(out.bytes)

@@ -139,6 +139,17 @@ export async function storedPackage(rt: Runtime, item: { blobKey: string; conten
   return { model: storedModel(await rt.blobs.get(item.blobKey), item.contentType), index: null }
 }
 
+/**
+ * The surfaces that carry a package inside something else (SOAP's Base64 element, the VXP JSON answer, a
+ * conversion to the other form) must hold it whole in memory; above BODY_LIMIT that is refused, so one large
+ * package cannot take the process's memory. Such a package is read as a stream: GET /v1/inbox/{id}.
+ */
+export function assertHoldable(rt: Runtime, size: number, where: string): void {
+  if (size > rt.config.bodyLimit) {
+    throw new GatewayError('NOT_CONVERTIBLE', `this package is ${size} bytes; ${where} carries at most ${rt.config.bodyLimit} (BODY_LIMIT): fetch it with GET /v1/inbox/{id}, which streams it`)
+  }
+}
+
 /** Stored bytes as edXML: the exact bytes when they were sent as XML, modelToXml of the JSON form otherwise. */
 export function asEdxml(bytes: Buffer, contentType: string): { bytes: Buffer; converted: boolean } {
   if (formatOf(contentType) === 'xml') return { bytes, converted: false }

@@ -90,6 +90,8 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   const json = await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}`, undefined, { accept: 'application/json' })
   t.equal(json.status, 406, 'the JSON form of a streamed package is refused with a coded error')
   t.equal(((await json.json()) as { code: string }).code, 'NOT_CONVERTIBLE')
+  const soapGet = await gw.call(PROVINCE, 'POST', '/soap', `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><GetDocument xmlns="urn:lien-thong:soap:v1"><id>${item.id}</id></GetDocument></env:Body></env:Envelope>`, { 'content-type': 'application/soap+xml' })
+  t.match(await soapGet.text(), /NOT_CONVERTIBLE/, 'so is SOAP GetDocument (the package in a Base64 element): the process never holds it whole')
 
   const m = await done()
   const growth = m.maxRss - idle

@@ -10,7 +10,7 @@ import { acceptDocument } from '../../pipeline/accept-document.ts'
 import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
 import { documentStatus } from '../../pipeline/document-status.ts'
-import { asEdxml, asJson, CONTENT_TYPE, formatOf } from '../../pipeline/incoming.ts'
+import { asEdxml, asJson, assertHoldable, CONTENT_TYPE, formatOf } from '../../pipeline/incoming.ts'
 import { inboxCodesOf } from '../../pipeline/closed-agencies.ts'
 import { listInbox } from '../../store/inbox-repo.ts'
 import { base64Field, field, requiredField, type Fields } from './envelope.ts'
@@ -59,6 +59,7 @@ export const HANDLERS: Record<Operation, Handler> = {
     const item = await inboxItemFor(rt, who, requiredField(op, 'id'))
     const format = (field(op, 'format')?.trim() || 'xml').toLowerCase()
     if (format !== 'xml' && format !== 'json') throw new GatewayError('BAD_REQUEST', 'format is xml or json')
+    assertHoldable(rt, item.size, 'SOAP GetDocument')
     const stored = await rt.blobs.get(item.blobKey)
     const out = format === 'xml' ? asEdxml(stored, item.contentType) : asJson(stored, item.contentType)
     return {

@@ -21,7 +21,7 @@ import type { Principal } from '../../store/clients-repo.ts'
 import { acceptDocument } from '../../pipeline/accept-document.ts'
 import { acknowledge, inboxItemFor } from '../../pipeline/acknowledge.ts'
 import { submitStatus } from '../../pipeline/submit-status.ts'
-import { asEdxml, readIncoming } from '../../pipeline/incoming.ts'
+import { asEdxml, assertHoldable, readIncoming } from '../../pipeline/incoming.ts'
 import { addresseesWaiting, inboxItemsOf, listInbox, markAcked, type InboxItem } from '../../store/inbox-repo.ts'
 import { ackStatus, listStatuses, type StatusInboxRow } from '../../store/status-inbox-repo.ts'
 import { statusPackageXml } from '../../statuses/package.ts'
@@ -193,6 +193,7 @@ export async function receivedBytes(rt: Runtime, r: VxpRequest): Promise<{ docId
   const docId = required(r, 'docId')
   const got = await receivedItem(rt, r.caller.principal, docId)
   if (got.kind === 'status') return { docId, bytes: Buffer.from(await statusPackageXml(rt, got.row.statusBlob, got.row.contentType), 'utf8') }
+  assertHoldable(rt, got.item.size, 'the national axis\' protocol')
   return { docId, bytes: asEdxml(await rt.blobs.get(got.item.blobKey), got.item.contentType).bytes }
 }
 
