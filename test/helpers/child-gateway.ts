@@ -24,7 +24,11 @@ export interface ChildGateway {
 }
 
 export async function spawnGateway(env: Record<string, string | undefined>, opts: { readyMs?: number } = {}): Promise<ChildGateway> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const all = { ...process.env, ...env }
+  // GATEWAY_NODE_ARGS: extra Node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
+  // the gateway under a bench (Node refuses --cpu-prof in NODE_OPTIONS)
+  const nodeArgs = (all.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SELF], { cwd: ROOT, env: all, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<number | string | null>((res) => proc.on('exit', (code, sig) => res(sig ?? code)))
   const url = await new Promise<string>((resolve, reject) => {
     let buf = ''
