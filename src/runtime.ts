@@ -11,6 +11,7 @@ import { s3BlobStore } from './store/s3-blobs.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
 import { sweepSpool } from './pipeline/receive-package.ts'
+import { withRowPayloads } from './store/row-payloads.ts'
 import { openDb, type Db } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { listAgencies } from './store/directory-repo.ts'
@@ -60,12 +61,13 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     await followTrust() // operator changes made through any replica, on top of TRUST_DIR
     // replicas share the database: a directory or trust change made by one is re-read by the others at once
     changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot, trust: followTrust })
-    const blobs = config.blobStore === 's3'
+    const behind = config.blobStore === 's3'
       ? await s3BlobStore({
         endpoint: config.s3Endpoint, bucket: config.s3Bucket, region: config.s3Region, accessKeyId: config.s3AccessKeyId,
         secretAccessKey: config.s3SecretAccessKey, forcePathStyle: config.s3ForcePathStyle, prefix: config.s3Prefix,
       })
       : fsBlobStore(config.blobDir)
+    const blobs = withRowPayloads(db, behind, config.smallPayloadBytes)
     const swept = await sweepSpool(config)
     if (swept) log.info({ swept }, 'removed spool files of requests that died with their process')
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))

@@ -20,6 +20,8 @@ export interface Config {
   blobDir: string
   /** where payloads live: 'fs' (blobDir) or 's3' (an S3-compatible object store) */
   blobStore: 'fs' | 's3'
+  /** payloads up to this many bytes live in the database beside their ledger rows; 0 = all in blobStore */
+  smallPayloadBytes: number
   s3Endpoint: string
   s3Bucket: string
   s3Region: string
@@ -179,6 +181,7 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
   } },
   dataDir: { env: 'DATA_DIR', def: '.data', doc: 'directory for PGlite, blobs, demo PKI and credentials', parse: (v) => path.resolve(v) },
   blobDir: { env: 'BLOB_DIR', def: '', doc: 'payload blob store directory (default DATA_DIR/blobs)', parse: str },
+  smallPayloadBytes: { env: 'SMALL_PAYLOAD_BYTES', def: '65536', doc: 'payloads (documents, status packages) up to this many bytes are kept in the database beside their ledger rows — one WAL flush instead of file and directory fsyncs; larger ones in BLOB_STORE; 0 = all in BLOB_STORE', parse: int(0, 16 * 1024 * 1024) },
   blobStore: { env: 'BLOB_STORE', def: 'fs', doc: 'payload store: fs (BLOB_DIR) or s3 (an S3-compatible object store, S3_*)', parse: (v) => {
     if (v !== 'fs' && v !== 's3') throw new Error('must be fs or s3')
     return v

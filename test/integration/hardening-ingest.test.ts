@@ -59,7 +59,7 @@ t.test('over-long identifiers and text are refused at validation, nothing stored
 })
 
 t.test('a failure after each step leaves nothing half-stored, and a retry is accepted', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startGateway(t, { smallPayloadBytes: 0 }) // every payload a file: the filesystem store's failures
   const schema = gw.rt.config.databaseSchema
   const post = (body: string) => gw.call(COMMUNE, 'POST', '/v1/documents', body)
   const failWith = async (sql: string) => gw.rt.db.exec(sql)
@@ -136,4 +136,22 @@ t.test('20 identical POSTs at once: one Kafka record, 20 byte-identical answers'
   t.equal(await recordCount([gw.rt.topics.documents]), before + 1, 'exactly one Kafka record')
   const list = await (await gw.call(COMMUNE, 'GET', '/v1/documents')).json() as { items: { acceptedAt: string }[] }
   t.equal(list.items[0]?.acceptedAt, (JSON.parse(answers[0]!.text) as { acceptedAt: string }).acceptedAt, 'the list shows the same acceptedAt')
+})
+
+t.test('a payload kept in the database: a failed write leaves no document, a retry is accepted', async (t) => {
+  const gw = await startGateway(t) // SMALL_PAYLOAD_BYTES' default: this package is a row
+  const schema = gw.rt.config.databaseSchema
+  const body = withDocumentId(`${COMMUNE},2026/11/23,5/FAIL-ROW`)
+  await gw.rt.db.exec(`
+    create or replace function ${schema}.inject_failure() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$;
+    create trigger inject_failure before insert on ${schema}.payloads for each row execute function ${schema}.inject_failure();`)
+  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
+  t.equal(r.status, 503, 'the payload row cannot be written: 503')
+  t.equal((await r.json() as { code: string }).code, 'STORE_UNAVAILABLE')
+  t.equal(await rows(gw, `${COMMUNE},2026/11/23,5/FAIL-ROW`), 0, 'and no document row')
+  await gw.rt.db.exec(`drop trigger inject_failure on ${schema}.payloads`)
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', body)).status, 202, 'the retry is accepted')
+  const stored = await gw.rt.db.query<{ n: number }>('select count(*)::int as n from payloads where key = $1', [sha(body)])
+  t.equal(stored.rows[0]?.n, 1, 'its payload is a row, named by its SHA-256')
+  t.notOk(blobFiles(gw).includes(sha(body)), 'not a file')
 })

@@ -31,6 +31,7 @@ t.test('payloads in the object store only: accept, deliver, read, attachments, s
   const gw = await startGateway(t, {
     blobStore: 's3', blobDir, s3Endpoint: endpoint, s3Bucket: 'lgsp-test', s3Prefix: `${path.basename(data)}/`,
     s3AccessKeyId: 'local-identity', s3SecretAccessKey: 'local-credential', s3ForcePathStyle: true,
+    smallPayloadBytes: 0, // every payload an object: what a deployment without database payloads does
   })
   const model = xmlToModel(fixture('edxml/edoc-zip-attachment.edxml')) as EdocPackage
   delete model.signature // a sample signature that does not verify; the attachment is what matters here
