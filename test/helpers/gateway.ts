@@ -17,6 +17,7 @@ import { startWorkers } from '../../src/workers/index.ts'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { pkiInit, type PkiInitResult } from '../../src/signing/pki.ts'
 import { signEdxml } from '../../src/signing/sign-edxml.ts'
+import { signJws, type FlattenedJws } from '../../src/signing/jws.ts'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -65,7 +66,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-${tag}-`))
   const config = loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
     port: 0, dataDir, blobDir: path.join(dataDir, 'blobs'), databaseSchema: `t_${tag}`, topicPrefix: `t${tag}.`, kafkaPartitions: 2,
-    gatewayId: `test-${tag}`, signaturePolicy: 'optional', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '',
+    gatewayId: `test-${tag}`, signaturePolicy: 'required', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '',
     outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
     ...overrides,
   })
@@ -171,6 +172,14 @@ export const testPki = (): Promise<PkiInitResult> => (pki ??= pkiInit(path.join(
 
 export async function signAs(organId: string, xml: Buffer | string): Promise<Buffer> {
   return signWith(await testPki(), organId, xml)
+}
+
+/** The JSON form signed with the demo certificate of `organId`: a flattened JWS (x5c chain) whose payload is `json`. */
+export async function jwsAs(organId: string, json: string): Promise<FlattenedJws> {
+  const p = await testPki()
+  const a = p.agencies.find((x) => x.organId === organId)
+  if (!a) throw new Error(`no demo certificate for ${organId}`)
+  return signJws(json, fs.readFileSync(a.key, 'utf8'), [fs.readFileSync(a.cert, 'utf8'), fs.readFileSync(p.intermediate, 'utf8')], { format: 'flattened' })
 }
 
 /** The package signed with the demo certificate of `organId` from the given demo PKI (pkiInit). */

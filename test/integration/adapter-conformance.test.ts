@@ -190,7 +190,7 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
   /** a fresh document from SENDER to `recipient`, accepted by the gateway; its delivery record */
   const newRecord = async (c: Case, a: Attempt): Promise<DeliveryRecord> => {
     const recipient = a.recipient ?? c.recipient
-    const bytes = edoc(SENDER, [recipient], ++no)
+    const bytes = await gw.sign(SENDER, edoc(SENDER, [recipient], ++no))
     const res = await gw.call(SENDER, 'POST', '/v1/documents', bytes)
     if (res.status !== 202) throw new Error(`document to ${recipient} not accepted: ${res.status} ${await res.text()}`)
     const { id } = await res.json() as { id: string }

@@ -46,7 +46,7 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
   // documents to every tier; wait until every leg is delivered
   const sent: { id: string; shiftMinutes: number }[] = []
   const post = async (to: string[], no: number, shiftMinutes: number) => {
-    const r = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, to, no))
+    const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, to, no)))
     t.equal(r.status, 202)
     sent.push({ id: (await r.json() as { id: string }).id, shiftMinutes })
   }

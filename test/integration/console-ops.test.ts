@@ -75,7 +75,7 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   t.same(names['999.99.99.H99'], { known: false })
 
   // history: what the ledger holds, per tier and minute
-  const post = async (to: string[], no: number) => t.equal((await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, to, no))).status, 202)
+  const post = async (to: string[], no: number) => t.equal((await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, to, no)))).status, 202)
   await post([COMMUNE, CENTRAL], 301)
   await post([COMMUNE], 302)
   await post([PUSHED], 303)

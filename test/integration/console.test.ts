@@ -27,7 +27,7 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
 
   // real data: a document whose push recipient is down (→ DLQ) and two that go through, one acknowledged
   const post = async (to: string[], no: number) => {
-    const r = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, to, no))
+    const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, to, no)))
     t.equal(r.status, 202)
     return (await r.json() as { id: string }).id
   }

@@ -76,7 +76,7 @@ t.test('lgsp directory import loads a provincial directory through the API', asy
   const doc = fixture('demo/commune-to-province.edxml').toString('utf8')
     .replace('<edXML:OrganId>000.00.00.H41</edXML:OrganId>', '<edXML:OrganId>000.21.31.H53</edXML:OrganId>')
     .replace('125/UBND-VP', '901/UBND-VP')
-  const sent = await gw.call('000.21.30.H41', 'POST', '/v1/documents', doc)
+  const sent = await gw.call('000.21.30.H41', 'POST', '/v1/documents', await gw.sign('000.21.30.H41', doc))
   t.equal(sent.status, 202, 'a newly imported agency is routable')
   t.match(await sent.json(), { recipients: [{ organId: '000.21.31.H53', tier: 'commune' }, { organId: '000.00.00.G22' }] })
 

@@ -22,7 +22,7 @@ t.test('lgsp dlq list | replay | discard against a gateway with real DLQ items',
   const json = { 'content-type': 'application/json' }
   t.equal((await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), json)).status, 201)
   const send = async (no: number) => {
-    const r = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [PUSHED], no))
+    const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [PUSHED], no)))
     t.equal(r.status, 202)
     return (await r.json() as { id: string }).id
   }

@@ -28,7 +28,8 @@ interface View { recipients: { organId: string; status: string; timeline: { stat
 interface StatusItem { id: string; documentId: string; from: string; statusCode: string; recipient: string; edxml: string }
 
 t.test('a recall (13) travels H41 → central → H53; the recipient\'s 15 travels back to the sender', async (t) => {
-  const { central, gws } = await startFederation(t, ['H41', 'H53'])
+  // the H53 commune has no demo certificate: its 15 goes unsigned, as a legacy sender's does (SIGNATURE_POLICY=optional)
+  const { central, gws } = await startFederation(t, ['H41', 'H53'], { signaturePolicy: 'optional' })
   const h41 = gws.H41!
   const h53 = gws.H53!
   const json = { 'content-type': 'application/json' }
@@ -36,7 +37,7 @@ t.test('a recall (13) travels H41 → central → H53; the recipient\'s 15 trave
   t.equal((await central.call('operator', 'PUT', '/v1/agencies/000.00.00.H53', JSON.stringify({ name: 'UBND tỉnh Tây Ninh', tier: 'province', gateway: h53.url }), json)).status, 201)
   const recipientKey = await saveClient(h53.rt.db, { id: 'qlvb:an-thanh', name: 'QLVB xã An Thạnh', role: 'client', organIds: [RECIPIENT] })
 
-  const res = await h41.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [RECIPIENT], NO))
+  const res = await h41.call(SENDER, 'POST', '/v1/documents', await h41.sign(SENDER, edoc(SENDER, [RECIPIENT], NO)))
   t.equal(res.status, 202)
   const { id } = await res.json() as { id: string }
   await eventually(async () => {
@@ -45,7 +46,7 @@ t.test('a recall (13) travels H41 → central → H53; the recipient\'s 15 trave
   }, 30_000, 'the document in the H53 commune inbox')
 
   // the sender recalls it at its own gateway
-  const recall = status(SENDER, '13', new Date('2026-11-23T05:00:00Z'))
+  const recall = await h41.sign(SENDER, status(SENDER, '13', new Date('2026-11-23T05:00:00Z')))
   const r13 = await h41.call(SENDER, 'POST', '/v1/status', recall)
   t.equal(r13.status, 202)
   t.match(await r13.json(), { id, statusCode: '13', role: 'sender', recipients: [RECIPIENT] })
@@ -54,7 +55,7 @@ t.test('a recall (13) travels H41 → central → H53; the recipient\'s 15 trave
   const inbox = async () => (await (await h53.call(recipientKey, 'GET', '/v1/status-inbox')).json()) as { items: StatusItem[] }
   const got = await eventually(async () => (await inbox()).items.find((i) => i.statusCode === '13'), 30_000, '13 in the H53 status inbox')
   t.match(got, { documentId: DOC_ID, from: SENDER, recipient: RECIPIENT })
-  t.equal(got.edxml, recall, "the sender's status package, byte for byte")
+  t.equal(got.edxml, recall.toString('utf8'), "the sender's status package, byte for byte")
   const relay = (await central.rt.db.query<{ id: string }>('select id from documents')).rows[0]!
   const relayed = await (await central.call('operator', 'GET', `/v1/documents/${relay.id}`)).json() as View
   t.ok(relayed.recipients[0]!.timeline.some((e) => e.status === '13'), '13 on the relay timeline too')
@@ -85,14 +86,15 @@ t.test('recalls: only the peer a document came from, for its recipients there, w
   const json = { 'content-type': 'application/json' }
   t.equal((await h53.call('operator', 'PUT', `/v1/agencies/${RECIPIENT}`, JSON.stringify({ name: 'UBND xã An Thạnh', tier: 'commune' }), json)).status, 201)
   t.equal((await central.call('operator', 'PUT', '/v1/agencies/000.00.00.H53', JSON.stringify({ name: 'UBND tỉnh Tây Ninh', tier: 'province', gateway: h53.url }), json)).status, 201)
-  t.equal((await h41.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [RECIPIENT], NO))).status, 202)
+  t.equal((await h41.call(SENDER, 'POST', '/v1/documents', await h41.sign(SENDER, edoc(SENDER, [RECIPIENT], NO)))).status, 202)
   await eventually(async () => (await h53.rt.db.query(`select 1 from documents where state = 'accepted'`)).rowCount > 0, 30_000, 'the document at H53')
 
   const peerKey = (gw: typeof central, url: string) => gw.rt.config.peers.find((p) => p.url === url)!.key
   const centralKeyAtH53 = peerKey(h53, central.url)
+  const recall = await h41.sign(SENDER, status(SENDER, '13', new Date('2026-11-23T05:00:00Z')))
   const body = (o: Record<string, unknown> = {}) => JSON.stringify({
     from: SENDER, documentId: DOC_ID, recipient: RECIPIENT, status: '13', at: new Date().toISOString(), eventKey: 'k1',
-    statusPackage: Buffer.from(status(SENDER, '13', new Date('2026-11-23T05:00:00Z'))).toString('base64'), ...o,
+    statusPackage: recall.toString('base64'), ...o,
   })
   const code = async (r: Response) => (await r.json() as { code: string }).code
   // a client key may not use it

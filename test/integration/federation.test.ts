@@ -27,7 +27,7 @@ t.test('commune H41 → commune H53 through the central gateway, and 01 back thr
   t.equal(map.status, 201)
   const recipientKey = await saveClient(h53.rt.db, { id: 'qlvb:an-thanh', name: 'QLVB xã An Thạnh', role: 'client', organIds: [RECIPIENT] })
 
-  const doc = edoc(SENDER, [RECIPIENT], 811)
+  const doc = await h41.sign(SENDER, edoc(SENDER, [RECIPIENT], 811))
   const res = await h41.call(SENDER, 'POST', '/v1/documents', doc)
   t.equal(res.status, 202)
   const answer = await res.json() as { id: string; recipients: { organId: string; tier: string }[] }
@@ -73,14 +73,14 @@ t.test('peer keys are bound to their jurisdiction and to the legs forwarded to t
   const peerKeyOf = (gw: typeof central, url: string) => gw.rt.config.peers.find((p) => p.url === url)!.key
   // the H53 link key may not forward a document From an H41 agency
   const h53Key = peerKeyOf(central, gws.H53!.url)
-  const forged = await central.call(h53Key, 'POST', '/v1/documents', edoc(SENDER, ['000.00.00.G14'], 821), { 'lgsp-forward-for': '000.00.00.G14' })
+  const forged = await central.call(h53Key, 'POST', '/v1/documents', await central.sign(SENDER, edoc(SENDER, ['000.00.00.G14'], 821)), { 'lgsp-forward-for': '000.00.00.G14' })
   t.equal(forged.status, 403)
   t.equal((await forged.json() as { code: string }).code, 'SENDER_NOT_ALLOWED')
   // the H41 link key may, and the forward-for list must name recipients of the package
   const h41Key = peerKeyOf(central, gws.H41!.url)
-  const stray = await central.call(h41Key, 'POST', '/v1/documents', edoc(SENDER, ['000.00.00.G14'], 822), { 'lgsp-forward-for': '000.00.00.G22' })
+  const stray = await central.call(h41Key, 'POST', '/v1/documents', await central.sign(SENDER, edoc(SENDER, ['000.00.00.G14'], 822)), { 'lgsp-forward-for': '000.00.00.G22' })
   t.equal((await stray.json() as { code: string }).code, 'BAD_REQUEST')
-  const ok = await central.call(h41Key, 'POST', '/v1/documents', edoc(SENDER, ['000.00.00.G14', '000.00.00.G22'], 823), { 'lgsp-forward-for': '000.00.00.G14' })
+  const ok = await central.call(h41Key, 'POST', '/v1/documents', await central.sign(SENDER, edoc(SENDER, ['000.00.00.G14', '000.00.00.G22'], 823)), { 'lgsp-forward-for': '000.00.00.G14' })
   t.equal(ok.status, 202)
   t.same((await ok.json() as { recipients: { organId: string }[] }).recipients.map((r) => r.organId), ['000.00.00.G14'], 'only the recipients asked for are routed')
   // a peer may not hand back a status for a leg never forwarded to it

@@ -12,14 +12,14 @@ const VPCP = '000.00.00.G22'
 t.test('a recall reaches every original recipient', async (t) => {
   const gw = await startGateway(t)
   const original = fixture('demo/commune-to-province.edxml').toString('utf8')
-  const first = await gw.call(COMMUNE, 'POST', '/v1/documents', original)
+  const first = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, original))
   t.equal(first.status, 202)
 
   // the recall lists only the province, keeps the DocumentId, and says "thu hồi" (type 1)
-  const recall = original
+  const recall = (await gw.sign(COMMUNE, original
     .replace(/<edXML:To>\s*<edXML:OrganId>000\.00\.00\.G22<\/edXML:OrganId>[\s\S]*?<\/edXML:To>\s*/, '')
     .replace('<edXML:BussinessDocType>0</edXML:BussinessDocType>', '<edXML:BussinessDocType>1</edXML:BussinessDocType>')
-    .replace('Văn bản điện tử mới', 'Thu hồi văn bản điện tử')
+    .replace('Văn bản điện tử mới', 'Thu hồi văn bản điện tử'))).toString('utf8')
   t.notMatch(recall, /<edXML:OrganId>000\.00\.00\.G22/, 'the recall package names only the province')
   const r = await gw.call(COMMUNE, 'POST', '/v1/documents', recall)
   t.equal(r.status, 202, 'the same DocumentId is accepted for a recall')

@@ -62,6 +62,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   const gw = await startGateway(t, { smallPayloadBytes: 0 }) // every payload a file: the filesystem store's failures
   const schema = gw.rt.config.databaseSchema
   const post = (body: string) => gw.call(COMMUNE, 'POST', '/v1/documents', body)
+  const signed = async (documentId: string) => (await gw.sign(COMMUNE, withDocumentId(documentId))).toString('utf8')
   const failWith = async (sql: string) => gw.rt.db.exec(sql)
   const trigger = (table: string, when: string) => `
     create or replace function ${schema}.inject_failure() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$;
@@ -69,7 +70,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   const untrigger = (table: string) => `drop trigger inject_failure on ${schema}.${table}`
 
   // 1 the ledger reservation fails (a deliveries row cannot be written)
-  const b1 = withDocumentId(`${COMMUNE},2026/11/23,1/FAIL-RESERVE`)
+  const b1 = await signed(`${COMMUNE},2026/11/23,1/FAIL-RESERVE`)
   await failWith(trigger('deliveries', 'insert'))
   const r1 = await post(b1)
   t.ok(r1.status >= 500, `reservation failure: ${r1.status}`)
@@ -78,7 +79,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   await failWith(untrigger('deliveries'))
 
   // 2 the blob write fails (the shard directory cannot be created: a file sits where it belongs)
-  const b2 = withDocumentId(`${COMMUNE},2026/11/23,2/FAIL-BLOB`)
+  const b2 = await signed(`${COMMUNE},2026/11/23,2/FAIL-BLOB`)
   const shard = path.join(gw.rt.config.blobDir, sha(b2).slice(0, 2))
   fs.rmSync(shard, { recursive: true, force: true })
   fs.writeFileSync(shard, 'in the way')
@@ -89,7 +90,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   fs.rmSync(shard)
 
   // 3 Kafka refuses the record (the documents topic accepts no record this large)
-  const b3 = withDocumentId(`${COMMUNE},2026/11/23,3/FAIL-KAFKA`)
+  const b3 = await signed(`${COMMUNE},2026/11/23,3/FAIL-KAFKA`)
   const admin = kafkaAdmin()
   await admin.connect()
   const topicConfig = async (value: string) => admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: gw.rt.topics.documents, configEntries: [{ name: 'max.message.bytes', value }] }] })
@@ -105,7 +106,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   await admin.disconnect()
 
   // 4 the acceptance (markAccepted) fails after Kafka confirmed: the blob stays (the record refers to it)
-  const b4 = withDocumentId(`${COMMUNE},2026/11/23,4/FAIL-ACCEPT`)
+  const b4 = await signed(`${COMMUNE},2026/11/23,4/FAIL-ACCEPT`)
   await failWith(trigger('delivery_events', 'insert'))
   const r4 = await post(b4)
   t.ok(r4.status >= 500, `acceptance failure: ${r4.status}`)

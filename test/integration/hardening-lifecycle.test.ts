@@ -23,13 +23,13 @@ const leg = async (gw: TestGateway, id: string) =>
   ((await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as { recipients: Leg[] }).recipients.find((r) => r.organId === PROVINCE)!
 
 async function sendDoc(gw: TestGateway) {
-  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml'))
+  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))
   const { id } = await r.json() as { id: string }
   await eventually(async () => (await leg(gw, id)).status === 'DELIVERED', 30_000, 'delivered')
   return id
 }
 const post = async (gw: TestGateway, who: string, body: string) => {
-  const r = await gw.call(who, 'POST', '/v1/status', body)
+  const r = await gw.call(who, 'POST', '/v1/status', await gw.sign(who, body))
   return { status: r.status, code: (await r.json() as { code?: string }).code }
 }
 const YEARS_AGO = new Date('2019-03-01T02:00:00Z')
@@ -70,6 +70,6 @@ t.test('STATUS_ORDER_POLICY=refuse: any out-of-order step is refused', async (t)
   t.equal((await post(gw, PROVINCE, status(PROVINCE, '06'))).status, 202)
   await eventually(async () => (await leg(gw, id)).status === '06', 30_000, '06 current')
   t.same(await post(gw, PROVINCE, status(PROVINCE, '04')), { status: 409, code: 'STATUS_OUT_OF_ORDER' }, 'a 04 after 06')
-  const again = await gw.call(PROVINCE, 'POST', '/v1/status', status(PROVINCE, '06').replace('Trạng thái 06', 'Hoàn thành lần hai'))
+  const again = await gw.call(PROVINCE, 'POST', '/v1/status', await gw.sign(PROVINCE, status(PROVINCE, '06').replace('Trạng thái 06', 'Hoàn thành lần hai')))
   t.equal(again.status, 409, 'a second, different 06 after 06 is out of order too')
 })

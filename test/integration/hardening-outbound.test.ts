@@ -80,7 +80,7 @@ t.test('push: a 100 MB error answer on every retry keeps memory bounded; a priva
   const before = process.memoryUsage().rss
   let peak = before
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml'))).status, 202)
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202)
   await eventually(async () => big.hits() >= 4, 60_000, 'four push attempts')
   clearInterval(sampler)
   const growthMb = (peak - before) / 2 ** 20
@@ -95,7 +95,7 @@ t.test('push: a 100 MB error answer on every retry keeps memory bounded; a priva
   await upsertAgencies(gw2.rt.db, [{ ...p2, endpoint: { kind: 'http', url: big.url.replace('/push', '/private') } }])
   await gw2.rt.reloadDirectory()
   const hitsBefore = big.hits()
-  const r = await gw2.call(COMMUNE, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml'))
+  const r = await gw2.call(COMMUNE, 'POST', '/v1/documents', await gw2.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))
   const { id } = await r.json() as { id: string }
   type View = { recipients: { organId: string; status: string; timeline: { status: string; detail?: { error?: string; reason?: string } }[] }[] }
   const leg = await eventually(async () => {

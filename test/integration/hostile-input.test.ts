@@ -56,5 +56,5 @@ t.test('hostile bodies are refused fast with their codes, and the gateway stays 
 
   t.equal(await recordCount(gw.rt.topics.all), before, 'nothing reached Kafka')
   t.equal((await gw.call(null, 'GET', '/healthz')).status, 200, 'still healthy')
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml'))).status, 202, 'and the next genuine document is accepted')
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202, 'and the next genuine document is accepted')
 })

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto'
 import t from 'tap'
-import { eventually, fixture, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, jwsAs, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { EDXML_JSON_EXAMPLE, makeAttachment, modelToJson, modelToXml, validateJson, validateXml, xmlToModel, type EdocPackage } from '../../src/schemas/index.ts'
 import { EDOC_JSON_EXAMPLE } from '../../src/gateway/package-body.ts'
 
@@ -40,7 +40,7 @@ t.test('a JSON-form document is read as XSD-valid edXML, an edXML document as JS
 
   // --- JSON in, edXML out
   const model = demoModel('201')
-  const jsonBytes = Buffer.from(JSON.stringify(model, null, 1), 'utf8')
+  const jsonBytes = Buffer.from(JSON.stringify(await jwsAs(COMMUNE, JSON.stringify(model, null, 1))), 'utf8')
   const sent = await send(gw, jsonBytes, 'application/json; charset=utf-8')
   t.equal(sent.status, 202, 'JSON form accepted')
   t.equal(sent.answer.sha256, crypto.createHash('sha256').update(jsonBytes).digest('hex'), 'the bytes as sent are what is stored')
@@ -61,7 +61,7 @@ t.test('a JSON-form document is read as XSD-valid edXML, an edXML document as JS
   t.ok(Buffer.from(await asJsonOriginal.arrayBuffer()).equals(jsonBytes), 'a JSON reader gets the JSON bytes as sent')
 
   // --- edXML in, JSON out (another recipient)
-  const doc = fixture('demo/commune-to-province.edxml')
+  const doc = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml'))
   const sentXml = await send(gw, doc, 'application/xml')
   t.equal(sentXml.status, 202)
   const vpcpItem = await inboxItem(gw, VPCP, sentXml.answer.id)
@@ -111,7 +111,7 @@ t.test('attachments download decoded, named by their AttachmentName', async (t) 
   const m = demoModel('204')
   m.manifest = { version: '1.0', reference: [a.reference] }
   m.attachments = [a.attachment]
-  const sent = await send(gw, modelToXml(m), 'application/xml')
+  const sent = await send(gw, await gw.sign(COMMUNE, modelToXml(m)), 'application/xml')
   t.equal(sent.status, 202)
   const item = await inboxItem(gw, PROVINCE, sent.answer.id)
 
@@ -135,7 +135,7 @@ t.test('attachments download decoded, named by their AttachmentName', async (t) 
   // the QCVN practice: a ZIP inside, served as it is (ContentId "1" in AttachmentEncoded, "cid:1" in the manifest)
   const zipModel = xmlToModel(fixture('edxml/edoc-zip-attachment.edxml')) as EdocPackage
   delete zipModel.signature // a sample signature that does not verify; the attachment is what matters here
-  const zipDoc = modelToXml(zipModel)
+  const zipDoc = await gw.sign(COMMUNE, modelToXml(zipModel))
   const zipSent = await send(gw, zipDoc, 'application/xml')
   t.equal(zipSent.status, 202)
   const zipItem = await inboxItem(gw, VPCP, zipSent.answer.id)

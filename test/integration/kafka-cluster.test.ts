@@ -43,7 +43,7 @@ t.test('three brokers: replication 3, min ISR 2, one broker killed and nothing s
 
   const doc = (n: number) => fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', `${n}/UBND-VP`)
   const inboxSize = async () => (await (await gw.call(PROVINCE, 'GET', '/v1/inbox')).json() as { items: unknown[] }).items.length
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', doc(501))).status, 202, 'accepted with three brokers')
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(501)))).status, 202, 'accepted with three brokers')
   await eventually(async () => (await inboxSize()) === 1, 60_000, 'the first document delivered')
 
   // node 2 dies; once the controller has moved its leaderships, writes go on with 2 in-sync replicas
@@ -54,7 +54,7 @@ t.test('three brokers: replication 3, min ISR 2, one broker killed and nothing s
     return m?.topics[0]?.partitions.every((p) => p.leader !== 2 && p.leader >= 0)
   }, 60_000, 'leaders moved off the dead broker')
   const accepted = await eventually(async () => {
-    const r = await gw.call(COMMUNE, 'POST', '/v1/documents', doc(502))
+    const r = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(502)))
     return r.status === 202 ? r : null // a 503 here would be a retry the sender makes; it must stop happening
   }, 60_000, 'a document accepted with one broker down')
   t.equal(accepted.status, 202, 'accepted with one broker down (acks=all from 2 in-sync replicas)')

@@ -14,7 +14,7 @@ const PROVINCE = '000.00.00.H41'
 t.test('a package with a 12 MB attachment crosses the gateway; Kafka records stay small', async (t) => {
   const gw = await startGateway(t)
   const file = crypto.randomBytes(12 * 1024 * 1024)
-  const doc = Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8')
+  const doc = await gw.sign(COMMUNE, Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8')
     .replace('<edXML:edXMLManifest version="1.0"/>', `<edXML:edXMLManifest version="1.0">
         <edXML:Reference>
           <edXML:ContentId>cid:1</edXML:ContentId>
@@ -32,7 +32,7 @@ t.test('a package with a 12 MB attachment crosses the gateway; Kafka records sta
       <edXML:ContentTransferEncoded xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">${file.toString('base64')}</edXML:ContentTransferEncoded>
     </Attachment>
   </AttachmentEncoded>
-</edXML>`), 'utf8')
+</edXML>`), 'utf8'))
   t.ok(doc.length > 16 * 1024 * 1024, `the package is ${(doc.length / 1048576).toFixed(1)} MiB`)
 
   const res = await gw.call(COMMUNE, 'POST', '/v1/documents', doc)

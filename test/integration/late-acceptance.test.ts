@@ -16,7 +16,7 @@ const PROVINCE = '000.00.00.H41'
 
 t.test('a document routed but never accepted (the accepting process died) is accepted by the sweep', async (t) => {
   const gw = await startGateway(t)
-  const bytes = Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', '931/UBND-VP'))
+  const bytes = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', '931/UBND-VP'))
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
   const id = crypto.randomUUID()
   const documentId = '000.21.30.H41,2026/11/23,931/UBND-VP'
@@ -62,7 +62,7 @@ t.test('an acceptance written after the delivery does not move the leg back to A
   const gw = await startGateway(t)
   const schema = gw.rt.config.databaseSchema
   const lock = crypto.randomInt(1, 2 ** 31 - 1)
-  const bytes = Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', '932/UBND-VP'))
+  const bytes = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml').toString('utf8').replaceAll('125/UBND-VP', '932/UBND-VP'))
   const holder = new pg.Client({ connectionString: TEST_DATABASE_URL })
   await holder.connect()
   t.teardown(() => holder.end())

@@ -23,7 +23,7 @@ t.test('lgsp log verify names an altered row and a removed row', async (t) => {
 
   // eight documents at once: appends serialise on the head row, the chain stays linear
   const answers = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-    const r = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [PROVINCE], 800 + i))
+    const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [PROVINCE], 800 + i)))
     t.equal(r.status, 202)
     return await r.json() as { id: string; sha256: string }
   }))
@@ -64,10 +64,10 @@ t.test('lgsp log verify names an altered row and a removed row', async (t) => {
   t.equal((await cli()).code, 0, 'restored: intact again')
 
   // a detail (jsonb) change is caught too
-  await sql.query(`update ${schema}.message_log set detail = jsonb_set(detail, '{signed}', 'true') where seq = 2`)
+  await sql.query(`update ${schema}.message_log set detail = jsonb_set(detail, '{signed}', 'false') where seq = 2`)
   const d = JSON.parse((await cli('--json')).stdout) as { problems: { seq: number; problem: string }[] }
   t.same(d.problems.map((p) => [p.seq, p.problem]), [[2, 'altered']], 'row 2 named when its detail changed')
-  await sql.query(`update ${schema}.message_log set detail = jsonb_set(detail, '{signed}', 'false') where seq = 2`)
+  await sql.query(`update ${schema}.message_log set detail = jsonb_set(detail, '{signed}', 'true') where seq = 2`)
 
   // 2. delete row 9
   await sql.query(`delete from ${schema}.message_log where seq = 9`)

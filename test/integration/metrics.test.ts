@@ -18,8 +18,8 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
   t.ok(recipients.length >= 1, `demo recipients ${recipients.join(', ')}`)
 
   // one accepted document, one refused (unknown recipient), one refused (not XML)
-  t.equal((await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, recipients, 1))).status, 202)
-  t.equal((await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, ['000.99.99.H41'], 2))).status, 422)
+  t.equal((await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, recipients, 1)))).status, 202)
+  t.equal((await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, ['000.99.99.H41'], 2)))).status, 422)
   t.equal((await gw.call(SENDER, 'POST', '/v1/documents', '<a', { 'content-type': 'application/xml' })).status, 400)
 
   // the accepted document reaches its recipients' inboxes: deliveries counted from the ledger
@@ -53,7 +53,7 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
 
   // stop every consumer of this gateway, then send three documents: they wait in `documents`
   await gw.workers.stop()
-  for (let i = 10; i < 13; i++) t.equal((await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, recipients, i))).status, 202)
+  for (let i = 10; i < 13; i++) t.equal((await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, recipients, i)))).status, 202)
   const stopped = (await scrape(gw.url)).families
   t.equal(routerLag(stopped), 3, 'router lag = 3 while the router is stopped')
   const perPartition = samples(stopped, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}router` })

@@ -35,7 +35,7 @@ t.test('payloads in the object store only: accept, deliver, read, attachments, s
   })
   const model = xmlToModel(fixture('edxml/edoc-zip-attachment.edxml')) as EdocPackage
   delete model.signature // a sample signature that does not verify; the attachment is what matters here
-  const doc = Buffer.from(modelToXml(model))
+  const doc = await gw.sign(COMMUNE, modelToXml(model))
   const sent = await gw.call(COMMUNE, 'POST', '/v1/documents', doc, { 'content-type': 'application/xml' })
   const answer = await sent.json() as { id: string; sha256: string }
   t.equal(sent.status, 202, 'accepted') || t.comment(JSON.stringify(answer).slice(0, 500))

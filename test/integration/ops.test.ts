@@ -25,7 +25,7 @@ t.test('DLQ browse, replay and discard, audited; stuck/failed/search views', asy
   t.equal((await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), json)).status, 201)
 
   const send = async (no: number) => {
-    const r = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [PUSHED, INBOX], no))
+    const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [PUSHED, INBOX], no)))
     t.equal(r.status, 202)
     return (await r.json() as { id: string }).id
   }

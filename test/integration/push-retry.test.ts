@@ -65,7 +65,7 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   t.equal((await put(B, 'UBND xã Quỳnh Hưng', `http://127.0.0.1:${portB}/lienthong`)).status, 201)
   t.equal((await put(D, 'UBND xã Quỳnh Bá', `soap:http://127.0.0.1:${portD}/soap`)).status, 201)
 
-  const doc1 = edoc(SENDER, [A, B, C, D], 701)
+  const doc1 = await gw.sign(SENDER, edoc(SENDER, [A, B, C, D], 701))
   const t0 = Date.now()
   const res = await gw.call(SENDER, 'POST', '/v1/documents', doc1)
   t.equal(res.status, 202)
@@ -90,7 +90,7 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
 
   // while A is down and B dead, a second document to C and D goes straight through
   const t2 = Date.now()
-  const res2 = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [A, C, D], 702))
+  const res2 = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [A, C, D], 702)))
   t.equal(res2.status, 202)
   const id2 = (await res2.json() as { id: string }).id
   const v2 = await eventually(async () => {

@@ -26,7 +26,7 @@ t.test('a peer forwards to a code this gateway closed: redirected here, 01 back 
   const provinceKey = await saveClient(h53.rt.db, { id: 'qlvb:h53', name: 'QLVB tỉnh', role: 'client', organIds: [SUCCESSOR] })
 
   // H41 does not know H53's change table: it forwards the closed code as addressed
-  const res = await h41.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [CLOSED], 901))
+  const res = await h41.call(SENDER, 'POST', '/v1/documents', await h41.sign(SENDER, edoc(SENDER, [CLOSED], 901)))
   t.equal(res.status, 202)
   const answer = await res.json() as { id: string; documentId: string; recipients: { organId: string; redirect?: unknown }[] }
   t.same(answer.recipients.map((r) => [r.organId, r.redirect]), [[CLOSED, undefined]])
@@ -46,7 +46,7 @@ t.test('a peer forwards to a code this gateway closed: redirected here, 01 back 
 
   // the sender recalls it: the 13 travels down and reaches the successor's status inbox at H53
   const recall = buildStatusXml({ from: { organId: SENDER }, responseFor: { organId: SENDER, documentId: answer.documentId }, statusCode: '13', description: 'Thu hồi', timestamp: new Date() })
-  t.equal((await h41.call(SENDER, 'POST', '/v1/status', recall)).status, 202)
+  t.equal((await h41.call(SENDER, 'POST', '/v1/status', await h41.sign(SENDER, recall))).status, 202)
   const got = await eventually(async () => {
     const r = await (await h53.call(provinceKey, 'GET', '/v1/status-inbox')).json() as { items: { statusCode: string }[] }
     return r.items.some((i) => i.statusCode === '13') ? r.items : null

@@ -20,9 +20,9 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
   t.comment(`replica B reloaded its directory ${Date.now() - t0} ms after A's change`)
 
   // B routes by it: a document to the new commune, sent through B, is read through A
-  const doc = fixture('demo/commune-to-province.edxml').toString('utf8')
+  const doc = await b.sign('000.21.30.H41', fixture('demo/commune-to-province.edxml').toString('utf8')
     .replace('<edXML:OrganId>000.00.00.H41</edXML:OrganId>', `<edXML:OrganId>${NEW}</edXML:OrganId>`)
-    .replace('125/UBND-VP', '777/UBND-VP')
+    .replace('125/UBND-VP', '777/UBND-VP'))
   const sent = await b.call(key('000.21.30.H41'), 'POST', '/v1/documents', doc)
   t.equal(sent.status, 202, 'B accepts a document for the agency A added')
   t.match(await sent.json(), { recipients: [{ organId: NEW, tier: 'commune' }, { organId: '000.00.00.G22' }] })
@@ -34,7 +34,7 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
     return r.items.length ? r.items : null
   }, 30_000, 'the new commune\'s inbox on A')
   const bytes = Buffer.from(await (await a.call(commune, 'GET', `/v1/inbox/${items[0]!.id}`)).arrayBuffer())
-  t.ok(bytes.equals(Buffer.from(doc)), 'the exact bytes, accepted by B, read through A')
+  t.ok(bytes.equals(doc), 'the exact bytes, accepted by B, read through A')
 
   // and a removal travels the same way
   t.equal((await b.call(key('operator'), 'DELETE', `/v1/agencies/${NEW}`)).status, 204)

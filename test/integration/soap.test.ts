@@ -75,7 +75,7 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   t.same(Object.keys(sender.describe().LienThong.LienThongSoap11).sort(),
     ['AcknowledgeDocument', 'GetDocument', 'GetDocumentStatus', 'GetPendingDocuments', 'SendDocument', 'SendStatus'], 'six operations')
 
-  const doc = fixture('demo/commune-to-province.edxml')
+  const doc = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml'))
   const sent = await call(sender, 'SendDocument', { package: doc.toString('base64') })
   t.equal(sent.documentId, DOC_ID)
   t.same(many(sent.recipient as Obj[]).map((r) => r.organId), [PROVINCE, VPCP])
@@ -100,7 +100,7 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   t.same(JSON.parse(Buffer.from(asJson.package as string, 'base64').toString('utf8')), xmlToModel(doc), 'and its JSON form on request')
   const ack = await call(recipient, 'AcknowledgeDocument', { id: items[0]!.id })
   t.equal(ack.status, '01')
-  const st = await call(recipient, 'SendStatus', { package: Buffer.from(status03(PROVINCE)).toString('base64') })
+  const st = await call(recipient, 'SendStatus', { package: (await gw.sign(PROVINCE, status03(PROVINCE))).toString('base64') })
   t.match(st, { id, statusCode: '03', role: 'recipient', from: PROVINCE })
 
   const view = await eventually(async () => {
@@ -114,7 +114,7 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   // Faults: HTTP 500, the catalogue code in detail/error/code; nothing reaches Kafka
   const before = await recordCount(gw.rt.topics.all)
   const outsider = await clientFor(gw, MIC)
-  t.match(await fault(call(outsider, 'SendStatus', { package: Buffer.from(status03(MIC)).toString('base64') })),
+  t.match(await fault(call(outsider, 'SendStatus', { package: (await gw.sign(MIC, status03(MIC))).toString('base64') })),
     { http: 500, faultcode: /Client$/, code: 'STATUS_NOT_ALLOWED' }, 'a 03 from a non-recipient')
   t.match(await fault(call(recipient, 'SendDocument', { package: doc.toString('base64') })), { http: 500, code: 'SENDER_NOT_ALLOWED' })
   t.match(await fault(call(sender, 'GetDocumentStatus', { id: '00000000-0000-4000-8000-000000000000' })), { http: 500, code: 'DOCUMENT_NOT_FOUND' })
@@ -134,7 +134,7 @@ t.test('curl with a hand-written SOAP 1.2 envelope', async (t) => {
   const m = xmlToModel(fixture('demo/commune-to-province.edxml')) as EdocPackage
   m.messageHeader.code.codeNumber = '301'
   m.messageHeader.documentId = `${COMMUNE},2026/11/23,301/UBND-VP`
-  const pkg = Buffer.from(modelToXml(m), 'utf8')
+  const pkg = await gw.sign(COMMUNE, modelToXml(m))
   const envelope = fs.readFileSync(path.join(SOAP_FIXTURES, 'send-document-soap12.xml'), 'utf8').replace('{{PACKAGE_BASE64}}', pkg.toString('base64'))
   const dir = t.testdir({ 'send.xml': envelope, 'status.xml': fs.readFileSync(path.join(SOAP_FIXTURES, 'get-document-status-soap12.xml'), 'utf8') })
 

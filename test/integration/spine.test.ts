@@ -101,7 +101,7 @@ t.test('refusals are coded and nothing reaches Kafka', async (t) => {
   // unknown recipient
   const unknown = doc.replace('<edXML:OrganId>000.00.00.G22</edXML:OrganId>', '<edXML:OrganId>000.00.00.G99</edXML:OrganId>')
     .replace('125/UBND-VP', '126/UBND-VP')
-  const p = await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', unknown), 422, 'UNKNOWN_RECIPIENT')
+  const p = await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, unknown)), 422, 'UNKNOWN_RECIPIENT')
   t.match(JSON.stringify(p), /000\.00\.00\.G99/, 'names the recipient')
   // malformed XML
   await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', doc.slice(0, 500)), 400, 'XML_MALFORMED')
@@ -115,9 +115,9 @@ t.test('refusals are coded and nothing reaches Kafka', async (t) => {
   t.equal(await recordCount(gw.rt.topics.all), before, 'no refused document reached Kafka')
 
   // the same DocumentId with other content is refused once the first is accepted
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', doc)).status, 202)
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc))).status, 202)
   const altered = doc.replace('thiệt hại do mưa lũ trên', 'thiệt hại do bão trên')
-  await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', altered), 409, 'DUPLICATE_DOCUMENT')
+  await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, altered)), 409, 'DUPLICATE_DOCUMENT')
 })
 
 t.test('health, readiness and the OpenAPI document are public; the rest is not', async (t) => {

@@ -21,7 +21,7 @@ const doc = (n: number) => fixture('demo/commune-to-province.edxml').toString('u
 const docId = (n: number) => `000.21.30.H41,2026/11/23,${n}/UBND-VP`
 
 async function send(gw: TestGateway, n: number) {
-  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', doc(n))
+  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(n)))
   if (r.status !== 202) throw new Error(`POST /v1/documents: ${r.status}`)
   return (await r.json() as { id: string }).id
 }
@@ -37,7 +37,7 @@ async function ack(gw: TestGateway, who: string, id: string) {
 
 async function status(gw: TestGateway, who: string, n: number, code: string, description: string) {
   const xml = buildStatusXml({ from: { organId: who, organName: who }, responseFor: { organId: COMMUNE, documentId: docId(n) }, statusCode: code, description, timestamp: new Date() })
-  const r = await gw.call(who, 'POST', '/v1/status', xml)
+  const r = await gw.call(who, 'POST', '/v1/status', await gw.sign(who, xml))
   if (r.status !== 202) throw new Error(`POST /v1/status ${code}: ${r.status} ${await r.text()}`)
 }
 
@@ -130,7 +130,7 @@ t.test('out-of-order statuses are recorded, flagged, and do not move the current
   t.same(si.map((i) => [i.statusCode, i.outOfOrder]), [['05', false], ['03', true], ['06', false], ['04', true]], 'flagged in the status inbox too')
   // a status nobody may send for this document is refused before it reaches Kafka
   const xml = buildStatusXml({ from: { organId: VPCP }, responseFor: { organId: COMMUNE, documentId: docId(801) }, statusCode: '13', description: 'x', timestamp: new Date() })
-  const r = await gw.call(VPCP, 'POST', '/v1/status', xml)
+  const r = await gw.call(VPCP, 'POST', '/v1/status', await gw.sign(VPCP, xml))
   t.equal(r.status, 403)
   t.equal((await r.json() as { code: string }).code, 'STATUS_NOT_ALLOWED')
 })

@@ -5,7 +5,7 @@
  * onto every recipient's timeline; the JSON form of a status is accepted too.
  */
 import t from 'tap'
-import { eventually, fixture, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, jwsAs, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { buildStatusXml, xmlToModel } from '../../src/schemas/index.ts'
 
 const COMMUNE = '000.21.30.H41'
@@ -30,7 +30,7 @@ const timelineOf = async (gw: TestGateway, id: string, organId: string) => {
 }
 
 async function sendDemo(gw: TestGateway): Promise<string> {
-  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml'))
+  const r = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))
   t.equal(r.status, 202, 'document accepted')
   const { id } = await r.json() as { id: string }
   for (const who of [PROVINCE, VPCP]) {
@@ -45,19 +45,19 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
 
   // refusals first: none of them may produce a Kafka record
   const before = await recordCount(gw.rt.topics.all)
-  const problem = async (who: string, body: string, status: number, code: string, type = 'application/xml') => {
+  const problem = async (who: string, body: string | Buffer, status: number, code: string, type = 'application/xml') => {
     const r = await gw.call(who, 'POST', '/v1/status', body, { 'content-type': type })
     t.equal(r.status, status, `${code}: HTTP ${status}`)
     t.match(r.headers.get('content-type'), /application\/problem\+json/)
     t.equal((await r.json() as { code: string }).code, code)
   }
-  await problem(MIC, status(MIC, '03'), 403, 'STATUS_NOT_ALLOWED') // a 03 from a non-recipient
-  await problem(PROVINCE, status(PROVINCE, '13'), 403, 'STATUS_NOT_ALLOWED') // only the sender recalls
-  await problem(COMMUNE, status(COMMUNE, '03'), 403, 'STATUS_NOT_ALLOWED') // the sender does not "process" its own document
-  await problem(PROVINCE, status(PROVINCE, '09'), 403, 'STATUS_NOT_ALLOWED') // not a code a recipient may send
-  await problem(PROVINCE, status(VPCP, '03'), 403, 'SENDER_NOT_ALLOWED') // From is not one of the caller's OrganIds
-  await problem(PROVINCE, status(PROVINCE, '03', { documentId: `${COMMUNE},2026/11/23,999/UBND-VP` }), 404, 'DOCUMENT_NOT_FOUND')
-  await problem(PROVINCE, status(PROVINCE, '03', { responseFor: VPCP }), 404, 'DOCUMENT_NOT_FOUND')
+  await problem(MIC, await gw.sign(MIC, status(MIC, '03')), 403, 'STATUS_NOT_ALLOWED') // a 03 from a non-recipient
+  await problem(PROVINCE, await gw.sign(PROVINCE, status(PROVINCE, '13')), 403, 'STATUS_NOT_ALLOWED') // only the sender recalls
+  await problem(COMMUNE, await gw.sign(COMMUNE, status(COMMUNE, '03')), 403, 'STATUS_NOT_ALLOWED') // the sender does not "process" its own document
+  await problem(PROVINCE, await gw.sign(PROVINCE, status(PROVINCE, '09')), 403, 'STATUS_NOT_ALLOWED') // not a code a recipient may send
+  await problem(PROVINCE, await gw.sign(VPCP, status(VPCP, '03')), 403, 'SENDER_NOT_ALLOWED') // From is not one of the caller's OrganIds
+  await problem(PROVINCE, await gw.sign(PROVINCE, status(PROVINCE, '03', { documentId: `${COMMUNE},2026/11/23,999/UBND-VP` })), 404, 'DOCUMENT_NOT_FOUND')
+  await problem(PROVINCE, await gw.sign(PROVINCE, status(PROVINCE, '03', { responseFor: VPCP })), 404, 'DOCUMENT_NOT_FOUND')
   await problem(PROVINCE, fixture('demo/commune-to-province.edxml').toString(), 400, 'BAD_REQUEST') // a document, not a status
   await problem(PROVINCE, status(PROVINCE, '03').replace('<edXML:StatusCode>03', '<edXML:StatusCode>3'), 422, 'EDXML_SCHEMA_INVALID')
   await problem(PROVINCE, 'status=03', 415, 'UNSUPPORTED_MEDIA_TYPE', 'application/x-www-form-urlencoded')
@@ -65,7 +65,7 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
   t.equal(await recordCount(gw.rt.topics.all), before, 'no refused status reached Kafka')
 
   // the 03 from a recipient
-  const pkg = status(PROVINCE, '03')
+  const pkg = await gw.sign(PROVINCE, status(PROVINCE, '03'))
   const r = await gw.call(PROVINCE, 'POST', '/v1/status', pkg)
   t.equal(r.status, 202, 'accepted once Kafka confirmed')
   const answer = await r.json() as Record<string, unknown>
@@ -84,7 +84,7 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
 
   // the JSON form of a status
   const json = { ...xmlToModel(status(VPCP, '05', { at: new Date('2026-11-23T04:00:00Z') })) }
-  const rj = await gw.call(VPCP, 'POST', '/v1/status', JSON.stringify(json), { 'content-type': 'application/json' })
+  const rj = await gw.call(VPCP, 'POST', '/v1/status', JSON.stringify(await jwsAs(VPCP, JSON.stringify(json))), { 'content-type': 'application/json' })
   t.equal(rj.status, 202, 'JSON-form status accepted')
   t.match(await rj.json(), { statusCode: '05', from: VPCP, recipients: [VPCP] })
   await eventually(async () => (await timelineOf(gw, id, VPCP)).includes('05'), 30_000, '05 from the JSON form in the timeline')
@@ -93,7 +93,7 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
 t.test("a 13 (recall) from the sender goes onto every recipient's timeline", async (t) => {
   const gw = await startGateway(t)
   const id = await sendDemo(gw)
-  const r = await gw.call(COMMUNE, 'POST', '/v1/status', status(COMMUNE, '13'))
+  const r = await gw.call(COMMUNE, 'POST', '/v1/status', await gw.sign(COMMUNE, status(COMMUNE, '13')))
   t.equal(r.status, 202)
   t.match(await r.json(), { id, statusCode: '13', role: 'sender', from: COMMUNE, recipients: [PROVINCE, VPCP] })
   for (const who of [PROVINCE, VPCP]) {

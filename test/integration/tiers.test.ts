@@ -25,7 +25,7 @@ t.test('one document from Văn phòng Chính phủ reaches all four tiers once; 
     t.equal(r.status, 200, `${id} → H41 gateway`)
   }
 
-  const doc = edoc(VPCP, [...H41, G14], 801)
+  const doc = await central.sign(VPCP, edoc(VPCP, [...H41, G14], 801))
   const res = await central.call(VPCP, 'POST', '/v1/documents', doc)
   t.equal(res.status, 202)
   const answer = await res.json() as { id: string; recipients: { organId: string; tier: string }[] }

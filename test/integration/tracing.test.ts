@@ -35,7 +35,7 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
   // the QLVB client traces: its span is the root of the document's journey
   const traceId = crypto.randomBytes(16).toString('hex')
   const clientSpan = crypto.randomBytes(8).toString('hex')
-  const res = await h41.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [RECIPIENT], 901), { traceparent: `00-${traceId}-${clientSpan}-01` })
+  const res = await h41.call(SENDER, 'POST', '/v1/documents', await h41.sign(SENDER, edoc(SENDER, [RECIPIENT], 901)), { traceparent: `00-${traceId}-${clientSpan}-01` })
   t.equal(res.status, 202)
   const answer = await res.json() as { id: string }
 
@@ -87,7 +87,7 @@ t.test('no exporter configured: nothing is exported, no trace headers on Kafka, 
   const before = exporter.getFinishedSpans().length
   const gw = await startGateway(t) // no OTEL_EXPORTER_OTLP_ENDPOINT, no exporter
   t.notOk(gw.rt.tracing.enabled, 'tracing is off')
-  const res = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, ['000.00.00.H41'], 902), {
+  const res = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, ['000.00.00.H41'], 902)), {
     traceparent: `00-${crypto.randomBytes(16).toString('hex')}-${crypto.randomBytes(8).toString('hex')}-01`,
   })
   t.equal(res.status, 202)
@@ -118,7 +118,7 @@ t.test('retries: every attempt is a deliver span under the same router.route, th
   const PUSHED = '000.23.30.H41'
   const put = await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), { 'content-type': 'application/json' })
   t.equal(put.status, 201)
-  const res = await gw.call(SENDER, 'POST', '/v1/documents', edoc(SENDER, [PUSHED], 903))
+  const res = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [PUSHED], 903)))
   t.equal(res.status, 202)
   const { id } = await res.json() as { id: string }
   const mine = (name: string) => exporter.getFinishedSpans().filter((s) => gwOf(s) === gw.rt.config.gatewayId && s.name === name && s.attributes['lgsp.document.uuid'] === id)

@@ -7,7 +7,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { eventually, fixture, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, signAs, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { sdkHeaders, sdkTimestamp, vxpCall, vxpClient, type VxpCredentials } from '../helpers/vxp-client.ts'
 import { samples, scrape, sum } from '../helpers/ops.ts'
 
@@ -19,9 +19,9 @@ const demoVxp = (gw: TestGateway) =>
   (JSON.parse(fs.readFileSync(path.join(gw.rt.config.dataDir, 'demo-credentials.json'), 'utf8')) as { vxp: Record<string, VxpCredentials> }).vxp
 
 let n = 0
-/** The demo package with a fresh DocumentId (dedupe is on From + DocumentId). */
-const freshPackage = () => Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8')
-  .replace('000.21.30.H41,2026/11/23,125/UBND-VP', `000.21.30.H41,2026/11/23,${process.pid}${++n}/UBND-VP`), 'utf8')
+/** The demo package with a fresh DocumentId (dedupe is on From + DocumentId), signed by the commune. */
+const freshPackage = () => signAs(COMMUNE, fixture('demo/commune-to-province.edxml').toString('utf8')
+  .replace('000.21.30.H41,2026/11/23,125/UBND-VP', `000.21.30.H41,2026/11/23,${process.pid}${++n}/UBND-VP`))
 
 type Item = { docId: string; from: string; to: string; status: string; serviceType: string; messageType: string; created_time: string }
 
@@ -41,11 +41,11 @@ t.test('every operation, in the shapes the SDK parses', async (t) => {
   }
 
   // sendEdoc: the raw body of SDK 2.0.1, and the multipart file_doc of 2.0.0 / .NET
-  const rawPkg = freshPackage()
+  const rawPkg = await freshPackage()
   const raw = await commune('sendEdoc', send, { body: rawPkg })
   okShape(raw, 'sendEdoc (octet-stream)')
   t.match(raw.json, { DocId: /^[0-9a-f-]{36}$/ })
-  const multi = await commune('sendEdoc', send, { body: freshPackage(), upload: 'multipart' })
+  const multi = await commune('sendEdoc', send, { body: await freshPackage(), upload: 'multipart' })
   okShape(multi, 'sendEdoc (multipart file_doc)')
   t.not(multi.json!.DocId, raw.json!.DocId)
   const again = await commune('sendEdoc', send, { body: rawPkg })
@@ -171,12 +171,12 @@ t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', a
   }
 
   await refused('bad HMAC (wrong secret)', 'VXP_SIGNATURE_INVALID',
-    vxpCall(endpoint, { systemId: commune.systemId, secret: 'not-the-secret' }, 'sendEdoc', send, { body: freshPackage() }))
+    vxpCall(endpoint, { systemId: commune.systemId, secret: 'not-the-secret' }, 'sendEdoc', send, { body: await freshPackage() }))
   await refused('hash-header altered', 'VXP_SIGNATURE_INVALID', vxpCall(endpoint, commune, 'getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'edoc' }, {
     tamper: (h) => { h['XroadVnpt-hash-header'] = h['XroadVnpt-hash-header']!.replace(/^./, (c) => (c === '0' ? '1' : '0')) },
   }))
   await refused('a signed header altered after signing (from)', 'VXP_SIGNATURE_INVALID',
-    vxpCall(endpoint, commune, 'sendEdoc', send, { body: freshPackage(), tamper: (h) => { h['XroadVnpt-from'] = PROVINCE } }))
+    vxpCall(endpoint, commune, 'sendEdoc', send, { body: await freshPackage(), tamper: (h) => { h['XroadVnpt-from'] = PROVINCE } }))
   await refused('a signed header dropped (messagetype)', 'VXP_SIGNATURE_INVALID',
     vxpCall(endpoint, commune, 'getReceivedEdocList', { servicetype: 'eDoc', messagetype: 'status' }, { tamper: (h) => { delete h['XroadVnpt-messagetype'] } }))
   await refused('sign-header-key not matching the signed JSON', 'VXP_SIGNATURE_INVALID',
@@ -214,7 +214,7 @@ t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', a
   })
   await refused('replayed signature', 'VXP_REPLAYED', replay)
 
-  const pkg = freshPackage()
+  const pkg = await freshPackage()
   await refused('wrong hash-file', 'VXP_HASH_FILE_MISMATCH', vxpCall(endpoint, commune, 'sendEdoc', { ...send, 'hash-file': '0'.repeat(64) }, { body: pkg }))
   await refused('hash-file of other bytes (multipart)', 'VXP_HASH_FILE_MISMATCH',
     vxpCall(endpoint, commune, 'sendEdoc', { ...send, 'hash-file': 'ab'.repeat(32) }, { body: pkg, upload: 'multipart' }))
@@ -232,8 +232,8 @@ t.test('refusals: each JSON, status FAIL, a catalogue code; nothing accepted', a
   t.equal((await vxpCall(endpoint, { systemId: province.systemId, secret: rotated.secret }, 'getAgenciesList')).json?.status, 'OK', 'the rotated secret works')
 
   const before = await documents()
-  await refused('header from outside the system\'s OrganIds', 'SENDER_NOT_ALLOWED', vxpCall(endpoint, commune, 'sendEdoc', { ...send, from: PROVINCE }, { body: freshPackage() }))
-  const other = Buffer.from(freshPackage().toString('utf8').replaceAll('000.21.30.H41', '000.22.31.H41'), 'utf8')
+  await refused('header from outside the system\'s OrganIds', 'SENDER_NOT_ALLOWED', vxpCall(endpoint, commune, 'sendEdoc', { ...send, from: PROVINCE }, { body: await freshPackage() }))
+  const other = Buffer.from((await freshPackage()).toString('utf8').replaceAll('000.21.30.H41', '000.22.31.H41'), 'utf8')
   await refused('package From outside the system\'s OrganIds', 'SENDER_NOT_ALLOWED', vxpCall(endpoint, commune, 'sendEdoc', { servicetype: 'eDoc', messagetype: 'edoc' }, { body: other }))
   await refused('a body over BODY_LIMIT', 'PAYLOAD_TOO_LARGE', vxpCall(endpoint, commune, 'sendEdoc', send, { body: Buffer.alloc(20 * 1024, 0x20) }))
   await refused('not XML', 'XML_MALFORMED', vxpCall(endpoint, commune, 'sendEdoc', send, { body: Buffer.from('this is not edXML') }))

@@ -63,7 +63,7 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
   const badEvent = await gw.call(COMMUNE, 'POST', '/v1/webhooks', JSON.stringify({ url: sender.url, events: ['document.nope'] }), { 'content-type': 'application/json' })
   t.equal(badEvent.status, 400)
 
-  const res = await gw.call(COMMUNE, 'POST', '/v1/documents', doc(501))
+  const res = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(501)))
   t.equal(res.status, 202)
   const { id } = await res.json() as { id: string }
   await ackAll(gw, PROVINCE)
@@ -104,7 +104,7 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
   t.not(rot.secret, s1.secret)
   sender.secrets = [rot.secret]
   const before = sender.received.length
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', doc(502))).status, 202)
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(502)))).status, 202)
   await eventually(async () => sender.received.length >= before + 3, 30_000, 'events after rotation')
   t.ok(sender.received.slice(before).every((r) => r.verifiedWith === rot.secret), 'signed with the new secret')
 
@@ -141,7 +141,7 @@ t.test('failures are logged, retried, dead-lettered after the horizon, and repla
   const s = await subscribe(gw, COMMUNE, sub, { events: ['document.accepted'] })
   sub.forceStatus = 302 // a redirect (towards the metadata address) is not followed
 
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', doc(601))).status, 202)
+  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(601)))).status, 202)
   await eventually(async () => sub.received.length >= 2, 10_000, 'two attempts')
   sub.forceStatus = 500
   type Delivery = { id: string; state: string; attempts: number; lastStatus: number; log: { statusCode: number | null; error: string | null; durationMs: number }[] }
