@@ -142,7 +142,7 @@ t.test('20 identical POSTs at once: one Kafka record, 20 byte-identical answers'
 t.test('a payload kept in the database: a failed write leaves no document, a retry is accepted', async (t) => {
   const gw = await startGateway(t) // SMALL_PAYLOAD_BYTES' default: this package is a row
   const schema = gw.rt.config.databaseSchema
-  const body = withDocumentId(`${COMMUNE},2026/11/23,5/FAIL-ROW`)
+  const body = (await gw.sign(COMMUNE, withDocumentId(`${COMMUNE},2026/11/23,5/FAIL-ROW`))).toString('utf8')
   await gw.rt.db.exec(`
     create or replace function ${schema}.inject_failure() returns trigger language plpgsql as $$ begin raise exception 'injected failure'; end $$;
     create trigger inject_failure before insert on ${schema}.payloads for each row execute function ${schema}.inject_failure();`)

@@ -46,7 +46,7 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
     KAFKA_PARTITIONS: '2', GATEWAY_ID: `test-${tag}`, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', SEED_DEMO: '1',
     WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_BASE_MS: '200', WEBHOOK_RETRY_MAX_DELAY_MS: '2000', WEBHOOK_TIMEOUT_MS: '2000',
     WEBHOOK_CONCURRENCY: String(CONCURRENCY),
-    // as startGateway: unsigned test documents (#4), the shared test PKI
+    // unsigned test documents (a deployment with legacy senders: this test is about webhooks), the shared test PKI
     SIGNATURE_POLICY: 'optional', TRUST_DIR: (await testPki()).dir, GATEWAY_KEY_FILE: '', GATEWAY_CERT_FILE: '',
   }
   let gw: ChildGateway | null = null
