@@ -62,7 +62,7 @@ export async function acceptDocument(rt: Runtime, who: Principal, body: Buffer |
 interface Package { bytes: Buffer; sha256: string; size: number; spooled?: SpooledPackage }
 
 function packageOf(body: Buffer | SpooledPackage): Package {
-  if (!isSpooled(body)) return { bytes: body, sha256: crypto.createHash('sha256').update(body).digest('hex'), size: body.length }
+  if (!isSpooled(body)) return { bytes: body, sha256: sha256Hex(body), size: body.length }
   return { bytes: body.skeleton.bytes, sha256: body.sha256, size: body.size, spooled: body }
 }
 

@@ -92,7 +92,7 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
 async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus, pkg: Buffer | undefined, signature?: Verdict): Promise<{ id: string; eventKey: string }> {
   const statusBlob = pkg ? (await rt.blobs.put(pkg)).key : undefined
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
-  const record: ReceiptRecord & { statusContentType?: string; statusFrom?: string } = {
+  const record: ReceiptRecord = {
     eventKey: eventKey(id, s.recipient, s.status, `peer:${tag}`),
     id, recipient: s.recipient, status: s.status, at: s.at,
     ...(statusBlob ? { statusBlob } : {}),

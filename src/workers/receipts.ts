@@ -17,9 +17,6 @@ import { CONSUMERS } from '../bus/consumers.ts'
 import { consume } from './consume.ts'
 import { consumeSpan } from '../tracing/index.ts'
 
-/** Fields submit-status (POST /v1/status) adds to the record; absent on gateway-built 01s. */
-export type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
-
 export async function startReceiptsProjection(rt: Runtime) {
   const log = rt.log.child({ c: 'receipts' })
   // a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
@@ -37,7 +34,7 @@ export async function startReceiptsProjection(rt: Runtime) {
   }))
 }
 
-async function projectStatus(rt: Runtime, r: Receipt): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {
+async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {
   const doc = await getDocument(rt.db, r.id)
   if (!doc) return 'unknown-document'
   const contentType = r.statusContentType ?? 'application/xml'

@@ -34,13 +34,11 @@ import { httpOutcome } from '../delivery/contract.ts'
 const DOWNSTREAM = new Set(['13'])
 const RETURNED = /^(\d{2}|DELIVERY_FAILED)$/
 
-type Receipt = ReceiptRecord & { statusContentType?: string; statusFrom?: string }
-
 export async function startStatusReturn(rt: Runtime) {
   const log = rt.log.child({ c: 'status-return' })
 
   /** POSTs the status to the peer; 2xx done, a lasting refusal logged and skipped, anything else thrown (retry). */
-  const handTo = async (peer: Peer, path: string, r: Receipt, body: FederatedStatus) => {
+  const handTo = async (peer: Peer, path: string, r: ReceiptRecord, body: FederatedStatus) => {
     const url = `${peer.url}${path}`
     const res = await boundedPost(rt, url, JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${peer.key}` }, rt.config.deliveryTimeoutMs)
     const outcome = httpOutcome(res.status)
@@ -55,7 +53,7 @@ export async function startStatusReturn(rt: Runtime) {
     throw new Error(`status to ${url}: HTTP ${res.status}`)
   }
 
-  const bodyOf = async (doc: { from_organ: string; document_id: string }, r: Receipt): Promise<FederatedStatus> => ({
+  const bodyOf = async (doc: { from_organ: string; document_id: string }, r: ReceiptRecord): Promise<FederatedStatus> => ({
     from: doc.from_organ, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, eventKey: r.eventKey,
     ...(r.statusBlob ? { statusPackage: (await rt.blobs.get(r.statusBlob)).toString('base64') } : {}),
     ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
@@ -63,14 +61,14 @@ export async function startStatusReturn(rt: Runtime) {
   })
 
   /** A national axis (PEERS protocol vxp) takes statuses as the SDK sends them: the package, by sendEdoc. */
-  const toVxp = async (peer: Peer, r: Receipt, from: string) => {
+  const toVxp = async (peer: Peer, r: ReceiptRecord, from: string) => {
     if (!r.statusBlob) return // a gateway event (DELIVERY_FAILED) has no package the axis could take
     const sent = await sendStatusToVxp(rt, peer, from, await rt.blobs.get(r.statusBlob), r.statusContentType)
     if (sent === 'refused') log.error({ id: r.id, recipient: r.recipient, status: r.status, url: peer.url }, 'the VXP peer refused the status; skipped')
   }
 
   /** 13 → the gateway this leg was forwarded to, if it was. */
-  const passDown = async (r: Receipt) => {
+  const passDown = async (r: ReceiptRecord) => {
     const events = await legEvents(rt.db, r.id, [r.recipient], ['ROUTED', 'FORWARDED', 'DELIVERY_FAILED'])
     const forwarded = events.find((e) => e.status === 'FORWARDED')?.detail?.gateway
     if (!forwarded) {
