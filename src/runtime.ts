@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.ts'
 import { connectBus, type Bus } from './bus/kafka.ts'
 import { startChangeFeed, type ChangeFeed } from './store/change-feed.ts'
+import { bump } from './store/generations.ts'
 import { s3BlobStore } from './store/s3-blobs.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
@@ -60,7 +61,10 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     const followTrust = trustJournalFollower(db, signing.trust, log.child({ c: 'trust' }))
     await followTrust() // operator changes made through any replica, on top of TRUST_DIR
     // replicas share the database: a directory or trust change made by one is re-read by the others at once
-    changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), { directory: reloadSnapshot, trust: followTrust })
+    changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), {
+      directory: reloadSnapshot, trust: followTrust,
+      clients: async () => bump('clients'), webhooks: async () => bump('webhooks'),
+    })
     const behind = config.blobStore === 's3'
       ? await s3BlobStore({
         endpoint: config.s3Endpoint, bucket: config.s3Bucket, region: config.s3Region, accessKeyId: config.s3AccessKeyId,

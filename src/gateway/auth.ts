@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
-import { findPrincipal, type Principal } from '../store/clients-repo.ts'
+import type { Principal } from '../store/clients-repo.ts'
+import { principalCache } from './principals.ts'
 import type { Runtime } from '../runtime.ts'
 
 export type AuthMode = 'none' | 'client' | 'operator'
@@ -17,12 +18,13 @@ declare module 'fastify' {
 
 export function registerAuth(app: FastifyInstance, rt: Runtime) {
   app.decorateRequest('principal', null)
+  const principalOfKey = principalCache(rt.db)
   app.addHook('onRequest', async (req) => {
     const mode: AuthMode = req.routeOptions.config?.auth ?? 'none'
     if (mode === 'none') return
     const h = req.headers.authorization
     const key = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined
-    const who = key ? await findPrincipal(rt.db, key) : null
+    const who = key ? await principalOfKey(key) : null
     if (!who) throw new GatewayError('UNAUTHENTICATED', key ? 'unknown or disabled API key' : 'send Authorization: Bearer <api key>')
     if (mode === 'operator' && who.role !== 'operator') throw new GatewayError('FORBIDDEN', 'operator key required')
     req.principal = who

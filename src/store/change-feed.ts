@@ -1,7 +1,8 @@
 /**
  * What one replica changed that the others cache: each process keeps an immutable directory snapshot
  * (routing is a pure function of it) and a trust store in memory, so a change made through one replica
- * must reach the others. (API keys are looked up on every request and need no notice.)
+ * must reach the others. API keys and webhook subscriptions are cached too (src/store/generations.ts); their
+ * notices come from triggers on their tables (migration 017), so a change made outside any gateway counts.
  * Carried by PostgreSQL LISTEN/NOTIFY rather than a compacted Kafka topic: the change is already a row in
  * PostgreSQL, the notice needs no retention (a process that starts, or reconnects, reads the table anyway),
  * and it arrives in milliseconds without a consumer group per process. One channel per database; the
@@ -11,7 +12,7 @@ import crypto from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Db } from './db.ts'
 
-export type ChangeKind = 'directory' | 'trust'
+export type ChangeKind = 'directory' | 'trust' | 'clients' | 'webhooks'
 
 const CHANNEL = 'lgsp_changes'
 

@@ -2,6 +2,7 @@
  * One SQL interface over two engines: PostgreSQL through `pg` (DATABASE_URL) and PGlite, the embedded
  * PostgreSQL compiled to WASM (default for `npm start`). The same SQL runs on both; parameters are $1…$n.
  */
+import crypto from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -36,15 +37,35 @@ export async function openDb(opts: { url: string; schema: string; dataDir: strin
   return opts.url ? openPostgres(opts.url, opts.schema) : openPglite(path.join(opts.dataDir, 'pglite'), opts.schema)
 }
 
+const statementNames = new Map<string, string>()
+/** Each connection keeps what it prepared: texts built from operator filters must not grow that for ever. */
+const MAX_PREPARED = 400
+const named = (text: string) => { const name = statementName(text); return name ? { name } : {} }
+/** A stable name for a statement text (at most 63 bytes: PostgreSQL's NAMEDATALEN); none past the cap. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text)
+  if (!name) {
+    if (statementNames.size >= MAX_PREPARED) return undefined
+    name = `lgsp_${crypto.createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+    statementNames.set(text, name)
+  }
+  return name
+}
+
 async function openPostgres(url: string, schema: string): Promise<Db> {
   const pg = (await import('pg')).default
   // search_path is set per connection, so every statement lands in this gateway's schema
   const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` })
   pool.on('error', () => { /* idle-client errors surface on the next query */ })
   await pool.query(`create schema if not exists ${schema}`)
-  const wrap = (c: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }> }): Sql => ({
+  // A statement with parameters is prepared once per connection under a name derived from its text, and
+  // later executions skip parsing and planning (the extended protocol's named statements): a document
+  // costs some seventy statements, and PostgreSQL's CPU per statement was mostly parse and plan. Texts are
+  // fixed strings in store/*.ts, so the names are few; search_path is fixed per connection, so a cached
+  // plan always means the same tables (a migration's DDL invalidates it, as PostgreSQL does by itself).
+  const wrap = (c: { query: (q: { text: string; values?: unknown[]; name?: string }) => Promise<{ rows: unknown[]; rowCount: number | null }> }): Sql => ({
     async query<T>(text: string, params?: unknown[]) {
-      const r = await c.query(text, params)
+      const r = await c.query(params === undefined ? { text } : { text, values: params, ...named(text) })
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 }
     },
   })

@@ -39,7 +39,8 @@ export async function findDeadLetters(q: Sql, o: DeadLetterFilter & { limit: num
   if (o.documentUuid) add('document_uuid = ?', o.documentUuid)
   const w = where.length ? `where ${where.join(' and ')}` : ''
   const total = (await q.query<{ n: number }>(`select count(*)::int as n from ops_dead_letters ${w}`, params)).rows[0]?.n ?? 0
-  const rows = (await q.query<DeadLetterRow>(`select * from ops_dead_letters ${w} order by failed_at desc, id limit ${o.limit} offset ${o.offset}`, params)).rows
+  const page = `limit $${params.length + 1} offset $${params.length + 2}`
+  const rows = (await q.query<DeadLetterRow>(`select * from ops_dead_letters ${w} order by failed_at desc, id ${page}`, [...params, o.limit, o.offset])).rows
   return { total, rows }
 }
 

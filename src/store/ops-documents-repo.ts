@@ -30,11 +30,12 @@ export async function searchDocuments(q: Sql, f: { q?: string; status?: string; 
   if (f.recipient) where.push(`${p(f.recipient)} = any(doc.recipients)`)
   if (f.status) where.push(`exists (select 1 from deliveries s where s.document_uuid = doc.id and s.status = ${p(f.status)})`)
   const w = where.join(' and ')
-  const total = (await q.query<{ n: number }>(`select count(*)::int as n from documents doc where ${w}`, params)).rows[0]?.n ?? 0
+  const total = (await q.query<{ n: number }>(`select count(*)::int as n from documents doc where ${w}`, [...params])).rows[0]?.n ?? 0
+  const page = `limit ${p(f.limit)} offset ${p(f.offset)}` // parameters, so the statement text stays one of a few (src/store/db.ts prepares them)
   const rows = (await q.query<{ id: string; document_id: string; from_organ: string; subject: string | null; accepted_at: Date | null; sha256: string; size: string; legs: { organId: string; tier: string; status: string }[] | null }>(
     `select doc.id, doc.document_id, doc.from_organ, doc.subject, doc.accepted_at, doc.sha256, doc.size,
             (select json_agg(json_build_object('organId', d.recipient, 'tier', d.tier, 'status', d.status)) from deliveries d where d.document_uuid = doc.id) as legs
-     from documents doc where ${w} order by doc.created_at desc, doc.id limit ${f.limit} offset ${f.offset}`, params,
+     from documents doc where ${w} order by doc.created_at desc, doc.id ${page}`, params,
   )).rows
   return {
     total,

@@ -8,6 +8,7 @@ import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
 import { isUuid } from './ledger-repo.ts'
 import { messageId } from '../webhooks/signing.ts'
+import { writing } from './generations.ts'
 
 export interface Subscription {
   id: string; clientId: string; url: string; events: string[]
@@ -23,13 +24,19 @@ const toSub = (r: SubRow): Subscription => ({
   filter: { document: r.filter_document, recipient: r.filter_recipient, sender: r.filter_sender }, createdAt: new Date(r.created_at).toISOString(),
 })
 
+/** A new subscription; the outbox's cache of subscribed event types (src/workers/webhook-outbox.ts) is refreshed. */
 export async function createSubscription(q: Sql, s: Omit<Subscription, 'id' | 'createdAt'> & { secret: string }): Promise<Subscription> {
-  const r = (await q.query<SubRow>(
+  const r = await writing('webhooks', async () => (await q.query<SubRow>(
     `insert into webhook_subscriptions (id, client_id, url, events, filter_document, filter_recipient, filter_sender, secret)
      values ($1, $2, $3, $4, $5, $6, $7, $8) returning *`,
     [crypto.randomUUID(), s.clientId, s.url, s.events, s.filter.document, s.filter.recipient, s.filter.sender, s.secret],
-  )).rows[0]!
+  )).rows[0]!)
   return toSub(r)
+}
+
+/** Every event type some subscription names (a superset of what any event will match: disabled clients count). */
+export async function subscribedEventTypes(q: Sql): Promise<Set<string>> {
+  return new Set((await q.query<{ t: string }>('select distinct unnest(events) as t from webhook_subscriptions')).rows.map((r) => r.t))
 }
 
 export async function listSubscriptions(q: Sql, clientId: string): Promise<Subscription[]> {

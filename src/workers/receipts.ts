@@ -8,7 +8,8 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { getDocument, hasEvent, legEvents, recordEvent } from '../store/ledger-repo.ts'
+import { hasEvent, legEvents, recordEvent } from '../store/ledger-repo.ts'
+import { documentFacts } from '../store/document-facts.ts'
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '../statuses/model.ts'
 import { putStatus } from '../store/status-inbox-repo.ts'
 import { statusSummary } from '../statuses/package.ts'
@@ -35,7 +36,7 @@ export async function startReceiptsProjection(rt: Runtime) {
 }
 
 async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {
-  const doc = await getDocument(rt.db, r.id)
+  const doc = await documentFacts(rt.db, r.id)
   if (!doc) return 'unknown-document'
   const contentType = r.statusContentType ?? 'application/xml'
   const summary = r.statusBlob ? await statusSummary(rt, r.statusBlob, contentType) : null

@@ -19,7 +19,8 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { getDocument, legEvents } from '../store/ledger-repo.ts'
+import { legEvents } from '../store/ledger-repo.ts'
+import { documentFacts } from '../store/document-facts.ts'
 import { peerFor } from '../adapters/upstream.ts'
 import { boundedPost } from '../adapters/http-push.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
@@ -80,7 +81,7 @@ export async function startStatusReturn(rt: Runtime) {
       }
       throw new Error(`recall of ${r.id} for ${r.recipient} waits for the forward to ${routedTo}`)
     }
-    const doc = await getDocument(rt.db, r.id)
+    const doc = await documentFacts(rt.db, r.id)
     if (!doc) return
     const peer = peerFor(rt, forwarded)
     if (!peer) {
@@ -96,7 +97,7 @@ export async function startStatusReturn(rt: Runtime) {
     // are this gateway's own business: the origin already has FORWARDED for the leg
     if (!RETURNED.test(r.status)) return
     if (DOWNSTREAM.has(r.status)) return passDown(r)
-    const doc = await getDocument(rt.db, r.id)
+    const doc = await documentFacts(rt.db, r.id)
     const via = doc?.via_peer
     if (!doc || !via) return
     const peer = peerFor(rt, via)

@@ -7,16 +7,27 @@
 import type { Runtime } from '../runtime.ts'
 import { getDocument } from '../store/ledger-repo.ts'
 import { eventOf, payloadOf } from '../webhooks/events.ts'
-import { enqueueDeliveries, matchingSubscriptions } from '../store/webhooks-repo.ts'
+import { enqueueDeliveries, matchingSubscriptions, subscribedEventTypes } from '../store/webhooks-repo.ts'
+import { generation } from '../store/generations.ts'
 import { statusPackageXml } from '../statuses/package.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
 import { consume } from './consume.ts'
 
 export async function startWebhookOutbox(rt: Runtime, onEnqueued: () => void) {
   const log = rt.log.child({ c: 'webhook-outbox' })
+  // most events interest no subscription (a deployment without webhooks: all of them); knowing the
+  // subscribed types spares those events the document read and the match (src/store/generations.ts)
+  let types: { generation: number; set: Set<string> } | null = null
+  const subscribed = async (type: string) => {
+    if (types?.generation !== generation('webhooks')) {
+      const gen = generation('webhooks')
+      types = { generation: gen, set: await subscribedEventTypes(rt.db) }
+    }
+    return types.set.has(type)
+  }
   return consume(rt, CONSUMERS.webhooks, async (value, m) => {
     const e = eventOf(value)
-    if (!e) return
+    if (!e || !(await subscribed(e.type))) return
     const doc = await getDocument(rt.db, e.documentUuid)
     if (!doc) { log.warn({ eventKey: e.eventKey }, 'event about a document unknown here; no webhook'); return }
     const legs = e.recipient ? [e.recipient] : doc.recipients

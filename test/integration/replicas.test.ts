@@ -69,3 +69,25 @@ t.test('a trust change through replica A is applied by replica B within 2 s, and
   const d = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
   t.notOk(d.rt.signing.trust.agencies.has(cert.fingerprint256), 'a replica started after the removal does not trust the certificate its TRUST_DIR still holds')
 })
+
+t.test('a key revoked through replica A is refused by replica B, which had it cached', async (t) => {
+  const a = await startGateway(t)
+  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const { saveClient } = await import('../../src/store/clients-repo.ts')
+  const key = await saveClient(a.rt.db, { id: 'qlvb:revoked-elsewhere', name: 'QLVB to revoke', role: 'client', organIds: ['000.21.30.H41'] })
+  t.equal((await b.call(key, 'GET', '/v1/inbox')).status, 200, 'B knows the key (and now remembers it)')
+  t.equal((await b.call(key, 'GET', '/v1/inbox')).status, 200, 'and serves it again')
+
+  t.equal((await a.call(b.creds.operator!, 'POST', '/v1/ops/keys/qlvb:revoked-elsewhere/revoke')).status, 200, 'revoked through A')
+  t.equal((await a.call(key, 'GET', '/v1/inbox')).status, 401, 'A refuses it with the very next request')
+  const t0 = Date.now()
+  await eventually(async () => (await b.call(key, 'GET', '/v1/inbox')).status === 401, 2000, 'B refuses it too')
+  t.comment(`replica B refused the revoked key ${Date.now() - t0} ms after A's change`)
+
+  // both replicas run in this test's process, so the revocation above also moved B's generation in memory;
+  // a change made outside any gateway (psql, a script) reaches B only by the table's trigger and its notice
+  const again = await saveClient(a.rt.db, { id: 'qlvb:revoked-elsewhere', name: 'QLVB to revoke', role: 'client', organIds: ['000.21.30.H41'] })
+  t.equal((await b.call(again, 'GET', '/v1/inbox')).status, 200, 'B takes the new key')
+  await a.rt.db.query(`update clients set disabled = true where id = 'qlvb:revoked-elsewhere'`)
+  await eventually(async () => (await b.call(again, 'GET', '/v1/inbox')).status === 401, 2000, 'B refuses a key disabled by hand in the database')
+})

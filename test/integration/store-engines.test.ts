@@ -26,7 +26,8 @@ async function roundTrip(t: Test, db: Db) {
 
   const key = await saveClient(db, { id: 'c1', name: 'QLVB xã', role: 'client', organIds: ['000.21.30.H41'] })
   const who = await findPrincipal(db, key)
-  t.same(who && [...who.organIds], ['000.21.30.H41'])
+  t.same(who && [...who.principal.organIds], ['000.21.30.H41'])
+  t.equal(who?.until, null, 'a current key has no overlap end')
   t.equal(await findPrincipal(db, key + 'x'), null, 'a wrong key finds nobody')
 
   const id = crypto.randomUUID()
