@@ -14,7 +14,7 @@
 import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
 import type { DeliveryRecord, ReceiptRecord } from '../bus/topics.ts'
-import { hasEvent, recordEvent } from '../store/ledger-repo.ts'
+import { hasEvent, recordEventsWith, type Alongside } from '../store/ledger-repo.ts'
 import { buildStatusXml } from '../schemas/envelope.ts'
 import { eventKey } from './event-key.ts'
 
@@ -26,11 +26,17 @@ export function alreadyDone(q: Sql, documentUuid: string, recipient: string, sta
 }
 
 /** The DELIVERED event of a record's leg, with what the adapter wants on the timeline; false if it was there. */
-export function markDelivered(q: Sql, record: DeliveryRecord, detail: Record<string, unknown>): Promise<boolean> {
-  return recordEvent(q, {
+export async function markDelivered(q: Sql, record: DeliveryRecord, detail: Record<string, unknown>): Promise<boolean> {
+  return (await markDeliveredWith(q, record, detail)).delivered
+}
+
+/** markDelivered and the adapter's own write in one statement (the inbox row): both or neither. */
+export async function markDeliveredWith(q: Sql, record: DeliveryRecord, detail: Record<string, unknown>, alongside?: Alongside): Promise<{ delivered: boolean; alongside: number }> {
+  const r = await recordEventsWith(q, [{
     eventKey: eventKey(record.id, record.recipient, 'DELIVERED'), id: record.id, recipient: record.recipient,
     status: 'DELIVERED', at: new Date().toISOString(), detail,
-  })
+  }], alongside)
+  return { delivered: r.fresh[0]!, alongside: r.alongside }
 }
 
 /** QCVN 102:2016 status 01 as the VPCP samples word it (SPEC-NOTES §2.2). */

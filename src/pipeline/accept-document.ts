@@ -28,7 +28,7 @@ import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
 import {
-  acceptOnce, annotateDocument, blobHeld, claimOrphan, dropPending, findBySenderDocumentId, leaseOf, legsOf, releaseLease, reserveDocument,
+  acceptOnce, blobHeld, claimOrphan, dropPending, findBySenderDocumentId, leaseOf, legsOf, releaseLease, reserveDocument,
   type AcceptanceAnswer, type DocumentRow,
 } from '../store/ledger-repo.ts'
 
@@ -114,13 +114,15 @@ async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: st
   // the row is reserved before any payload byte is written, so no blob exists without its row; the blob
   // store is content-addressed, so its key is known before the write
   const id = crypto.randomUUID()
-  const r = await rt.db.tx(async (q) => {
-    const res = await reserveDocument(q, {
-      id, from: env.from, documentId: env.documentId, sha256, size: pkg.size, contentType, blobKey: sha256,
-      subject: env.subject ?? null, recipients, clientId: who.clientId, businessType,
-    })
-    if (res.reserved) await annotateDocument(q, id, { viaPeer: via, promulgated: env.promulgationDate }) // provenance; bounds status Timestamps
-    if (res.reserved) await recordRedirections(q, id, redirectedLegs(plan), acceptedAt)
+  const reservation = {
+    id, from: env.from, documentId: env.documentId, sha256, size: pkg.size, contentType, blobKey: sha256,
+    subject: env.subject ?? null, recipients, clientId: who.clientId, businessType, viaPeer: via, promulgated: env.promulgationDate ?? null,
+  }
+  const redirected = redirectedLegs(plan)
+  // the reservation is one statement; redirections and a streamed package's index join it in a transaction
+  const r = !redirected.length && !pkg.spooled ? await reserveDocument(rt.db, reservation) : await rt.db.tx(async (q) => {
+    const res = await reserveDocument(q, reservation)
+    if (res.reserved) await recordRedirections(q, id, redirected, acceptedAt)
     if (res.reserved && pkg.spooled) await recordPackageIndex(q, indexOf(pkg.spooled))
     return res
   })

@@ -54,8 +54,10 @@ function statementName(text: string): string | undefined {
 
 async function openPostgres(url: string, schema: string): Promise<Db> {
   const pg = (await import('pg')).default
-  // search_path is set per connection, so every statement lands in this gateway's schema
-  const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` })
+  // search_path is set per connection, so every statement lands in this gateway's schema; JIT compilation
+  // is off: it pays off for long analytical queries, and the ledger's are short lookups whose estimates
+  // on a grown table can still cross jit_above_cost and then cost milliseconds of compiling each time
+  const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema} -c jit=off` })
   pool.on('error', () => { /* idle-client errors surface on the next query */ })
   await pool.query(`create schema if not exists ${schema}`)
   // A statement with parameters is prepared once per connection under a name derived from its text, and

@@ -1,7 +1,7 @@
 /** The pull inbox: one row per (document, recipient), written by the delivery worker. */
 import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
-import { isUuid } from './ledger-repo.ts'
+import { isUuid, type Alongside } from './ledger-repo.ts'
 
 export interface InboxItem {
   id: string; documentUuid: string; recipient: string; from: string; documentId: string; subject: string | null
@@ -21,6 +21,15 @@ const toItem = (r: Record<string, unknown>): InboxItem => ({
   deliveredAt: new Date(r.delivered_at as string).toISOString(),
   ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
   ...(r.addressed_to ? { addressedTo: r.addressed_to as string } : {}),
+})
+
+/**
+ * The inbox row as a write alongside the leg's DELIVERED (src/delivery/contract.ts): one statement puts
+ * both, or neither. Idempotent like putInInbox.
+ */
+export const inboxRow = (documentUuid: string, recipient: string): Alongside => ({
+  sql: (p) => `insert into inbox (id, document_uuid, recipient) values (${p(crypto.randomUUID())}::uuid, ${p(documentUuid)}::uuid, ${p(recipient)}::text)
+    on conflict (document_uuid, recipient) do nothing returning 1`,
 })
 
 /** Idempotent: a second delivery of the same (document, recipient) returns false and changes nothing. */

@@ -37,19 +37,29 @@ export async function reserveDocument(q: Sql, d: {
   subject: string | null; recipients: { organId: string; tier: Tier }[]; clientId: string
   /** Bussiness/BussinessDocType: '0' new (default), '1' recall, '2' update, '3' replacement */
   businessType?: string
+  /** the peer gateway that forwarded it (its statuses travel back there) */
+  viaPeer?: string | null
+  /** PromulgationDate as sent (yyyy/MM/dd): bounds the Timestamps of its statuses */
+  promulgated?: string | null
 }): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
+  // the row and its legs in one statement (atomic on its own, one round trip); a taken (From, DocumentId)
+  // inserts neither
   const ins = await q.query(
-    `insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id, business_type)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11) on conflict (from_organ, document_id, business_type) do nothing`,
-    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId, d.businessType ?? '0'],
+    `with doc as (
+       insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id, business_type, via_peer, promulgated)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13) on conflict (from_organ, document_id, business_type) do nothing returning id
+     ), legs as (
+       insert into deliveries (document_uuid, recipient, tier, status)
+       select doc.id, x.r, x.t, 'PENDING' from doc, unnest($9::text[], $14::text[]) with ordinality as x(r, t, n) order by x.n
+     )
+     select id from doc`,
+    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId, d.businessType ?? '0',
+      d.viaPeer ?? null, d.promulgated ?? null, d.recipients.map((r) => r.tier)],
   )
-  if (ins.rowCount === 0) {
+  if (ins.rows.length === 0) {
     const existing = await findBySenderDocumentId(q, d.from, d.documentId, d.businessType ?? '0')
     if (!existing) throw new Error('document reservation vanished')
     return { reserved: false, existing }
-  }
-  for (const r of d.recipients) {
-    await q.query('insert into deliveries (document_uuid, recipient, tier, status) values ($1, $2, $3, $4)', [d.id, r.organId, r.tier, 'PENDING'])
   }
   return { reserved: true }
 }
@@ -84,19 +94,28 @@ export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer)
  * acceptance; the other gets the stored answer and `first: false` (so the message log gets one entry).
  */
 export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): Promise<{ stored: AcceptanceAnswer; first: boolean }> {
-  const updated = await q.query<{ receipt: AcceptanceAnswer }>(`update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 and state = 'pending' returning receipt`,
-    [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null])
-  if (updated.rowCount === 0) {
+  // The acceptance is written after Kafka confirmed the record, so the router and a fast delivery may
+  // already have moved a leg on (ROUTED, DELIVERED): ACCEPTED goes on the timeline but becomes the leg's
+  // current status only where nothing has happened yet — never back over a later step. One statement:
+  // the row, the legs' events and their status move together, or (not pending any more) nothing does.
+  const legs = answer.recipients.map((r) => r.organId)
+  const updated = await q.query<{ receipt: AcceptanceAnswer }>(
+    `with doc as (
+       update documents set state = 'accepted', receipt = $2, accepted_at = $3, signature = $4 where id = $1 and state = 'pending' returning receipt
+     ), event as (
+       insert into delivery_events (event_key, document_uuid, recipient, status, at)
+       select x.k, $1, x.r, 'ACCEPTED', $3 from unnest($5::text[], $6::text[]) as x(r, k)
+       where exists (select 1 from doc) and exists (select 1 from deliveries where document_uuid = $1 and recipient = x.r)
+       on conflict (event_key) do nothing
+     ), moved as (
+       update deliveries set status = 'ACCEPTED', updated_at = $3 where document_uuid = $1 and status = 'PENDING' and exists (select 1 from doc)
+     )
+     select receipt from doc`,
+    [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null, legs, legs.map((r) => eventKey(id, r, 'ACCEPTED'))])
+  if (updated.rows.length === 0) {
     const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
     return { stored: existing?.receipt ?? answer, first: false }
   }
-  // The acceptance is written after Kafka confirmed the record, so the router and a fast delivery may
-  // already have moved a leg on (ROUTED, DELIVERED): ACCEPTED goes on the timeline but becomes the leg's
-  // current status only where nothing has happened yet — never back over a later step.
-  for (const r of answer.recipients) {
-    await recordEvent(q, { eventKey: eventKey(id, r.organId, 'ACCEPTED'), id, recipient: r.organId, status: 'ACCEPTED', at: answer.acceptedAt, moveStatus: false })
-  }
-  await q.query(`update deliveries set status = 'ACCEPTED', updated_at = $2 where document_uuid = $1 and status = 'PENDING'`, [id, answer.acceptedAt])
   return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
 
@@ -110,21 +129,56 @@ export async function hasEvent(q: Sql, key: string): Promise<boolean> {
   return ((await q.query('select 1 from delivery_events where event_key = $1', [key])).rowCount ?? 0) > 0
 }
 
+export interface TimelineEvent { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }
+
 /**
  * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
  * `moveStatus: false` (an out-of-order status is recorded but does not become the current one).
  */
-export async function recordEvent(q: Sql, e: { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }): Promise<boolean> {
-  const r = await q.query(
-    `insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)
-     select $1, $2, $3, $4, $5, $6 where exists (select 1 from deliveries where document_uuid = $2 and recipient = $3)
-     on conflict (event_key) do nothing`,
-    [e.eventKey, e.id, e.recipient, e.status, e.at, e.detail === undefined ? null : JSON.stringify(e.detail)],
+export async function recordEvent(q: Sql, e: TimelineEvent): Promise<boolean> {
+  return (await recordEvents(q, [e]))[0]!
+}
+
+/**
+ * A write that must happen exactly with some events (the inbox row with its DELIVERED): the SQL of one
+ * data-modifying statement, `returning 1` per row written; `param` adds a parameter and gives its `$n`.
+ */
+export interface Alongside { sql(param: (value: unknown) => string): string }
+
+/**
+ * Several events in one statement (one round trip): each is appended unless its key is there, and each
+ * new one moves its leg's status as recordEvent does. At most one event per leg may move its status (which
+ * of two would win is not defined). Returns, in order, whether each was new.
+ */
+export async function recordEvents(q: Sql, events: TimelineEvent[]): Promise<boolean[]> {
+  return (await recordEventsWith(q, events)).fresh
+}
+
+/** recordEvents, and `alongside` in the same statement; also how many rows that wrote. */
+export async function recordEventsWith(q: Sql, events: TimelineEvent[], alongside?: Alongside): Promise<{ fresh: boolean[]; alongside: number }> {
+  if (events.length === 0 && !alongside) return { fresh: [], alongside: 0 }
+  const legs = events.filter((e) => e.moveStatus !== false).map((e) => `${e.id} ${e.recipient}`)
+  if (new Set(legs).size !== legs.length) throw new Error('recordEvents: two events would move the same leg')
+  const params: unknown[] = [events.map((e) => e.eventKey), events.map((e) => e.id), events.map((e) => e.recipient), events.map((e) => e.status), events.map((e) => e.at),
+    events.map((e) => (e.detail === undefined ? null : JSON.stringify(e.detail))), events.map((e) => e.moveStatus !== false)]
+  const also = alongside ? alongside.sql((v) => { params.push(v); return `$${params.length}` }) : 'select 1 where false'
+  const r = await q.query<{ keys: string[]; also: number }>(
+    `with given as (
+       select * from unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::boolean[]) as x(event_key, document_uuid, recipient, status, at, detail, move)
+     ), event as (
+       insert into delivery_events (event_key, document_uuid, recipient, status, at, detail)
+       select g.event_key, g.document_uuid, g.recipient, g.status, g.at, g.detail from given g
+       where exists (select 1 from deliveries d where d.document_uuid = g.document_uuid and d.recipient = g.recipient)
+       on conflict (event_key) do nothing returning event_key, document_uuid, recipient, status, at
+     ), moved as (
+       update deliveries d set status = e.status, updated_at = e.at from event e join given g using (event_key)
+       where g.move and d.document_uuid = e.document_uuid and d.recipient = e.recipient
+     ), also as (${also})
+     select coalesce((select array_agg(event_key) from event), '{}') as keys, (select count(*) from also)::int as also`,
+    params,
   )
-  if (r.rowCount === 0) return false
-  if (e.moveStatus === false) return true
-  await q.query('update deliveries set status = $3, updated_at = $4 where document_uuid = $1 and recipient = $2', [e.id, e.recipient, e.status, e.at])
-  return true
+  const fresh = new Set(r.rows[0]?.keys ?? [])
+  return { fresh: events.map((e) => fresh.has(e.eventKey)), alongside: r.rows[0]?.also ?? 0 }
 }
 
 export interface RecipientTimeline {
@@ -157,12 +211,6 @@ export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]
 export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
 
 // ── what the accepting path asks of a reserved row ──
-
-/** Where a reserved document came from (a peer gateway) and its PromulgationDate, which bounds status Timestamps. */
-export async function annotateDocument(q: Sql, id: string, a: { viaPeer?: string | null; promulgated?: string | null }): Promise<void> {
-  if (a.viaPeer) await q.query('update documents set via_peer = $2 where id = $1', [id, a.viaPeer])
-  if (a.promulgated) await q.query('update documents set promulgated = $2 where id = $1', [id, a.promulgated])
-}
 
 /** Whether any document row still points at this payload (the blob store is content-addressed: rows share). */
 export async function blobHeld(q: Sql, blobKey: string): Promise<boolean> {

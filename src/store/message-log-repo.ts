@@ -83,8 +83,6 @@ export const chainHash = (prevHash: string, r: Omit<LogRow, 'hash' | 'prevHash'>
 export async function appendLog(q: Sql, e: LogEntry): Promise<LogRow | null> {
   const head = (await q.query<{ seq: string | number; hash: string }>('select seq, hash from message_log_head where id = 1 for update')).rows[0]
   if (!head) throw new Error('message_log_head is missing (migration 006 not applied?)')
-  // rows.length, not rowCount: PGlite reports affectedRows (0) for a select
-  if ((await q.query('select 1 from message_log where entry_key = $1', [e.entryKey])).rows.length > 0) return null
   const at = new Date(e.at).toISOString() // millisecond precision survives timestamptz both ways
   const base = {
     seq: Number(head.seq) + 1, entryKey: e.entryKey, kind: e.kind, at, documentUuid: e.documentUuid ?? null, documentId: e.documentId ?? null,
@@ -92,13 +90,20 @@ export async function appendLog(q: Sql, e: LogEntry): Promise<LogRow | null> {
     actor: e.actor ?? null, action: e.action ?? null, detail: e.detail === undefined ? null : JSON.parse(JSON.stringify(e.detail)),
   }
   const hash = chainHash(head.hash, base)
-  await q.query(
-    `insert into message_log (seq, entry_key, kind, at, document_uuid, document_id, sender, signer, recipient, status, sha256, actor, action, detail, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+  // the row and the head move in one statement; an entry already logged (a replayed record) is caught by
+  // entry_key's unique index, which sees every committed row whatever the statement's snapshot, and then
+  // neither moves
+  const r = await q.query(
+    `with entry as (
+       insert into message_log (seq, entry_key, kind, at, document_uuid, document_id, sender, signer, recipient, status, sha256, actor, action, detail, prev_hash, hash)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) on conflict (entry_key) do nothing returning seq
+     )
+     update message_log_head set seq = $1, hash = $16 where id = 1 and exists (select 1 from entry) returning seq`,
     [base.seq, base.entryKey, base.kind, base.at, base.documentUuid, base.documentId, base.sender, base.signer, base.recipient, base.status,
       base.sha256, base.actor, base.action, base.detail === null ? null : JSON.stringify(base.detail), head.hash, hash],
   )
-  await q.query('update message_log_head set seq = $1, hash = $2 where id = 1', [base.seq, hash])
+  // rows.length, not rowCount: PGlite's count for a data-modifying CTE is not the update's
+  if (r.rows.length === 0) return null
   return { ...base, prevHash: head.hash, hash }
 }
 

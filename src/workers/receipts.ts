@@ -8,7 +8,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { hasEvent, legEvents, recordEvent } from '../store/ledger-repo.ts'
+import { legEvents, recordEvent } from '../store/ledger-repo.ts'
 import { documentFacts } from '../store/document-facts.ts'
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from '../statuses/model.ts'
 import { putStatus } from '../store/status-inbox-repo.ts'
@@ -45,8 +45,9 @@ async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' 
   const from = r.statusFrom ?? summary?.from ?? (fromSender ? doc.from_organ : r.recipient)
   const addressee = fromSender ? r.recipient : doc.from_organ
   return rt.db.tx(async (q) => {
-    if (await hasEvent(q, r.eventKey)) return 'replay'
-    const history = (await legEvents(q, r.id, [r.recipient])).map((x) => x.status).filter(isBusinessCode)
+    const leg = await legEvents(q, r.id, [r.recipient])
+    if (leg.some((x) => x.event_key === r.eventKey)) return 'replay'
+    const history = leg.map((x) => x.status).filter(isBusinessCode)
     const verdict = lifecycleVerdict(history, r.status, r.at, doc)
     const recorded = await recordEvent(q, {
       eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at, moveStatus: !verdict.outOfOrder,

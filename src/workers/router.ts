@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime.ts'
 import type { BusMessage } from '../bus/kafka.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { planRoute } from '../routing/route-planner.ts'
-import { recordEvent } from '../store/ledger-repo.ts'
+import { recordEvents, type TimelineEvent } from '../store/ledger-repo.ts'
 import { selfOf } from '../pipeline/accept-document.ts'
 import { tierHint } from '../pipeline/federation.ts'
 import { consumeSpan } from '../tracing/index.ts'
@@ -27,7 +27,7 @@ export async function startRouter(rt: Runtime) {
     const base = { id: doc.id, from: doc.from, documentId: doc.documentId, sha256: doc.sha256 }
     const at = new Date().toISOString()
     const forwards = new Map<string, string[]>()
-    const events: Parameters<typeof recordEvent>[1][] = []
+    const events: TimelineEvent[] = []
     const out = new Map<string, BusMessage[]>()
     const put = (topic: string, m: BusMessage) => out.set(topic, [...(out.get(topic) ?? []), m])
     for (const step of plan) {
@@ -52,10 +52,12 @@ export async function startRouter(rt: Runtime) {
     // fails the handler throws, the offset stays uncommitted and the document is routed again
     // (events are idempotent by key, deliveries by (document, recipient)). One transaction, one produce.
     const moved = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [{ organId: s.organId, redirect: s.redirect, tier: s.action === 'deliver' ? s.tier : tierHint(s.organId) }] : []))
-    await rt.db.tx(async (q) => {
-      if (moved.length) await rerouteInFlight(q, doc.id, moved, at) // its legs first: ROUTED below lands on them
-      for (const e of events) await recordEvent(q, e)
-    })
+    if (moved.length) {
+      await rt.db.tx(async (q) => {
+        await rerouteInFlight(q, doc.id, moved, at) // its legs first: ROUTED below lands on them
+        await recordEvents(q, events)
+      })
+    } else await recordEvents(rt.db, events) // one statement: atomic without a transaction of its own
     await rt.bus.sendBatch([...out].map(([topic, messages]) => ({ topic, messages })))
     span.setAttributes({ 'lgsp.recipients': plan.length, 'lgsp.forwards': forwards.size })
     log.debug({ id: doc.id, recipients: plan.length, forwards: forwards.size }, 'routed')

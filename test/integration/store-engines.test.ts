@@ -10,7 +10,7 @@ import { openDb, type Db } from '../../src/store/db.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { upsertAgencies, listAgencies } from '../../src/store/directory-repo.ts'
 import { findPrincipal, saveClient } from '../../src/store/clients-repo.ts'
-import { markAccepted, recordEvent, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
+import { markAccepted, recordEvent, recordEvents, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
 import { putInInbox, listInbox } from '../../src/store/inbox-repo.ts'
 import { demoAgencies } from '../../src/demo/directory.ts'
 import { TEST_DATABASE_URL } from '../helpers/gateway.ts'
@@ -47,6 +47,22 @@ async function roundTrip(t: Test, db: Db) {
   t.equal((await listInbox(db, ['000.00.00.H41'], { includeAcked: false, limit: 10 })).length, 1)
   const tl = await timelines(db, id)
   t.same(tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'ROUTED', ['ACCEPTED', 'ROUTED']]])
+
+  // several events in one statement: each new one moves its own leg, unless it says not to
+  const id2 = crypto.randomUUID()
+  const legs = [{ organId: '000.00.00.H41', tier: 'province' as const }, { organId: '000.00.00.G22', tier: 'central' as const }]
+  t.same(await db.tx((q) => reserveDocument(q, { ...d, id: id2, documentId: 'D-2', recipients: legs, viaPeer: 'https://peer.example', promulgated: '2026/12/01' })), { reserved: true })
+  t.match(await getDocument(db, id2), { via_peer: 'https://peer.example', promulgated: '2026/12/01', recipients: ['000.00.00.H41', '000.00.00.G22'] }, 'provenance is written with the reservation')
+  const two = [
+    { eventKey: `${id2}:a`, id: id2, recipient: '000.00.00.H41', status: 'ROUTED', at, detail: { topic: 't "quoted", {braced}' } },
+    { eventKey: `${id2}:b`, id: id2, recipient: '000.00.00.G22', status: '05', at, moveStatus: false },
+  ]
+  t.same(await recordEvents(db, two), [true, true])
+  t.same(await recordEvents(db, [...two, { eventKey: `${id2}:c`, id: id2, recipient: '000.00.00.X99', status: 'ROUTED', at }]), [false, false, false], 'replays and a non-recipient add nothing')
+  const tl2 = await timelines(db, id2)
+  t.same(tl2.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'ROUTED', ['ROUTED']], ['000.00.00.G22', 'PENDING', ['05']]])
+  t.same(tl2[0]!.timeline[0]!.detail, { topic: 't "quoted", {braced}' }, 'a detail survives the array round trip')
+  await t.rejects(recordEvents(db, [two[0]!, { ...two[0]!, eventKey: `${id2}:d` }]), /same leg/, 'two events may not both move one leg')
 
   await dropPending(db, id)
   t.ok(await getDocument(db, id), 'an accepted document is never dropped')
