@@ -62,6 +62,22 @@ const r0 = (x: number) => (Number.isFinite(x) ? Math.round(x) : -1)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const say = (s: string) => process.stdout.write(`${s}\n`)
 
+/** CPU time (user + system) of a process so far, from /proc (USER_HZ is 100 on Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+    return (Number(rest[11]) + Number(rest[12])) * 10
+  } catch { return NaN }
+}
+
+/** The gateway's PostgreSQL round-trip counters (lgsp_db_statements_total, lgsp_db_transactions_total). */
+async function dbCounters(url: string): Promise<{ statements: number; transactions: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
+  return { statements: read('lgsp_db_statements_total'), transactions: read('lgsp_db_transactions_total') }
+}
+
 function rssMb(pid: number): number {
   try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024 } catch { return NaN }
 }
@@ -196,6 +212,8 @@ async function main() {
     })()
     let rssPeak = 0
     const rssTimer = setInterval(() => { rssPeak = Math.max(rssPeak, rssMb(gw!.proc.pid!)) }, 500)
+    const gwCpu0 = cpuMs(gw!.proc.pid!)
+    const db0 = await dbCounters(gw!.url)
     const hold = await openLoop(holdRate, HOLD_S)
     const loadEnd = performance.now()
     let drainMs = NaN
@@ -209,6 +227,8 @@ async function main() {
       if (missing === 0) break
       await sleep(500)
     }
+    const gwCpu1 = cpuMs(gw!.proc.pid!)
+    const db1 = await dbCounters(gw!.url)
     stop = true
     clearInterval(rssTimer)
     await Promise.all([...recipientLoops, probe])
@@ -226,6 +246,9 @@ async function main() {
     say(`  accept → 01        p50 ${r0(pct(s01, 50))} ms, p99 ${r0(pct(s01, 99))} ms (${s01.length} legs)`)
     say(`  /healthz           p50 ${r0(pct(healthz, 50))} ms, p99 ${r0(pct(healthz, 99))} ms; backlog drained ${r0(drainMs)} ms after the load stopped`)
     say(`  gateway RSS peak   ${r0(rssPeak)} MB`)
+    // per document of the hold, its acknowledgements and statuses included (the recipients' polls too)
+    const docs = hold.lat.length
+    say(`  per document       ${((gwCpu1 - gwCpu0) / docs).toFixed(2)} ms of gateway CPU; ${((db1.statements - db0.statements) / docs).toFixed(1)} PostgreSQL statements in ${((db1.transactions - db0.transactions) / docs).toFixed(1)} transactions`)
 
     // ── 5. baselines on the same broker ──
     const kafka = new Kafka({ clientId: `bench-${tag}`, brokers, logLevel: logLevel.NOTHING })

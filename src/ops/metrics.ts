@@ -13,6 +13,7 @@
  *   them with max(), not sum().
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { dbRoundTrips } from '../store/db.ts'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config.ts'
 import type { Sql } from '../store/db.ts'
@@ -71,6 +72,8 @@ export class OpsMetrics {
     this.webhookBacklog = new Gauge({ name: 'lgsp_webhook_backlog', help: 'Webhook deliveries pending (not yet delivered or dead)', registers: reg })
     this.directorySize = new Gauge({ name: 'lgsp_directory_agencies', help: 'Agencies in the directory snapshot, by tier', labelNames: ['tier'], registers: reg })
     this.logRows = new Gauge({ name: 'lgsp_message_log_rows', help: 'Rows in the tamper-evident message log', registers: reg })
+    new Counter({ name: 'lgsp_db_statements_total', help: 'Statements this process ran on PostgreSQL (a round trip each)', registers: reg, collect() { this.reset(); this.inc(dbRoundTrips.statements) } })
+    new Counter({ name: 'lgsp_db_transactions_total', help: 'Transactions this process ran on PostgreSQL (begin and commit: two round trips more)', registers: reg, collect() { this.reset(); this.inc(dbRoundTrips.transactions) } })
     this.scrapeErrors = new Counter({ name: 'lgsp_metrics_source_errors_total', help: 'Scrapes where a source (kafka | db) could not be read; its gauges keep their last value', labelNames: ['source'], registers: reg })
     this.lag = new LagReader({
       brokers: config.kafkaBrokers, clientId: config.gatewayId, prefix: config.topicPrefix, cacheMs: config.opsCacheMs,

@@ -11,7 +11,7 @@ import type { Config } from '../config/config.ts'
 import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import { TrustStore, signerAllowedFor, type SignerBindingEntry } from './trust.ts'
 import { verifyEdxml, type Verdict } from './verify-edxml.ts'
-import { signReceipt, verifyJws, verifyReceipt, type FlattenedJws, type Receipt, type SignedReceipt } from './jws.ts'
+import { receiptSigner, verifyJws, verifyReceipt, type FlattenedJws, type Receipt, type SignedReceipt } from './jws.ts'
 import { fingerprintHex } from './certs.ts'
 import type { ElidedSource } from './elided-digest.ts'
 
@@ -54,6 +54,7 @@ export async function loadGatewaySigning(config: Readonly<Config>, directory: ()
     log.warn({ key: config.gatewayKeyFile }, 'no gateway signing key: receipts will be unsigned (set GATEWAY_KEY_FILE / GATEWAY_CERT_FILE)')
   }
   const gatewayFingerprint = cert ? fingerprintHex(new X509Certificate(cert)) : null
+  const sign = key && cert ? receiptSigner(key, cert) : null
   log.info({ roots: trust.roots.size, agencies: trust.agencies.size, policy, gatewayFingerprint }, 'trust store loaded')
 
   return {
@@ -63,7 +64,7 @@ export async function loadGatewaySigning(config: Readonly<Config>, directory: ()
       const { verdict } = await verifyJws(jws, { trust, signerAllowedFor: allowed, from, fromOf: jsonFormFrom })
       return verdict
     },
-    receipt: (r) => (key && cert ? signReceipt(r, key, cert) : null),
+    receipt: (r) => (sign ? sign(r) : null),
     verifyReceipt: (r) => verifyReceipt(r, trust, { gatewayFingerprints: gatewayFingerprint ? [gatewayFingerprint] : undefined }),
     close: () => trust.close(),
   }

@@ -28,6 +28,13 @@ export interface Db extends Sql {
   close(): Promise<void>
 }
 
+/**
+ * Statements and transactions this process has run on PostgreSQL: a round trip each (and a commit per
+ * transaction), which is what a document's cost here was mostly made of (`lgsp_db_*_total` in /metrics;
+ * the ingest bench divides them by the documents it sent).
+ */
+export const dbRoundTrips = { statements: 0, transactions: 0 }
+
 /** The cheapest statement: whether the database answers (readiness). */
 export async function ping(q: Sql): Promise<void> {
   await q.query('select 1')
@@ -67,6 +74,7 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
   // plan always means the same tables (a migration's DDL invalidates it, as PostgreSQL does by itself).
   const wrap = (c: { query: (q: { text: string; values?: unknown[]; name?: string }) => Promise<{ rows: unknown[]; rowCount: number | null }> }): Sql => ({
     async query<T>(text: string, params?: unknown[]) {
+      dbRoundTrips.statements++
       const r = await c.query(params === undefined ? { text } : { text, values: params, ...named(text) })
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 }
     },
@@ -84,6 +92,7 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
       let lost = false
       const onLost = () => { lost = true }
       client.on('error', onLost)
+      dbRoundTrips.transactions++
       try {
         await client.query('begin')
         const out = await fn(wrap(client))
