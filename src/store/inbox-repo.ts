@@ -25,21 +25,12 @@ const toItem = (r: Record<string, unknown>): InboxItem => ({
 
 /**
  * The inbox row as a write alongside the leg's DELIVERED (src/delivery/contract.ts): one statement puts
- * both, or neither. Idempotent like putInInbox.
+ * both, or neither. Idempotent: a second delivery of the same (document, recipient) writes no row.
  */
 export const inboxRow = (documentUuid: string, recipient: string): Alongside => ({
   sql: (p) => `insert into inbox (id, document_uuid, recipient) values (${p(crypto.randomUUID())}::uuid, ${p(documentUuid)}::uuid, ${p(recipient)}::text)
     on conflict (document_uuid, recipient) do nothing returning 1`,
 })
-
-/** Idempotent: a second delivery of the same (document, recipient) returns false and changes nothing. */
-export async function putInInbox(q: Sql, documentUuid: string, recipient: string): Promise<boolean> {
-  const r = await q.query(
-    'insert into inbox (id, document_uuid, recipient) values ($1, $2, $3) on conflict (document_uuid, recipient) do nothing',
-    [crypto.randomUUID(), documentUuid, recipient],
-  )
-  return r.rowCount > 0
-}
 
 export async function listInbox(q: Sql, organIds: string[], opts: { includeAcked: boolean; limit: number }): Promise<InboxItem[]> {
   const rows = (await q.query(

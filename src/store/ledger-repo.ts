@@ -1,6 +1,6 @@
 /**
  * Documents, per-recipient deliveries and their timeline. Every write that a Kafka consumer makes goes
- * through `recordEvent`, keyed by an event key, so replaying a record changes nothing.
+ * through `recordEvent` or `recordEvents`, keyed by an event key, so replaying a record changes nothing.
  */
 import type { Redirection, Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'

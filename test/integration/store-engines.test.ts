@@ -10,8 +10,8 @@ import { openDb, type Db } from '../../src/store/db.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { upsertAgencies, listAgencies } from '../../src/store/directory-repo.ts'
 import { findPrincipal, saveClient } from '../../src/store/clients-repo.ts'
-import { markAccepted, recordEvent, recordEvents, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
-import { putInInbox, listInbox } from '../../src/store/inbox-repo.ts'
+import { markAccepted, recordEvent, recordEvents, recordEventsWith, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
+import { inboxRow, listInbox } from '../../src/store/inbox-repo.ts'
 import { demoAgencies } from '../../src/demo/directory.ts'
 import { TEST_DATABASE_URL } from '../helpers/gateway.ts'
 
@@ -42,11 +42,13 @@ async function roundTrip(t: Test, db: Db) {
   t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), true)
   t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), false, 'a replayed event is ignored')
   t.equal(await recordEvent(db, { eventKey: `${id}:y`, id, recipient: '000.00.00.G22', status: 'ROUTED', at }), false, 'no event for a non-recipient')
-  t.equal(await putInInbox(db, id, '000.00.00.H41'), true)
-  t.equal(await putInInbox(db, id, '000.00.00.H41'), false, 'a replayed delivery adds nothing')
+  // what the inbox adapter writes: the row and DELIVERED in one statement
+  const delivered = { eventKey: `${id}:x:DELIVERED`, id, recipient: '000.00.00.H41', status: 'DELIVERED', at }
+  t.same(await recordEventsWith(db, [delivered], inboxRow(id, '000.00.00.H41')), { fresh: [true], alongside: 1 })
+  t.same(await recordEventsWith(db, [delivered], inboxRow(id, '000.00.00.H41')), { fresh: [false], alongside: 0 }, 'a replayed delivery adds nothing')
   t.equal((await listInbox(db, ['000.00.00.H41'], { includeAcked: false, limit: 10 })).length, 1)
   const tl = await timelines(db, id)
-  t.same(tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'ROUTED', ['ACCEPTED', 'ROUTED']]])
+  t.same(tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'DELIVERED', ['ACCEPTED', 'ROUTED', 'DELIVERED']]])
 
   // several events in one statement: each new one moves its own leg, unless it says not to
   const id2 = crypto.randomUUID()
