@@ -395,8 +395,11 @@ async function route() {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?')
   const [name, arg] = (path || 'queues').split('/')
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('on', a.dataset.view === name || (name === 'doc' && a.dataset.view === 'search'))
-  const root = $('#view')
-  root.replaceChildren()
+  // a fresh element per route: a view still awaiting its data for an earlier route (a search submitted
+  // before the unfiltered list arrived) renders into the old one, now detached, and cannot mark this one ready
+  const old = $('#view')
+  const root = old.cloneNode(false)
+  old.replaceWith(root)
   root.dataset.view = name
   root.dataset.ready = '0'
   try {
