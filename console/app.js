@@ -401,6 +401,9 @@ async function route() {
   const root = old.cloneNode(false)
   old.replaceWith(root)
   root.dataset.view = name
+  // the hash this element was drawn for: a test (or a script) waits on the view of the current hash, not on
+  // the previous view that is still ready between a hash change and its event
+  root.dataset.route = location.hash
   root.dataset.ready = '0'
   try {
     if (name === 'doc') await viewDoc(root, decodeURIComponent(arg || ''))

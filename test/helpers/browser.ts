@@ -33,3 +33,15 @@ export async function launchChromium(t: { teardown(fn: () => Promise<void> | voi
   }
   return { browser, newPage, errors }
 }
+
+/**
+ * Waits until the console has drawn the view of the page's current hash. Between setting `location.hash` and
+ * its `hashchange` event the previous view is still on the page and still ready, so waiting for any ready
+ * view can read the old one's rows.
+ */
+export async function viewReady(page: { waitForFunction(fn: () => boolean, arg?: unknown, opts?: { timeout?: number }): Promise<unknown> }, timeout = 15_000) {
+  await page.waitForFunction(() => {
+    const v = document.querySelector<HTMLElement>('#view')
+    return v?.dataset.ready === '1' && v.dataset.route === location.hash
+  }, undefined, { timeout })
+}

@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process'
 import { ROOT, eventually, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort } from '../helpers/federation.ts'
 import { recountMinutes } from '../../src/ops/history.ts'
-import { SHOTS, launchChromium, noChromium } from '../helpers/browser.ts'
+import { SHOTS, launchChromium, noChromium, viewReady } from '../helpers/browser.ts'
 
 const SENDER = '000.00.00.H41'
 const COMMUNE = '000.21.30.H41' // UBND xã Quỳnh Thạch
@@ -78,7 +78,7 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
 
   const { browser, newPage, errors } = await launchChromium(t)
   const page = await newPage({ width: 1280, height: 900 })
-  const ready = () => page.waitForSelector('#view[data-ready="1"]', { timeout: 20_000 })
+  const ready = () => viewReady(page, 20_000)
   await page.goto(`${gw.url}/console/`)
   await page.fill('#key', gw.creds.operator!)
   await page.click('#login-form button')
@@ -167,7 +167,7 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
   await phone.goto(`${gw.url}/console/`)
   await phone.fill('#key', gw.creds.operator!)
   await phone.click('#login-form button')
-  await phone.waitForSelector('#view[data-ready="1"]', { timeout: 20_000 })
+  await viewReady(phone, 20_000)
   await phone.waitForSelector('#charts svg.chart')
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   t.ok(overflow <= 0, `no horizontal scrolling on a phone (${overflow} px)`)

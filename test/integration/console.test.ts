@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import { eventually, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort } from '../helpers/federation.ts'
 import { FAST_DLQ, pushReceiver } from '../helpers/ops.ts'
-import { SHOTS, launchChromium, noChromium } from '../helpers/browser.ts'
+import { SHOTS, launchChromium, noChromium, viewReady } from '../helpers/browser.ts'
 
 const SENDER = '000.00.00.H41'
 const PUSHED = '000.23.30.H41'
@@ -46,7 +46,7 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
 
   const { browser, newPage, errors } = await launchChromium(t)
   const page = await newPage()
-  const ready = () => page.waitForSelector('#view[data-ready="1"]', { timeout: 15_000 })
+  const ready = () => viewReady(page, 15_000)
 
   // log in
   const res = await page.goto(`${gw.url}/console/`)
@@ -69,7 +69,7 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   await ready()
   await page.fill('#search-form input[name="q"]', '125/UBND')
   await page.click('#search-form button')
-  await page.waitForSelector('a.doc-link')
+  await ready()
   t.equal(await page.locator('a.doc-link').count(), 1, 'one hit')
   await page.click('a.doc-link')
   await page.waitForSelector('#doc-id')
@@ -128,7 +128,7 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   await phone.goto(`${gw.url}/console/`)
   await phone.fill('#key', gw.creds.operator!)
   await phone.click('#login-form button')
-  await phone.waitForSelector('#view[data-ready="1"]')
+  await viewReady(phone)
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   t.ok(overflow <= 0, `no horizontal scrolling on a phone (${overflow} px)`)
   await phone.screenshot({ path: path.join(SHOTS, 'console-phone.png'), fullPage: true })

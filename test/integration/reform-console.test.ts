@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fixture, ROOT, startGateway } from '../helpers/gateway.ts'
+import { viewReady } from '../helpers/browser.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 
@@ -35,10 +36,10 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   await page.goto(`${gw.url}/console/`)
   await page.fill('#key', gw.creds.operator!)
   await page.click('#login-form button')
-  await page.waitForSelector('#view[data-ready="1"]')
+  await viewReady(page)
 
   await page.goto(`${gw.url}/console/#/directory?status=closed`)
-  await page.waitForSelector('#view[data-ready="1"] table')
+  await viewReady(page)
   t.match(await page.textContent('#view'), /4 cơ quan/, 'only the closed agencies')
   const text = await page.textContent('#view table') ?? ''
   t.match(text, /UBND tỉnh Sông Lam.*Đã đóng từ 2025-07-01 → 000\.00\.00\.H41/s, 'the closed province with its date and successor')
