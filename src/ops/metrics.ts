@@ -22,7 +22,7 @@ import { TIERS } from '../routing/types.ts'
 import { LagReader, type LagRow } from './kafka-lag.ts'
 import { allConsumers, groupOf } from '../bus/consumers.ts'
 import { topicsFor } from '../bus/topics.ts'
-import { queueCounts } from '../store/queue-counts-repo.ts'
+import { deliveryOutcomesAfter, queueCounts } from '../store/queue-counts-repo.ts'
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const DELIVERY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400]
@@ -126,15 +126,7 @@ export class OpsMetrics {
    */
   async #newDeliveryEvents(db: Sql, directory: DirectorySnapshot) {
     for (let round = 0; round < 20; round++) {
-      const rows = (await db.query<{ seq: string; status: string; tier: string | null; recipient: string; adapter: string | null; seconds: number | null }>(
-        `select e.seq, e.status, d.tier, e.recipient, e.detail->>'adapter' as adapter,
-                extract(epoch from e.at - doc.accepted_at)::float8 as seconds
-         from delivery_events e
-         left join deliveries d on d.document_uuid = e.document_uuid and d.recipient = e.recipient
-         left join documents doc on doc.id = e.document_uuid
-         where e.seq > $1 and e.status in ('DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')
-         order by e.seq limit 5000`, [this.#lastEventSeq ?? 0],
-      )).rows
+      const rows = await deliveryOutcomesAfter(db, this.#lastEventSeq ?? 0, 5000)
       for (const r of rows) {
         const tier = r.tier ?? 'unknown'
         const adapter = r.status === 'FORWARDED' ? 'gateway' : r.adapter ?? directory.get(r.recipient)?.endpoint.kind ?? 'unknown'

@@ -35,3 +35,28 @@ export async function queueCounts(q: Sql): Promise<QueueCounts> {
     logRows: Number(log.rows[0]?.seq ?? 0),
   }
 }
+
+/** an outcome event of one leg (DELIVERED, FORWARDED or DELIVERY_FAILED) with what the delivery metrics label it by */
+export interface DeliveryOutcomeRow {
+  seq: string
+  status: string
+  tier: string | null
+  recipient: string
+  /** the adapter the worker recorded in the event's detail, if any */
+  adapter: string | null
+  /** seconds from the document's acceptance to this event */
+  seconds: number | null
+}
+
+/** outcome events appended after `seq` (the timeline's append order), oldest first, at most `limit` */
+export async function deliveryOutcomesAfter(q: Sql, seq: number, limit: number): Promise<DeliveryOutcomeRow[]> {
+  return (await q.query<DeliveryOutcomeRow>(
+    `select e.seq, e.status, d.tier, e.recipient, e.detail->>'adapter' as adapter,
+            extract(epoch from e.at - doc.accepted_at)::float8 as seconds
+     from delivery_events e
+     left join deliveries d on d.document_uuid = e.document_uuid and d.recipient = e.recipient
+     left join documents doc on doc.id = e.document_uuid
+     where e.seq > $1 and e.status in ('DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')
+     order by e.seq limit $2`, [seq, limit],
+  )).rows
+}
