@@ -1,4 +1,4 @@
-/** Helpers for the issue #5 suites: documents to any recipients, free ports, reading a topic, peer keys. */
+/** Helpers for the federation and delivery suites: documents to any recipients, free ports, reading a topic, peer keys. */
 import crypto from 'node:crypto'
 import net from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'

@@ -78,7 +78,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     creds = await seedDemo(rt)
     workers = await startWorkers(rt)
     app = await buildApp(rt)
-    await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (federation, #5)
+    await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (the federation suites do)
   } catch (e) {
     logs.dump()
     await rt.close() // a half-started gateway must not keep the test process alive until tap's timeout

@@ -1,5 +1,5 @@
 /**
- * Issue #7 helpers: a test gateway with uncached ops gauges (startGateway's workers can be stopped and
+ * Helpers for the operations suites: a test gateway with uncached ops gauges (startGateway's workers can be stopped and
  * started again, to make consumer lag real), a Prometheus scrape parsed with an independent text-format
  * parser, and the operator CLI.
  */

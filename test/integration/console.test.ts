@@ -1,5 +1,5 @@
 /**
- * Issue #7, done-when: the console in a real browser (playwright-core driving Debian's chromium) against a
+ * The operator console in a real browser (playwright-core driving Debian's chromium) against a
  * real gateway (Kafka, PostgreSQL): log in with the operator key, see the queues, search a document, open
  * its timeline, and replay a real DLQ item (a push receiver that was down past max age, then comes up) until
  * the timeline shows it delivered. Screenshots of the run go to docs/screenshots/console-*.png.

@@ -1,5 +1,5 @@
 /**
- * `lgsp dlq` (issue #5/#7) in its own process against a real gateway with real DLQ items: a push to a
+ * `lgsp dlq` (the operator CLI over the dead-letter queue) in its own process against a real gateway with real DLQ items: a push to a
  * receiver that is down past a short max age is dead-lettered; the CLI lists it (table and --json), replays
  * it once the receiver is up (delivered once, 01), discards another with a note, and fails with the
  * problem's code (exit 1) on an unknown or already-resolved item, 2 on usage.

@@ -1,5 +1,5 @@
 /**
- * Issue #5, recall across federation: the H41 commune sends to the H53 commune (H41 → central → H53), then
+ * Recall across federation: the H41 commune sends to the H53 commune (H41 → central → H53), then
  * recalls it (13). The 13 travels down H41 → central → H53 with the sender's status package and reaches the
  * recipient's status inbox at H53; the recipient answers 15 at its own gateway, and the 15 travels back up
  * to the sender's timeline at H41 (13 → 15). A peer may only pass on recalls for documents it forwarded.

@@ -1,5 +1,5 @@
 /**
- * Issue #5, done-when 2: three gateways on one Kafka (own ports, schemas, topic prefixes). A commune under
+ * Federation: three gateways on one Kafka (own ports, schemas, topic prefixes). A commune under
  * the H41 gateway sends to a commune under the H53 gateway; the package travels H41 → central → H53 with
  * its bytes untouched, and the recipient's 01 travels back H53 → central → H41 to the sender's timeline.
  * Also: a peer key is bound to its jurisdiction, and a peer may only hand back statuses for legs it got.

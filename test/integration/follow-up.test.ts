@@ -1,5 +1,5 @@
 /**
- * Issue #5: recall / update / replacement packages (BussinessDocType 1/2/3) go to the original
+ * Recall / update / replacement packages (BussinessDocType 1/2/3) go to the original
  * recipients, even when they list fewer, and may reuse the original's DocumentId (as the VPCP samples do).
  */
 import t from 'tap'

@@ -1,5 +1,5 @@
 /**
- * Issue #3: hostile input over real HTTP — a 5 GB Content-Length claim, XXE, billion laughs, 100k-deep
+ * Hostile input over real HTTP — a 5 GB Content-Length claim, XXE, billion laughs, 100k-deep
  * nesting — each gets its coded error quickly, nothing reaches Kafka, and the process stays healthy
  * (the next genuine document is accepted).
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #3, done-when (REST format bridging and attachments), through real Kafka, PostgreSQL and HTTP:
+ * REST format bridging and attachments end to end, through real Kafka, PostgreSQL and HTTP:
  * a document sent in JSON form is read as edXML by its recipient and that edXML validates against the
  * national XSD; an edXML document is read as JSON by another recipient; attachments download decoded,
  * named by their AttachmentName (Vietnamese names in RFC 5987 form).

@@ -1,5 +1,5 @@
 /**
- * Issue #4, the JSON form: signed as a flattened JWS with an x5c chain, under the same trust rules and
+ * Signatures on the JSON form: a flattened JWS with an x5c chain, under the same trust rules and
  * sender binding as XML-DSig. With signatures required, an unsigned, tampered or mis-signed JSON package
  * is refused and nothing reaches Kafka; a signed one is delivered and read as schema-valid edXML.
  */

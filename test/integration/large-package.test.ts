@@ -20,7 +20,7 @@ import { startPushReceiver } from '../helpers/push-receiver.ts'
 import crypto from 'node:crypto'
 
 const MB = Number(process.env.LARGE_PACKAGE_MB ?? 100)
-const STRICT = process.env.LARGE_PACKAGE_STRICT === '1' // test:large: the bounds are asserted, not only printed
+const STRICT = process.env.LARGE_PACKAGE_STRICT === '1' // test:large: the /healthz latency bound is asserted, not only printed
 const COMMUNE = '000.21.30.H41'
 const PROVINCE = '000.00.00.H41'
 

@@ -1,5 +1,5 @@
 /**
- * Issue #7, done-when: altering one message-log row makes `lgsp log verify` fail and name the row; so does
+ * The message log is tamper-evident: altering one message-log row makes `lgsp log verify` fail and name the row; so does
  * deleting one (in the middle, or the newest). The log is filled by the real path: documents accepted over
  * HTTP (markAccepted's transaction), statuses 01 projected from Kafka (the receipts projection's
  * transaction), appended concurrently. The CLI runs as a separate process against the gateway's API.

@@ -1,6 +1,6 @@
 /**
- * Issue #7, ops API against real Kafka, PostgreSQL and HTTP receivers: a push to a receiver that is down
- * past max age lands in the DLQ (#5); the operator finds it (DLQ, failed legs, search), brings the receiver
+ * The ops API against real Kafka, PostgreSQL and HTTP receivers: a push to a receiver that is down
+ * past max age lands in the DLQ; the operator finds it (DLQ, failed legs, search), brings the receiver
  * up and replays it — delivered once, status 01 — and discards another; both actions are in the message
  * log under the operator's id. Operator keys only; webhook subscriptions of every client are visible.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #5, push delivery with retries, against real HTTP receivers (node:http) through real Kafka and
+ * Push delivery with retries, against real HTTP receivers (node:http) through real Kafka and
  * PostgreSQL. One partition per topic, so every commune recipient shares one partition: the strictest
  * setting for head-of-line blocking.
  *   A  http push: answers 503 twice, then is down (connection refused) for a while, then answers 200 →

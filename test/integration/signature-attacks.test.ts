@@ -1,5 +1,5 @@
 /**
- * Issue #4, done-when: the attack corpus goes through the gateway's front door (POST /v1/documents, real
+ * The signature attack corpus goes through the gateway's front door (POST /v1/documents, real
  * Kafka, real PostgreSQL) with signatures required: every package is refused with a coded error and
  * nothing reaches Kafka. (test/unit/signing-xmldsig.test.ts checks the exact code of each attack against
  * verifyEdxml alone; here a shape the XSD already refuses may stop at EDXML_SCHEMA_INVALID — earlier in

@@ -1,5 +1,5 @@
 /**
- * Issue #3, done-when (SOAP), through real Kafka, PostgreSQL and HTTP: a real SOAP client (the `soap`
+ * The SOAP surface end to end, through real Kafka, PostgreSQL and HTTP: a real SOAP client (the `soap`
  * package, its client built from the served WSDL) sends a document, the recipient pulls, reads the exact
  * bytes, acks and sends a 03, and the sender fetches the status; errors are Faults (HTTP 500) carrying
  * the catalogue code; curl with a hand-written SOAP 1.2 envelope works too.

@@ -1,8 +1,8 @@
 /**
- * Issue #2, done-when: the commune 000.21.30.H41 sends one document to 000.00.00.H41 and 000.00.00.G22
+ * The core path end to end: the commune 000.21.30.H41 sends one document to 000.00.00.H41 and 000.00.00.G22
  * through real Kafka and real PostgreSQL; both pull it byte-identical and ack; the sender sees 01 for
  * each. A duplicate POST delivers nothing new; an unknown recipient and a forged From are refused and
- * nothing reaches Kafka. The end-to-end path runs with signatures required (issue #4).
+ * nothing reaches Kafka. The end-to-end path runs with signatures required.
  */
 import t from 'tap'
 import crypto from 'node:crypto'

@@ -1,5 +1,5 @@
 /**
- * Issue #3, done-when (POST /v1/status), through real Kafka, PostgreSQL and HTTP: a 03 from a recipient
+ * POST /v1/status end to end, through real Kafka, PostgreSQL and HTTP: a 03 from a recipient
  * shows in the sender's timeline; re-posting it answers the same and adds nothing; a 03 from a
  * non-recipient is 403 STATUS_NOT_ALLOWED and nothing reaches Kafka; a 13 (recall) from the sender goes
  * onto every recipient's timeline; the JSON form of a status is accepted too.

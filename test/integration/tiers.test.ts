@@ -1,5 +1,5 @@
 /**
- * Issue #5, done-when 1: Văn phòng Chính phủ, on the central gateway, sends one document to 000.00.00.H41
+ * Delivery across tiers: Văn phòng Chính phủ, on the central gateway, sends one document to 000.00.00.H41
  * (province), 000.00.30.H41 (district), 000.21.30.H41 (commune) and 000.00.00.G14 (central). The H41
  * agencies are owned by the H41 gateway: the central gateway forwards the package once to it, G14 is
  * delivered on the central tier. Each tier gets it exactly once; every recipient's 01 comes back to the

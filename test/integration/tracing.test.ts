@@ -1,5 +1,5 @@
 /**
- * Issue #7, tracing: one document from the H41 commune to a ministry owned by the central gateway. With an
+ * Tracing: one document from the H41 commune to a ministry owned by the central gateway. With an
  * in-memory exporter on both gateways, every span of its journey — HTTP request, accept, Kafka → router,
  * Kafka → delivery, the forward to the peer, and the same steps again on the peer — shares the trace id the
  * QLVB client sent in `traceparent` and forms one parent chain across the Kafka hops and the gateway hop.

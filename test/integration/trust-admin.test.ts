@@ -1,5 +1,5 @@
 /**
- * Issue #4: the trust store is managed from an operator API as well as from TRUST_DIR. A province CA
+ * Trust administration: the trust store is managed from an operator API as well as from TRUST_DIR. A province CA
  * trusted at runtime makes its agency's signature verify; removing the agency certificate refuses it
  * again; only operators may change trust; every change survives a restart of the trust store.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue #6, done-when: against a subscriber that fails 50 % of requests and is down for a while, over 1,000
+ * Webhooks survive failures and a restart: against a subscriber that fails 50 % of requests and is down for a while, over 1,000
  * status events with a gateway restart (a real SIGKILL) in the middle, every event arrives at least once,
  * verified by the independent `standardwebhooks` package, each under exactly one webhook-id.
  *
@@ -34,7 +34,7 @@ const RECIPIENTS = ['000.00.00.H41', '000.00.00.G22']
 const CODES = ['01', '03', '04', '05', '06']
 const DOCS = 100
 const CONCURRENCY = 16
-const DOWN_MS = 60_000 // the issue's "down for a minute", in full
+const DOWN_MS = 60_000 // the subscriber is down for a full minute; the outage is not shortened
 
 t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: all arrive, one webhook-id each', { timeout: 600_000 }, async (t) => {
   const tag = crypto.randomBytes(4).toString('hex')

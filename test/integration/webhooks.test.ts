@@ -1,5 +1,5 @@
 /**
- * Issue #6, webhooks: subscriptions (secret once, own subscriptions only, rotation, delete), events about the
+ * Webhooks: subscriptions (secret once, own subscriptions only, rotation, delete), events about the
  * caller's documents only, Standard Webhooks signatures verified by the independent `standardwebhooks`
  * package, the SSRF guard, no redirects, the attempt log, dead-lettering after the retry horizon, and replay
  * with the same webhook-id. Real Kafka, real PostgreSQL, real HTTP on both sides.

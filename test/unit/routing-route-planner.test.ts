@@ -150,7 +150,7 @@ t.test('edge inputs: no recipients; empty directory; purity', async (t) => {
   t.throws(() => { (a[0] as { endpoint: { kind: string } }).endpoint.kind = 'http' }, TypeError, 'endpoint objects are the frozen snapshot ones')
 })
 
-t.test('absent agency whose level-1 agency is owned by a gateway: forwarded there (#5)', async (t) => {
+t.test('absent agency whose level-1 agency is owned by a gateway: forwarded there', async (t) => {
   // the central directory maps a province jurisdiction to its gateway through the level-1 agency only
   t.same(planRoute(central, centralSelf, { from: '000.00.00.G22', to: ['000.22.30.H41', '000.09.09.H14', '000.09.09.H99'] }), [
     forward('000.22.30.H41', NGHE_AN),

@@ -1,4 +1,4 @@
-/** Issue #6: the status model (labels, order) and the webhook building blocks that need no broker. */
+/** The status model (labels, order) and the webhook building blocks that need no broker. */
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { BUSINESS_STATUSES, classify, labelOf } from '../../src/statuses/model.ts'
