@@ -40,8 +40,8 @@ import { spawnGateway, type ChildGateway } from '../test/helpers/child-gateway.t
 import { pkiInit } from '../src/signing/pki.ts'
 import { loadConfig } from '../src/config/config.ts'
 import { createRuntime } from '../src/runtime.ts'
-import { readIncoming } from '../src/pipeline/incoming.ts'
-import { verifyIncoming } from '../src/pipeline/verify-incoming.ts'
+import { readIncoming } from '../src/ingest/incoming.ts'
+import { verifyIncoming } from '../src/ingest/verify-incoming.ts'
 
 const { values: o } = parseArgs({
   options: {

@@ -5,7 +5,7 @@
 import { loadConfig } from './config/config.ts'
 import { createRuntime } from './runtime.ts'
 import { buildApp } from './gateway/app.ts'
-import { startWorkers } from './workers/index.ts'
+import { startWorkers } from './lifecycle/workers.ts'
 import { seedDemo } from './demo/seed.ts'
 import { pkiInit } from './signing/pki.ts'
 import { LockHeldError, acquireLock } from './lifecycle/data-dir-lock.ts'

@@ -1,7 +1,7 @@
 /**
  * The shared resources of one gateway instance, created once and closed once: config, logger, ledger
  * store, blob store, Kafka bus and topics, and the directory snapshot used by the pure route planner.
- * The HTTP surfaces (src/gateway) and the Kafka workers (src/workers) both take a Runtime.
+ * The HTTP surfaces (src/gateway) and the Kafka workers (started by src/lifecycle/workers.ts) both take a Runtime.
  */
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.ts'
@@ -11,7 +11,7 @@ import { bump } from './store/generations.ts'
 import { s3BlobStore } from './store/s3-blobs.ts'
 import { topicsFor, type Topics } from './bus/topics.ts'
 import { fsBlobStore, type BlobStore } from './store/blobs.ts'
-import { sweepSpool } from './pipeline/receive-package.ts'
+import { sweepSpool } from './ingest/receive-package.ts'
 import { withRowPayloads } from './store/row-payloads.ts'
 import { openDb, type Db } from './store/db.ts'
 import { migrate } from './store/migrate.ts'

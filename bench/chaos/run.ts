@@ -33,9 +33,15 @@ export interface ChaosOptions {
   sendMs: number
   gatewayLogLevel: string
   log: (line: string) => void
+  /** called once the replicas serve and their topics exist, before any traffic (a test checks the topics' settings) */
+  onReady?: (ready: { brokers: string[]; topicPrefix: string }) => Promise<void>
 }
 
-export async function runChaos(o: ChaosOptions): Promise<{ result: ChaosResult; detail: ChaosDetail }> {
+/** each fault with the documents accepted from its start until it was over (down, then back) */
+export interface FaultWindow { fault: Fault; acceptedDuring: number }
+export interface ChaosRun { result: ChaosResult; detail: ChaosDetail; faults: FaultWindow[] }
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
   const tag = crypto.randomBytes(4).toString('hex')
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-chaos-${tag}-`))
   const cleanup = new Cleanup()
@@ -55,7 +61,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ result: ChaosResult; 
   }
 }
 
-async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup): Promise<{ result: ChaosResult; detail: ChaosDetail }> {
+async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup): Promise<ChaosRun> {
   const log = o.log
   const schema = `chaos_${tag}`
   const admin = new pg.Pool({ connectionString: withApplicationName(o.databaseUrl, `lgsp-chaos-tally-${tag}`), max: 2, options: `-c search_path=${schema}` })
@@ -80,6 +86,7 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   await replicas.start(1)
   log(`chaos: replicas at ${replicas.urls.join(' and ')} (schema ${schema}, topics chaos${tag}.*)`)
   const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
+  await o.onReady?.({ brokers, topicPrefix: `chaos${tag}.` })
 
   const push: PushStats = { successes: new Map(), byDocumentId: new Map(), failedOnPurpose: 0, badSignature: 0 }
   const receiver = await startFlakyPushReceiver(hmac, push)
@@ -106,11 +113,15 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
 
   // each fault once the senders are that far along (so every fault hits traffic), one after the other
   const progress = () => Math.max(sent.issued / o.docs, o.sendMs ? (Date.now() - t0) / o.sendMs : 0)
+  const windows: FaultWindow[] = []
   const faults = (async () => {
     for (const [i, f] of o.faults.entries()) {
       while (progress() < (i + 1) / (o.faults.length + 1)) await sleep(200)
       log(`chaos: t+${Math.round((Date.now() - t0) / 1000)} s, ${sent.issued} documents issued: ${f}`)
+      const before = sent.accepted.size
       await inject(f, { cluster, store, replicas, admin, log })
+      windows.push({ fault: f, acceptedDuring: sent.accepted.size - before })
+      log(`chaos: ${sent.accepted.size - before} documents accepted during ${f}`)
     }
   })()
   await faults
@@ -138,5 +149,5 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   const counted = await tally({ db: admin, senders: sent, pull, push, gatewayUrl: replicas.urls[0]!, operatorKey: keys.operator! })
   log(`chaos: refused=${counted.detail.refused} log_accepted_missing=${counted.detail.logAcceptedMissing} delivered_unknown=${counted.detail.deliveredUnknown} bad_bytes=${counted.detail.badBytes} delivered_before_accepted=${counted.detail.deliveredBeforeAccepted} push_dropped=${push.failedOnPurpose} push_bad_signature=${push.badSignature} pull_errors=${pull.errors}${counted.detail.lostLegs.length ? ` lost_legs(first 20)=${counted.detail.lostLegs.join(', ')}` : ''}`)
   if (sent.refused.length) log(`chaos: refusals (first 5): ${JSON.stringify(sent.refused.slice(0, 5))}`)
-  return counted
+  return { ...counted, faults: windows }
 }

@@ -26,7 +26,7 @@ import path from 'node:path'
 import type { Runtime } from '../runtime.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { getDocument } from '../store/ledger-repo.ts'
-import { alreadyDone, httpOutcome, markDelivered } from '../delivery/contract.ts'
+import { alreadyDelivered, httpOutcome, markDelivered } from '../delivery/contract.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryAdapter } from './adapter.ts'
 import { traceHeaders } from '../tracing/index.ts'
 import { OutboundRefused, privateAllowedFor, sendOutbound, type StreamedBody } from '../net/outbound-http.ts'
@@ -123,9 +123,6 @@ export function pushHeaders(rt: Runtime, r: DeliveryRecord, ctx: AttemptContext,
   }
 }
 
-/** "Already done is success" (STYLE 6): a DELIVERED event means an earlier attempt got its 2xx. */
-export const alreadyDelivered = (rt: Runtime, r: DeliveryRecord): Promise<boolean> => alreadyDone(rt.db, r.id, r.recipient, 'DELIVERED')
-
 export const httpPushAdapter: DeliveryAdapter = {
   kind: 'http',
   async deliver(rt, record, agency, ctx) {
@@ -136,7 +133,7 @@ export const httpPushAdapter: DeliveryAdapter = {
     const pkg = await packageBodyOf(rt, record)
     const res = await boundedPost(rt, url, pkg.body, { 'content-type': pkg.contentType, ...pushHeaders(rt, record, ctx, record.sha256) }, ctx.timeoutMs)
     judge(url, res)
-    await markDelivered(rt.db, record, { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt })
+    await markDelivered(rt, record, { adapter: 'http', url, httpStatus: res.status, attempt: ctx.attempt })
     return { fresh: true, arrived: true }
   },
 }

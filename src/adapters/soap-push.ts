@@ -13,8 +13,8 @@
  * retried; any other answer is judged as an HTTP push's is (httpOutcome, src/delivery/contract.ts).
  */
 import { PermanentDeliveryError, type DeliveryAdapter } from './adapter.ts'
-import { alreadyDelivered, boundedPost, deliveryIdOf, judge, packageOf, pushHeaders } from './http-push.ts'
-import { markDelivered } from '../delivery/contract.ts'
+import { boundedPost, deliveryIdOf, judge, packageOf, pushHeaders } from './http-push.ts'
+import { alreadyDelivered, markDelivered } from '../delivery/contract.ts'
 
 export const SOAP_ACTION = 'urn:lgsp:delivery:1#ReceiveDocument'
 
@@ -47,7 +47,7 @@ export const soapPushAdapter: DeliveryAdapter = {
     const faultCode = /<(?:\w+:)?faultcode>\s*(?:\w+:)?(\w+)/.exec(res.body)?.[1]
     if (faultCode === 'Client') throw new PermanentDeliveryError(`SOAP ${url}: Client fault: ${res.body.replace(/\s+/g, ' ').slice(0, 200)}`)
     judge(url, res)
-    await markDelivered(rt.db, record, { adapter: 'soap', url, httpStatus: res.status, attempt: ctx.attempt })
+    await markDelivered(rt, record, { adapter: 'soap', url, httpStatus: res.status, attempt: ctx.attempt })
     return { fresh: true, arrived: true }
   },
 }

@@ -7,13 +7,13 @@
  *
  * A FAIL answer whose code cannot change on retry (the package or its routing is refused) is permanent →
  * DLQ; authentication, replay and availability failures are retried (an operator fixes credentials or
- * clocks; the next attempt signs anew). Statuses come back by polling (workers/vxp-status-poll.ts).
+ * clocks; the next attempt signs anew). Statuses come back by polling (src/federation/vxp-peer-poll.ts).
  */
 import type { Runtime } from '../runtime.ts'
 import type { Peer } from '../config/config.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
 import { forwardedLegs, recordEvent } from '../store/ledger-repo.ts'
-import { asEdxml } from '../pipeline/incoming.ts'
+import { asEdxml } from '../ingest/incoming.ts'
 import { PermanentDeliveryError, type AttemptContext, type DeliveryOutcome } from './adapter.ts'
 import { packageOf } from './http-push.ts'
 import { callVxp } from './vxp-call.ts'

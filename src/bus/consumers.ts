@@ -1,7 +1,7 @@
 /**
  * The one catalogue of what this gateway consumes: each consumer group's name (after the deployment's
  * TOPIC_PREFIX), the topics it reads, how their records are decoded (src/bus/records.ts), and what it is
- * for. Workers start from it (src/workers/consume.ts), the metrics and `lgsp doctor` read it, so a group
+ * for. Workers start from it (src/bus/consume.ts), the metrics and `lgsp doctor` read it, so a group
  * is named in exactly one place.
  */
 import { TIERS, type Tier } from '../routing/types.ts'

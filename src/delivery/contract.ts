@@ -7,36 +7,45 @@
  * before it repeats an outside effect such as a push. Receipts on the `receipts` topic carry the same key,
  * so projecting one twice changes nothing either (STYLE 6: already done is success).
  *
- * Here, and nowhere else: the event key, "already done", the DELIVERED mark every adapter makes, the
+ * Here, and nowhere else: the event key, "already done", the DELIVERED mark every adapter makes (with its
+ * announcement on `receipts`), the
  * status 01 the gateway builds (inbox ack, proven push), how an HTTP answer is judged, and the backoff
  * between attempts.
  */
 import type { Runtime } from '../runtime.ts'
-import type { Sql } from '../store/db.ts'
 import type { DeliveryRecord, ReceiptRecord } from '../bus/topics.ts'
 import { hasEvent, recordEventsWith, type Alongside } from '../store/ledger-repo.ts'
 import { buildStatusXml } from '../schemas/envelope.ts'
 import { eventKey } from './event-key.ts'
+import { emitGatewayEvent } from '../receipts/emit.ts'
 
 export { eventKey }
 
-/** Whether the event is already in the ledger: an earlier attempt's effect, not to be repeated. */
-export function alreadyDone(q: Sql, documentUuid: string, recipient: string, status: string): Promise<boolean> {
-  return hasEvent(q, eventKey(documentUuid, recipient, status))
+/**
+ * "Already done is success" (STYLE 6): the leg's DELIVERED is in the ledger, so an earlier attempt delivered
+ * it and an adapter must not repeat its outside effect (a push). The DELIVERED is announced on `receipts`
+ * again, since a crash may have come between the ledger write and the announcement; its key makes the
+ * repeat harmless.
+ */
+export async function alreadyDelivered(rt: Runtime, record: DeliveryRecord): Promise<boolean> {
+  if (!(await hasEvent(rt.db, eventKey(record.id, record.recipient, 'DELIVERED')))) return false
+  await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+  return true
 }
 
-/** The DELIVERED event of a record's leg, with what the adapter wants on the timeline; false if it was there. */
-export async function markDelivered(q: Sql, record: DeliveryRecord, detail: Record<string, unknown>): Promise<boolean> {
-  return (await markDeliveredWith(q, record, detail)).delivered
-}
-
-/** markDelivered and the adapter's own write in one statement (the inbox row): both or neither. */
-export async function markDeliveredWith(q: Sql, record: DeliveryRecord, detail: Record<string, unknown>, alongside?: Alongside): Promise<{ delivered: boolean; alongside: number }> {
-  const r = await recordEventsWith(q, [{
+/**
+ * The mark every adapter makes when its recipient has the document: the leg's DELIVERED event with what the
+ * adapter wants on the timeline — and the adapter's own write (the inbox row) in the same statement, both
+ * or neither — then DELIVERED on `receipts` for its other readers (webhooks). Announced on a replay too, in
+ * case a crash lost the first announcement. `fresh` is false when the ledger had it already.
+ */
+export async function markDelivered(rt: Runtime, record: DeliveryRecord, detail: Record<string, unknown>, alongside?: Alongside): Promise<{ fresh: boolean; alongside: number }> {
+  const r = await recordEventsWith(rt.db, [{
     eventKey: eventKey(record.id, record.recipient, 'DELIVERED'), id: record.id, recipient: record.recipient,
     status: 'DELIVERED', at: new Date().toISOString(), detail,
   }], alongside)
-  return { delivered: r.fresh[0]!, alongside: r.alongside }
+  await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+  return { fresh: r.fresh[0]!, alongside: r.alongside }
 }
 
 /** QCVN 102:2016 status 01 as the VPCP samples word it (SPEC-NOTES §2.2). */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { listSentDocuments } from '../store/document-list-repo.ts'
-import { labelOf } from '../statuses/model.ts'
+import { labelOf } from '../receipts/status-model.ts'
 import { principalOf } from './auth.ts'
 
 interface Query { status?: string; recipient?: string; since?: string; cursor?: string; limit?: number }

@@ -1,13 +1,13 @@
 /** REST surface for senders: POST /v1/documents (edXML or its JSON form in) and GET /v1/documents/{id} (timeline). */
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { isSpooled, receivePackage } from '../pipeline/receive-package.ts'
+import { isSpooled, receivePackage } from '../ingest/receive-package.ts'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
-import { acceptDocument } from '../pipeline/accept-document.ts'
-import { documentStatus } from '../pipeline/document-status.ts'
+import { acceptDocument } from '../ingest/accept-document.ts'
+import { documentStatus } from '../receipts/document-status.ts'
 import { principalOf } from './auth.ts'
-import { labelledEventSchema } from '../statuses/timeline.ts'
+import { labelledEventSchema } from '../receipts/timeline-schema.ts'
 import { signedReceiptSchema, verdictSchema } from '../signing/openapi.ts'
 import { documentationOnly, packageContent, rawJsonBodies } from './package-body.ts'
 import { redirectionSchema, senderClosedSchema } from './reorganisation-schemas.ts'
@@ -58,7 +58,7 @@ const timelineSchema = {
 export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
   rawJsonBodies(app)
   // edXML bodies here may be large: held in memory up to STREAM_THRESHOLD_BYTES, streamed to disk beyond
-  // (src/pipeline/receive-package.ts); the other surfaces keep the app's buffered parser and BODY_LIMIT
+  // (src/ingest/receive-package.ts); the other surfaces keep the app's buffered parser and BODY_LIMIT
   app.removeContentTypeParser(['application/xml', 'text/xml'])
   app.addContentTypeParser(['application/xml', 'text/xml'], (req: FastifyRequest, payload: Readable) =>
     receivePackage(rt.config, payload, declaredLength(req.headers['content-length'])))

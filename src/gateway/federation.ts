@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
-import { acceptFederatedRecall, acceptFederatedStatus, type FederatedStatus } from '../pipeline/federated-status.ts'
+import { acceptFederatedRecall, acceptFederatedStatus, type FederatedStatus } from '../federation/peer-statuses.ts'
 import { principalOf } from './auth.ts'
 
 const bodySchema = {

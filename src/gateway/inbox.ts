@@ -2,11 +2,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import { listInbox } from '../store/inbox-repo.ts'
-import { acknowledge, inboxItemFor } from '../pipeline/acknowledge.ts'
+import { acknowledge, inboxItemFor } from '../receipts/acknowledge.ts'
 import { principalOf } from './auth.ts'
-import { inboxCodesOf } from '../pipeline/closed-agencies.ts'
+import { inboxCodesOf } from '../ingest/closed-agencies.ts'
 import { documentationOnly, packageContent, preferredFormat } from './package-body.ts'
-import { asEdxml, asJson, assertHoldable, CONTENT_TYPE, formatOf } from '../pipeline/incoming.ts'
+import { asEdxml, asJson, assertHoldable, CONTENT_TYPE, formatOf } from '../ingest/incoming.ts'
 
 const itemSchema = {
   type: 'object',

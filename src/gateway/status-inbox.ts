@@ -9,10 +9,10 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { ackStatus, getStatus, listStatuses, type StatusInboxRow } from '../store/status-inbox-repo.ts'
-import { statusPackageXml } from '../statuses/package.ts'
-import { labelOf } from '../statuses/model.ts'
+import { statusPackageXml } from '../receipts/status-package.ts'
+import { labelOf } from '../receipts/status-model.ts'
 import { principalOf } from './auth.ts'
-import { inboxCodesOf, mayReadInboxOf } from '../pipeline/closed-agencies.ts'
+import { inboxCodesOf, mayReadInboxOf } from '../ingest/closed-agencies.ts'
 
 const itemSchema = {
   type: 'object',

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
-import { submitStatus } from '../pipeline/submit-status.ts'
+import { submitStatus } from '../receipts/submit-status.ts'
 import { principalOf } from './auth.ts'
 import { documentationOnly, packageContent, rawJsonBodies } from './package-body.ts'
 

@@ -10,9 +10,9 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { getDocument } from '../store/ledger-repo.ts'
-import { EVENT_TYPES } from '../webhooks/events.ts'
+import { EVENT_TYPES } from '../receipts/webhooks/events.ts'
 import { checkTarget } from '../net/ssrf.ts'
-import { newSecret } from '../webhooks/signing.ts'
+import { newSecret } from '../receipts/webhooks/signing.ts'
 import {
   createSubscription, deleteSubscription, getSubscription, listDeliveries, listSubscriptions, replayDelivery, rotateSecret, type Subscription,
 } from '../store/webhooks-repo.ts'

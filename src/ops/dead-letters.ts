@@ -1,7 +1,7 @@
 /**
  * The operator's side of the delivery DLQ (the delivery worker writes it: `<prefix>deliver.dlq`, one DeadLetterRecord
  * per delivery that gave up, its original Kafka position kept). A consumer group of its own mirrors the
- * topic into ops_dead_letters (src/workers/dead-letter-mirror.ts, idempotent on the DLQ position), so the
+ * topic into ops_dead_letters (src/delivery/dead-letter-mirror.ts, idempotent on the DLQ position), so the
  * console can browse, filter and page without reading Kafka from the start. The topic stays the record of truth; the table adds what an
  * operator did with each item.
  *
@@ -16,6 +16,7 @@ import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
 import { GatewayError } from '../errors.ts'
 import { isUuid, recordEvent } from '../store/ledger-repo.ts'
+import { eventKey } from '../delivery/event-key.ts'
 import { logOperatorAction } from '../store/message-log-repo.ts'
 import { findDeadLetters, getDeadLetterRow, markDeadLetterResolved, type DeadLetterFilter, type DeadLetterRow, type DeadLetterState } from '../store/ops-dead-letters-repo.ts'
 
@@ -61,7 +62,7 @@ async function resolve(rt: Runtime, r: DeadLetterRow, state: 'replayed' | 'disca
     const status = state === 'replayed' ? 'DLQ_REPLAYED' : 'DLQ_DISCARDED'
     // on the timeline, without moving the leg's status: DELIVERED (or a new DELIVERY_FAILED) will say what happened
     for (const recipient of r.record.recipients ?? [r.recipient]) {
-      await recordEvent(q, { eventKey: `${r.document_uuid}:${recipient}:${status}:${r.id}`, id: r.document_uuid, recipient, status, at, moveStatus: false, detail: { by: actor, dlqItem: r.id, ...detail } })
+      await recordEvent(q, { eventKey: eventKey(r.document_uuid, recipient, status, r.id), id: r.document_uuid, recipient, status, at, moveStatus: false, detail: { by: actor, dlqItem: r.id, ...detail } })
     }
     await logOperatorAction(q, {
       actor, action: `dlq.${state === 'replayed' ? 'replay' : 'discard'}`, documentUuid: r.document_uuid, recipient: r.recipient,

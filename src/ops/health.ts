@@ -8,7 +8,7 @@
  */
 import fsp from 'node:fs/promises'
 import type { Runtime } from '../runtime.ts'
-import { breakersFor } from '../workers/retry-policy.ts'
+import { breakersFor } from '../delivery/retry-policy.ts'
 import { ping } from '../store/db.ts'
 import { failingEndpoints } from '../store/retry-repo.ts'
 

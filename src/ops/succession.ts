@@ -12,12 +12,13 @@
  *   disable  the old code is taken off API keys (a key left with none is disabled); webhooks filtered on it
  *            are removed; its directory certificate bindings are cleared
  * Unread inbox items are not rewritten: under CLOSED_INBOX_POLICY=move the successor reads them
- * (src/pipeline/closed-agencies.ts); each gets a MOVED event on its timeline when the table is applied.
+ * (src/ingest/closed-agencies.ts); each gets a MOVED event on its timeline when the table is applied.
  */
 import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import type { Sql } from '../store/db.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
+import { eventKey } from '../delivery/event-key.ts'
 import { logOperatorAction } from '../store/message-log-repo.ts'
 import { closureHoldingCounts, type ClosureHoldingCounts } from '../store/closure-holdings-repo.ts'
 import { carryCertificatesToSuccessor, clearCertificates, recordClosure } from '../store/directory-repo.ts'
@@ -113,7 +114,7 @@ async function recordInboxMoves(q: Sql, c: PlannedClosure, at: string): Promise<
   const documents = await unreadDocumentsOf(q, c.organId)
   for (const documentUuid of documents) {
     await recordEvent(q, {
-      eventKey: `${documentUuid}:${c.organId}:MOVED:${to}`, id: documentUuid, recipient: c.organId, status: 'MOVED', at, moveStatus: false,
+      eventKey: eventKey(documentUuid, c.organId, 'MOVED', to), id: documentUuid, recipient: c.organId, status: 'MOVED', at, moveStatus: false,
       detail: { to, reason: `${c.organId} closes on ${c.on}; its unread inbox item is read by its successor ${to}` },
     })
   }

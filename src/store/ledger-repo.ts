@@ -6,7 +6,7 @@ import type { Redirection, Tier } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 import type { SignedReceipt } from '../signing/jws.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
-import { labelled, labelOf, type LabelledFields } from '../statuses/model.ts'
+import { labelled, labelOf, type LabelledFields } from '../receipts/status-model.ts'
 import { eventKey } from '../delivery/event-key.ts'
 
 export interface DocumentRow {

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
 import { isUuid } from './ledger-repo.ts'
-import { messageId } from '../webhooks/signing.ts'
+import { messageId } from '../receipts/webhooks/signing.ts'
 import { writing } from './generations.ts'
 
 export interface Subscription {
@@ -24,7 +24,7 @@ const toSub = (r: SubRow): Subscription => ({
   filter: { document: r.filter_document, recipient: r.filter_recipient, sender: r.filter_sender }, createdAt: new Date(r.created_at).toISOString(),
 })
 
-/** A new subscription; the outbox's cache of subscribed event types (src/workers/webhook-outbox.ts) is refreshed. */
+/** A new subscription; the outbox's cache of subscribed event types (src/receipts/webhooks/outbox.ts) is refreshed. */
 export async function createSubscription(q: Sql, s: Omit<Subscription, 'id' | 'createdAt'> & { secret: string }): Promise<Subscription> {
   const r = await writing('webhooks', async () => (await q.query<SubRow>(
     `insert into webhook_subscriptions (id, client_id, url, events, filter_document, filter_recipient, filter_sender, secret)

@@ -54,7 +54,7 @@ async function main() {
   const { loadConfig } = await import('../../src/config/config.ts')
   const { createRuntime } = await import('../../src/runtime.ts')
   const { buildApp } = await import('../../src/gateway/app.ts')
-  const { startWorkers } = await import('../../src/workers/index.ts')
+  const { startWorkers } = await import('../../src/lifecycle/workers.ts')
   const { seedDemo } = await import('../../src/demo/seed.ts')
   const config = loadConfig(process.env)
   const rt = await createRuntime(config)

@@ -1,6 +1,6 @@
 /**
  * A gateway that died between Kafka's confirmation and recording the acceptance leaves a reservation whose
- * record is in Kafka: the router delivers it, and the acceptance sweep (src/workers/acceptance-sweep.ts)
+ * record is in Kafka: the router delivers it, and the acceptance sweep (src/ingest/acceptance-sweep.ts)
  * then records it — ledger row accepted with the gateway's receipts, one `document.accepted` entry in the
  * message log, listed for the sender — and a resend of the same bytes gets that answer.
  */

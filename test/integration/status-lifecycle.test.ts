@@ -1,7 +1,7 @@
 /**
  * The full status lifecycle 01→03→04→05→06 and a recall 13→15 are visible in the sender's
  * timeline and in the status inboxes, in order, with codes and Vietnamese labels. Statuses go in through
- * POST /v1/status (src/pipeline/submit-status.ts) as edXML status packages; the 01s are the gateway's own,
+ * POST /v1/status (src/receipts/submit-status.ts) as edXML status packages; the 01s are the gateway's own,
  * built by inbox acks. Also: out-of-order statuses are recorded and flagged, the sender's document list
  * (filters, cursor paging), and status-inbox acks. Real Kafka, real PostgreSQL.
  */

@@ -1,8 +1,8 @@
 /** The status model (labels, order) and the webhook building blocks that need no broker. */
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { BUSINESS_STATUSES, classify, labelOf } from '../../src/statuses/model.ts'
-import { messageId, newSecret, signatures } from '../../src/webhooks/signing.ts'
+import { BUSINESS_STATUSES, classify, labelOf } from '../../src/receipts/status-model.ts'
+import { messageId, newSecret, signatures } from '../../src/receipts/webhooks/signing.ts'
 import { refusedAddress } from '../../src/net/ssrf.ts'
 import { backoffMs } from '../../src/delivery/contract.ts'
 

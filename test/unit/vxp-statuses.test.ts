@@ -1,9 +1,9 @@
 // The timeline events of updateStatus(processing | fail) over /vxp (docs/vxp.md): labelled gateway states,
 // and a failed receipt is a document.failed webhook like a failed delivery.
 import t from 'tap'
-import { isDeliveryState, labelOf } from '../../src/statuses/model.ts'
+import { isDeliveryState, labelOf } from '../../src/receipts/status-model.ts'
 import { CONSUMERS } from '../../src/bus/consumers.ts'
-import { eventOf } from '../../src/webhooks/events.ts'
+import { eventOf } from '../../src/receipts/webhooks/events.ts'
 import { topicsFor } from '../../src/bus/topics.ts'
 
 t.test('RECEIVING and RECEIVE_FAILED are gateway states with Vietnamese labels', async (t) => {

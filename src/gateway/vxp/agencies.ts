@@ -17,7 +17,7 @@ import type { Agency } from '../../routing/types.ts'
 import { agencyCodeProblem, levelOf, parentOf } from '../../routing/agency-code.ts'
 import { inferTier } from '../../routing/tier-rules.ts'
 import { deleteAgency as removeAgency, upsertAgencies } from '../../store/directory-repo.ts'
-import { parseJson } from '../../pipeline/incoming.ts'
+import { parseJson } from '../../ingest/incoming.ts'
 import { ok, type Answer, type VxpRequest } from './exchange.ts'
 
 const basic = (a: Agency) => ({ id: a.organId, code: a.organId, name: a.name, mail: '', pid: a.parent ?? '' })

@@ -5,7 +5,7 @@
 import type { Runtime } from '../runtime.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
 import { mirrorDeadLetter } from '../store/ops-dead-letters-repo.ts'
-import { consume } from './consume.ts'
+import { consume } from '../bus/consume.ts'
 
 export function startDeadLetterMirror(rt: Runtime) {
   return consume(rt, CONSUMERS.deadLetters, (d, m) => mirrorDeadLetter(rt.db, { partition: m.partition, offset: m.offset }, d))

@@ -8,15 +8,15 @@
 import type { Runtime } from '../runtime.ts'
 import type { BusMessage } from '../bus/kafka.ts'
 import type { DeliveryRecord } from '../bus/topics.ts'
-import { planRoute } from '../routing/route-planner.ts'
+import { planRoute } from './route-planner.ts'
 import { recordEvents, type TimelineEvent } from '../store/ledger-repo.ts'
-import { selfOf } from '../pipeline/accept-document.ts'
-import { tierHint } from '../pipeline/federation.ts'
+import { selfOf } from '../ingest/accept-document.ts'
+import { tierHint } from '../federation/forward-rules.ts'
 import { consumeSpan } from '../tracing/index.ts'
 import { rerouteInFlight, withoutRoutedRedirects } from '../store/succession-repo.ts'
 import { eventKey } from '../delivery/event-key.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
-import { consume } from './consume.ts'
+import { consume } from '../bus/consume.ts'
 
 export async function startRouter(rt: Runtime) {
   const log = rt.log.child({ c: 'router' })

@@ -1,5 +1,5 @@
-import { OutboundRefused, sendOutbound } from '../net/outbound-http.ts'
-import type { AttemptResult } from '../store/webhooks-repo.ts'
+import { OutboundRefused, sendOutbound } from '../../net/outbound-http.ts'
+import type { AttemptResult } from '../../store/webhooks-repo.ts'
 /**
  * One webhook attempt through the one outbound client (src/net/outbound-http.ts): the SSRF guard with a
  * pinned lookup, one deadline covering connect, request and response, no redirects (a 3xx is a failed

@@ -8,7 +8,7 @@
  */
 import type { Runtime } from '../runtime.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
-import { consume } from './consume.ts'
+import { consume } from '../bus/consume.ts'
 import { TIERS } from '../routing/types.ts'
 import { attemptDelivery } from './retry-attempt.ts'
 import { hasRetry } from '../store/retry-repo.ts'

@@ -4,9 +4,9 @@
  * follows the Standard Webhooks shape {type, timestamp, data}; data names the document (gateway id,
  * DocumentId, From), the recipient leg, the status with its code and label, and the edXML status package.
  */
-import type { GatewayEventRecord } from '../bus/consumers.ts'
-import { isBusinessCode, labelOf } from '../statuses/model.ts'
-import { documentEventKey } from '../delivery/event-key.ts'
+import type { GatewayEventRecord } from '../../bus/consumers.ts'
+import { isBusinessCode, labelOf } from '../status-model.ts'
+import { documentEventKey } from '../../delivery/event-key.ts'
 
 export const EVENT_TYPES = ['document.accepted', 'document.delivered', 'document.status', 'document.failed'] as const
 export type EventType = (typeof EVENT_TYPES)[number]

@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { getDocument, timelines, type DocumentRow, type RecipientTimeline } from '../store/ledger-repo.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
-import { answersFor } from './closed-agencies.ts'
+import { answersFor } from '../ingest/closed-agencies.ts'
 
 export interface DocumentStatusView {
   id: string; documentId: string; from: string; sha256: string; size: number; subject: string | null; acceptedAt: string | null

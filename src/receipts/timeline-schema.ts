@@ -1,5 +1,5 @@
 import { signedReceiptSchema } from '../signing/openapi.ts'
-/** The JSON Schema of one timeline event as the status views show it (labels from src/statuses/model.ts). */
+/** The JSON Schema of one timeline event as the status views show it (labels from src/receipts/status-model.ts). */
 export const labelledEventSchema = {
   type: 'object',
   properties: {

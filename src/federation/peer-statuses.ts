@@ -1,6 +1,6 @@
 /**
  * Statuses between gateways, both directions, applied hop by hop: each gateway puts the status on
- * its own `receipts` topic (its timeline and status inbox) and workers/status-return.ts hands it on.
+ * its own `receipts` topic (its timeline and status inbox) and federation/status-return.ts hands it on.
  *
  * Up (POST /v1/federation/receipts): a recipient's status (01–06, 15, 16, DELIVERY_FAILED) about a
  * document this gateway forwarded to the peer. The peer may only speak for legs forwarded to it: a
@@ -21,11 +21,11 @@ import type { Runtime } from '../runtime.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
 import { findBySenderDocumentId, forwardedLegs } from '../store/ledger-repo.ts'
-import { peerOf } from './federation.ts'
-import { readIncoming } from './incoming.ts'
-import { verifyIncoming } from './verify-incoming.ts'
+import { peerOf } from './forward-rules.ts'
+import { readIncoming } from '../ingest/incoming.ts'
+import { verifyIncoming } from '../ingest/verify-incoming.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
-import { SENDER_STATUS_CODES } from './submit-status.ts'
+import { SENDER_STATUS_CODES } from '../receipts/submit-status.ts'
 import { legAddressedAs } from '../store/succession-repo.ts'
 import { eventKey } from '../delivery/event-key.ts'
 

@@ -2,16 +2,16 @@
  * Webhook outbox writer, its own consumer group over `documents` (document.accepted) and `receipts`
  * (delivered, failed, edXML statuses): for each event and each matching subscription one delivery row,
  * idempotent on (subscription, event key), written before the offset is committed. The dispatcher
- * (webhook-dispatcher.ts) sends the rows; a crash between the two loses nothing.
+ * (dispatcher.ts) sends the rows; a crash between the two loses nothing.
  */
-import type { Runtime } from '../runtime.ts'
-import { getDocument } from '../store/ledger-repo.ts'
-import { eventOf, payloadOf } from '../webhooks/events.ts'
-import { enqueueDeliveries, matchingSubscriptions, subscribedEventTypes } from '../store/webhooks-repo.ts'
-import { generation } from '../store/generations.ts'
-import { statusPackageXml } from '../statuses/package.ts'
-import { CONSUMERS } from '../bus/consumers.ts'
-import { consume } from './consume.ts'
+import type { Runtime } from '../../runtime.ts'
+import { getDocument } from '../../store/ledger-repo.ts'
+import { eventOf, payloadOf } from './events.ts'
+import { enqueueDeliveries, matchingSubscriptions, subscribedEventTypes } from '../../store/webhooks-repo.ts'
+import { generation } from '../../store/generations.ts'
+import { statusPackageXml } from '../status-package.ts'
+import { CONSUMERS } from '../../bus/consumers.ts'
+import { consume } from '../../bus/consume.ts'
 
 export async function startWebhookOutbox(rt: Runtime, onEnqueued: () => void) {
   const log = rt.log.child({ c: 'webhook-outbox' })

@@ -6,7 +6,7 @@
  * same bytes gets that answer. Runs on every replica; the claim is a conditional update, so one wins.
  */
 import type { Runtime } from '../runtime.ts'
-import { confirm } from '../pipeline/accept-document.ts'
+import { confirm } from './accept-document.ts'
 import { claimOrphans, legsOf } from '../store/orphans-repo.ts'
 
 const SWEEP_MS = 5000 // orphans are rare (a crash in a window of milliseconds); finding one within seconds is plenty

@@ -3,7 +3,7 @@
  * the bytes of an XML one are returned as stored) and the few fields a summary shows.
  */
 import type { Runtime } from '../runtime.ts'
-import { asEdxml } from '../pipeline/incoming.ts'
+import { asEdxml } from '../ingest/incoming.ts'
 import { readEnvelope } from '../schemas/envelope.ts'
 
 export async function statusPackageXml(rt: Runtime, blobKey: string, contentType = 'application/xml'): Promise<string> {

@@ -4,7 +4,7 @@
  *
  *   edoc   getReceivedEdocList → getEdoc → accepted as a document the peer forwards (acceptDocument, the
  *          peer's principal, the item's `to` as the one recipient it asks us to route) → updateStatus(done)
- *   status getReceivedEdocList → getEdoc → applied as a peer's status (pipeline/federated-status.ts: the
+ *   status getReceivedEdocList → getEdoc → applied as a peer's status (federation/peer-statuses.ts: the
  *          peer may speak only for legs forwarded to it) → updateStatus(done)
  *
  * Idempotent: a document is deduped on (From, DocumentId), a status's event key comes from the axis' docId,
@@ -16,10 +16,10 @@ import type { Runtime } from '../runtime.ts'
 import type { Peer } from '../config/config.ts'
 import type { Principal } from '../store/clients-repo.ts'
 import { GatewayError } from '../errors.ts'
-import { readIncoming } from '../pipeline/incoming.ts'
-import { statusInstant } from '../pipeline/submit-status.ts'
-import { acceptFederatedStatus } from '../pipeline/federated-status.ts'
-import { acceptDocument } from '../pipeline/accept-document.ts'
+import { readIncoming } from '../ingest/incoming.ts'
+import { statusInstant } from '../receipts/submit-status.ts'
+import { acceptFederatedStatus } from './peer-statuses.ts'
+import { acceptDocument } from '../ingest/accept-document.ts'
 import { PEER_CLIENT_PREFIX } from '../adapters/upstream.ts'
 import { callVxp, type VxpAnswerJson } from '../adapters/vxp-call.ts'
 

@@ -26,7 +26,7 @@ import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, t
 import { recordRedirections } from '../store/succession-repo.ts'
 import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
-import { maySendFor, peerOf, recipientsToRoute, tierHint } from './federation.ts'
+import { maySendFor, peerOf, recipientsToRoute, tierHint } from '../federation/forward-rules.ts'
 import {
   acceptOnce, blobHeld, claimOrphan, dropPending, findBySenderDocumentId, leaseOf, legsOf, releaseLease, reserveDocument,
   type AcceptanceAnswer, type DocumentRow,

@@ -3,18 +3,18 @@
  * timed sweeps (retries, orphaned acceptances, VXP peers, webhook dispatch); `stop` stops them all.
  */
 import type { Runtime } from '../runtime.ts'
-import { startRouter } from './router.ts'
-import { startDeliveryWorkers } from './delivery.ts'
-import { startReceiptsProjection } from './receipts.ts'
-import { startRetryWorker } from './retry.ts'
-import { startAcceptanceSweep } from './acceptance-sweep.ts'
-import { startStatusReturn } from './status-return.ts'
+import { startRouter } from '../routing/router.ts'
+import { startDeliveryWorkers } from '../delivery/tier-consumers.ts'
+import { startReceiptsProjection } from '../receipts/projection.ts'
+import { startRetryWorker } from '../delivery/retry.ts'
+import { startAcceptanceSweep } from '../ingest/acceptance-sweep.ts'
+import { startStatusReturn } from '../federation/status-return.ts'
 import { checkWiring } from '../adapters/index.ts'
 import { syncPeerClients } from '../adapters/upstream.ts'
-import { startWebhookDispatcher } from './webhook-dispatcher.ts'
-import { startWebhookOutbox } from './webhook-outbox.ts'
-import { startVxpPeerPoll } from './vxp-peer-poll.ts'
-import { startDeadLetterMirror } from './dead-letter-mirror.ts'
+import { startWebhookDispatcher } from '../receipts/webhooks/dispatcher.ts'
+import { startWebhookOutbox } from '../receipts/webhooks/outbox.ts'
+import { startVxpPeerPoll } from '../federation/vxp-peer-poll.ts'
+import { startDeadLetterMirror } from '../delivery/dead-letter-mirror.ts'
 
 export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void> }> {
   checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4)

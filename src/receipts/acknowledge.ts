@@ -8,7 +8,7 @@ import type { Principal } from '../store/clients-repo.ts'
 import { getInboxItem, markAcked, type InboxItem } from '../store/inbox-repo.ts'
 import { status01 } from '../delivery/contract.ts'
 import { holderOf } from '../routing/succession.ts'
-import { mayReadInboxOf } from './closed-agencies.ts'
+import { mayReadInboxOf } from '../ingest/closed-agencies.ts'
 
 /** The inbox item, if the caller may read it (its recipient is one of the caller's OrganIds). */
 export async function inboxItemFor(rt: Runtime, who: Principal, id: string): Promise<InboxItem> {

@@ -5,12 +5,12 @@
  * passed since the first try; then the row is dead and a record goes to `<prefix>webhooks.dlq`, naming the
  * Kafka position of the original event. Every attempt is logged in webhook_attempts (status, error, duration).
  */
-import type { Runtime } from '../runtime.ts'
-import { signatures } from '../webhooks/signing.ts'
-import { post } from '../webhooks/send.ts'
-import { backoffMs } from '../delivery/contract.ts'
-import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../store/webhooks-repo.ts'
-import { GatewayError } from '../errors.ts'
+import type { Runtime } from '../../runtime.ts'
+import { signatures } from './signing.ts'
+import { post } from './send.ts'
+import { backoffMs } from '../../delivery/contract.ts'
+import { claimDue, recordAttempt, type AttemptResult, type Claimed } from '../../store/webhooks-repo.ts'
+import { GatewayError } from '../../errors.ts'
 
 const IDLE_POLL_MS = 250
 

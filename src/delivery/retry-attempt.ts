@@ -10,14 +10,13 @@
  * its offset (or lease) unresolved and the attempt happens again.
  */
 import { startAttempt } from '../store/attempts-repo.ts'
-import { emitGatewayEvent } from '../statuses/emit.ts'
 import type { Runtime } from '../runtime.ts'
 import type { DeadLetterRecord, DeliveryRecord, ReceiptRecord } from '../bus/topics.ts'
 import type { Agency } from '../routing/types.ts'
 import { ADAPTERS } from '../adapters/index.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from '../adapters/adapter.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
-import { backoffMs, eventKey, status01 } from '../delivery/contract.ts'
+import { backoffMs, eventKey, status01 } from './contract.ts'
 import { breakersFor } from './retry-policy.ts'
 import { removeRetry, scheduleRetry, type Origin, type RetryRow } from '../store/retry-repo.ts'
 import { extractContext, markError, traceHeaders, type Context, type Span } from '../tracing/index.ts'
@@ -106,11 +105,8 @@ async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord,
   try {
     const out = await target.adapter.deliver(rt, rec, target.agency, { attempt, timeoutMs: cfg.deliveryTimeoutMs })
     breakers.success(target.endpoint)
-    if (out.arrived) {
-      // DELIVERED on `receipts` too (webhooks read it there; the ledger already has it, same event key), then 01
-      await emitGatewayEvent(rt, rec.id, rec.recipient, 'DELIVERED')
-      await emitArrived(rt, rec)
-    }
+    // the adapter marked and announced DELIVERED (src/delivery/contract.ts); a push that proves arrival adds 01
+    if (out.arrived) await emitArrived(rt, rec)
     if (input.firstAt) await removeRetry(rt.db, rec.id, rec.recipient)
     log.info({ adapter: target.adapter.kind, endpoint: target.endpoint, attempt, ms: Date.now() - t0, fresh: out.fresh }, 'delivered')
     return 'delivered'

@@ -4,9 +4,9 @@
  * fails the handler like any error (kafkajs retries it): nothing is skipped silently.
  */
 import type { Runtime } from '../runtime.ts'
-import type { RecordMeta } from '../bus/kafka.ts'
-import { groupOf, type ConsumerSpec } from '../bus/consumers.ts'
-import { BadRecordError } from '../bus/records.ts'
+import type { RecordMeta } from './kafka.ts'
+import { groupOf, type ConsumerSpec } from './consumers.ts'
+import { BadRecordError } from './records.ts'
 
 export function consume<T>(rt: Runtime, spec: ConsumerSpec<T>, handler: (value: T, meta: RecordMeta) => Promise<void>): Promise<{ stop(): Promise<void> }> {
   const log = rt.log.child({ c: spec.name })
