@@ -65,7 +65,8 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   const log = o.log
   const schema = `chaos_${tag}`
   const admin = new pg.Pool({ connectionString: withApplicationName(o.databaseUrl, `lgsp-chaos-tally-${tag}`), max: 2, options: `-c search_path=${schema}` })
-  cleanup.add('database schema', async () => { await admin.query(`drop schema if exists ${schema} cascade`); await admin.end() })
+  // CHAOS_KEEP_SCHEMA=1 keeps the ledger for a look afterwards (drop it by hand)
+  cleanup.add('database schema', async () => { if (!process.env.CHAOS_KEEP_SCHEMA) await admin.query(`drop schema if exists ${schema} cascade`); await admin.end() })
 
   const cluster = new KafkaCluster(path.join(work, 'kafka'), o.kafkaPortBase)
   const store = new ObjectStore(path.join(work, 's3'), await freePort())

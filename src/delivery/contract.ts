@@ -29,8 +29,28 @@ export { eventKey }
  */
 export async function alreadyDelivered(rt: Runtime, record: DeliveryRecord): Promise<boolean> {
   if (!(await hasEvent(rt.db, eventKey(record.id, record.recipient, 'DELIVERED')))) return false
-  await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+  await announceDelivered(rt, record)
   return true
+}
+
+/**
+ * The recipient has the document and the ledger says so, but DELIVERED could not be put on `receipts`
+ * (Kafka): not the endpoint's fault, so it does not count against its breaker; the next attempt finds
+ * DELIVERED in the ledger and announces it again.
+ */
+export class NotAnnounced extends Error {
+  constructor(cause: unknown) {
+    super(`delivered, but not yet announced on receipts: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'NotAnnounced'
+  }
+}
+
+async function announceDelivered(rt: Runtime, record: DeliveryRecord): Promise<void> {
+  try {
+    await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+  } catch (e) {
+    throw new NotAnnounced(e)
+  }
 }
 
 /**
@@ -44,7 +64,7 @@ export async function markDelivered(rt: Runtime, record: DeliveryRecord, detail:
     eventKey: eventKey(record.id, record.recipient, 'DELIVERED'), id: record.id, recipient: record.recipient,
     status: 'DELIVERED', at: new Date().toISOString(), detail,
   }], alongside)
-  await emitGatewayEvent(rt, record.id, record.recipient, 'DELIVERED')
+  await announceDelivered(rt, record)
   return { fresh: r.fresh[0]!, alongside: r.alongside }
 }
 

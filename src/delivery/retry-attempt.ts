@@ -16,7 +16,7 @@ import type { Agency } from '../routing/types.ts'
 import { ADAPTERS } from '../adapters/index.ts'
 import { PermanentDeliveryError, type DeliveryAdapter } from '../adapters/adapter.ts'
 import { recordEvent } from '../store/ledger-repo.ts'
-import { backoffMs, eventKey, status01 } from './contract.ts'
+import { NotAnnounced, backoffMs, eventKey, status01 } from './contract.ts'
 import { breakersFor } from './retry-policy.ts'
 import { removeRetry, scheduleRetry, type Origin, type RetryRow } from '../store/retry-repo.ts'
 import { extractContext, markError, traceHeaders, type Context, type Span } from '../tracing/index.ts'
@@ -100,10 +100,18 @@ async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord,
 
   span?.setAttributes({ 'lgsp.adapter': target.adapter.kind, 'lgsp.endpoint': target.endpoint })
   // pushes are numbered durably before they leave: a repeat after a crash says it is a repeat
-  const attempt = target.endpoint === 'inbox' ? input.attempts + 1 : await startAttempt(rt.db, rec.id, rec.recipient, input.attempts + 1)
+  let attempt: number
+  try {
+    attempt = target.endpoint === 'inbox' ? input.attempts + 1 : await startAttempt(rt.db, rec.id, rec.recipient, input.attempts + 1)
+  } catch (e) {
+    breakers.abandon(target.endpoint) // nothing reached the endpoint: no verdict on it
+    throw e
+  }
   const t0 = Date.now()
+  let answered = false
   try {
     const out = await target.adapter.deliver(rt, rec, target.agency, { attempt, timeoutMs: cfg.deliveryTimeoutMs })
+    answered = true
     breakers.success(target.endpoint)
     // the adapter marked and announced DELIVERED (src/delivery/contract.ts); a push that proves arrival adds 01
     if (out.arrived) await emitArrived(rt, rec)
@@ -114,8 +122,10 @@ async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord,
     const err = e as Error
     const permanent = e instanceof PermanentDeliveryError
     if (span) markError(span, e)
-    // a refusal is an answer: the endpoint is up, so it does not count against the breaker
-    if (!permanent) breakers.failure(target.endpoint)
+    // the breaker judges the endpoint alone: a refusal is an answer (it is up), and a delivery whose
+    // announcement or status 01 could not reach Kafka was delivered; neither counts against it
+    if (permanent || answered || e instanceof NotAnnounced) breakers.success(target.endpoint)
+    else breakers.failure(target.endpoint)
     log.warn({ adapter: target.adapter.kind, endpoint: target.endpoint, attempt, ms: Date.now() - t0, err: err.message, permanent }, 'delivery attempt failed')
     const r = row(attempt, err.message, target.endpoint)
     if (permanent) return deadLetter(rt, r, 'permanent').then(() => 'dead')

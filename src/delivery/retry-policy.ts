@@ -26,6 +26,12 @@ export class CircuitBreakers {
     return null
   }
 
+  /** the trial let through ended without a verdict on the endpoint (our own store failed first): let another through */
+  abandon(endpoint: string): void {
+    const s = this.#s.get(endpoint)
+    if (s) s.trial = false
+  }
+
   success(endpoint: string): void {
     this.#s.delete(endpoint)
   }

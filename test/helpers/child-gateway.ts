@@ -9,6 +9,7 @@
  * environment is a restart on the same schema, topics, consumer groups and data directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -40,7 +41,9 @@ export async function spawnGateway(env: Record<string, string | undefined>, opts
     })
     void exited.then((x) => { clearTimeout(timer); reject(new Error(`child gateway exited before ready (${x})`)) })
   })
-  proc.stdout!.resume() // keep draining so the child never blocks on a full pipe
+  // CHILD_GATEWAY_LOG=<file>: the children's logs appended there (a bench or chaos run to investigate)
+  if (all.CHILD_GATEWAY_LOG) proc.stdout!.pipe(fs.createWriteStream(all.CHILD_GATEWAY_LOG, { flags: 'a' }))
+  else proc.stdout!.resume() // keep draining so the child never blocks on a full pipe
   return {
     url, proc, exited,
     async kill(signal) {
