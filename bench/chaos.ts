@@ -6,7 +6,7 @@
  *
  * Env: CHAOS_DOCS (10000), CHAOS_RATE (documents/s, 15), CHAOS_SENDERS (4, at most 8), CHAOS_INFLIGHT (2 per
  * sender), CHAOS_FAULTS (all, in this order: broker-kill,replica-kill,object-store-stop,db-sessions-killed,
- * broker-freeze), CHAOS_DRAIN_MS (600000), KAFKA_CLUSTER_PORT_BASE (46192: brokers on 46192, 46292, 46392),
+ * broker-freeze), CHAOS_DRAIN_MS (600000), KAFKA_CLUSTER_PORT_BASE (26192: brokers on 26192, 26292, 26392 — below the ephemeral port range, so no outgoing connection holds one),
  * CHAOS_SEND_MS (0 = none: stop issuing after this long and count what was sent, for a time-boxed run),
  * CHAOS_DATABASE_URL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
  * CHAOS_LOG_LEVEL (the gateways' pino level, error).
@@ -25,7 +25,7 @@ const num = (name: string, def: number) => {
 
 const { result } = await runChaos({
   docs: num('CHAOS_DOCS', 10_000), rate: num('CHAOS_RATE', 15), senders: Math.min(8, num('CHAOS_SENDERS', 4)), inflight: num('CHAOS_INFLIGHT', 2),
-  faults: parseFaults(env.CHAOS_FAULTS ?? FAULTS.join(',')), kafkaPortBase: num('KAFKA_CLUSTER_PORT_BASE', 46192),
+  faults: parseFaults(env.CHAOS_FAULTS ?? FAULTS.join(',')), kafkaPortBase: num('KAFKA_CLUSTER_PORT_BASE', 26192),
   databaseUrl: env.CHAOS_DATABASE_URL ?? TEST_DATABASE_URL, drainMs: num('CHAOS_DRAIN_MS', 600_000), sendMs: Number(env.CHAOS_SEND_MS ?? 0),
   gatewayLogLevel: env.CHAOS_LOG_LEVEL ?? 'error', log: (line) => process.stderr.write(`${line}\n`),
 })

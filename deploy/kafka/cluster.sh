@@ -50,6 +50,15 @@ as_node() {
 }
 
 pid_of() { tr -dc '0-9' <"$DIR/broker-$1/kafka.pid" 2>/dev/null || true; }
+alive() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# the warnings and errors a node logged, newest last: what a failed start is diagnosed from
+node_errors() {
+  local f
+  for f in "$DIR/broker-$1/logs/server.log" "$DIR/broker-$1/logs/broker.out"; do
+    if [ -s "$f" ]; then grep -E 'ERROR|FATAL|Exception|Address already in use' "$f" | tail -n 12 | sed "s|^|  node $1: |" >&2 || true; fi
+  done
+  return 0
+}
 
 wait_all() {
   node --disable-warning=TimeoutNegativeWarning "$HERE/wait-ready.mjs" --brokers "$(brokers)" --min-brokers "$SIZE" \
@@ -66,7 +75,30 @@ case "$cmd" in
     # the first start resolves the jars once (start.sh serialises on the pom lock); the others reuse them
     for n in $targets; do as_node "$n" start.sh >/dev/null; done
     T0=$(date +%s)
-    if ! wait_all; then klog "the cluster did not become ready within ${READY_TIMEOUT} s (logs: $DIR/broker-*/logs)"; exit 1; fi
+    if ! wait_all 2>"$DIR/wait.err"; then
+      cat "$DIR/wait.err" >&2
+      # A node that died while the others formed the quorum, or that runs but never registered (a JVM
+      # starved on a loaded machine), is restarted once, after its own log lines are shown; the nodes that
+      # did register are left alone.
+      registered=$(sed -n 's/.*node ids: \([0-9,]*\).*/\1/p' "$DIR/wait.err" | tail -n 1)
+      retry=""
+      for n in $targets; do
+        if ! alive "$n"; then klog "node $n exited while starting:"; node_errors "$n"; retry="$retry $n"
+        elif ! [[ ",$registered," == *",$n,"* ]]; then klog "node $n runs but never registered:"; node_errors "$n"; retry="$retry $n"; fi
+      done
+      ok=0
+      if [ -n "$retry" ]; then
+        for n in $retry; do as_node "$n" stop.sh >/dev/null 2>&1 || true; as_node "$n" start.sh >/dev/null; done
+        wait_all && ok=1
+      fi
+      if [ "$ok" != 1 ]; then
+        for n in $(nodes); do
+          if alive "$n"; then klog "node $n: running (pid $(pid_of "$n"))"; else klog "node $n: not running"; fi
+          node_errors "$n"
+        done
+        klog "the cluster did not become ready within ${READY_TIMEOUT} s (logs: $DIR/broker-*/logs)"; exit 1
+      fi
+    fi
     klog "ready: $SIZE brokers registered after $(( $(date +%s) - T0 )) s (replication $(rf), min.insync.replicas $(min_isr))"
     echo "KAFKA_BROKERS=$(brokers)"
     ;;

@@ -76,7 +76,7 @@ while (Date.now() < deadline) {
     await withTimeout((async () => {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      if (cluster.brokers.length < minBrokers) throw new Error(`${cluster.brokers.length} of ${minBrokers} brokers registered`);
+      if (cluster.brokers.length < minBrokers) throw new Error(`${cluster.brokers.length} of ${minBrokers} brokers registered (node ids: ${cluster.brokers.map((b) => b.nodeId).sort((a, b) => a - b).join(',') || 'none'})`);
       if (expectedClusterId && cluster.clusterId !== expectedClusterId) {
         const err = new Error(`the broker at ${brokers.join(',')} has cluster id ${cluster.clusterId}, not ${expectedClusterId}: another broker owns the port`);
         err.foreign = true;

@@ -28,6 +28,12 @@ export interface TestGateway {
   creds: Record<string, string>
   /** fetch against the gateway with an API key (by OrganId or 'operator') */
   call(keyOf: string | null, method: string, p: string, body?: Buffer | string, headers?: Record<string, string>): Promise<Response>
+  /**
+   * `call` without a socket: the request goes through Fastify's `inject` (light-my-request) into the same
+   * app, every hook and route as over HTTP, and comes back as a fetch Response. For tests about what the
+   * gateway answers; a test about the transport itself (slow bodies, connection limits) uses `call`.
+   */
+  inject(keyOf: string | null, method: string, p: string, body?: Buffer | string, headers?: Record<string, string>): Promise<Response>
   /** the package signed (XML-DSig, enveloped) with the demo certificate of `organId` */
   sign(organId: string, xml: Buffer | string): Promise<Buffer>
   /** the Kafka workers can be stopped and started again (e.g. to make consumer lag real) */
@@ -85,6 +91,12 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     throw e
   }
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const requestHeaders = (keyOf: string | null, body: Buffer | string | undefined, headers: Record<string, string>) => {
+    const h: Record<string, string> = { ...headers }
+    if (keyOf) h.authorization = `Bearer ${creds[keyOf] ?? keyOf}`
+    if (body !== undefined && !h['content-type']) h['content-type'] = 'application/xml'
+    return h
+  }
   let stopped = false
   const stop = async () => {
     if (stopped) return
@@ -109,10 +121,13 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
       running: () => workers !== null,
     },
     call(keyOf, method, p, body, headers = {}) {
-      const h: Record<string, string> = { ...headers }
-      if (keyOf) h.authorization = `Bearer ${creds[keyOf] ?? keyOf}`
-      if (body !== undefined && !h['content-type']) h['content-type'] = 'application/xml'
-      return fetch(url + p, { method, headers: h, body: typeof body === "string" || body === undefined ? body : new Uint8Array(body) })
+      return fetch(url + p, { method, headers: requestHeaders(keyOf, body, headers), body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) })
+    },
+    async inject(keyOf, method, p, body, headers = {}) {
+      const res = await app.inject({ method: method as 'GET', url: p, headers: requestHeaders(keyOf, body, headers), ...(body !== undefined ? { payload: body } : {}) })
+      const h = new Headers()
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) h.append(k, String(x))
+      return new Response(res.statusCode === 204 || res.statusCode === 304 ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers: h })
     },
   }
 }

@@ -25,7 +25,8 @@ t.setTimeout(LIMIT_MS)
 t.test('400 documents through a broker kill and a replica kill', { timeout: LIMIT_MS }, async (t) => {
   const { result, detail, faults } = await runChaos({
     docs: DOCS, rate: Number(process.env.TEST_CHAOS_RATE ?? 12), senders: 4, inflight: 2,
-    faults: ['broker-kill', 'replica-kill'], kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 47192),
+    // the cluster listens below the ephemeral port range (32768+), where no outgoing connection can hold a port
+    faults: ['broker-kill', 'replica-kill'], kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 27192),
     databaseUrl: TEST_DATABASE_URL, drainMs: 180_000, sendMs: 0, gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
     log: (line) => t.comment(line),
     onReady: async ({ brokers, topicPrefix }) => {

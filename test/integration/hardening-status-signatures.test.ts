@@ -2,7 +2,8 @@
  * Status packages are signed evidence like documents: with SIGNATURE_POLICY=required every surface
  * (REST edXML, REST JSON/JWS, SOAP SendStatus) refuses an unsigned, mis-signed, altered or revoked status
  * with the same codes as a document, nothing of it reaches Kafka, and an accepted status carries its
- * verdict in the answer, on the timeline and in the addressee's status inbox.
+ * verdict in the answer, on the timeline and in the addressee's status inbox. Requests go through
+ * Fastify's inject (same hooks and routes, no socket).
  */
 import t from 'tap'
 import { fixture as pkiFixture } from '../fixtures/signing/pki-fixture.ts'
@@ -35,21 +36,21 @@ t.test('status packages are signature-checked on every surface, with the codes d
   await gw.rt.reloadDirectory()
 
   const doc = await sign(COMMUNE, fixture('demo/commune-to-province.edxml').toString('utf8'))
-  const sent = await gw.call(COMMUNE, 'POST', '/v1/documents', doc)
+  const sent = await gw.inject(COMMUNE, 'POST', '/v1/documents', doc)
   t.equal(sent.status, 202, 'the signed document is accepted')
   const { id } = await sent.json() as { id: string }
 
   const code = async (r: Response) => ({ status: r.status, code: (await r.json() as { code?: string }).code })
-  const post = (who: string, body: string, type = 'application/xml') => gw.call(who, 'POST', '/v1/status', body, { 'content-type': type })
+  const post = (who: string, body: string, type = 'application/xml') => gw.inject(who, 'POST', '/v1/status', body, { 'content-type': type })
   const soap = async (who: string, pkg: string) => {
     const env = `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><l:SendStatus xmlns:l="urn:lien-thong:soap:v1"><l:package>${Buffer.from(pkg).toString('base64')}</l:package></l:SendStatus></soap:Body></soap:Envelope>`
-    const r = await gw.call(who, 'POST', '/soap', env, { 'content-type': 'text/xml', soapaction: '"urn:lien-thong:soap:v1/SendStatus"' })
+    const r = await gw.inject(who, 'POST', '/soap', env, { 'content-type': 'text/xml', soapaction: '"urn:lien-thong:soap:v1/SendStatus"' })
     return /<l:code>([A-Z_]+)<\/l:code>/.exec(await r.text())?.[1]
   }
 
   // the document's own records (routing, deliveries, DELIVERED) first, so only the statuses below are counted
   await eventually(async () => {
-    const v = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as { recipients: { status: string }[] }
+    const v = await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as { recipients: { status: string }[] }
     return v.recipients.every((r) => r.status === 'DELIVERED')
   }, 30_000, 'the document delivered to every recipient')
   let before = await recordCount(gw.rt.topics.all)
@@ -85,12 +86,12 @@ t.test('status packages are signature-checked on every surface, with the codes d
 
   type Item = { statusCode: string; from: string; signature: { signed: boolean; from: string } | null }
   const inbox = await eventually(async () => {
-    const items = (await (await gw.call(COMMUNE, 'GET', '/v1/status-inbox')).json() as { items: Item[] }).items
+    const items = (await (await gw.inject(COMMUNE, 'GET', '/v1/status-inbox')).json() as { items: Item[] }).items
     return items.length >= 3 ? items : null
   }, 30_000, "the statuses in the sender's status inbox")
   for (const i of inbox) t.match(i.signature, { signed: true, from: i.from }, `status inbox: ${i.statusCode} from ${i.from} shows its verdict`)
   type View = { recipients: { organId: string; timeline: { status: string; detail?: { signature?: { signed: boolean } } }[] }[] }
-  const view = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as View
+  const view = await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as View
   const ev = view.recipients.find((r) => r.organId === PROVINCE)!.timeline.find((e) => e.status === '05')
   t.match(ev?.detail?.signature, { signed: true }, 'the timeline event shows the verdict')
 })

@@ -3,7 +3,8 @@
  * Kafka, real PostgreSQL) with signatures required: every package is refused with a coded error and
  * nothing reaches Kafka. (test/unit/signing-xmldsig.test.ts checks the exact code of each attack against
  * verifyEdxml alone; here a shape the XSD already refuses may stop at EDXML_SCHEMA_INVALID — earlier in
- * the pipeline, still coded, still nothing sent.)
+ * the pipeline, still coded, still nothing sent.) Requests go through Fastify's inject: the same hooks and
+ * routes as over a socket, without one.
  */
 import t from 'tap'
 import { fixture as pkiFixture } from '../fixtures/signing/pki-fixture.ts'
@@ -53,12 +54,12 @@ t.test('the attack corpus is refused at the door and nothing reaches Kafka', asy
   ]
   const before = await recordCount(gw.rt.topics.all)
   for (const [name, body, expected] of attacks) {
-    const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
+    const r = await gw.inject(COMMUNE, 'POST', '/v1/documents', body)
     const p = await r.json() as { code: string }
     t.ok(r.status >= 400 && r.status < 500, `${name}: refused (${r.status})`)
     t.ok(p.code === expected || p.code === 'EDXML_SCHEMA_INVALID', `${name}: ${p.code} (verifier alone says ${expected})`)
   }
   t.equal(await recordCount(gw.rt.topics.all), before, 'nothing reached Kafka')
-  const ok = await gw.call(COMMUNE, 'POST', '/v1/documents', signed)
+  const ok = await gw.inject(COMMUNE, 'POST', '/v1/documents', signed)
   t.equal(ok.status, 202, 'the genuine package is accepted, so the corpus reached the signature checks')
 })
