@@ -24,10 +24,17 @@ const num = (name: string, def: number) => {
 }
 
 const { result } = await runChaos({
-  docs: num('CHAOS_DOCS', 10_000), rate: num('CHAOS_RATE', 15), senders: Math.min(8, num('CHAOS_SENDERS', 4)), inflight: num('CHAOS_INFLIGHT', 2),
-  faults: parseFaults(env.CHAOS_FAULTS ?? FAULTS.join(',')), kafkaPortBase: num('KAFKA_CLUSTER_PORT_BASE', 26192),
-  databaseUrl: env.CHAOS_DATABASE_URL ?? TEST_DATABASE_URL, drainMs: num('CHAOS_DRAIN_MS', 600_000), sendMs: Number(env.CHAOS_SEND_MS ?? 0),
-  gatewayLogLevel: env.CHAOS_LOG_LEVEL ?? 'error', log: (line) => process.stderr.write(`${line}\n`),
+  docs: num('CHAOS_DOCS', 10_000),
+  rate: num('CHAOS_RATE', 15),
+  senders: Math.min(8, num('CHAOS_SENDERS', 4)),
+  inflight: num('CHAOS_INFLIGHT', 2),
+  faults: parseFaults(env.CHAOS_FAULTS ?? FAULTS.join(',')),
+  kafkaPortBase: num('KAFKA_CLUSTER_PORT_BASE', 26192),
+  databaseUrl: env.CHAOS_DATABASE_URL ?? TEST_DATABASE_URL,
+  drainMs: num('CHAOS_DRAIN_MS', 600_000),
+  sendMs: Number(env.CHAOS_SEND_MS ?? 0),
+  gatewayLogLevel: env.CHAOS_LOG_LEVEL ?? 'error',
+  log: (line) => process.stderr.write(`${line}\n`),
 })
 process.stdout.write(`${resultLine(result)}\n`)
 process.exit(0)

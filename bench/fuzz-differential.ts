@@ -23,29 +23,34 @@ let accepted = 0
 const t0 = Date.now()
 let i = 0
 // fast-check's own runner, so a failure prints the shrunk counterexample and the seed/path to replay it
-await fc.assert(fc.asyncProperty(variantArb, async (v) => {
-  i++
-  if (i % 10_000 === 0) console.log(`… ${i} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s`)
-  let o
-  try {
-    o = await d.run(v)
-  } catch (e) {
-    crashes++
-    console.log('CRASH', JSON.stringify(v), e)
-    return true // counted, keep going: the long run reports every crash
-  }
-  const key = o.accepted ? 'accepted' : `${o.stage}:${o.code}`
-  stats.set(key, (stats.get(key) ?? 0) + 1)
-  if (o.accepted) {
-    accepted++
-    if (!sameReading(o.router, o.signed) || !sameReading(o.router, o.recipient)) {
-      disagreements++
-      console.log('DISAGREEMENT', JSON.stringify(v), JSON.stringify(o))
+await fc.assert(
+  fc.asyncProperty(variantArb, async (v) => {
+    i++
+    if (i % 10_000 === 0) console.log(`… ${i} cases, ${((Date.now() - t0) / 1000).toFixed(0)} s`)
+    let o
+    try {
+      o = await d.run(v)
+    } catch (e) {
+      crashes++
+      console.log('CRASH', JSON.stringify(v), e)
+      return true // counted, keep going: the long run reports every crash
     }
-  }
-  return true
-}), { numRuns: cases, seed })
+    const key = o.accepted ? 'accepted' : `${o.stage}:${o.code}`
+    stats.set(key, (stats.get(key) ?? 0) + 1)
+    if (o.accepted) {
+      accepted++
+      if (!sameReading(o.router, o.signed) || !sameReading(o.router, o.recipient)) {
+        disagreements++
+        console.log('DISAGREEMENT', JSON.stringify(v), JSON.stringify(o))
+      }
+    }
+    return true
+  }),
+  { numRuns: cases, seed },
+)
 d.close()
 for (const [k, n] of [...stats].sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(8)}  ${k}`)
-console.log(`RESULT cases=${i} accepted=${accepted} refused=${i - accepted - crashes} crashes=${crashes} disagreements=${disagreements} seed=${seed} seconds=${((Date.now() - t0) / 1000).toFixed(0)}`)
+console.log(
+  `RESULT cases=${i} accepted=${accepted} refused=${i - accepted - crashes} crashes=${crashes} disagreements=${disagreements} seed=${seed} seconds=${((Date.now() - t0) / 1000).toFixed(0)}`,
+)
 process.exit(crashes || disagreements ? 1 : 0)

@@ -45,8 +45,10 @@ import { verifyIncoming } from '../src/ingest/verify-incoming.ts'
 
 const { values: o } = parseArgs({
   options: {
-    'step-s': { type: 'string', default: '10' }, 'hold-s': { type: 'string', default: '120' },
-    'start-rate': { type: 'string', default: '20' }, 'max-rate': { type: 'string', default: '2000' },
+    'step-s': { type: 'string', default: '10' },
+    'hold-s': { type: 'string', default: '120' },
+    'start-rate': { type: 'string', default: '20' },
+    'max-rate': { type: 'string', default: '2000' },
   },
 })
 const STEP_S = Number(o['step-s'])
@@ -57,7 +59,11 @@ const KAFKA_ENV = { KAFKA_DATA_DIR: path.join(ROOT, '.data/kafka-bench'), KAFKA_
 const TOOLS_DIR = path.join(ROOT, 'deploy/kafka/tools-libs')
 const KAFKA_VERSION = /<kafka.version>([^<]+)</.exec(fs.readFileSync(path.join(ROOT, 'deploy/kafka/pom.xml'), 'utf8'))![1]
 
-const pct = (xs: number[], p: number) => { if (!xs.length) return NaN; const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! }
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
+}
 const r0 = (x: number) => (Number.isFinite(x) ? Math.round(x) : -1)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const say = (s: string) => process.stdout.write(`${s}\n`)
@@ -68,7 +74,9 @@ function cpuMs(pid: number): number {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
     return (Number(rest[11]) + Number(rest[12])) * 10
-  } catch { return NaN }
+  } catch {
+    return NaN
+  }
 }
 
 /** The gateway's PostgreSQL round-trip counters (lgsp_db_statements_total, lgsp_db_transactions_total). */
@@ -79,7 +87,11 @@ async function dbCounters(url: string): Promise<{ statements: number; transactio
 }
 
 function rssMb(pid: number): number {
-  try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024 } catch { return NaN }
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
+  } catch {
+    return NaN
+  }
 }
 
 async function main() {
@@ -95,9 +107,22 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-bench-${tag}-`))
   const schema = `bench_${tag}`
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, TOPIC_PREFIX: `b${tag}.`, KAFKA_PARTITIONS: '4', DATA_DIR: dataDir, PORT: '0',
-    KAFKA_BROKERS: brokers.join(','), GATEWAY_ID: `bench-${tag}`, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIGNATURE_POLICY: 'required',
-    TRUST_DIR: path.join(dataDir, 'pki'), GATEWAY_KEY_FILE: '', GATEWAY_CERT_FILE: '', CLIENT_RATE_PER_MINUTE: '0', CLIENT_MAX_CONCURRENCY: '100000',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    TOPIC_PREFIX: `b${tag}.`,
+    KAFKA_PARTITIONS: '4',
+    DATA_DIR: dataDir,
+    PORT: '0',
+    KAFKA_BROKERS: brokers.join(','),
+    GATEWAY_ID: `bench-${tag}`,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: '1',
+    SIGNATURE_POLICY: 'required',
+    TRUST_DIR: path.join(dataDir, 'pki'),
+    GATEWAY_KEY_FILE: '',
+    GATEWAY_CERT_FILE: '',
+    CLIENT_RATE_PER_MINUTE: '0',
+    CLIENT_MAX_CONCURRENCY: '100000',
   }
   let gw: ChildGateway | null = null
   const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2, options: `-c search_path=${schema}` })
@@ -132,11 +157,22 @@ async function main() {
 
     // ── 3./4. open-loop load against the gateway process ──
     const post = async (bytes: Buffer) => {
-      const r = await fetch(`${gw!.url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys[SENDER]}`, 'content-type': 'application/xml' }, body: new Uint8Array(bytes) })
+      const r = await fetch(`${gw!.url}/v1/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys[SENDER]}`, 'content-type': 'application/xml' },
+        body: new Uint8Array(bytes),
+      })
       await r.arrayBuffer()
       return r.status
     }
-    const undelivered = async () => Number((await admin.query(`select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.state = 'accepted' and d.status in ('PENDING', 'ACCEPTED', 'ROUTED')`)).rows[0].n)
+    const undelivered = async () =>
+      Number(
+        (
+          await admin.query(
+            `select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.state = 'accepted' and d.status in ('PENDING', 'ACCEPTED', 'ROUTED')`,
+          )
+        ).rows[0].n,
+      )
 
     /** sends at `rate` for `seconds` (documents signed beforehand, so signing is not in the way) */
     async function openLoop(rate: number, seconds: number, during?: () => void) {
@@ -151,10 +187,21 @@ async function main() {
         const wait = due - performance.now()
         if (wait > 1) await sleep(wait)
         during?.()
-        inflight.push(post(docs[i]!).then((status) => {
-          if (status === 202) lat.push(performance.now() - due)
-          else { errors++; firstError ||= `HTTP ${status}` }
-        }, (e) => { errors++; firstError ||= String(e) }))
+        inflight.push(
+          post(docs[i]!).then(
+            (status) => {
+              if (status === 202) lat.push(performance.now() - due)
+              else {
+                errors++
+                firstError ||= `HTTP ${status}`
+              }
+            },
+            (e) => {
+              errors++
+              firstError ||= String(e)
+            },
+          ),
+        )
       }
       const sentAt = performance.now()
       await Promise.race([Promise.all(inflight), sleep(Math.max(0, t0 + seconds * 1000 + 2000 - sentAt))])
@@ -164,8 +211,15 @@ async function main() {
     }
 
     say(`Liên thông ingest benchmark — signed ${(size / 1024).toFixed(1)} KiB packages, ${RECIPIENTS.length} recipients each, signatures required`)
-    say(`machine: ${cores} × ${os.cpus()[0]?.model ?? '?'}, load avg ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, PostgreSQL ledger, Kafka ${brokers.join(',')}`)
-    say(`CPU floor: ${floorMsPerDoc.toFixed(2)} ms of CPU per document (gate + XSD + XML-DSig verify + SHA-256 + ${RECIPIENTS.length} receipt signatures) → ${r0(floorRate)} documents/s on ${cores} cores`)
+    say(
+      `machine: ${cores} × ${os.cpus()[0]?.model ?? '?'}, load avg ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}, Node ${process.version}, PostgreSQL ledger, Kafka ${brokers.join(',')}`,
+    )
+    say(
+      `CPU floor: ${floorMsPerDoc.toFixed(2)} ms of CPU per document (gate + XSD + XML-DSig verify + SHA-256 + ${RECIPIENTS.length} receipt signatures) → ${r0(floorRate)} documents/s on ${cores} cores`,
+    )
     say('')
     // each recipient's system polls and acknowledges its inbox all along, as a QLVB does: the 01s it causes
     // are part of the load at every step, not only in the hold
@@ -175,9 +229,13 @@ async function main() {
         try {
           const r = await fetch(`${gw!.url}/v1/inbox?limit=200`, { headers: { authorization: `Bearer ${keys[organ]}` } })
           const items = ((await r.json()) as { items: { id: string }[] }).items ?? []
-          await Promise.all(items.map((it) => fetch(`${gw!.url}/v1/inbox/${it.id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${keys[organ]}` } }).then((x) => x.arrayBuffer())))
+          await Promise.all(
+            items.map((it) => fetch(`${gw!.url}/v1/inbox/${it.id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${keys[organ]}` } }).then((x) => x.arrayBuffer())),
+          )
           if (items.length < 200) await sleep(100)
-        } catch { await sleep(100) }
+        } catch {
+          await sleep(100)
+        }
       }
     })
     say(' offered/s  answered/s  p50 ms   p99 ms   errors  backlog  sustained')
@@ -188,7 +246,9 @@ async function main() {
       const s = await openLoop(rate, STEP_S)
       const backlog = await undelivered()
       const ok = s.errors === 0 && s.answeredInTime >= 0.95 * s.offered && pct(s.lat, 99) < 1000 && backlog < 2 * rate
-      say(`${String(r0(rate)).padStart(10)}  ${String(r0(s.lat.length / s.wallS)).padStart(10)}  ${String(r0(pct(s.lat, 50))).padStart(6)}  ${String(r0(pct(s.lat, 99))).padStart(7)}  ${String(s.errors).padStart(7)}  ${String(backlog).padStart(7)}  ${ok ? 'yes' : `no${s.firstError ? ` (${s.firstError})` : ''}`}`)
+      say(
+        `${String(r0(rate)).padStart(10)}  ${String(r0(s.lat.length / s.wallS)).padStart(10)}  ${String(r0(pct(s.lat, 50))).padStart(6)}  ${String(r0(pct(s.lat, 99))).padStart(7)}  ${String(s.errors).padStart(7)}  ${String(backlog).padStart(7)}  ${ok ? 'yes' : `no${s.firstError ? ` (${s.firstError})` : ''}`}`,
+      )
       // let the previous step drain before the next one, so each step starts from an empty pipeline
       for (let i = 0; i < 120 && (await undelivered()) > 0; i++) await sleep(500)
       if (!ok) break
@@ -211,19 +271,30 @@ async function main() {
       }
     })()
     let rssPeak = 0
-    const rssTimer = setInterval(() => { rssPeak = Math.max(rssPeak, rssMb(gw!.proc.pid!)) }, 500)
+    const rssTimer = setInterval(() => {
+      rssPeak = Math.max(rssPeak, rssMb(gw!.proc.pid!))
+    }, 500)
     const gwCpu0 = cpuMs(gw!.proc.pid!)
     const db0 = await dbCounters(gw!.url)
     const hold = await openLoop(holdRate, HOLD_S)
     const loadEnd = performance.now()
     let drainMs = NaN
     for (let i = 0; i < 600; i++) {
-      if ((await undelivered()) === 0) { drainMs = performance.now() - loadEnd; break }
+      if ((await undelivered()) === 0) {
+        drainMs = performance.now() - loadEnd
+        break
+      }
       await sleep(100)
     }
     // the last acks' 01s: wait until every leg of the hold has one (or a minute)
     for (let i = 0; i < 120; i++) {
-      const missing = Number((await admin.query(`select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.accepted_at >= $1 and d.status <> '01'`, [holdStart])).rows[0].n)
+      const missing = Number(
+        (
+          await admin.query(`select count(*)::int as n from deliveries d join documents doc on doc.id = d.document_uuid where doc.accepted_at >= $1 and d.status <> '01'`, [
+            holdStart,
+          ])
+        ).rows[0].n,
+      )
       if (missing === 0) break
       await sleep(500)
     }
@@ -232,11 +303,15 @@ async function main() {
     stop = true
     clearInterval(rssTimer)
     await Promise.all([...recipientLoops, probe])
-    const legs = (await admin.query<{ delivered: number | null; s01: number | null }>(
-      `select extract(epoch from (min(e.at) filter (where e.status = 'DELIVERED') - doc.accepted_at)) * 1000 as delivered,
+    const legs = (
+      await admin.query<{ delivered: number | null; s01: number | null }>(
+        `select extract(epoch from (min(e.at) filter (where e.status = 'DELIVERED') - doc.accepted_at)) * 1000 as delivered,
               extract(epoch from (min(e.at) filter (where e.status = '01') - doc.accepted_at)) * 1000 as s01
        from documents doc join delivery_events e on e.document_uuid = doc.id
-       where doc.accepted_at >= $1 group by e.document_uuid, e.recipient, doc.accepted_at`, [holdStart])).rows
+       where doc.accepted_at >= $1 group by e.document_uuid, e.recipient, doc.accepted_at`,
+        [holdStart],
+      )
+    ).rows
     const delivered = legs.flatMap((l) => (l.delivered == null ? [] : [Number(l.delivered)]))
     const s01 = legs.flatMap((l) => (l.s01 == null ? [] : [Number(l.s01)]))
     say('')
@@ -248,7 +323,9 @@ async function main() {
     say(`  gateway RSS peak   ${r0(rssPeak)} MB`)
     // per document of the hold, its acknowledgements and statuses included (the recipients' polls too)
     const docs = hold.lat.length
-    say(`  per document       ${((gwCpu1 - gwCpu0) / docs).toFixed(2)} ms of gateway CPU; ${((db1.statements - db0.statements) / docs).toFixed(1)} PostgreSQL statements in ${((db1.transactions - db0.transactions) / docs).toFixed(1)} transactions`)
+    say(
+      `  per document       ${((gwCpu1 - gwCpu0) / docs).toFixed(2)} ms of gateway CPU; ${((db1.statements - db0.statements) / docs).toFixed(1)} PostgreSQL statements in ${((db1.transactions - db0.transactions) / docs).toFixed(1)} transactions`,
+    )
 
     // ── 5. baselines on the same broker ──
     const kafka = new Kafka({ clientId: `bench-${tag}`, brokers, logLevel: logLevel.NOTHING })
@@ -260,32 +337,54 @@ async function main() {
     const tools = resolveKafkaTools()
     if (tools) {
       const n = 30_000
-      const r = spawnSync('java', ['-cp', `${path.join(ROOT, 'deploy/kafka/libs')}/*:${TOOLS_DIR}/*`, 'org.apache.kafka.tools.ProducerPerformance',
-        '--topic', topic, '--num-records', String(n), '--record-size', String(size), '--throughput', '-1',
-        '--producer-props', `bootstrap.servers=${brokers.join(',')}`, 'acks=all', 'enable.idempotence=true'], { encoding: 'utf8', timeout: 300_000 })
+      const r = spawnSync(
+        'java',
+        [
+          '-cp',
+          `${path.join(ROOT, 'deploy/kafka/libs')}/*:${TOOLS_DIR}/*`,
+          'org.apache.kafka.tools.ProducerPerformance',
+          '--topic',
+          topic,
+          '--num-records',
+          String(n),
+          '--record-size',
+          String(size),
+          '--throughput',
+          '-1',
+          '--producer-props',
+          `bootstrap.servers=${brokers.join(',')}`,
+          'acks=all',
+          'enable.idempotence=true',
+        ],
+        { encoding: 'utf8', timeout: 300_000 },
+      )
       const line = r.stdout.trim().split('\n').pop() ?? ''
       kafkaPerf = Number(/([\d.]+) records\/sec/.exec(line)?.[1] ?? NaN)
       say(`\nKafka's own producer (ProducerPerformance, kafka-tools ${KAFKA_VERSION}, ${n} records of ${size} B, acks=all, idempotent): ${r0(kafkaPerf)} records/s`)
-    } else say('\nKafka\'s own producer: kafka-tools could not be resolved from Maven Central; skipped')
+    } else say("\nKafka's own producer: kafka-tools could not be resolved from Maven Central; skipped")
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     const payload = Buffer.alloc(size, 120)
     const total = 20_000
     let k = 0
     const t0 = performance.now()
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (k < total) {
-        const batch = Array.from({ length: Math.min(200, total - k) }, () => ({ key: String(k++), value: payload }))
-        await producer.send({ topic, acks: -1, messages: batch })
-      }
-    }))
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (k < total) {
+          const batch = Array.from({ length: Math.min(200, total - k) }, () => ({ key: String(k++), value: payload }))
+          await producer.send({ topic, acks: -1, messages: batch })
+        }
+      }),
+    )
     const nodeRate = total / ((performance.now() - t0) / 1000)
     await producer.disconnect()
     await kadmin.deleteTopics({ topics: [topic] }).catch(() => {})
     await kadmin.disconnect()
     say(`the Node client (kafkajs, batches of 200, 4 in flight, acks=all, idempotent): ${r0(nodeRate)} records/s`)
     say(`the gateway: ${best} documents/s sustained = ${(best / floorRate).toFixed(2)} of its CPU floor, ${(best / kafkaPerf).toFixed(3)} of Kafka's own producer`)
-    say(`RESULT docs_per_s=${best} floor_docs_per_s=${r0(floorRate)} floor_ratio=${(best / floorRate).toFixed(2)} p99_accept_ms=${r0(pct(hold.lat, 99))} p99_delivered_ms=${r0(pct(delivered, 99))} p99_status01_ms=${r0(pct(s01, 99))} kafka_perf_records_per_s=${r0(kafkaPerf)} rss_mb=${r0(rssPeak)}`)
+    say(
+      `RESULT docs_per_s=${best} floor_docs_per_s=${r0(floorRate)} floor_ratio=${(best / floorRate).toFixed(2)} p99_accept_ms=${r0(pct(hold.lat, 99))} p99_delivered_ms=${r0(pct(delivered, 99))} p99_status01_ms=${r0(pct(s01, 99))} kafka_perf_records_per_s=${r0(kafkaPerf)} rss_mb=${r0(rssPeak)}`,
+    )
   } finally {
     await gw?.kill('SIGTERM')
     await admin.query(`drop schema if exists ${schema} cascade`).catch(() => {})
@@ -299,8 +398,13 @@ async function main() {
 function resolveKafkaTools(): boolean {
   const jar = path.join(TOOLS_DIR, `kafka-tools-${KAFKA_VERSION}.jar`)
   if (fs.existsSync(jar)) return true
-  const r = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=org.apache.kafka:kafka-tools:${KAFKA_VERSION}:jar`, `-DoutputDirectory=${TOOLS_DIR}`], { stdio: 'inherit' })
+  const r = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=org.apache.kafka:kafka-tools:${KAFKA_VERSION}:jar`, `-DoutputDirectory=${TOOLS_DIR}`], {
+    stdio: 'inherit',
+  })
   return r.status === 0 && fs.existsSync(jar)
 }
 
-main().catch((e) => { console.error(e); process.exit(1) })
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

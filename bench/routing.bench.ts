@@ -80,7 +80,12 @@ function opsPerSec(fn: () => unknown, budgetMs = 1000): number {
   return (n / el) * 1000
 }
 
-console.log(`node ${process.version} ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cpus, load avg ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}${gc ? ' (gc exposed)' : ''}`)
+console.log(
+  `node ${process.version} ${process.platform}/${process.arch}, ${(await import('node:os')).cpus().length} cpus, load avg ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}${gc ? ' (gc exposed)' : ''}`,
+)
 console.log(`heap at start: ${heapMB()} MB`)
 
 const g = timeIt(generateTsv, 1)
@@ -88,7 +93,9 @@ console.log(`generated ${g.result.count} agencies, ${(g.result.tsv.length / 1048
 
 const imp = timeIt(() => importDirectory(g.result.tsv, { format: 'tsv' }), 3)
 const r = imp.result
-console.log(`import (parse + validate + tier rules): median ${ms(imp.median)} ms, min ${ms(imp.min)} ms, cpu ${ms(imp.cpu)} ms (3 runs) → ${r.agencies.length} agencies, ${r.errors.length} errors, ${r.warnings.length} warnings`)
+console.log(
+  `import (parse + validate + tier rules): median ${ms(imp.median)} ms, min ${ms(imp.min)} ms, cpu ${ms(imp.cpu)} ms (3 runs) → ${r.agencies.length} agencies, ${r.errors.length} errors, ${r.warnings.length} warnings`,
+)
 console.log(`  tiers: ${JSON.stringify(r.byTier)}  sources: ${JSON.stringify(r.bySource)}`)
 console.log(`heap after import: ${heapMB()} MB`)
 
@@ -102,22 +109,38 @@ const central: GatewayIdentity = { jurisdiction: ['*'], parentGateway: null }
 const province: GatewayIdentity = { jurisdiction: ['*.H41'], parentGateway: 'https://central.example/' }
 const docs: [string, GatewayIdentity, RoutableDocument][] = [
   ['1 recipient (commune)', province, { from: '000.00.00.G22', to: ['000.45.31.H41'] }],
-  ['5 recipients: ministry, province, district, commune, unknown-outside', province, {
-    from: '000.00.00.G22',
-    to: ['000.00.00.G14', '000.00.00.H41', '000.00.31.H41', '000.45.31.H41', '000.99.99.H99'],
-  }],
-  ['5 recipients with 2 duplicates + 1 malformed', province, {
-    from: '000.00.00.G22',
-    to: ['000.00.00.G14', '000.00.00.G14', '000.00.31.H41', '000.00.31.H41', '000.1137.H53'],
-  }],
-  ['80 recipients (every commune of a district)', central, {
-    from: '000.00.31.H41',
-    to: Array.from({ length: 80 }, (_, i) => code(0, 20 + i, 31, 'H41')),
-  }],
-  ['63 recipients (every UBND tỉnh, central gateway)', central, {
-    from: '000.00.00.G22',
-    to: Array.from({ length: 63 }, (_, i) => code(0, 0, 0, `H${pad(i + 1, 2)}`)),
-  }],
+  [
+    '5 recipients: ministry, province, district, commune, unknown-outside',
+    province,
+    {
+      from: '000.00.00.G22',
+      to: ['000.00.00.G14', '000.00.00.H41', '000.00.31.H41', '000.45.31.H41', '000.99.99.H99'],
+    },
+  ],
+  [
+    '5 recipients with 2 duplicates + 1 malformed',
+    province,
+    {
+      from: '000.00.00.G22',
+      to: ['000.00.00.G14', '000.00.00.G14', '000.00.31.H41', '000.00.31.H41', '000.1137.H53'],
+    },
+  ],
+  [
+    '80 recipients (every commune of a district)',
+    central,
+    {
+      from: '000.00.31.H41',
+      to: Array.from({ length: 80 }, (_, i) => code(0, 20 + i, 31, 'H41')),
+    },
+  ],
+  [
+    '63 recipients (every UBND tỉnh, central gateway)',
+    central,
+    {
+      from: '000.00.00.G22',
+      to: Array.from({ length: 63 }, (_, i) => code(0, 0, 0, `H${pad(i + 1, 2)}`)),
+    },
+  ],
 ]
 for (const [label, self, doc] of docs) {
   const plan = planRoute(snap, self, doc)
@@ -130,22 +153,28 @@ for (const [label, self, doc] of docs) {
 // recipients of the 63-province fan-out are redirected (and pairs collapse into one leg)
 {
   const prov = /^000\.00\.00\.H(\d\d)$/
-  const merged = DirectorySnapshot.build(r.agencies.map((a) => {
-    const m = prov.exec(a.organId)
-    const n = m ? Number(m[1]) : 1
-    return n % 2 === 0 ? { ...a, closed: { on: '2025-07-01', successors: [code(0, 0, 0, `H${pad(n - 1, 2)}`)] } } : a
-  }))
+  const merged = DirectorySnapshot.build(
+    r.agencies.map((a) => {
+      const m = prov.exec(a.organId)
+      const n = m ? Number(m[1]) : 1
+      return n % 2 === 0 ? { ...a, closed: { on: '2025-07-01', successors: [code(0, 0, 0, `H${pad(n - 1, 2)}`)] } } : a
+    }),
+  )
   // in reverse order, so each closed code comes before its successor and carries the redirection
   const doc: RoutableDocument = { from: '000.00.00.G22', to: Array.from({ length: 63 }, (_, i) => code(0, 0, 0, `H${pad(63 - i, 2)}`)), at: '2026-01-01T00:00:00Z' }
   const plan = planRoute(merged, central, doc)
   const ops = opsPerSec(() => planRoute(merged, central, doc))
-  console.log(`planRoute 63 recipients, 31 closed and redirected: ${ops.toFixed(0)} docs/s, plan ${plan.length} steps (${plan.filter((x) => x.action !== 'refuse' && x.redirect).length} redirected)`)
+  console.log(
+    `planRoute 63 recipients, 31 closed and redirected: ${ops.toFixed(0)} docs/s, plan ${plan.length} steps (${plan.filter((x) => x.action !== 'refuse' && x.redirect).length} redirected)`,
+  )
 }
 
 const s1 = timeIt(() => snap.search('ubnd xa 45 huyen 31 tinh so 41'), 1)
 const s2 = timeIt(() => snap.search('ubnd xa 45 huyen 31 tinh so 41'), 9)
 const s3 = timeIt(() => snap.search('so 7', { limit: 20 }), 9)
-console.log(`search: first call (builds folded index) ${ms(s1.median)} ms; then median ${ms(s2.median)} ms (${s2.result.length} hits); broad query "so 7" median ${ms(s3.median)} ms`)
+console.log(
+  `search: first call (builds folded index) ${ms(s1.median)} ms; then median ${ms(s2.median)} ms (${s2.result.length} hits); broad query "so 7" median ${ms(s3.median)} ms`,
+)
 const c = opsPerSec(() => snap.children('000.00.31.H41'))
 console.log(`children(district) ${c.toFixed(0)} ops/s (${snap.children('000.00.31.H41').length} children); get() ${opsPerSec(() => snap.get('000.45.31.H41')).toFixed(0)} ops/s`)
 console.log(`heap at end (agencies + snapshot + search index): ${heapMB()} MB`)

@@ -47,6 +47,8 @@ for (const size of [10_000, 400_000]) {
   const floor = await time(() => verify('sha256', signed, pub, rawSig))
   const sha = await time(() => createHash('sha256').update(signed).digest())
   const f = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`).padStart(9)
-  console.log(`${(signed.length / 1024).toFixed(0).padStart(4)} KB  | ${f(v)}   | ${f(parse)} | ${f(c14n)} | ${f(floor).padStart(25)} | ${f(sha).padStart(12)} | ×${(v / floor).toFixed(0)}`)
+  console.log(
+    `${(signed.length / 1024).toFixed(0).padStart(4)} KB  | ${f(v)}   | ${f(parse)} | ${f(c14n)} | ${f(floor).padStart(25)} | ${f(sha).padStart(12)} | ×${(v / floor).toFixed(0)}`,
+  )
 }
 trust.close()

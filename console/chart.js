@@ -58,31 +58,70 @@ function lineChart(opts) {
   const ticks = []
   for (let i = 0; i < n; i++) {
     const t = from + i * step
-    if (isTick(t, opts.stepSeconds)) ticks.push(svg('g', { class: 'tick' }, svg('line', { x1: x(i), x2: x(i), y1: ht - bottom, y2: ht - bottom + 4 }), svg('text', { x: x(i), y: ht - bottom + 15, 'text-anchor': 'middle' }, clock(t))))
+    if (isTick(t, opts.stepSeconds))
+      ticks.push(
+        svg(
+          'g',
+          { class: 'tick' },
+          svg('line', { x1: x(i), x2: x(i), y1: ht - bottom, y2: ht - bottom + 4 }),
+          svg('text', { x: x(i), y: ht - bottom + 15, 'text-anchor': 'middle' }, clock(t)),
+        ),
+      )
   }
   const lines = opts.series.map((s) => {
     let d = ''
     let pen = false
     const marks = []
     s.values.forEach((v, i) => {
-      if (v === null) { pen = false; return }
+      if (v === null) {
+        pen = false
+        return
+      }
       d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)} ${y(v).toFixed(1)} `
       pen = true
       if (v > 0) marks.push(svg('use', { href: `#mk-${s.style}`, x: x(i).toFixed(1), y: y(v).toFixed(1) }))
     })
-    return svg('g', { class: `series ${s.style}`, 'data-series': s.key },
-      svg('path', { d: d.trim() || 'M0 0', 'data-series': s.key, 'data-values': s.values.map((v) => (v === null ? '' : v)).join(',') }), marks)
+    return svg(
+      'g',
+      { class: `series ${s.style}`, 'data-series': s.key },
+      svg('path', { d: d.trim() || 'M0 0', 'data-series': s.key, 'data-values': s.values.map((v) => (v === null ? '' : v)).join(',') }),
+      marks,
+    )
   })
-  const last = s => [...s.values].reverse().find((v) => v !== null)
+  const last = (s) => [...s.values].reverse().find((v) => v !== null)
   const summary = opts.series.map((s) => `${s.label}: ${opts.sum ? s.values.reduce((a, v) => a + (v || 0), 0) : fmtNum(last(s) ?? 0)}`).join(', ')
-  const chart = svg('svg', { viewBox: `0 0 ${w} ${ht}`, class: 'chart', role: 'img', 'aria-label': `${opts.title} (${opts.unit}): ${summary}`, 'data-from': opts.from, 'data-step': opts.stepSeconds },
+  const chart = svg(
+    'svg',
+    { viewBox: `0 0 ${w} ${ht}`, class: 'chart', role: 'img', 'aria-label': `${opts.title} (${opts.unit}): ${summary}`, 'data-from': opts.from, 'data-step': opts.stepSeconds },
     svg('title', {}, `${opts.title} — ${summary}`),
-    grid, svg('line', { class: 'axis', x1: left, x2: w - right, y1: ht - bottom, y2: ht - bottom }), ticks, lines,
-    svg('text', { class: 'unit', x: left, y: top - 2 }, opts.unit))
-  const legend = h('ul', { class: 'legend' }, opts.series.map((s) => h('li', { class: s.style },
-    svg('svg', { viewBox: '0 0 30 10', class: 'swatch', 'aria-hidden': 'true' }, svg('line', { x1: 0, x2: 30, y1: 5, y2: 5 }), svg('use', { href: `#mk-${s.style}`, x: 15, y: 5 })),
-    `${s.label}${opts.sum ? ` (${s.values.reduce((a, v) => a + (v || 0), 0)})` : ''}`)))
-  return h('figure', { class: 'card chart-card', id: opts.id },
+    grid,
+    svg('line', { class: 'axis', x1: left, x2: w - right, y1: ht - bottom, y2: ht - bottom }),
+    ticks,
+    lines,
+    svg('text', { class: 'unit', x: left, y: top - 2 }, opts.unit),
+  )
+  const legend = h(
+    'ul',
+    { class: 'legend' },
+    opts.series.map((s) =>
+      h(
+        'li',
+        { class: s.style },
+        svg(
+          'svg',
+          { viewBox: '0 0 30 10', class: 'swatch', 'aria-hidden': 'true' },
+          svg('line', { x1: 0, x2: 30, y1: 5, y2: 5 }),
+          svg('use', { href: `#mk-${s.style}`, x: 15, y: 5 }),
+        ),
+        `${s.label}${opts.sum ? ` (${s.values.reduce((a, v) => a + (v || 0), 0)})` : ''}`,
+      ),
+    ),
+  )
+  return h(
+    'figure',
+    { class: 'card chart-card', id: opts.id },
     h('figcaption', {}, h('strong', {}, opts.title), h('span', { class: 'muted small' }, ` ${opts.unit} · giờ ${timeZone()}`)),
-    chart, legend)
+    chart,
+    legend,
+  )
 }

@@ -45,7 +45,11 @@ export function stopKafka(env = {}) {
 
 /** Installs the Debian packages listed in scripts/system-deps.txt that are missing (root only). */
 export function ensureSystemDeps() {
-  const wanted = fs.readFileSync(path.join(ROOT, 'scripts/system-deps.txt'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+  const wanted = fs
+    .readFileSync(path.join(ROOT, 'scripts/system-deps.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
   const missing = wanted.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true)
   if (missing.length === 0) return
   if (process.getuid?.() !== 0) {
@@ -60,12 +64,27 @@ export function ensureSystemDeps() {
 /** Makes sure the PostgreSQL used by the tests answers; starts the machine's cluster if it is down. */
 export async function ensurePostgres(url) {
   const pg = (await import('pg')).default
-  const ping = async () => { const c = new pg.Client({ connectionString: url }); await c.connect(); await c.query('select 1'); await c.end() }
-  try { await ping(); return } catch (e) { say(`PostgreSQL at ${url} does not answer (${e.message}); trying to start it`) }
+  const ping = async () => {
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    await c.query('select 1')
+    await c.end()
+  }
+  try {
+    await ping()
+    return
+  } catch (e) {
+    say(`PostgreSQL at ${url} does not answer (${e.message}); trying to start it`)
+  }
   const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql') : []
   for (const v of versions) spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', v, 'main', 'start'], { stdio: 'inherit' })
   for (let i = 0; i < 30; i++) {
-    try { await ping(); return } catch { await new Promise((r) => setTimeout(r, 500)) }
+    try {
+      await ping()
+      return
+    } catch {
+      await new Promise((r) => setTimeout(r, 500))
+    }
   }
   throw new Error(`PostgreSQL at ${url} is not reachable`)
 }

@@ -24,9 +24,13 @@ const kafkaDataDir = kafkaDataDirOf()
 const { readLock, isAlive, lockPath } = await lockModule()
 
 const replicas = Number(process.env.REPLICAS || 1)
-if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) { say('REPLICAS must be a whole number from 1 to 8'); process.exit(2) }
+if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) {
+  say('REPLICAS must be a whole number from 1 to 8')
+  process.exit(2)
+}
 if (replicas > 1 && !process.env.DATABASE_URL) {
-  say('REPLICAS needs DATABASE_URL (PostgreSQL): the embedded PGlite belongs to one process'); process.exit(2)
+  say('REPLICAS needs DATABASE_URL (PostgreSQL): the embedded PGlite belongs to one process')
+  process.exit(2)
 }
 
 const holder = readLock(dataDir)
@@ -51,29 +55,40 @@ const basePort = Number(process.env.PORT || 8080)
 function sharedKey(file) {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true })
-    try { fs.writeFileSync(file, `${crypto.randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }) } catch (e) { if (e.code !== 'EEXIST') throw e }
+    try {
+      fs.writeFileSync(file, `${crypto.randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e
+    }
   }
   return fs.readFileSync(file, 'utf8').trim()
 }
 
 const common = {
-  ...process.env, KAFKA_BROKERS: kafka.brokers,
-  WEBHOOK_ALLOW_PRIVATE: process.env.WEBHOOK_ALLOW_PRIVATE ?? 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  ...process.env,
+  KAFKA_BROKERS: kafka.brokers,
+  WEBHOOK_ALLOW_PRIVATE: process.env.WEBHOOK_ALLOW_PRIVATE ?? 'true',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
   // the demo's push receivers run on this machine too (a production deployment lists its private hosts)
   OUTBOUND_ALLOW_PRIVATE: process.env.OUTBOUND_ALLOW_PRIVATE ?? '127.0.0.1,localhost,::1',
 }
-const shared = replicas > 1 ? {
-  BLOB_DIR: process.env.BLOB_DIR || path.join(dataDir, 'blobs'), TRUST_DIR: process.env.TRUST_DIR || path.join(dataDir, 'pki'),
-  PUSH_HMAC_KEY: process.env.PUSH_HMAC_KEY || sharedKey(path.join(dataDir, 'push-hmac.key')),
-  VXP_SECRET_KEY: process.env.VXP_SECRET_KEY || sharedKey(path.join(dataDir, 'vxp-secret.key')),
-} : {}
+const shared =
+  replicas > 1
+    ? {
+        BLOB_DIR: process.env.BLOB_DIR || path.join(dataDir, 'blobs'),
+        TRUST_DIR: process.env.TRUST_DIR || path.join(dataDir, 'pki'),
+        PUSH_HMAC_KEY: process.env.PUSH_HMAC_KEY || sharedKey(path.join(dataDir, 'push-hmac.key')),
+        VXP_SECRET_KEY: process.env.VXP_SECRET_KEY || sharedKey(path.join(dataDir, 'vxp-secret.key')),
+      }
+    : {}
 
 const children = []
 let exitCode = null
 function startReplica(n) {
-  const env = n === 1
-    ? { ...common, ...shared, DATA_DIR: dataDir }
-    : { ...common, ...shared, DATA_DIR: path.join(dataDir, `replica-${n}`), PORT: String(basePort + n - 1), GATEWAY_ID: `${process.env.GATEWAY_ID || 'lgsp-local'}-${n}` }
+  const env =
+    n === 1
+      ? { ...common, ...shared, DATA_DIR: dataDir }
+      : { ...common, ...shared, DATA_DIR: path.join(dataDir, `replica-${n}`), PORT: String(basePort + n - 1), GATEWAY_ID: `${process.env.GATEWAY_ID || 'lgsp-local'}-${n}` }
   // the demo runs on one machine, so a newcomer's webhook receiver is on loopback
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...(n === 1 ? ['--demo'] : [])], { cwd: ROOT, stdio: 'inherit', env })
   children.push(child)
@@ -88,7 +103,11 @@ function startReplica(n) {
 
 async function ready(port) {
   for (let i = 0; i < 600; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return true } catch { /* not yet */ }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return true
+    } catch {
+      /* not yet */
+    }
     if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) return false
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -107,12 +126,17 @@ function finish() {
   process.exit(exitCode ?? 0)
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { for (const c of children) c.kill(sig) })
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    for (const c of children) c.kill(sig)
+  })
 startReplica(1)
 if (replicas > 1) {
   // the first seeds the demo and creates the PKI the others read: they start once it serves
   if (await ready(basePort)) {
     for (let n = 2; n <= replicas; n++) startReplica(n)
-    say(`${replicas} replicas: http://127.0.0.1:${basePort} … http://127.0.0.1:${basePort + replicas - 1} (one database, one set of topics and consumer groups, one payload directory)`)
+    say(
+      `${replicas} replicas: http://127.0.0.1:${basePort} … http://127.0.0.1:${basePort + replicas - 1} (one database, one set of topics and consumer groups, one payload directory)`,
+    )
   }
 }

@@ -16,7 +16,11 @@ if (holder && isAlive(holder)) {
   process.kill(holder.pid, 'SIGTERM')
   const deadline = Date.now() + Number(process.env.SHUTDOWN_TIMEOUT_MS || 10000) + 5000
   while (isAlive(holder) && Date.now() < deadline) await sleep(100)
-  if (isAlive(holder)) { say(`pid ${holder.pid} is still running: SIGKILL`); process.kill(holder.pid, 'SIGKILL'); await sleep(300) }
+  if (isAlive(holder)) {
+    say(`pid ${holder.pid} is still running: SIGKILL`)
+    process.kill(holder.pid, 'SIGKILL')
+    await sleep(300)
+  }
   say('gateway stopped')
 } else {
   say(`no gateway is running on ${dataDir}`)

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // `npm test`: everything the suite needs, then the suite. Starts a dedicated Kafka broker (own data dir
 // and ports, so a running `npm start` is untouched) unless KAFKA_BROKERS is set, checks PostgreSQL,
-// installs the Debian tools the interop tests use (xmllint, xmlsec1), typechecks, runs tap. Lints first
-// (oxlint, .oxlintrc.json; the same command as `npm run lint`), before any of that, so a finding fails fast.
+// installs the Debian tools the interop tests use (xmllint, xmlsec1), typechecks, runs tap. Lints and checks
+// the formatting first (oxlint and oxfmt, the same commands as `npm run lint` and `npm run format:check`),
+// before any of that, so a finding fails fast.
 // Extra arguments go to tap, e.g. `npm test -- test/unit/routing-*.test.ts`.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ROOT, ensureKafka, ensurePostgres, ensureSystemDeps, say, stopKafka } from './lib.mjs'
 
-const TEST_KAFKA = { KAFKA_DATA_DIR: process.env.TEST_KAFKA_DATA_DIR ?? path.join(ROOT, '.data/kafka-test'), KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092', KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093' }
+const TEST_KAFKA = {
+  KAFKA_DATA_DIR: process.env.TEST_KAFKA_DATA_DIR ?? path.join(ROOT, '.data/kafka-test'),
+  KAFKA_PORT: process.env.TEST_KAFKA_PORT ?? '19092',
+  KAFKA_CONTROLLER_PORT: process.env.TEST_KAFKA_CONTROLLER_PORT ?? '19093',
+}
 /** the line-coverage floor of the whole suite (see below) */
 const MIN_LINES = 82
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -18,8 +23,19 @@ let kafka
 let code = 1
 try {
   say('linting (oxlint) …')
-  const lint = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/oxlint/bin/oxlint'), '--deny-warnings', '-c', '.oxlintrc.json', 'src', 'test', 'bench', 'scripts', 'bin'], { stdio: 'inherit', cwd: ROOT })
+  const lint = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/oxlint/bin/oxlint'), '--deny-warnings', '-c', '.oxlintrc.json', 'src', 'test', 'bench', 'scripts', 'bin'],
+    { stdio: 'inherit', cwd: ROOT },
+  )
   if (lint.status !== 0) throw new Error(`lint failed (exit ${lint.status ?? lint.signal ?? lint.error?.message}): see the findings above, or run \`npm run lint\``)
+  say('checking the formatting (oxfmt) …')
+  const fmt = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/oxfmt/bin/oxfmt'), '-c', '.oxfmtrc.json', '--check', 'src', 'test', 'bench', 'scripts', 'bin', 'console', 'deploy'],
+    { stdio: 'inherit', cwd: ROOT },
+  )
+  if (fmt.status !== 0) throw new Error(`formatting check failed (exit ${fmt.status ?? fmt.signal ?? fmt.error?.message}): \`npm run format\` rewrites the files listed above`)
   ensureSystemDeps()
   await ensurePostgres(databaseUrl)
   kafka = ensureKafka(TEST_KAFKA)
@@ -35,14 +51,19 @@ try {
   const coverageArgs = coverage ? ['--no-disable-coverage', '--allow-incomplete-coverage', '--coverage-report=json-summary', '--coverage-report=text-summary'] : []
   say(`running tap on ${files.join(' ')}${coverage ? ' (with coverage)' : ''}`)
   const tap = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tap/dist/esm/run.mjs'), ...coverageArgs, ...files], {
-    stdio: 'inherit', cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl },
+    stdio: 'inherit',
+    cwd: ROOT,
+    env: { ...process.env, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl },
   })
   code = tap.status ?? 1
   if (coverage && code === 0) {
     const min = Number(process.env.COVERAGE_MIN_LINES ?? MIN_LINES)
     const summary = JSON.parse(readFileSync(path.join(ROOT, '.tap/report/coverage-summary.json'), 'utf8'))
     const lines = summary.total.lines.pct
-    if (lines < min) { code = 1; throw new Error(`line coverage ${lines}% is below the floor of ${min}% (COVERAGE_MIN_LINES): test what was added`) }
+    if (lines < min) {
+      code = 1
+      throw new Error(`line coverage ${lines}% is below the floor of ${min}% (COVERAGE_MIN_LINES): test what was added`)
+    }
     say(`line coverage ${lines}% (floor ${min}%), branches ${summary.total.branches.pct}%`)
   }
 } catch (e) {

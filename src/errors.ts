@@ -10,7 +10,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, title: 'This key may not use this endpoint' },
   SENDER_NOT_ALLOWED: { status: 403, title: 'The caller may not act for the sending agency' },
   STATUS_NOT_ALLOWED: { status: 403, title: 'The caller may not send this status for this document' },
-  STATUS_OUT_OF_ORDER: { status: 409, title: 'The status does not fit the document\'s edXML lifecycle' },
+  STATUS_OUT_OF_ORDER: { status: 409, title: "The status does not fit the document's edXML lifecycle" },
   // transport and parsing
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is larger than the configured limit' },

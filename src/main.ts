@@ -19,7 +19,11 @@ export async function run(argv: string[]) {
   // trust store is loaded, so `npx lgsp sign doc.xml --agency <OrganId>` works at once
   if (argv.includes('--demo')) await pkiInit(config.trustDir)
   const rt = await createRuntime(config)
-  if (lock.reclaimed) rt.log.warn({ stalePid: lock.reclaimed.pid, startedAt: lock.reclaimed.startedAt, dataDir: config.dataDir }, 'the previous gateway on this data directory did not stop cleanly (its process is gone); lock reclaimed')
+  if (lock.reclaimed)
+    rt.log.warn(
+      { stalePid: lock.reclaimed.pid, startedAt: lock.reclaimed.startedAt, dataDir: config.dataDir },
+      'the previous gateway on this data directory did not stop cleanly (its process is gone); lock reclaimed',
+    )
   const demo = argv.includes('--demo') ? await seedDemo(rt, { reorganisation: true }) : null
   const app = await buildApp(rt)
   // HTTP first: a POST is durable once Kafka holds it, whether or not the workers have joined their
@@ -37,7 +41,10 @@ export async function run(argv: string[]) {
     closing = true
     rt.log.info({ sig }, 'shutting down')
     // bounded: with the broker gone, leaving the groups and flushing can otherwise take a minute
-    setTimeout(() => { rt.log.error({ ms: config.shutdownTimeoutMs }, 'shutdown took too long; exiting anyway'); process.exit(1) }, config.shutdownTimeoutMs).unref()
+    setTimeout(() => {
+      rt.log.error({ ms: config.shutdownTimeoutMs }, 'shutdown took too long; exiting anyway')
+      process.exit(1)
+    }, config.shutdownTimeoutMs).unref()
     await app.close()
     await workers?.stop()
     await rt.close()
@@ -81,7 +88,10 @@ are closed into UBND tỉnh Nghệ An; a document addressed to them reaches the 
 }
 
 run(process.argv.slice(2)).catch((e) => {
-  if (e instanceof LockHeldError) { process.stderr.write(`gateway not started: ${e.message}\n`); process.exit(3) }
+  if (e instanceof LockHeldError) {
+    process.stderr.write(`gateway not started: ${e.message}\n`)
+    process.exit(3)
+  }
   process.stderr.write(`gateway failed to start: ${e instanceof Error ? e.stack : String(e)}\n`)
   process.exit(1)
 })

@@ -53,34 +53,66 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
     const applied = await migrate(db)
     if (applied.length) log.info({ applied }, 'database migrated')
     const topics = topicsFor(config.topicPrefix)
-    const bus = await connectBus({ brokers: config.kafkaBrokers, clientId: config.gatewayId, log: log.child({ c: 'kafka' }), produceTimeoutMs: config.kafkaProduceTimeoutMs, sessionTimeoutMs: config.kafkaSessionTimeoutMs })
+    const bus = await connectBus({
+      brokers: config.kafkaBrokers,
+      clientId: config.gatewayId,
+      log: log.child({ c: 'kafka' }),
+      produceTimeoutMs: config.kafkaProduceTimeoutMs,
+      sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))
-    const reloadSnapshot = async () => { snapshot = DirectorySnapshot.build(await listAgencies(db)) }
+    const reloadSnapshot = async () => {
+      snapshot = DirectorySnapshot.build(await listAgencies(db))
+    }
     const signing = await loadGatewaySigning(config, () => snapshot, log.child({ c: 'signing' }))
     const followTrust = trustJournalFollower(db, signing.trust, log.child({ c: 'trust' }))
     await followTrust() // operator changes made through any replica, on top of TRUST_DIR
     // replicas share the database: a directory or trust change made by one is re-read by the others at once
     changes = await startChangeFeed(db, config.databaseSchema, log.child({ c: 'changes' }), {
-      directory: reloadSnapshot, trust: followTrust,
-      clients: async () => bump('clients'), webhooks: async () => bump('webhooks'),
+      directory: reloadSnapshot,
+      trust: followTrust,
+      clients: async () => bump('clients'),
+      webhooks: async () => bump('webhooks'),
     })
-    const behind = config.blobStore === 's3'
-      ? await s3BlobStore({
-        endpoint: config.s3Endpoint, bucket: config.s3Bucket, region: config.s3Region, accessKeyId: config.s3AccessKeyId,
-        secretAccessKey: config.s3SecretAccessKey, forcePathStyle: config.s3ForcePathStyle, prefix: config.s3Prefix,
-      })
-      : fsBlobStore(config.blobDir)
+    const behind =
+      config.blobStore === 's3'
+        ? await s3BlobStore({
+            endpoint: config.s3Endpoint,
+            bucket: config.s3Bucket,
+            region: config.s3Region,
+            accessKeyId: config.s3AccessKeyId,
+            secretAccessKey: config.s3SecretAccessKey,
+            forcePathStyle: config.s3ForcePathStyle,
+            prefix: config.s3Prefix,
+          })
+        : fsBlobStore(config.blobDir)
     const blobs = withRowPayloads(db, behind, config.smallPayloadBytes)
     const swept = await sweepSpool(config)
     if (swept) log.info({ swept }, 'removed spool files of requests that died with their process')
     const metrics = new OpsMetrics(config, log.child({ c: 'metrics' }))
-    const tracing = await createTracing({ otlpEndpoint: config.otelExporterOtlpEndpoint, exporter: config.traceExporter, serviceInstance: config.gatewayId, log: log.child({ c: 'tracing' }) })
+    const tracing = await createTracing({
+      otlpEndpoint: config.otelExporterOtlpEndpoint,
+      exporter: config.traceExporter,
+      serviceInstance: config.gatewayId,
+      log: log.child({ c: 'tracing' }),
+    })
     return {
-      config, log, db, bus, topics, signing, metrics, tracing, lifecycle: { workers: 'starting' },
+      config,
+      log,
+      db,
+      bus,
+      topics,
+      signing,
+      metrics,
+      tracing,
+      lifecycle: { workers: 'starting' },
       blobs,
       directory: () => snapshot,
-      async reloadDirectory() { await reloadSnapshot(); await changes!.announce('directory') },
+      async reloadDirectory() {
+        await reloadSnapshot()
+        await changes!.announce('directory')
+      },
       announceTrustChange: () => changes!.announce('trust'),
       async close() {
         await changes!.close()

@@ -12,7 +12,13 @@ import { sleep } from './traffic.ts'
 export const FAULTS = ['broker-kill', 'replica-kill', 'object-store-stop', 'db-sessions-killed', 'broker-freeze'] as const
 export type Fault = (typeof FAULTS)[number]
 
-export interface FaultTargets { cluster: KafkaCluster; store: ObjectStore; replicas: Replicas; admin: pg.Pool; log: (s: string) => void }
+export interface FaultTargets {
+  cluster: KafkaCluster
+  store: ObjectStore
+  replicas: Replicas
+  admin: pg.Pool
+  log: (s: string) => void
+}
 
 const DOWN_MS = 15_000
 const FROZEN_MS = 20_000
@@ -30,13 +36,37 @@ async function outage(log: (s: string) => void, what: string, ms: number, down: 
 export async function inject(f: Fault, t: FaultTargets): Promise<void> {
   switch (f) {
     case 'broker-kill':
-      return outage(t.log, 'broker 1 (kill -9; back = registered again)', DOWN_MS, () => t.cluster.kill(1), () => t.cluster.restart(1))
+      return outage(
+        t.log,
+        'broker 1 (kill -9; back = registered again)',
+        DOWN_MS,
+        () => t.cluster.kill(1),
+        () => t.cluster.restart(1),
+      )
     case 'replica-kill':
-      return outage(t.log, 'replica 2 (kill -9; back = serving HTTP)', DOWN_MS, () => t.replicas.kill(1), () => t.replicas.start(1))
+      return outage(
+        t.log,
+        'replica 2 (kill -9; back = serving HTTP)',
+        DOWN_MS,
+        () => t.replicas.kill(1),
+        () => t.replicas.start(1),
+      )
     case 'object-store-stop':
-      return outage(t.log, 'object store (stopped)', DOWN_MS, () => t.store.stop(), () => t.store.start())
+      return outage(
+        t.log,
+        'object store (stopped)',
+        DOWN_MS,
+        () => t.store.stop(),
+        () => t.store.start(),
+      )
     case 'broker-freeze':
-      return outage(t.log, 'broker 2 (SIGSTOP, then SIGCONT)', FROZEN_MS, () => t.cluster.freeze(2), () => t.cluster.thaw(2))
+      return outage(
+        t.log,
+        'broker 2 (SIGSTOP, then SIGCONT)',
+        FROZEN_MS,
+        () => t.cluster.freeze(2),
+        () => t.cluster.thaw(2),
+      )
     case 'db-sessions-killed': {
       const n = await t.replicas.terminateDatabaseSessions(t.admin)
       t.log(`fault: ${n} PostgreSQL sessions of the gateways terminated (pg_terminate_backend)`)
@@ -45,7 +75,10 @@ export async function inject(f: Fault, t: FaultTargets): Promise<void> {
 }
 
 export function parseFaults(v: string): Fault[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean)
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const f of list) if (!(FAULTS as readonly string[]).includes(f)) throw new Error(`unknown fault ${f}; known: ${FAULTS.join(', ')}`)
   return list as Fault[]
 }

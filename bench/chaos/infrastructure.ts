@@ -9,7 +9,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ROOT } from '../../test/helpers/gateway.ts'
 
-export interface ScriptResult { code: number; stdout: string; stderr: string }
+export interface ScriptResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 /** Runs a bash script of the project with extra environment; never throws (the caller reads `code`). */
 export function runScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<ScriptResult> {
@@ -17,10 +21,17 @@ export function runScript(script: string, args: string[], env: Record<string, st
     const p = spawn('bash', [path.join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    p.stdout.on('data', (c: Buffer) => { stdout += c })
-    p.stderr.on('data', (c: Buffer) => { stderr += c })
+    p.stdout.on('data', (c: Buffer) => {
+      stdout += c
+    })
+    p.stderr.on('data', (c: Buffer) => {
+      stderr += c
+    })
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs)
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }) })
+    p.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? 1, stdout, stderr })
+    })
   })
 }
 
@@ -35,7 +46,10 @@ export class KafkaCluster {
   brokers: string[] = []
   private frozen = new Set<number>()
 
-  constructor(readonly dir: string, portBase: number) {
+  constructor(
+    readonly dir: string,
+    portBase: number,
+  ) {
     this.env = { KAFKA_CLUSTER_DIR: dir, KAFKA_CLUSTER_PORT_BASE: String(portBase) }
   }
 
@@ -47,9 +61,13 @@ export class KafkaCluster {
   }
 
   /** kill -9 node n, as a crashed machine */
-  async kill(n: number): Promise<void> { await mustRun('deploy/kafka/cluster.sh', ['kill', String(n)], this.env) }
+  async kill(n: number): Promise<void> {
+    await mustRun('deploy/kafka/cluster.sh', ['kill', String(n)], this.env)
+  }
   /** node n back; cluster.sh waits until it is registered again */
-  async restart(n: number): Promise<void> { await mustRun('deploy/kafka/cluster.sh', ['start', String(n)], this.env) }
+  async restart(n: number): Promise<void> {
+    await mustRun('deploy/kafka/cluster.sh', ['start', String(n)], this.env)
+  }
 
   pid(n: number): number {
     const pid = Number(fs.readFileSync(path.join(this.dir, `broker-${n}`, 'kafka.pid'), 'utf8').replace(/\D/g, ''))
@@ -58,11 +76,23 @@ export class KafkaCluster {
   }
 
   /** SIGSTOP: the broker keeps its sockets open and answers nothing — a hung machine, not a dead one */
-  freeze(n: number): void { process.kill(this.pid(n), 'SIGSTOP'); this.frozen.add(n) }
-  thaw(n: number): void { process.kill(this.pid(n), 'SIGCONT'); this.frozen.delete(n) }
+  freeze(n: number): void {
+    process.kill(this.pid(n), 'SIGSTOP')
+    this.frozen.add(n)
+  }
+  thaw(n: number): void {
+    process.kill(this.pid(n), 'SIGCONT')
+    this.frozen.delete(n)
+  }
 
   async stop(): Promise<void> {
-    for (const n of this.frozen) { try { this.thaw(n) } catch { /* already gone */ } }
+    for (const n of this.frozen) {
+      try {
+        this.thaw(n)
+      } catch {
+        /* already gone */
+      }
+    }
     await runScript('deploy/kafka/cluster.sh', ['stop'], this.env)
   }
 }
@@ -71,7 +101,10 @@ export class ObjectStore {
   readonly env: Record<string, string>
   endpoint = ''
 
-  constructor(readonly dir: string, readonly port: number) {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {
     this.env = { S3PROXY_DATA_DIR: dir, S3PROXY_PORT: String(port) }
   }
 
@@ -82,7 +115,9 @@ export class ObjectStore {
     return this.endpoint
   }
 
-  async stop(): Promise<void> { await runScript('deploy/s3proxy/stop.sh', [], this.env) }
+  async stop(): Promise<void> {
+    await runScript('deploy/s3proxy/stop.sh', [], this.env)
+  }
 }
 
 /** Cleanups run in reverse order of registration, each at most once, whatever failed before. */
@@ -90,12 +125,18 @@ export class Cleanup {
   private steps: { what: string; fn: () => Promise<unknown> | unknown }[] = []
   private done: Promise<void> | null = null
 
-  add(what: string, fn: () => Promise<unknown> | unknown): void { this.steps.push({ what, fn }) }
+  add(what: string, fn: () => Promise<unknown> | unknown): void {
+    this.steps.push({ what, fn })
+  }
 
   run(log: (s: string) => void): Promise<void> {
     this.done ??= (async () => {
       for (const s of this.steps.reverse()) {
-        try { await s.fn() } catch (e) { log(`cleanup ${s.what} failed: ${(e as Error).message}`) }
+        try {
+          await s.fn()
+        } catch (e) {
+          log(`cleanup ${s.what} failed: ${(e as Error).message}`)
+        }
       }
     })()
     return this.done

@@ -41,16 +41,38 @@ export class Replicas {
   env(i: number): Record<string, string> {
     const s = this.s
     return {
-      DATABASE_URL: withApplicationName(s.databaseUrl, s.applicationName), DATABASE_SCHEMA: s.schema, TOPIC_PREFIX: s.topicPrefix,
-      DATA_DIR: s.dataDir, PORT: String(s.ports[i]), KAFKA_BROKERS: s.brokers.join(','), GATEWAY_ID: `chaos-${i + 1}`,
-      LOG_LEVEL: s.logLevel, SEED_DEMO: '1', SIGNATURE_POLICY: 'required', TRUST_DIR: '', GATEWAY_KEY_FILE: '', GATEWAY_CERT_FILE: '',
+      DATABASE_URL: withApplicationName(s.databaseUrl, s.applicationName),
+      DATABASE_SCHEMA: s.schema,
+      TOPIC_PREFIX: s.topicPrefix,
+      DATA_DIR: s.dataDir,
+      PORT: String(s.ports[i]),
+      KAFKA_BROKERS: s.brokers.join(','),
+      GATEWAY_ID: `chaos-${i + 1}`,
+      LOG_LEVEL: s.logLevel,
+      SEED_DEMO: '1',
+      SIGNATURE_POLICY: 'required',
+      TRUST_DIR: '',
+      GATEWAY_KEY_FILE: '',
+      GATEWAY_CERT_FILE: '',
       // every payload an object, so stopping the object store is felt by every document
-      SMALL_PAYLOAD_BYTES: '0', BLOB_STORE: 's3', S3_ENDPOINT: s.s3Endpoint, S3_BUCKET: s.s3Bucket, S3_ACCESS_KEY_ID: 'local-identity', S3_SECRET_ACCESS_KEY: 'local-credential',
-      S3_FORCE_PATH_STYLE: 'true', PUSH_HMAC_KEY: s.pushHmacKey, WEBHOOK_ALLOW_PRIVATE: 'true', OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
+      SMALL_PAYLOAD_BYTES: '0',
+      BLOB_STORE: 's3',
+      S3_ENDPOINT: s.s3Endpoint,
+      S3_BUCKET: s.s3Bucket,
+      S3_ACCESS_KEY_ID: 'local-identity',
+      S3_SECRET_ACCESS_KEY: 'local-credential',
+      S3_FORCE_PATH_STYLE: 'true',
+      PUSH_HMAC_KEY: s.pushHmacKey,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
       // the receiver fails half the time by design: retry soon, and let the breaker (per endpoint, and all
       // pushed recipients share one receiver) neither starve the queue nor send anything to the DLQ by bad luck
-      RETRY_BASE_MS: '200', RETRY_MAX_MS: '5000', RETRY_POLL_MS: '250', DELIVERY_MAX_ATTEMPTS: '1000',
-      BREAKER_THRESHOLD: '50', BREAKER_COOLDOWN_MS: '1000',
+      RETRY_BASE_MS: '200',
+      RETRY_MAX_MS: '5000',
+      RETRY_POLL_MS: '250',
+      DELIVERY_MAX_ATTEMPTS: '1000',
+      BREAKER_THRESHOLD: '50',
+      BREAKER_COOLDOWN_MS: '1000',
     }
   }
 
@@ -72,10 +94,9 @@ export class Replicas {
 
   /** Ends every PostgreSQL session of the replicas (never the server, never anyone else's); returns how many. */
   async terminateDatabaseSessions(admin: pg.Pool): Promise<number> {
-    const r = await admin.query<{ ok: boolean }>(
-      'select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
-      [this.s.applicationName],
-    )
+    const r = await admin.query<{ ok: boolean }>('select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [
+      this.s.applicationName,
+    ])
     return r.rows.filter((x) => x.ok).length
   }
 }

@@ -14,7 +14,18 @@ import { freePort } from '../../test/helpers/federation.ts'
 import { Cleanup, KafkaCluster, ObjectStore } from './infrastructure.ts'
 import { Replicas, withApplicationName } from './replicas.ts'
 import { inject, type Fault } from './faults.ts'
-import { PULL_RECIPIENTS, SENDERS, routePushRecipients, runPullRecipient, runSenders, sleep, startFlakyPushReceiver, type PullStats, type PushStats, type SenderStats } from './traffic.ts'
+import {
+  PULL_RECIPIENTS,
+  SENDERS,
+  routePushRecipients,
+  runPullRecipient,
+  runSenders,
+  sleep,
+  startFlakyPushReceiver,
+  type PullStats,
+  type PushStats,
+  type SenderStats,
+} from './traffic.ts'
 import { deliveredLegs, expectedLegs, legsWithStatus01, tally, type ChaosDetail, type ChaosResult } from './tally.ts'
 
 export interface ChaosOptions {
@@ -38,8 +49,15 @@ export interface ChaosOptions {
 }
 
 /** each fault with the documents accepted from its start until it was over (down, then back) */
-export interface FaultWindow { fault: Fault; acceptedDuring: number }
-export interface ChaosRun { result: ChaosResult; detail: ChaosDetail; faults: FaultWindow[] }
+export interface FaultWindow {
+  fault: Fault
+  acceptedDuring: number
+}
+export interface ChaosRun {
+  result: ChaosResult
+  detail: ChaosDetail
+  faults: FaultWindow[]
+}
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
   const tag = crypto.randomBytes(4).toString('hex')
@@ -53,7 +71,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun> {
   // the brokers and S3Proxy live in their own sessions (setsid): they outlive this process unless it stops them
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
   for (const s of signals) process.once(s, onSignal)
-  cleanup.add('signal handlers', () => { for (const s of signals) process.off(s, onSignal) })
+  cleanup.add('signal handlers', () => {
+    for (const s of signals) process.off(s, onSignal)
+  })
   try {
     return await run(o, tag, work, cleanup)
   } finally {
@@ -66,7 +86,10 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   const schema = `chaos_${tag}`
   const admin = new pg.Pool({ connectionString: withApplicationName(o.databaseUrl, `lgsp-chaos-tally-${tag}`), max: 2, options: `-c search_path=${schema}` })
   // CHAOS_KEEP_SCHEMA=1 keeps the ledger for a look afterwards (drop it by hand)
-  cleanup.add('database schema', async () => { if (!process.env.CHAOS_KEEP_SCHEMA) await admin.query(`drop schema if exists ${schema} cascade`); await admin.end() })
+  cleanup.add('database schema', async () => {
+    if (!process.env.CHAOS_KEEP_SCHEMA) await admin.query(`drop schema if exists ${schema} cascade`)
+    await admin.end()
+  })
 
   const cluster = new KafkaCluster(path.join(work, 'kafka'), o.kafkaPortBase)
   const store = new ObjectStore(path.join(work, 's3'), await freePort())
@@ -79,8 +102,17 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
 
   const hmac = crypto.randomBytes(24).toString('base64url')
   const replicas = new Replicas({
-    databaseUrl: o.databaseUrl, schema, topicPrefix: `chaos${tag}.`, dataDir, ports: [await freePort(), await freePort()], brokers,
-    s3Endpoint, s3Bucket: `chaos-${tag}`, pushHmacKey: hmac, applicationName: `lgsp-chaos-gw-${tag}`, logLevel: o.gatewayLogLevel,
+    databaseUrl: o.databaseUrl,
+    schema,
+    topicPrefix: `chaos${tag}.`,
+    dataDir,
+    ports: [await freePort(), await freePort()],
+    brokers,
+    s3Endpoint,
+    s3Bucket: `chaos-${tag}`,
+    pushHmacKey: hmac,
+    applicationName: `lgsp-chaos-gw-${tag}`,
+    logLevel: o.gatewayLogLevel,
   })
   cleanup.add('replicas', () => replicas.stopAll())
   await replicas.start(0) // first alone: it migrates the schema and writes the demo keys the second one reuses
@@ -100,15 +132,32 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   const pull: PullStats = { seen: new Map(), byDocumentId: new Map(), fetched: 0, acked: 0, badBytes: 0, errors: 0 }
   let drained = false
   let giveUp = false
-  cleanup.add('traffic', () => { giveUp = true; drained = true }) // a failed run must not leave clients looping
-  log(`chaos: ${o.docs} signed documents at ${o.rate}/s from ${senders.join(', ')} (${o.inflight} in flight each), each to one pull (${PULL_RECIPIENTS.join(', ')}) and one push recipient; faults in turn: ${o.faults.join(', ') || 'none'}`)
+  cleanup.add('traffic', () => {
+    giveUp = true
+    drained = true
+  }) // a failed run must not leave clients looping
+  log(
+    `chaos: ${o.docs} signed documents at ${o.rate}/s from ${senders.join(', ')} (${o.inflight} in flight each), each to one pull (${PULL_RECIPIENTS.join(', ')}) and one push recipient; faults in turn: ${o.faults.join(', ') || 'none'}`,
+  )
   const t0 = Date.now()
   const recipients = PULL_RECIPIENTS.map((r) => runPullRecipient({ urls: replicas.urls, key: keys[r]!, stats: pull, stop: () => drained }))
-  const sending = runSenders({ urls: replicas.urls, keys, pki, senders, total: o.docs, rate: o.rate, inflight: o.inflight, stats: sent, stopResending: () => giveUp,
-    issueUntil: o.sendMs ? t0 + o.sendMs : Infinity })
+  const sending = runSenders({
+    urls: replicas.urls,
+    keys,
+    pki,
+    senders,
+    total: o.docs,
+    rate: o.rate,
+    inflight: o.inflight,
+    stats: sent,
+    stopResending: () => giveUp,
+    issueUntil: o.sendMs ? t0 + o.sendMs : Infinity,
+  })
 
   const ticker = setInterval(() => {
-    log(`chaos: t+${Math.round((Date.now() - t0) / 1000)} s issued=${sent.issued} accepted=${sent.accepted.size} requests=${sent.requests} pulled=${pull.fetched} acked=${pull.acked} pushed_ok=${push.successes.size} push_dropped=${push.failedOnPurpose} sender_errors=${JSON.stringify(Object.fromEntries(sent.errors))} max_hang_ms=${Math.round(sent.maxHangMs)} load=${os.loadavg()[0]!.toFixed(1)}`)
+    log(
+      `chaos: t+${Math.round((Date.now() - t0) / 1000)} s issued=${sent.issued} accepted=${sent.accepted.size} requests=${sent.requests} pulled=${pull.fetched} acked=${pull.acked} pushed_ok=${push.successes.size} push_dropped=${push.failedOnPurpose} sender_errors=${JSON.stringify(Object.fromEntries(sent.errors))} max_hang_ms=${Math.round(sent.maxHangMs)} load=${os.loadavg()[0]!.toFixed(1)}`,
+    )
   }, 10_000)
   cleanup.add('progress', () => clearInterval(ticker))
 
@@ -127,7 +176,9 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   })()
   await faults
   const deadline = Date.now() + o.drainMs
-  const giveUpTimer = setInterval(() => { if (Date.now() > deadline) giveUp = true }, 500)
+  const giveUpTimer = setInterval(() => {
+    if (Date.now() > deadline) giveUp = true
+  }, 500)
   cleanup.add('give-up timer', () => clearInterval(giveUpTimer))
   await sending
   log(`chaos: senders done after ${Math.round((Date.now() - t0) / 1000)} s: ${sent.accepted.size} accepted, ${sent.refused.length} refused; draining`)
@@ -140,7 +191,10 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
     const missing = expected.filter((l) => !delivered.has(l)).length
     const no01 = [...delivered].filter((l) => !with01.has(l)).length
     if (missing === 0 && no01 === 0) break
-    if (Date.now() > deadline) { log(`chaos: drain deadline: ${missing} legs undelivered, ${no01} without 01`); break }
+    if (Date.now() > deadline) {
+      log(`chaos: drain deadline: ${missing} legs undelivered, ${no01} without 01`)
+      break
+    }
     await sleep(2000)
   }
   drained = true
@@ -148,7 +202,9 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   log(`chaos: drained after ${Math.round((Date.now() - t0) / 1000)} s; counting`)
   log(`chaos: slowest sender request: ${sent.slowest}`)
   const counted = await tally({ db: admin, senders: sent, pull, push, gatewayUrl: replicas.urls[0]!, operatorKey: keys.operator! })
-  log(`chaos: refused=${counted.detail.refused} log_accepted_missing=${counted.detail.logAcceptedMissing} delivered_unknown=${counted.detail.deliveredUnknown} bad_bytes=${counted.detail.badBytes} delivered_before_accepted=${counted.detail.deliveredBeforeAccepted} push_dropped=${push.failedOnPurpose} push_bad_signature=${push.badSignature} pull_errors=${pull.errors}${counted.detail.lostLegs.length ? ` lost_legs(first 20)=${counted.detail.lostLegs.join(', ')}` : ''}`)
+  log(
+    `chaos: refused=${counted.detail.refused} log_accepted_missing=${counted.detail.logAcceptedMissing} delivered_unknown=${counted.detail.deliveredUnknown} bad_bytes=${counted.detail.badBytes} delivered_before_accepted=${counted.detail.deliveredBeforeAccepted} push_dropped=${push.failedOnPurpose} push_bad_signature=${push.badSignature} pull_errors=${pull.errors}${counted.detail.lostLegs.length ? ` lost_legs(first 20)=${counted.detail.lostLegs.join(', ')}` : ''}`,
+  )
   if (sent.refused.length) log(`chaos: refusals (first 5): ${JSON.stringify(sent.refused.slice(0, 5))}`)
   return { ...counted, faults: windows }
 }

@@ -58,7 +58,12 @@ export async function legsWithStatus01(db: pg.Pool): Promise<Set<string>> {
 }
 
 export async function tally(o: {
-  db: pg.Pool; senders: SenderStats; pull: PullStats; push: PushStats; gatewayUrl: string; operatorKey: string
+  db: pg.Pool
+  senders: SenderStats
+  pull: PullStats
+  push: PushStats
+  gatewayUrl: string
+  operatorKey: string
 }): Promise<{ result: ChaosResult; detail: ChaosDetail }> {
   const accepted = [...o.senders.accepted.values()]
   const expected = expectedLegs(accepted)
@@ -77,9 +82,9 @@ export async function tally(o: {
 
   const with01 = await legsWithStatus01(o.db)
   const state = new Map((await o.db.query<{ id: string; state: string }>('select id, state from documents')).rows.map((r) => [r.id, r.state]))
-  const unacceptedInboxRows = Number((await o.db.query<{ n: string }>(
-    `select count(*) as n from inbox i join documents d on d.id = i.document_uuid where d.state <> 'accepted'`,
-  )).rows[0]!.n)
+  const unacceptedInboxRows = Number(
+    (await o.db.query<{ n: string }>(`select count(*) as n from inbox i join documents d on d.id = i.document_uuid where d.state <> 'accepted'`)).rows[0]!.n,
+  )
   let status01Missing = 0
   let unacceptedPushed = 0
   for (const leg of delivered) {
@@ -89,9 +94,13 @@ export async function tally(o: {
   }
   // accepted_at is taken before the Kafka write, so a DELIVERED event older than it means the document was
   // routed from a first record whose acceptance was never written, and accepted_at is a resend's
-  const early = Number((await o.db.query<{ n: string }>(
-    `select count(*) as n from delivery_events e join documents d on d.id = e.document_uuid where e.status = 'DELIVERED' and e.at < d.accepted_at`,
-  )).rows[0]!.n)
+  const early = Number(
+    (
+      await o.db.query<{ n: string }>(
+        `select count(*) as n from delivery_events e join documents d on d.id = e.document_uuid where e.status = 'DELIVERED' and e.at < d.accepted_at`,
+      )
+    ).rows[0]!.n,
+  )
   const logged = new Set((await o.db.query<{ document_uuid: string }>(`select document_uuid from message_log where kind = 'document.accepted'`)).rows.map((r) => r.document_uuid))
   const verify = await lgsp(['log', 'verify', '--json', '--url', o.gatewayUrl, '--key', o.operatorKey])
   if (verify.code !== 0) process.stderr.write(`chaos: lgsp log verify: ${verify.stdout.slice(0, 2000)} ${verify.stderr.slice(0, 2000)}\n`)

@@ -21,8 +21,18 @@ export const SENDERS = ['000.00.00.G22', '000.00.00.H41', '000.00.30.H41', '000.
 export const PULL_RECIPIENTS = ['000.00.00.G22', '000.00.00.H41', '000.00.30.H41', '000.21.30.H41']
 export const PUSH_RECIPIENTS = ['000.00.00.G14', '000.00.13.H41', '000.00.31.H41', '000.22.31.H41']
 
-export interface PlannedDoc { n: number; from: string; to: string[]; bytes: () => Buffer }
-export interface AcceptedDoc { uuid: string; from: string; documentId: string; to: string[] }
+export interface PlannedDoc {
+  n: number
+  from: string
+  to: string[]
+  bytes: () => Buffer
+}
+export interface AcceptedDoc {
+  uuid: string
+  from: string
+  documentId: string
+  to: string[]
+}
 
 /** Document n: from sender n mod S, to one pull and one push recipient (never itself), rotating over all tiers. */
 export function planDocument(n: number, senders: string[], pki: PkiInitResult): PlannedDoc {
@@ -49,7 +59,9 @@ export interface SenderStats {
   slowest: string
 }
 
-export interface Keys { [organIdOrOperator: string]: string }
+export interface Keys {
+  [organIdOrOperator: string]: string
+}
 
 /** POST with a bound: a request that takes longer than this is a hang, counted as such and resent. */
 const REQUEST_LIMIT_MS = 120_000
@@ -59,8 +71,15 @@ const REQUEST_LIMIT_MS = 120_000
  * until it gets a 202 (or a refusal that a resend cannot change, recorded), alternating the replicas.
  */
 export async function runSenders(o: {
-  urls: string[]; keys: Keys; pki: PkiInitResult; senders: string[]; total: number; rate: number; inflight: number
-  stats: SenderStats; stopResending: () => boolean
+  urls: string[]
+  keys: Keys
+  pki: PkiInitResult
+  senders: string[]
+  total: number
+  rate: number
+  inflight: number
+  stats: SenderStats
+  stopResending: () => boolean
   /** no new document after this instant (epoch ms): a time-boxed run counts what it sent */
   issueUntil: number
 }): Promise<void> {
@@ -77,7 +96,9 @@ export async function runSenders(o: {
       let retryAfterS = 0
       try {
         const r = await fetch(`${url}/v1/documents`, {
-          method: 'POST', body: bytes, signal: AbortSignal.timeout(REQUEST_LIMIT_MS),
+          method: 'POST',
+          body: bytes,
+          signal: AbortSignal.timeout(REQUEST_LIMIT_MS),
           headers: { authorization: `Bearer ${o.keys[d.from]}`, 'content-type': 'application/xml' },
         })
         status = r.status
@@ -106,7 +127,7 @@ export async function runSenders(o: {
       if (o.stopResending()) return
       // back off like a client: the server's Retry-After if it gave one, else 0.5 s doubling to 4 s, jittered
       const wait = retryAfterS ? retryAfterS * 1000 : Math.min(4000, 500 * 2 ** Math.min(attempt, 3))
-      await sleep(wait / 2 + Math.random() * wait / 2)
+      await sleep(wait / 2 + (Math.random() * wait) / 2)
     }
   }
   // sender j sends documents j, j + S, j + 2S, …; document n is due at t0 + n / rate (a steady overall rate)
@@ -137,7 +158,14 @@ export interface PullStats {
   errors: number
 }
 
-interface InboxItem { id: string; documentUuid: string; recipient: string; from: string; documentId: string; sha256: string }
+interface InboxItem {
+  id: string
+  documentUuid: string
+  recipient: string
+  from: string
+  documentId: string
+  sha256: string
+}
 
 /** A recipient system: lists the inbox, fetches and acks every item, until `stop()` says so. */
 export async function runPullRecipient(o: { urls: string[]; key: string; stats: PullStats; stop: () => boolean }): Promise<void> {
@@ -147,9 +175,17 @@ export async function runPullRecipient(o: { urls: string[]; key: string; stats: 
   while (!o.stop()) {
     try {
       const r = await call('/v1/inbox?limit=100')
-      if (r.status !== 200) { o.stats.errors++; await r.arrayBuffer(); await sleep(500); continue }
-      const { items } = await r.json() as { items: InboxItem[] }
-      if (items.length === 0) { await sleep(500); continue }
+      if (r.status !== 200) {
+        o.stats.errors++
+        await r.arrayBuffer()
+        await sleep(500)
+        continue
+      }
+      const { items } = (await r.json()) as { items: InboxItem[] }
+      if (items.length === 0) {
+        await sleep(500)
+        continue
+      }
       for (const it of items) {
         if (o.stop()) return
         const leg = `${it.recipient} ${it.documentUuid}`
@@ -161,7 +197,11 @@ export async function runPullRecipient(o: { urls: string[]; key: string; stats: 
         uuids.add(it.documentUuid)
         o.stats.byDocumentId.set(docKey, uuids)
         const got = await call(`/v1/inbox/${it.id}`)
-        if (got.status !== 200) { o.stats.errors++; await got.arrayBuffer(); continue }
+        if (got.status !== 200) {
+          o.stats.errors++
+          await got.arrayBuffer()
+          continue
+        }
         const bytes = Buffer.from(await got.arrayBuffer())
         o.stats.fetched++
         if (crypto.createHash('sha256').update(bytes).digest('hex') !== it.sha256) o.stats.badBytes++
@@ -190,8 +230,14 @@ export interface PushStats {
 export async function startFlakyPushReceiver(hmacKey: string, stats: PushStats): Promise<PushReceiver> {
   const recv = await startPushReceiver(hmacKey)
   recv.onRequest = (r) => {
-    if (Math.random() < 0.5) { stats.failedOnPurpose++; return false }
-    if (!r.signatureOk || !r.digestOk) { stats.badSignature++; return true } // the receiver answers 401 itself
+    if (Math.random() < 0.5) {
+      stats.failedOnPurpose++
+      return false
+    }
+    if (!r.signatureOk || !r.digestOk) {
+      stats.badSignature++
+      return true
+    } // the receiver answers 401 itself
     stats.successes.set(r.key, [...(stats.successes.get(r.key) ?? []), r.attempt])
     const docKey = `${r.key.split(':')[1]} ${/<edXML:DocumentId>([^<]*)</.exec(r.bytes.toString('utf8'))?.[1]}`
     stats.byDocumentId.set(docKey, (stats.byDocumentId.get(docKey) ?? new Set()).add(r.key))
@@ -205,7 +251,8 @@ export async function routePushRecipients(url: string, operatorKey: string, rece
   const { demoAgencies } = await import('../../src/demo/directory.ts')
   for (const a of demoAgencies().filter((x) => PUSH_RECIPIENTS.includes(x.organId))) {
     const r = await fetch(`${url}/v1/agencies/${a.organId}`, {
-      method: 'PUT', headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
+      method: 'PUT',
+      headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: a.name, tier: a.tier, endpoint: `http:${receiverUrl}` }),
     })
     if (r.status >= 300) throw new Error(`PUT /v1/agencies/${a.organId}: ${r.status} ${await r.text()}`)

@@ -60,7 +60,10 @@ export async function packageOf(rt: Runtime, r: DeliveryRecord): Promise<{ bytes
   const doc = await getDocument(rt.db, r.id)
   if (!doc) throw new PermanentDeliveryError(`document ${r.id} is no longer in the ledger`)
   // the callers wrap the package (SOAP push, the axis' sendEdoc): held whole, so bounded like a request body
-  if (Number(doc.size) > rt.config.bodyLimit) throw new PermanentDeliveryError(`the package is ${doc.size} bytes, more than BODY_LIMIT (${rt.config.bodyLimit}) can carry wrapped in SOAP or the axis' protocol; the agency can pull it over REST`)
+  if (Number(doc.size) > rt.config.bodyLimit)
+    throw new PermanentDeliveryError(
+      `the package is ${doc.size} bytes, more than BODY_LIMIT (${rt.config.bodyLimit}) can carry wrapped in SOAP or the axis' protocol; the agency can pull it over REST`,
+    )
   return { bytes: await rt.blobs.get(doc.blob_key), contentType: doc.content_type }
 }
 
@@ -76,7 +79,11 @@ export async function packageBodyOf(rt: Runtime, r: DeliveryRecord): Promise<{ b
   return { body: { stream: () => rt.blobs.stream(doc.blob_key), length: size }, contentType: doc.content_type }
 }
 
-export interface PostResult { status: number; body: string; headers: Headers }
+export interface PostResult {
+  status: number
+  body: string
+  headers: Headers
+}
 
 /**
  * One bounded POST through the one outbound client (src/net/outbound-http.ts): SSRF guard (private

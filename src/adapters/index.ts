@@ -11,9 +11,7 @@ import { httpPushAdapter } from './http-push.ts'
 import { soapPushAdapter } from './soap-push.ts'
 import { peerFor, upstreamAdapter } from './upstream.ts'
 
-export const ADAPTERS: ReadonlyMap<string, DeliveryAdapter> = new Map(
-  [inboxAdapter, httpPushAdapter, soapPushAdapter, upstreamAdapter].map((a) => [a.kind, a]),
-)
+export const ADAPTERS: ReadonlyMap<string, DeliveryAdapter> = new Map([inboxAdapter, httpPushAdapter, soapPushAdapter, upstreamAdapter].map((a) => [a.kind, a]))
 
 /** Problems of the directory against this gateway's adapters and peers (empty = wired). */
 export function wiringProblems(rt: Pick<Runtime, 'config'>, dir: DirectorySnapshot): string[] {

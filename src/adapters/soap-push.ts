@@ -21,13 +21,15 @@ export const SOAP_ACTION = 'urn:lgsp:delivery:1#ReceiveDocument'
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 export function soapEnvelope(f: { deliveryId: string; documentId: string; from: string; to: string; contentType: string; sha256: string; bytes: Buffer }): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-    + '<d:ReceiveDocument xmlns:d="urn:lgsp:delivery:1">'
-    + `<d:DeliveryId>${esc(f.deliveryId)}</d:DeliveryId><d:DocumentId>${esc(f.documentId)}</d:DocumentId>`
-    + `<d:From>${esc(f.from)}</d:From><d:To>${esc(f.to)}</d:To><d:ContentType>${esc(f.contentType)}</d:ContentType>`
-    + `<d:Sha256>${f.sha256}</d:Sha256><d:Package>${f.bytes.toString('base64')}</d:Package>`
-    + '</d:ReceiveDocument></soap:Body></soap:Envelope>'
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>' +
+    '<d:ReceiveDocument xmlns:d="urn:lgsp:delivery:1">' +
+    `<d:DeliveryId>${esc(f.deliveryId)}</d:DeliveryId><d:DocumentId>${esc(f.documentId)}</d:DocumentId>` +
+    `<d:From>${esc(f.from)}</d:From><d:To>${esc(f.to)}</d:To><d:ContentType>${esc(f.contentType)}</d:ContentType>` +
+    `<d:Sha256>${f.sha256}</d:Sha256><d:Package>${f.bytes.toString('base64')}</d:Package>` +
+    '</d:ReceiveDocument></soap:Body></soap:Envelope>'
+  )
 }
 
 export const soapPushAdapter: DeliveryAdapter = {
@@ -38,12 +40,25 @@ export const soapPushAdapter: DeliveryAdapter = {
     const url = agency.endpoint.url
     const pkg = await packageOf(rt, record)
     const envelope = soapEnvelope({
-      deliveryId: deliveryIdOf(record), documentId: record.documentId, from: record.from, to: record.recipient,
-      contentType: pkg.contentType, sha256: record.sha256, bytes: pkg.bytes,
+      deliveryId: deliveryIdOf(record),
+      documentId: record.documentId,
+      from: record.from,
+      to: record.recipient,
+      contentType: pkg.contentType,
+      sha256: record.sha256,
+      bytes: pkg.bytes,
     })
-    const res = await boundedPost(rt, url, envelope, {
-      'content-type': 'text/xml; charset=utf-8', soapaction: `"${SOAP_ACTION}"`, ...pushHeaders(rt, record, ctx, record.sha256),
-    }, ctx.timeoutMs)
+    const res = await boundedPost(
+      rt,
+      url,
+      envelope,
+      {
+        'content-type': 'text/xml; charset=utf-8',
+        soapaction: `"${SOAP_ACTION}"`,
+        ...pushHeaders(rt, record, ctx, record.sha256),
+      },
+      ctx.timeoutMs,
+    )
     const faultCode = /<(?:\w+:)?faultcode>\s*(?:\w+:)?(\w+)/.exec(res.body)?.[1]
     if (faultCode === 'Client') throw new PermanentDeliveryError(`SOAP ${url}: Client fault: ${res.body.replace(/\s+/g, ' ').slice(0, 200)}`)
     judge(url, res)

@@ -24,7 +24,6 @@ import { eventKey } from '../delivery/event-key.ts'
 export const FORWARD_FOR_HEADER = 'lgsp-forward-for'
 export const PEER_CLIENT_PREFIX = 'peer:'
 
-
 const norm = (u: string) => u.replace(/\/+$/, '')
 
 /** The peer a directory `gateway` value (base URL or peer id) names. */
@@ -39,10 +38,14 @@ export const peerUrlOfClient = (clientId: string) => (clientId.startsWith(PEER_C
 /** Makes the clients table match PEERS: one 'gateway' client per link, links no longer configured disabled. */
 export async function syncPeerClients(rt: Runtime): Promise<void> {
   await rt.db.tx(async (q) => {
-    for (const p of rt.config.peers.filter((x) => x.protocol !== 'vxp')) { // a VXP axis never calls us: nothing to authenticate
+    for (const p of rt.config.peers.filter((x) => x.protocol !== 'vxp')) {
+      // a VXP axis never calls us: nothing to authenticate
       await saveClient(q, { id: `${PEER_CLIENT_PREFIX}${p.url}`, name: `peer gateway ${p.id ?? p.url}`, role: 'gateway', organIds: p.jurisdiction, key: p.key })
     }
-    await disablePeersExcept(q, rt.config.peers.filter((x) => x.protocol !== 'vxp').map((p) => `${PEER_CLIENT_PREFIX}${p.url}`))
+    await disablePeersExcept(
+      q,
+      rt.config.peers.filter((x) => x.protocol !== 'vxp').map((p) => `${PEER_CLIENT_PREFIX}${p.url}`),
+    )
   })
 }
 
@@ -61,27 +64,46 @@ export const upstreamAdapter: DeliveryAdapter = {
     const pkg = await packageBodyOf(rt, record) // a large package is streamed to the peer, which streams it in
     // a CLIENT span for the hop; its `traceparent` makes the peer's accept span continue this trace
     const res = await rt.tracing.span('gateway.forward', { kind: SpanKind.CLIENT, attributes: { 'url.full': url, 'lgsp.recipients': recipients.length } }, async (span) => {
-      const r = await boundedPost(rt, url, pkg.body, {
-        'content-type': pkg.contentType,
-        authorization: `Bearer ${peer.key}`,
-        [FORWARD_FOR_HEADER]: recipients.join(','),
-        'idempotency-key': `${record.id}:${peer.url}`,
-        'x-lgsp-attempt': String(ctx.attempt),
-        'user-agent': `lgsp-gateway/${rt.config.gatewayId}`,
-        ...traceHeaders(),
-      }, ctx.timeoutMs)
+      const r = await boundedPost(
+        rt,
+        url,
+        pkg.body,
+        {
+          'content-type': pkg.contentType,
+          authorization: `Bearer ${peer.key}`,
+          [FORWARD_FOR_HEADER]: recipients.join(','),
+          'idempotency-key': `${record.id}:${peer.url}`,
+          'x-lgsp-attempt': String(ctx.attempt),
+          'user-agent': `lgsp-gateway/${rt.config.gatewayId}`,
+          ...traceHeaders(),
+        },
+        ctx.timeoutMs,
+      )
       span.setAttribute('http.response.status_code', r.status)
       return r
     })
     judge(url, res) // a 409 (same DocumentId, other bytes) or 422 (unknown recipient there) will not change
     let answer: { id?: string; recipients?: { organId: string; tier: Tier }[] } = {}
-    try { answer = JSON.parse(res.body) } catch { /* a 2xx without our JSON: still forwarded */ }
+    try {
+      answer = JSON.parse(res.body)
+    } catch {
+      /* a 2xx without our JSON: still forwarded */
+    }
     const at = new Date().toISOString()
     await rt.db.tx(async (q) => {
       for (const r of recipients) {
         await recordEvent(q, {
-          eventKey: eventKey(record.id, r, 'FORWARDED'), id: record.id, recipient: r, status: 'FORWARDED', at,
-          detail: { gateway: peer.url, remoteId: answer.id ?? null, remoteTier: answer.recipients?.find((x) => x.organId === r)?.tier ?? null, replayed: res.headers.get('idempotent-replayed') === 'true' },
+          eventKey: eventKey(record.id, r, 'FORWARDED'),
+          id: record.id,
+          recipient: r,
+          status: 'FORWARDED',
+          at,
+          detail: {
+            gateway: peer.url,
+            remoteId: answer.id ?? null,
+            remoteTier: answer.recipients?.find((x) => x.organId === r)?.tier ?? null,
+            replayed: res.headers.get('idempotent-replayed') === 'true',
+          },
         })
       }
     })

@@ -8,7 +8,12 @@ import type { Peer } from '../config/config.ts'
 import { traceHeaders } from '../tracing/index.ts'
 import { formatTimestamp, hashFileRenderings, signedHeaders } from '../gateway/vxp/wire.ts'
 
-export interface VxpAnswerJson { status: string; ErrorCode: string; ErrorDesc: string; [k: string]: unknown }
+export interface VxpAnswerJson {
+  status: string
+  ErrorCode: string
+  ErrorDesc: string
+  [k: string]: unknown
+}
 
 export class VxpTransportError extends Error {
   constructor(message: string, opts?: { cause?: unknown }) {
@@ -39,8 +44,11 @@ export async function callVxp(peer: Peer, operation: string, input: VxpCallInput
   let res: Response
   try {
     res = await fetch(url, {
-      method: 'POST', headers: { ...traceHeaders(), ...signedHeaders(entries, peer.secret) },
-      body: input.file ? new Uint8Array(input.file) : '{}', redirect: 'manual', signal: AbortSignal.timeout(input.timeoutMs),
+      method: 'POST',
+      headers: { ...traceHeaders(), ...signedHeaders(entries, peer.secret) },
+      body: input.file ? new Uint8Array(input.file) : '{}',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(input.timeoutMs),
     })
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } }
@@ -51,10 +59,16 @@ export async function callVxp(peer: Peer, operation: string, input: VxpCallInput
     await res.body?.cancel()
     throw new VxpTransportError(`POST ${url}: answer of ${declared} bytes is over the limit of ${input.maxBytes}`)
   }
-  const text = await res.text().catch((e) => { throw new VxpTransportError(`POST ${url}: answer unreadable`, { cause: e }) })
+  const text = await res.text().catch((e) => {
+    throw new VxpTransportError(`POST ${url}: answer unreadable`, { cause: e })
+  })
   if (res.status !== 200) throw new VxpTransportError(`POST ${url}: HTTP ${res.status}: ${text.replace(/\s+/g, ' ').slice(0, 200)}`)
   let json: unknown
-  try { json = JSON.parse(text) } catch { json = null }
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = null
+  }
   const a = json as Partial<VxpAnswerJson> | null
   if (!a || typeof a !== 'object' || (a.status !== 'OK' && a.status !== 'FAIL')) {
     throw new VxpTransportError(`POST ${url}: not a VXP answer: ${text.replace(/\s+/g, ' ').slice(0, 200)}`)

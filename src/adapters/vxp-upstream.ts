@@ -22,10 +22,26 @@ import { eventKey } from '../delivery/event-key.ts'
 
 /** Refusals retrying cannot change (docs/errors.md); anything else — auth, clock, replay, 5xx — is retried. */
 const PERMANENT = new Set([
-  'BAD_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'XML_MALFORMED', 'XML_FORBIDDEN_CONSTRUCT', 'XML_TOO_DEEP',
-  'EDXML_SCHEMA_INVALID', 'SIGNATURE_REQUIRED', 'SIGNATURE_INVALID', 'SIGNATURE_PROFILE_VIOLATION', 'SIGNATURE_ALGORITHM_REFUSED',
-  'CERT_UNTRUSTED', 'CERT_EXPIRED', 'CERT_REVOKED', 'SIGNER_NOT_SENDER', 'UNKNOWN_RECIPIENT', 'INVALID_AGENCY_CODE',
-  'DUPLICATE_DOCUMENT', 'SENDER_NOT_ALLOWED', 'VXP_HASH_FILE_MISMATCH',
+  'BAD_REQUEST',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'XML_MALFORMED',
+  'XML_FORBIDDEN_CONSTRUCT',
+  'XML_TOO_DEEP',
+  'EDXML_SCHEMA_INVALID',
+  'SIGNATURE_REQUIRED',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_PROFILE_VIOLATION',
+  'SIGNATURE_ALGORITHM_REFUSED',
+  'CERT_UNTRUSTED',
+  'CERT_EXPIRED',
+  'CERT_REVOKED',
+  'SIGNER_NOT_SENDER',
+  'UNKNOWN_RECIPIENT',
+  'INVALID_AGENCY_CODE',
+  'DUPLICATE_DOCUMENT',
+  'SENDER_NOT_ALLOWED',
+  'VXP_HASH_FILE_MISMATCH',
 ])
 
 export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryRecord, ctx: AttemptContext): Promise<DeliveryOutcome> {
@@ -34,11 +50,23 @@ export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryReco
 
   const pkg = await packageOf(rt, record)
   const bytes = asEdxml(pkg.bytes, pkg.contentType).bytes // the axis carries .edxml only
-  const answer = await rt.tracing.span('gateway.forward.vxp', { kind: SpanKind.CLIENT, attributes: { 'url.full': `${peer.url}/sendEdoc`, 'lgsp.recipients': recipients.length } }, () =>
-    callVxp(peer, 'sendEdoc', {
-      params: [['servicetype', 'eDoc'], ['messagetype', 'edoc'], ['from', record.from], ['to', JSON.stringify(recipients)]],
-      file: bytes, timeoutMs: ctx.timeoutMs, maxBytes: 1024 * 1024, offset: rt.config.vxpTimestampOffset,
-    }))
+  const answer = await rt.tracing.span(
+    'gateway.forward.vxp',
+    { kind: SpanKind.CLIENT, attributes: { 'url.full': `${peer.url}/sendEdoc`, 'lgsp.recipients': recipients.length } },
+    () =>
+      callVxp(peer, 'sendEdoc', {
+        params: [
+          ['servicetype', 'eDoc'],
+          ['messagetype', 'edoc'],
+          ['from', record.from],
+          ['to', JSON.stringify(recipients)],
+        ],
+        file: bytes,
+        timeoutMs: ctx.timeoutMs,
+        maxBytes: 1024 * 1024,
+        offset: rt.config.vxpTimestampOffset,
+      }),
+  )
   if (answer.status !== 'OK') {
     const msg = `sendEdoc to ${peer.url}: ${answer.ErrorCode} ${answer.ErrorDesc}`
     if (PERMANENT.has(answer.ErrorCode)) throw new PermanentDeliveryError(msg)
@@ -48,7 +76,11 @@ export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryReco
   await rt.db.tx(async (q) => {
     for (const r of recipients) {
       await recordEvent(q, {
-        eventKey: eventKey(record.id, r, 'FORWARDED'), id: record.id, recipient: r, status: 'FORWARDED', at,
+        eventKey: eventKey(record.id, r, 'FORWARDED'),
+        id: record.id,
+        recipient: r,
+        status: 'FORWARDED',
+        at,
         detail: { gateway: peer.url, protocol: 'vxp', remoteId: typeof answer.DocId === 'string' ? answer.DocId : null },
       })
     }
@@ -63,8 +95,15 @@ export async function deliverToVxp(rt: Runtime, peer: Peer, record: DeliveryReco
  */
 export async function sendStatusToVxp(rt: Runtime, peer: Peer, from: string, statusPackage: Buffer, contentType = 'application/xml'): Promise<'sent' | 'refused'> {
   const answer = await callVxp(peer, 'sendEdoc', {
-    params: [['servicetype', 'eDoc'], ['messagetype', 'status'], ['from', from]],
-    file: asEdxml(statusPackage, contentType).bytes, timeoutMs: rt.config.deliveryTimeoutMs, maxBytes: 1024 * 1024, offset: rt.config.vxpTimestampOffset,
+    params: [
+      ['servicetype', 'eDoc'],
+      ['messagetype', 'status'],
+      ['from', from],
+    ],
+    file: asEdxml(statusPackage, contentType).bytes,
+    timeoutMs: rt.config.deliveryTimeoutMs,
+    maxBytes: 1024 * 1024,
+    offset: rt.config.vxpTimestampOffset,
   })
   if (answer.status === 'OK') return 'sent'
   if (PERMANENT.has(answer.ErrorCode) || answer.ErrorCode === 'DOCUMENT_NOT_FOUND' || answer.ErrorCode === 'STATUS_NOT_ALLOWED') return 'refused'

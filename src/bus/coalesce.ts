@@ -8,7 +8,10 @@
  * then still have been written; callers already treat a failed write that way, see BusUnavailableError).
  * Order holds: records of one caller stay together and in order, callers are served first come first.
  */
-export interface TopicBatch<M> { topic: string; messages: M[] }
+export interface TopicBatch<M> {
+  topic: string
+  messages: M[]
+}
 
 export interface CoalesceLimits {
   /** most records in one request */
@@ -17,7 +20,13 @@ export interface CoalesceLimits {
   maxBytes: number
 }
 
-interface Waiting<M> { batches: TopicBatch<M>[]; count: number; bytes: number; resolve(): void; reject(e: unknown): void }
+interface Waiting<M> {
+  batches: TopicBatch<M>[]
+  count: number
+  bytes: number
+  resolve(): void
+  reject(e: unknown): void
+}
 
 export function coalescing<M>(sink: (batches: TopicBatch<M>[]) => Promise<void>, sizeOf: (m: M) => number, limits: CoalesceLimits): (batches: TopicBatch<M>[]) => Promise<void> {
   const queue: Waiting<M>[] = []
@@ -28,7 +37,7 @@ export function coalescing<M>(sink: (batches: TopicBatch<M>[]) => Promise<void>,
     for (const item of items) {
       for (const b of item.batches) {
         let into = byTopic.get(b.topic)
-        if (!into) byTopic.set(b.topic, into = [])
+        if (!into) byTopic.set(b.topic, (into = []))
         into.push(...b.messages)
       }
     }
@@ -61,12 +70,17 @@ export function coalescing<M>(sink: (batches: TopicBatch<M>[]) => Promise<void>,
     }
   }
 
-  return (batches) => new Promise<void>((resolve, reject) => {
-    let count = 0
-    let bytes = 0
-    for (const b of batches) for (const m of b.messages) { count++; bytes += sizeOf(m) }
-    if (count === 0) return resolve()
-    queue.push({ batches, count, bytes, resolve, reject })
-    if (!draining) void drain()
-  })
+  return (batches) =>
+    new Promise<void>((resolve, reject) => {
+      let count = 0
+      let bytes = 0
+      for (const b of batches)
+        for (const m of b.messages) {
+          count++
+          bytes += sizeOf(m)
+        }
+      if (count === 0) return resolve()
+      queue.push({ batches, count, bytes, resolve, reject })
+      if (!draining) void drain()
+    })
 }

@@ -21,36 +21,49 @@ export interface ConsumerSpec<T> {
 export type GatewayEventRecord = { kind: 'document'; record: DocumentRecord } | { kind: 'receipt'; record: ReceiptRecord }
 
 const deliverySpec = (tier: Tier): ConsumerSpec<DeliveryRecord> => ({
-  name: `deliver-${tier}`, topics: (t) => [t.deliver[tier]], decode: (_topic, v) => deliveryRecord(v),
+  name: `deliver-${tier}`,
+  topics: (t) => [t.deliver[tier]],
+  decode: (_topic, v) => deliveryRecord(v),
   role: `delivers ${tier} recipients' records through their adapter (inbox, push, SOAP push)`,
 })
 
 export const CONSUMERS = {
   router: {
-    name: 'router', topics: (t) => [t.documents], decode: (_topic, v) => documentRecord(v),
-    role: 'plans each accepted document\'s route and writes its deliveries and forwards',
+    name: 'router',
+    topics: (t) => [t.documents],
+    decode: (_topic, v) => documentRecord(v),
+    role: "plans each accepted document's route and writes its deliveries and forwards",
   } satisfies ConsumerSpec<DocumentRecord>,
   deliver: Object.fromEntries(TIERS.map((tier) => [tier, deliverySpec(tier)])) as Record<Tier, ConsumerSpec<DeliveryRecord>>,
   forward: {
-    name: 'forward', topics: (t) => [t.forward], decode: (_topic, v) => deliveryRecord(v),
-    role: 'forwards documents for other gateways\' recipients to their gateway',
+    name: 'forward',
+    topics: (t) => [t.forward],
+    decode: (_topic, v) => deliveryRecord(v),
+    role: "forwards documents for other gateways' recipients to their gateway",
   } satisfies ConsumerSpec<DeliveryRecord>,
   receipts: {
-    name: 'receipts', topics: (t) => [t.receipts], decode: (_topic, v) => receiptRecord(v),
+    name: 'receipts',
+    topics: (t) => [t.receipts],
+    decode: (_topic, v) => receiptRecord(v),
     role: 'projects statuses and delivery events onto timelines and the status inbox',
   } satisfies ConsumerSpec<ReceiptRecord>,
   webhooks: {
-    name: 'webhooks', topics: (t) => [t.documents, t.receipts],
+    name: 'webhooks',
+    topics: (t) => [t.documents, t.receipts],
     decode: (topic, v, t): GatewayEventRecord => (topic === t.documents ? { kind: 'document', record: documentRecord(v) } : { kind: 'receipt', record: receiptRecord(v) }),
     role: 'turns accepted documents and receipts into webhook deliveries (outbox)',
   } satisfies ConsumerSpec<GatewayEventRecord>,
   statusReturn: {
-    name: 'status-return', topics: (t) => [t.receipts], decode: (_topic, v) => receiptRecord(v),
+    name: 'status-return',
+    topics: (t) => [t.receipts],
+    decode: (_topic, v) => receiptRecord(v),
     role: 'returns statuses of federated documents to the gateway they came from, and recalls down',
   } satisfies ConsumerSpec<ReceiptRecord>,
   deadLetters: {
-    name: 'ops-dlq', topics: (t) => [t.dlq], decode: (_topic, v) => deadLetterRecord(v),
-    role: 'mirrors the delivery dead-letter topic into the operators\' table',
+    name: 'ops-dlq',
+    topics: (t) => [t.dlq],
+    decode: (_topic, v) => deadLetterRecord(v),
+    role: "mirrors the delivery dead-letter topic into the operators' table",
   } satisfies ConsumerSpec<DeadLetterRecord>,
 }
 

@@ -22,7 +22,11 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   emitWarning(warning, ...rest)
 }) as typeof process.emitWarning
 
-export interface BusMessage { key: string; value: unknown; headers?: Record<string, string> }
+export interface BusMessage {
+  key: string
+  value: unknown
+  headers?: Record<string, string>
+}
 
 /** Where a consumed record sat, and its key and headers (the client library's own types stay in this file). */
 export interface RecordMeta {
@@ -58,7 +62,12 @@ export class BusUnavailableError extends Error {
 }
 
 /** What the probe last saw of the cluster: `/readyz` shows it, the produce path refuses at once while down. */
-export interface BusHealth { up: boolean; since: string; error?: string; /** brokers in the cluster metadata at the last answer */ brokers?: number }
+export interface BusHealth {
+  up: boolean
+  since: string
+  error?: string
+  /** brokers in the cluster metadata at the last answer */ brokers?: number
+}
 
 export interface BusOptions {
   brokers: string[]
@@ -93,23 +102,30 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
-    logCreator: () => ({ level, log }) => {
-      const { message, ...rest } = log
-      // kafkajs logs retried, transient conditions as ERROR: warn is enough. A broker that has just started
-      // answers "coordinator is loading / not available" until its group coordinator is elected; kafkajs
-      // retries those by itself and a real failure surfaces as a thrown error, so they are debug, not noise
-      // on every first start.
-      const transient = String(message).startsWith('Response ') && /coordinator (is loading|is not available)|not the correct coordinator|leader not available/i.test(String((rest as { error?: unknown }).error ?? ''))
-      const lvl = level <= logLevel.WARN && !transient ? 'warn' : 'debug'
-      opts.log[lvl]({ kafka: rest }, String(message))
-    },
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...rest } = log
+        // kafkajs logs retried, transient conditions as ERROR: warn is enough. A broker that has just started
+        // answers "coordinator is loading / not available" until its group coordinator is elected; kafkajs
+        // retries those by itself and a real failure surfaces as a thrown error, so they are debug, not noise
+        // on every first start.
+        const transient =
+          String(message).startsWith('Response ') &&
+          /coordinator (is loading|is not available)|not the correct coordinator|leader not available/i.test(String((rest as { error?: unknown }).error ?? ''))
+        const lvl = level <= logLevel.WARN && !transient ? 'warn' : 'debug'
+        opts.log[lvl]({ kafka: rest }, String(message))
+      },
     retry: { retries: 8, initialRetryTime: 200 },
   })
   // the idempotent producer keeps kafkajs's unlimited retries (a bounded count may break its sequence
   // numbers, the EoS warning); the caller's wait is bounded instead (`bounded` below). The partitioner is
   // named so kafkajs does not warn about its v2 default: keys are hashed as by the Java client (murmur2).
   const producer: Producer = kafka.producer({
-    idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 }, // a broker back from an outage is used within 5 s
   })
   const admin: Admin = kafka.admin()
@@ -139,7 +155,10 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     try {
       await Promise.race([settled, timeout])
     } catch (e) {
-      if (e instanceof BusUnavailableError) { settled.catch(() => {}); throw e }
+      if (e instanceof BusUnavailableError) {
+        settled.catch(() => {})
+        throw e
+      }
       throw new BusUnavailableError(`Kafka refused the write: ${(e as Error).message}`, null, e)
     } finally {
       clearTimeout(timer)
@@ -168,14 +187,21 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       // not, or the restart timer keeps reconnecting after shutdown (kafkajs asks restartOnFailure after its
       // own disconnect, so a stop() in that window would otherwise be undone)
       const consumer = kafka.consumer({
-        groupId, allowAutoTopicCreation: false, retry: { retries: 10, restartOnFailure: async () => !stopping }, maxWaitTimeInMs: 1000,
-        sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
+        groupId,
+        allowAutoTopicCreation: false,
+        retry: { retries: 10, restartOnFailure: async () => !stopping },
+        maxWaitTimeInMs: 1000,
+        sessionTimeout: sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
       })
       consumers.add(consumer)
       const t0 = Date.now()
       // a join that waits is a restart after a crash: the coordinator holds the rebalance until the dead
       // members' sessions expire. Say so instead of going quiet.
-      const slow = setTimeout(() => opts.log.info({ groupId, sessionTimeoutMs }, 'still joining the consumer group: members of a previous process stay registered until their session times out'), 2000)
+      const slow = setTimeout(
+        () => opts.log.info({ groupId, sessionTimeoutMs }, 'still joining the consumer group: members of a previous process stay registered until their session times out'),
+        2000,
+      )
       const offJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
         clearTimeout(slow)
         const ms = Date.now() - t0
@@ -219,7 +245,9 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
           await admin.createTopics({
             waitForLeaders: false,
             topics: missing.map((topic) => ({
-              topic, numPartitions: partitions, replicationFactor: replication,
+              topic,
+              numPartitions: partitions,
+              replicationFactor: replication,
               // acks=all waits for min.insync.replicas copies: 2 of 3 keeps an acknowledged record through the
               // loss of one broker and still takes writes; an out-of-sync replica never becomes leader
               configEntries: [
@@ -266,8 +294,12 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
 function startProbe(opts: BusOptions) {
   const interval = opts.probeIntervalMs ?? 1000
   const admin = new Kafka({
-    clientId: `${opts.clientId}-probe`, brokers: opts.brokers, logLevel: logLevel.NOTHING,
-    retry: { retries: 0 }, connectionTimeout: 1000, requestTimeout: 2000,
+    clientId: `${opts.clientId}-probe`,
+    brokers: opts.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
   }).admin()
   let state: BusHealth = { up: true, since: new Date().toISOString() }
   let stopped = false
@@ -280,8 +312,10 @@ function startProbe(opts: BusOptions) {
       state = state.up ? { ...state, brokers: brokers.length } : { up: true, since: new Date().toISOString(), brokers: brokers.length }
     } catch (e) {
       const error = (e as Error).message
-      if (state.up) { state = { up: false, since: new Date().toISOString(), error }; opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does') }
-      else state = { ...state, error }
+      if (state.up) {
+        state = { up: false, since: new Date().toISOString(), error }
+        opts.log.warn({ err: error }, 'Kafka does not answer; writes are refused with BUS_UNAVAILABLE until it does')
+      } else state = { ...state, error }
       await admin.disconnect().catch(() => {})
     }
     if (!stopped) timer = setTimeout(() => void tick(), interval).unref()
@@ -291,6 +325,10 @@ function startProbe(opts: BusOptions) {
   return {
     first,
     health: () => state,
-    stop() { stopped = true; clearTimeout(timer); void admin.disconnect().catch(() => {}) },
+    stop() {
+      stopped = true
+      clearTimeout(timer)
+      void admin.disconnect().catch(() => {})
+    },
   }
 }

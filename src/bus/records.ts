@@ -9,7 +9,10 @@ import type { Verdict } from '../signing/verify-edxml.ts'
 import type { DeadLetterRecord, DeliveryRecord, DocumentRecord, ReceiptRecord } from './topics.ts'
 
 export class BadRecordError extends Error {
-  constructor(what: string, detail: string) { super(`not a ${what} record: ${detail}`); this.name = 'BadRecordError' }
+  constructor(what: string, detail: string) {
+    super(`not a ${what} record: ${detail}`)
+    this.name = 'BadRecordError'
+  }
 }
 
 type Fields = { readonly [k: string]: unknown }
@@ -51,8 +54,14 @@ export function documentRecord(v: unknown): DocumentRecord {
   const w = 'document'
   const o = fields(v, w)
   return {
-    id: str(o, 'id', w), from: str(o, 'from', w), documentId: str(o, 'documentId', w), to: strings(o.to, 'to', w),
-    sha256: str(o, 'sha256', w), size: num(o, 'size', w), contentType: str(o, 'contentType', w), acceptedAt: str(o, 'acceptedAt', w),
+    id: str(o, 'id', w),
+    from: str(o, 'from', w),
+    documentId: str(o, 'documentId', w),
+    to: strings(o.to, 'to', w),
+    sha256: str(o, 'sha256', w),
+    size: num(o, 'size', w),
+    contentType: str(o, 'contentType', w),
+    acceptedAt: str(o, 'acceptedAt', w),
     ...optStr(o, 'via', w),
   }
 }
@@ -62,8 +71,14 @@ export function deliveryRecord(v: unknown): DeliveryRecord {
   const o = fields(v, w)
   const tier: Tier = oneOf(o, 'tier', TIERS, w)
   return {
-    id: str(o, 'id', w), recipient: str(o, 'recipient', w), tier, from: str(o, 'from', w), documentId: str(o, 'documentId', w),
-    sha256: str(o, 'sha256', w), ...optStr(o, 'gateway', w), ...(o.recipients === undefined ? {} : { recipients: strings(o.recipients, 'recipients', w) }),
+    id: str(o, 'id', w),
+    recipient: str(o, 'recipient', w),
+    tier,
+    from: str(o, 'from', w),
+    documentId: str(o, 'documentId', w),
+    sha256: str(o, 'sha256', w),
+    ...optStr(o, 'gateway', w),
+    ...(o.recipients === undefined ? {} : { recipients: strings(o.recipients, 'recipients', w) }),
   }
 }
 
@@ -74,9 +89,11 @@ function verdict(v: unknown): Verdict {
   if (typeof o.signed !== 'boolean') throw new BadRecordError(w, 'signed is not a boolean')
   const signer = o.signer === undefined ? undefined : fields(o.signer, w)
   return {
-    signed: o.signed, verifiedAt: str(o, 'verifiedAt', w),
+    signed: o.signed,
+    verifiedAt: str(o, 'verifiedAt', w),
     ...(signer ? { signer: { subject: str(signer, 'subject', w), fingerprint256: str(signer, 'fingerprint256', w), issuer: str(signer, 'issuer', w) } } : {}),
-    ...optStr(o, 'algorithm', w), ...optStr(o, 'from', w),
+    ...optStr(o, 'algorithm', w),
+    ...optStr(o, 'from', w),
     ...(o.chain === undefined ? {} : { chain: strings(o.chain, 'chain', w) }),
   }
 }
@@ -85,8 +102,14 @@ export function receiptRecord(v: unknown): ReceiptRecord {
   const w = 'receipt'
   const o = fields(v, w)
   return {
-    eventKey: str(o, 'eventKey', w), id: str(o, 'id', w), recipient: str(o, 'recipient', w), status: str(o, 'status', w), at: str(o, 'at', w),
-    ...optStr(o, 'statusBlob', w), ...optStr(o, 'statusContentType', w), ...optStr(o, 'statusFrom', w),
+    eventKey: str(o, 'eventKey', w),
+    id: str(o, 'id', w),
+    recipient: str(o, 'recipient', w),
+    status: str(o, 'status', w),
+    at: str(o, 'at', w),
+    ...optStr(o, 'statusBlob', w),
+    ...optStr(o, 'statusContentType', w),
+    ...optStr(o, 'statusFrom', w),
     ...(o.signature === undefined || o.signature === null ? {} : { signature: verdict(o.signature) }),
   }
 }
@@ -100,7 +123,11 @@ export function deadLetterRecord(v: unknown): DeadLetterRecord {
   return {
     record: deliveryRecord(o.record),
     origin: { topic: str(origin, 'topic', w), partition: num(origin, 'partition', w), offset: str(origin, 'offset', w) },
-    endpoint: str(o, 'endpoint', w), attempts: num(o, 'attempts', w), firstAttemptAt: str(o, 'firstAttemptAt', w), failedAt: str(o, 'failedAt', w),
-    reason: oneOf(o, 'reason', REASONS, w), lastError: typeof o.lastError === 'string' ? o.lastError : '',
+    endpoint: str(o, 'endpoint', w),
+    attempts: num(o, 'attempts', w),
+    firstAttemptAt: str(o, 'firstAttemptAt', w),
+    failedAt: str(o, 'failedAt', w),
+    reason: oneOf(o, 'reason', REASONS, w),
+    lastError: typeof o.lastError === 'string' ? o.lastError : '',
   }
 }

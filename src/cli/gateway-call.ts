@@ -3,7 +3,13 @@
  * becomes a CallFailed carrying the problem's code (RFC 9457 `code`), an unreachable gateway UNREACHABLE.
  */
 export class CallFailed extends Error {
-  constructor(readonly code: string, message: string, readonly problem?: unknown) { super(message) }
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly problem?: unknown,
+  ) {
+    super(message)
+  }
 }
 
 export function gatewayCaller(target: { base: string; key: string }) {
@@ -11,7 +17,8 @@ export function gatewayCaller(target: { base: string; key: string }) {
     let res: Response
     try {
       res = await fetch(target.base + p, {
-        method, signal: AbortSignal.timeout(60_000),
+        method,
+        signal: AbortSignal.timeout(60_000),
         headers: { authorization: `Bearer ${target.key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
@@ -20,7 +27,11 @@ export function gatewayCaller(target: { base: string; key: string }) {
     }
     const text = await res.text()
     let json: unknown = text
-    try { json = JSON.parse(text) } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text)
+    } catch {
+      /* not JSON */
+    }
     if (!res.ok) {
       const prob = (json && typeof json === 'object' ? json : {}) as { code?: string; detail?: string; title?: string }
       const code = prob.code ?? `HTTP_${res.status}`

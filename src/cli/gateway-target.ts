@@ -7,7 +7,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { cliDataDir } from './data-dir.ts'
 
-export const TARGET_OPTIONS_HELP = 'options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in DATA_DIR/demo-credentials.json, DATA_DIR defaulting to the project\'s .data)'
+export const TARGET_OPTIONS_HELP =
+  "options: --url (LGSP_URL, default http://127.0.0.1:8080)  --key (LGSP_KEY, default the operator key in DATA_DIR/demo-credentials.json, DATA_DIR defaulting to the project's .data)"
 
 function demoOperatorKey(): string | undefined {
   try {

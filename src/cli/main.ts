@@ -6,7 +6,11 @@
  */
 import { isUsageError, usageError, wantsHelp } from './args.ts'
 
-interface Command { run: (argv: string[]) => Promise<number>; summary: string; usage?: string }
+interface Command {
+  run: (argv: string[]) => Promise<number>
+  summary: string
+  usage?: string
+}
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // commands register here, one line each
@@ -47,7 +51,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest)
   } catch (e) {
-    if (isUsageError(e)) { process.stderr.write(usageError(name, (e as Error).message)); return 2 }
+    if (isUsageError(e)) {
+      process.stderr.write(usageError(name, (e as Error).message))
+      return 2
+    }
     process.stderr.write(`lgsp ${name}: ${(e as Error).message}\n`)
     return 1
   }

@@ -60,10 +60,20 @@ async function announceDelivered(rt: Runtime, record: DeliveryRecord): Promise<v
  * case a crash lost the first announcement. `fresh` is false when the ledger had it already.
  */
 export async function markDelivered(rt: Runtime, record: DeliveryRecord, detail: Record<string, unknown>, alongside?: Alongside): Promise<{ fresh: boolean; alongside: number }> {
-  const r = await recordEventsWith(rt.db, [{
-    eventKey: eventKey(record.id, record.recipient, 'DELIVERED'), id: record.id, recipient: record.recipient,
-    status: 'DELIVERED', at: new Date().toISOString(), detail,
-  }], alongside)
+  const r = await recordEventsWith(
+    rt.db,
+    [
+      {
+        eventKey: eventKey(record.id, record.recipient, 'DELIVERED'),
+        id: record.id,
+        recipient: record.recipient,
+        status: 'DELIVERED',
+        at: new Date().toISOString(),
+        detail,
+      },
+    ],
+    alongside,
+  )
   await announceDelivered(rt, record)
   return { fresh: r.fresh[0]!, alongside: r.alongside }
 }
@@ -77,13 +87,23 @@ export const STATUS_01_DESCRIPTION = 'Đã đến - Phần mềm QLVB đã nhậ
  * recipient, or the successor reading a closed agency's inbox); the leg stays the recipient's.
  * The caller puts the record on `receipts`; its key makes a repeat harmless.
  */
-export async function status01(rt: Runtime, leg: {
-  documentUuid: string; recipient: string; statusFrom: string; sender: string; documentId: string; at: Date
-}): Promise<ReceiptRecord> {
+export async function status01(
+  rt: Runtime,
+  leg: {
+    documentUuid: string
+    recipient: string
+    statusFrom: string
+    sender: string
+    documentId: string
+    at: Date
+  },
+): Promise<ReceiptRecord> {
   const xml = buildStatusXml({
     from: { organId: leg.statusFrom, organName: rt.directory().get(leg.statusFrom)?.name },
     responseFor: { organId: leg.sender, documentId: leg.documentId },
-    statusCode: '01', description: STATUS_01_DESCRIPTION, timestamp: leg.at,
+    statusCode: '01',
+    description: STATUS_01_DESCRIPTION,
+    timestamp: leg.at,
   })
   const { key: statusBlob } = await rt.blobs.put(Buffer.from(xml, 'utf8'))
   return { eventKey: eventKey(leg.documentUuid, leg.recipient, '01'), id: leg.documentUuid, recipient: leg.recipient, status: '01', at: leg.at.toISOString(), statusBlob }

@@ -61,14 +61,18 @@ export async function attemptDelivery(rt: Runtime, input: AttemptInput): Promise
   const parent = input.parent ?? extractContext(rec.trace)
   const carried = traceHeaders(parent) ?? rec.trace
   const stored: TracedRecord = carried ? { ...rec, trace: carried } : rec
-  return rt.tracing.span('deliver', {
-    parent,
-    attributes: { 'lgsp.document.uuid': rec.id, 'lgsp.recipient': rec.recipient, 'lgsp.attempt': input.attempts + 1, ...(rec.gateway ? { 'lgsp.gateway': rec.gateway } : {}) },
-  }, async (span) => {
-    const outcome = await attempt(rt, input, stored, span)
-    span.setAttribute('lgsp.delivery.outcome', outcome)
-    return outcome
-  })
+  return rt.tracing.span(
+    'deliver',
+    {
+      parent,
+      attributes: { 'lgsp.document.uuid': rec.id, 'lgsp.recipient': rec.recipient, 'lgsp.attempt': input.attempts + 1, ...(rec.gateway ? { 'lgsp.gateway': rec.gateway } : {}) },
+    },
+    async (span) => {
+      const outcome = await attempt(rt, input, stored, span)
+      span.setAttribute('lgsp.delivery.outcome', outcome)
+      return outcome
+    },
+  )
 }
 
 async function attempt(rt: Runtime, input: AttemptInput, stored: DeliveryRecord, span?: Span): Promise<AttemptResult> {
@@ -147,8 +151,14 @@ async function emitArrived(rt: Runtime, rec: DeliveryRecord): Promise<void> {
 async function deadLetter(rt: Runtime, r: RetryRow, reason: DeadLetterRecord['reason']): Promise<void> {
   const failedAt = new Date().toISOString()
   const dlq: DeadLetterRecord = {
-    record: r.record, origin: r.origin, endpoint: r.endpoint, attempts: r.attempts,
-    firstAttemptAt: r.firstAt.toISOString(), failedAt, reason, lastError: r.lastError ?? '',
+    record: r.record,
+    origin: r.origin,
+    endpoint: r.endpoint,
+    attempts: r.attempts,
+    firstAttemptAt: r.firstAt.toISOString(),
+    failedAt,
+    reason,
+    lastError: r.lastError ?? '',
   }
   await rt.bus.send(rt.topics.dlq, [{ key: r.record.recipient, value: dlq }])
   const recipients = r.record.recipients ?? [r.record.recipient]
@@ -157,10 +167,16 @@ async function deadLetter(rt: Runtime, r: RetryRow, reason: DeadLetterRecord['re
     await recordEvent(rt.db, { eventKey: eventKey(r.record.id, recipient, 'DELIVERY_FAILED'), id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt, detail })
   }
   // on `receipts` too, so the status-return worker tells the gateway a federated document came from
-  await rt.bus.send(rt.topics.receipts, recipients.map((recipient) => ({
-    key: r.record.id,
-    value: { eventKey: eventKey(r.record.id, recipient, 'DELIVERY_FAILED'), id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt } satisfies ReceiptRecord,
-  })))
+  await rt.bus.send(
+    rt.topics.receipts,
+    recipients.map((recipient) => ({
+      key: r.record.id,
+      value: { eventKey: eventKey(r.record.id, recipient, 'DELIVERY_FAILED'), id: r.record.id, recipient, status: 'DELIVERY_FAILED', at: failedAt } satisfies ReceiptRecord,
+    })),
+  )
   await removeRetry(rt.db, r.record.id, r.record.recipient)
-  rt.log.error({ c: 'delivery', id: r.record.id, recipients, reason, attempts: r.attempts, endpoint: r.endpoint, lastError: r.lastError }, 'delivery gave up; record sent to the DLQ')
+  rt.log.error(
+    { c: 'delivery', id: r.record.id, recipients, reason, attempts: r.attempts, endpoint: r.endpoint, lastError: r.lastError },
+    'delivery gave up; record sent to the DLQ',
+  )
 }

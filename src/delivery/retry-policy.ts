@@ -5,7 +5,11 @@
  */
 import type { Runtime } from '../runtime.ts'
 
-interface BreakerState { failures: number; openUntil: number; trial: boolean }
+interface BreakerState {
+  failures: number
+  openUntil: number
+  trial: boolean
+}
 
 /**
  * Per-endpoint circuit breaker: `threshold` consecutive failures open it for `cooldownMs`; then one trial
@@ -14,7 +18,10 @@ interface BreakerState { failures: number; openUntil: number; trial: boolean }
  */
 export class CircuitBreakers {
   readonly #s = new Map<string, BreakerState>()
-  constructor(readonly threshold: number, readonly cooldownMs: number) {}
+  constructor(
+    readonly threshold: number,
+    readonly cooldownMs: number,
+  ) {}
 
   /** null when an attempt may go now, else the instant (ms) the breaker lets the next trial through */
   blockedUntil(endpoint: string, now = Date.now()): number | null {

@@ -31,7 +31,10 @@ export async function startRetryWorker(rt: Runtime) {
     }
     if (!stopping) timer = schedule()
   }
-  const schedule = () => setTimeout(() => { ticking = tick() }, rt.config.retryPollMs)
+  const schedule = () =>
+    setTimeout(() => {
+      ticking = tick()
+    }, rt.config.retryPollMs)
   timer = schedule()
 
   return {

@@ -15,11 +15,25 @@ import { hasRetry } from '../store/retry-repo.ts'
 import { extractContext } from '../tracing/index.ts'
 
 export async function startDeliveryWorkers(rt: Runtime) {
-  const consumers = await Promise.all([...TIERS.map((tier) => CONSUMERS.deliver[tier]), CONSUMERS.forward].map((spec) => consume(rt, spec, async (rec, m) => {
-    // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
-    if (await hasRetry(rt.db, rec.id, rec.recipient)) return
-    // the attempt's span is a child of the router's (the record's headers)
-    await attemptDelivery(rt, { record: rec, origin: { topic: m.topic, partition: m.partition, offset: m.offset }, attempts: 0, firstAt: null, ...(rt.tracing.enabled ? { parent: extractContext(m.headers) } : {}) })
-  })))
-  return { async stop() { await Promise.all(consumers.map((c) => c.stop())) } }
+  const consumers = await Promise.all(
+    [...TIERS.map((tier) => CONSUMERS.deliver[tier]), CONSUMERS.forward].map((spec) =>
+      consume(rt, spec, async (rec, m) => {
+        // a replayed record whose delivery is already in the retry schedule: the retry worker owns it
+        if (await hasRetry(rt.db, rec.id, rec.recipient)) return
+        // the attempt's span is a child of the router's (the record's headers)
+        await attemptDelivery(rt, {
+          record: rec,
+          origin: { topic: m.topic, partition: m.partition, offset: m.offset },
+          attempts: 0,
+          firstAt: null,
+          ...(rt.tracing.enabled ? { parent: extractContext(m.headers) } : {}),
+        })
+      }),
+    ),
+  )
+  return {
+    async stop() {
+      await Promise.all(consumers.map((c) => c.stop()))
+    },
+  }
 }

@@ -13,6 +13,14 @@ const DEMO: [string, string, Tier][] = [
   ['000.22.31.H41', 'UBND xã Công Thành', 'commune'],
 ]
 
-export const demoAgencies = (): Agency[] => DEMO.map(([organId, name, tier]) => ({
-  organId, name, tier, parent: parentOf(organId), gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true,
-}))
+export const demoAgencies = (): Agency[] =>
+  DEMO.map(([organId, name, tier]) => ({
+    organId,
+    name,
+    tier,
+    parent: parentOf(organId),
+    gateway: null,
+    endpoint: { kind: 'inbox' },
+    certificates: [],
+    enabled: true,
+  }))

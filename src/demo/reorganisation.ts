@@ -28,11 +28,24 @@ export const DEMO_CHANGE_TABLE = `old\tsuccessor\teffective\tnote
 /** Adds the merger's agencies (and a key for the new commune to `creds`), then applies the change table once. */
 export async function seedReorganisationDemo(rt: Runtime, creds: Record<string, string>, previous: Record<string, string>): Promise<void> {
   const agencies: Agency[] = AGENCIES.map(([organId, name, tier, parent]) => ({
-    organId, name, tier, parent: parent ?? parentOf(organId), gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true,
+    organId,
+    name,
+    tier,
+    parent: parent ?? parentOf(organId),
+    gateway: null,
+    endpoint: { kind: 'inbox' },
+    certificates: [],
+    enabled: true,
   }))
   await rt.db.tx(async (q) => {
     await upsertAgencies(q, agencies)
-    creds['000.00.46.H41'] = await saveClient(q, { id: 'demo:000.00.46.H41', name: 'UBND xã Lam Sơn (demo QLVB)', role: 'client', organIds: ['000.00.46.H41'], key: previous['000.00.46.H41'] })
+    creds['000.00.46.H41'] = await saveClient(q, {
+      id: 'demo:000.00.46.H41',
+      name: 'UBND xã Lam Sơn (demo QLVB)',
+      role: 'client',
+      organIds: ['000.00.46.H41'],
+      key: previous['000.00.46.H41'],
+    })
   })
   await rt.reloadDirectory()
   await applySuccessionTable(rt, DEMO_CHANGE_TABLE, { dryRun: false, actor: 'demo' }) // a second start finds it already applied

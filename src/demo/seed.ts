@@ -20,7 +20,10 @@ export async function seedDemo(rt: Runtime, opts: { reorganisation?: boolean } =
   const creds: Record<string, string> = {}
   await rt.db.tx(async (q) => {
     // only what is missing: a restart never undoes what an operator changed (an endpoint, a tier, a closure)
-    await upsertAgencies(q, agencies.filter((a) => !rt.directory().has(a.organId)))
+    await upsertAgencies(
+      q,
+      agencies.filter((a) => !rt.directory().has(a.organId)),
+    )
     for (const a of agencies) {
       creds[a.organId] = await saveClient(q, { id: `demo:${a.organId}`, name: `${a.name} (demo QLVB)`, role: 'client', organIds: [a.organId], key: previous[a.organId] })
     }

@@ -21,7 +21,9 @@ export async function seedDemoVxpSystems(rt: Runtime, agencies: readonly Agency[
       const systemId = demoSystemIdOf(a.organId)
       const old = kept[a.organId]
       const { secret } = await saveVxpSystem(q, key, {
-        systemId, name: `${a.name} (demo QLVB, VXP SDK)`, organIds: [a.organId],
+        systemId,
+        name: `${a.name} (demo QLVB, VXP SDK)`,
+        organIds: [a.organId],
         ...(old?.systemId === systemId && typeof old.secret === 'string' ? { secret: old.secret } : {}),
       })
       out[a.organId] = { systemId, secret }

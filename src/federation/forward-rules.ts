@@ -30,7 +30,10 @@ export function maySendFor(who: Principal, from: string): boolean {
  */
 export function recipientsToRoute(who: Principal, to: readonly string[], forwardFor: string | string[] | undefined): readonly string[] {
   if (who.role !== 'gateway' || forwardFor === undefined) return to
-  const asked = (Array.isArray(forwardFor) ? forwardFor.join(',') : forwardFor).split(',').map((s) => s.trim()).filter(Boolean)
+  const asked = (Array.isArray(forwardFor) ? forwardFor.join(',') : forwardFor)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const listed = new Set(to)
   const stray = asked.filter((o) => !listed.has(o))
   if (stray.length || asked.length === 0) {

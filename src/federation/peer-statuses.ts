@@ -74,13 +74,18 @@ export async function acceptFederatedRecall(rt: Runtime, who: Principal, s: Fede
   if (!leg || !doc.recipients.includes(leg)) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `${s.recipient} is not a recipient of ${s.documentId} on this gateway`, { extra: { recipient: s.recipient } })
   }
-  if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', 'a recall travels with the sender\'s edXML status package (statusPackage)')
+  if (!s.statusPackage) throw new GatewayError('BAD_REQUEST', "a recall travels with the sender's edXML status package (statusPackage)")
   const bytes = Buffer.from(s.statusPackage, 'base64')
   // the package must say what the peer says: the relay cannot turn someone else's package into a recall
   const incoming = readIncoming(rt, bytes, s.statusContentType ?? 'application/xml')
   const env = incoming.envelope
-  if (env.kind !== 'status' || env.from !== doc.from_organ || env.responseFor.organId !== doc.from_organ
-    || env.responseFor.documentId !== doc.document_id || env.statusCode !== s.status) {
+  if (
+    env.kind !== 'status' ||
+    env.from !== doc.from_organ ||
+    env.responseFor.organId !== doc.from_organ ||
+    env.responseFor.documentId !== doc.document_id ||
+    env.statusCode !== s.status
+  ) {
     throw new GatewayError('STATUS_NOT_ALLOWED', `the status package is not ${doc.from_organ}'s ${s.status} for ${doc.document_id}`, { extra: { recipient: s.recipient } })
   }
   // the sender's own package, so its signature is checked here too, as on every surface (verify-incoming.ts)
@@ -94,7 +99,10 @@ async function publish(rt: Runtime, peer: string, id: string, s: FederatedStatus
   const tag = crypto.createHash('sha256').update(`${peer} ${s.eventKey}`).digest('hex').slice(0, 24)
   const record: ReceiptRecord = {
     eventKey: eventKey(id, s.recipient, s.status, `peer:${tag}`),
-    id, recipient: s.recipient, status: s.status, at: s.at,
+    id,
+    recipient: s.recipient,
+    status: s.status,
+    at: s.at,
     ...(statusBlob ? { statusBlob } : {}),
     ...(s.statusContentType ? { statusContentType: s.statusContentType } : {}),
     ...(s.statusFrom ? { statusFrom: s.statusFrom } : {}),

@@ -55,7 +55,12 @@ export async function startStatusReturn(rt: Runtime) {
   }
 
   const bodyOf = async (doc: { from_organ: string; document_id: string }, r: ReceiptRecord): Promise<FederatedStatus> => ({
-    from: doc.from_organ, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, eventKey: r.eventKey,
+    from: doc.from_organ,
+    documentId: doc.document_id,
+    recipient: r.recipient,
+    status: r.status,
+    at: r.at,
+    eventKey: r.eventKey,
     ...(r.statusBlob ? { statusPackage: (await rt.blobs.get(r.statusBlob)).toString('base64') } : {}),
     ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
     ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),

@@ -38,11 +38,20 @@ export async function startVxpPeerPoll(rt: Runtime): Promise<{ stop(): Promise<v
       round = (async () => {
         for (const p of peers) await pollPeer(rt, p).catch((err) => log.warn({ err, peer: p.url }, 'collection from the VXP peer failed; next round retries'))
       })()
-      void round.finally(() => { round = null; schedule() })
+      void round.finally(() => {
+        round = null
+        schedule()
+      })
     }, rt.config.vxpPollMs)
   }
   schedule()
-  return { async stop() { stopped = true; clearTimeout(timer); await round } }
+  return {
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await round
+    },
+  }
 }
 
 async function pollPeer(rt: Runtime, peer: Peer): Promise<void> {
@@ -51,7 +60,10 @@ async function pollPeer(rt: Runtime, peer: Peer): Promise<void> {
     callVxp(peer, op, { params, timeoutMs: rt.config.deliveryTimeoutMs, maxBytes, offset: rt.config.vxpTimestampOffset })
   const who = peerPrincipal(peer)
   for (const messageType of ['edoc', 'status'] as const) {
-    const list = await call('getReceivedEdocList', [['servicetype', 'eDoc'], ['messagetype', messageType]])
+    const list = await call('getReceivedEdocList', [
+      ['servicetype', 'eDoc'],
+      ['messagetype', messageType],
+    ])
     if (list.status !== 'OK') throw new Error(`getReceivedEdocList(${messageType}): ${list.ErrorCode} ${list.ErrorDesc}`)
     const items = Array.isArray(list.data) ? (list.data as { docId?: unknown; to?: unknown }[]) : []
     for (const { docId, to } of items) {
@@ -71,7 +83,10 @@ async function pollPeer(rt: Runtime, peer: Peer): Promise<void> {
         log.error({ docId, messageType, code: e.code, detail: e.message }, 'package from the VXP peer refused; answered fail')
         outcome = 'fail'
       }
-      const ack = await call('updateStatus', [['docid', docId], ['status', outcome]])
+      const ack = await call('updateStatus', [
+        ['docid', docId],
+        ['status', outcome],
+      ])
       if (ack.status !== 'OK') log.warn({ docId, code: ack.ErrorCode }, 'updateStatus refused; the package may be offered again (one effect)')
     }
   }
@@ -81,7 +96,13 @@ async function applyStatus(rt: Runtime, who: Principal, docId: string, bytes: Bu
   const env = readIncoming(rt, bytes, 'application/xml').envelope
   if (env.kind !== 'status') throw new GatewayError('BAD_REQUEST', 'a document package in the status list')
   await acceptFederatedStatus(rt, who, {
-    from: env.responseFor.organId, documentId: env.responseFor.documentId, recipient: env.from, status: env.statusCode,
-    at: statusInstant(env.timestamp), eventKey: `vxp:${docId}`, statusPackage: bytes.toString('base64'), statusFrom: env.from,
+    from: env.responseFor.organId,
+    documentId: env.responseFor.documentId,
+    recipient: env.from,
+    status: env.statusCode,
+    at: statusInstant(env.timestamp),
+    eventKey: `vxp:${docId}`,
+    statusPackage: bytes.toString('base64'),
+    statusFrom: env.from,
   })
 }

@@ -57,7 +57,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       info: {
         title: 'Liên thông gateway',
         version: '0.1.0',
-        description: 'Exchange of signed edXML (QCVN 102:2016) documents between central, province, district and commune agencies over Apache Kafka. Errors are RFC 9457 problem+json with a stable `code` (docs/errors.md).',
+        description:
+          'Exchange of signed edXML (QCVN 102:2016) documents between central, province, district and commune agencies over Apache Kafka. Errors are RFC 9457 problem+json with a stable `code` (docs/errors.md).',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key bound to the OrganIds the client system may act for' } } },
     },

@@ -12,8 +12,12 @@ import type { Runtime } from '../runtime.ts'
 export type AuthMode = 'none' | 'client' | 'operator'
 
 declare module 'fastify' {
-  interface FastifyContextConfig { auth?: AuthMode }
-  interface FastifyRequest { principal: Principal | null }
+  interface FastifyContextConfig {
+    auth?: AuthMode
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+  }
 }
 
 export function registerAuth(app: FastifyInstance, rt: Runtime) {

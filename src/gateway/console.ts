@@ -13,8 +13,13 @@ import type { Runtime } from '../runtime.ts'
 export const CONSOLE_DIR = path.resolve(import.meta.dirname, '../../console')
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
 }
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
@@ -33,8 +38,13 @@ export async function consoleRoutes(app: FastifyInstance, _rt: Runtime) {
   const send = (reply: FastifyReply, name: string) => {
     const f = files.get(name)
     if (!f) throw new GatewayError('NOT_FOUND', `no console file ${name}`)
-    return reply.type(f.type).header('cache-control', 'no-cache').header('content-security-policy', CSP)
-      .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').send(f.body)
+    return reply
+      .type(f.type)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(f.body)
   }
   const hide = { schema: { hide: true }, config: { auth: 'none' as const } }
   app.get('/console', hide, async (_req, reply) => reply.redirect('/console/'))

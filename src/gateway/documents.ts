@@ -15,7 +15,9 @@ import { redirectionSchema, senderClosedSchema } from './reorganisation-schemas.
 const recipientSchema = {
   type: 'object',
   properties: {
-    organId: { type: 'string' }, tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] }, status: { type: 'string' },
+    organId: { type: 'string' },
+    tier: { type: 'string', enum: ['central', 'province', 'district', 'commune'] },
+    status: { type: 'string' },
     receipt: signedReceiptSchema,
     redirect: redirectionSchema,
   },
@@ -38,15 +40,23 @@ const acceptanceSchema = {
 const timelineSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, documentId: { type: 'string' }, from: { type: 'string' }, sha256: { type: 'string' },
-    size: { type: 'integer' }, subject: { type: ['string', 'null'] }, acceptedAt: { type: ['string', 'null'] },
+    id: { type: 'string' },
+    documentId: { type: 'string' },
+    from: { type: 'string' },
+    sha256: { type: 'string' },
+    size: { type: 'integer' },
+    subject: { type: ['string', 'null'] },
+    acceptedAt: { type: ['string', 'null'] },
     signature: { ...verdictSchema, type: ['object', 'null'] },
     recipients: {
       type: 'array',
       items: {
         type: 'object',
         properties: {
-          organId: { type: 'string' }, tier: { type: 'string' }, status: { type: 'string' }, label: { type: ['string', 'null'] },
+          organId: { type: 'string' },
+          tier: { type: 'string' },
+          status: { type: 'string' },
+          label: { type: ['string', 'null'] },
           addressedTo: { type: 'string', description: 'the closed agency the package names, when this leg goes to its successor' },
           timeline: { type: 'array', items: labelledEventSchema },
         },
@@ -61,37 +71,48 @@ export async function documentRoutes(app: FastifyInstance, rt: Runtime) {
   // (src/ingest/receive-package.ts); the other surfaces keep the app's buffered parser and BODY_LIMIT
   app.removeContentTypeParser(['application/xml', 'text/xml'])
   app.addContentTypeParser(['application/xml', 'text/xml'], (req: FastifyRequest, payload: Readable) =>
-    receivePackage(rt.config, payload, declaredLength(req.headers['content-length'])))
+    receivePackage(rt.config, payload, declaredLength(req.headers['content-length'])),
+  )
 
-  app.post('/v1/documents', {
-    config: { auth: 'client' },
-    ...documentationOnly,
-    schema: {
-      tags: ['documents'],
-      summary: 'Send a document package: edXML (QCVN 102:2016) or its JSON form',
-      description: 'The body is the edXML package, byte for byte as signed (`application/xml`), or the same package in JSON form (`application/json`, validated against the JSON Schema and, once serialised, the national XSD). The bytes are stored as sent; a recipient reads the package in either form (GET /v1/inbox/{id}, `Accept`). Answers 202 only once the document is durable in Kafka. A repeat of the same (From, DocumentId) with the same bytes returns the first answer and delivers nothing again.',
-      body: { content: packageContent('edoc') },
-      security: [{ apiKey: [] }],
-      response: { 202: acceptanceSchema, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+  app.post(
+    '/v1/documents',
+    {
+      config: { auth: 'client' },
+      ...documentationOnly,
+      schema: {
+        tags: ['documents'],
+        summary: 'Send a document package: edXML (QCVN 102:2016) or its JSON form',
+        description:
+          'The body is the edXML package, byte for byte as signed (`application/xml`), or the same package in JSON form (`application/json`, validated against the JSON Schema and, once serialised, the national XSD). The bytes are stored as sent; a recipient reads the package in either form (GET /v1/inbox/{id}, `Accept`). Answers 202 only once the document is durable in Kafka. A repeat of the same (From, DocumentId) with the same bytes returns the first answer and delivers nothing again.',
+        body: { content: packageContent('edoc') },
+        security: [{ apiKey: [] }],
+        response: { 202: acceptanceSchema, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+      },
     },
-  }, async (req, reply) => {
-    const who = principalOf(req)
-    if (!Buffer.isBuffer(req.body) && !isSpooled(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
-    const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // federation
-    if (replayed) reply.header('idempotent-replayed', 'true')
-    return reply.code(202).header('location', `/v1/documents/${answer.id}`).send(answer)
-  })
+    async (req, reply) => {
+      const who = principalOf(req)
+      if (!Buffer.isBuffer(req.body) && !isSpooled(req.body))
+        throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the package as application/xml (edXML) or application/json (JSON form)')
+      const { answer, replayed } = await acceptDocument(rt, who, req.body, req.headers['content-type'] ?? 'application/xml', { forwardFor: req.headers['lgsp-forward-for'] }) // federation
+      if (replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(202).header('location', `/v1/documents/${answer.id}`).send(answer)
+    },
+  )
 
-  app.get<{ Params: { id: string } }>('/v1/documents/:id', {
-    config: { auth: 'client' },
-    schema: {
-      tags: ['documents'],
-      summary: "A sent document and every recipient's status timeline",
-      params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      security: [{ apiKey: [] }],
-      response: { 200: timelineSchema, '4xx': { $ref: 'Problem#' } },
+  app.get<{ Params: { id: string } }>(
+    '/v1/documents/:id',
+    {
+      config: { auth: 'client' },
+      schema: {
+        tags: ['documents'],
+        summary: "A sent document and every recipient's status timeline",
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        security: [{ apiKey: [] }],
+        response: { 200: timelineSchema, '4xx': { $ref: 'Problem#' } },
+      },
     },
-  }, async (req) => documentStatus(rt, principalOf(req), req.params.id))
+    async (req) => documentStatus(rt, principalOf(req), req.params.id),
+  )
 }
 
 function declaredLength(h: string | undefined): number | undefined {

@@ -25,25 +25,33 @@ const bodySchema = {
 } as const
 
 export async function federationRoutes(app: FastifyInstance, rt: Runtime) {
-  app.post<{ Body: FederatedStatus }>('/v1/federation/receipts', {
-    config: { auth: 'client' },
-    schema: {
-      tags: ['federation'],
-      summary: 'A peer gateway hands back a status about a document forwarded to it (gateway keys only)',
-      body: bodySchema,
-      security: [{ apiKey: [] }],
-      response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+  app.post<{ Body: FederatedStatus }>(
+    '/v1/federation/receipts',
+    {
+      config: { auth: 'client' },
+      schema: {
+        tags: ['federation'],
+        summary: 'A peer gateway hands back a status about a document forwarded to it (gateway keys only)',
+        body: bodySchema,
+        security: [{ apiKey: [] }],
+        response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+      },
     },
-  }, async (req, reply) => reply.code(202).send(await acceptFederatedStatus(rt, principalOf(req), req.body)))
+    async (req, reply) => reply.code(202).send(await acceptFederatedStatus(rt, principalOf(req), req.body)),
+  )
 
-  app.post<{ Body: FederatedStatus }>('/v1/federation/recalls', {
-    config: { auth: 'client' },
-    schema: {
-      tags: ['federation'],
-      summary: "A peer gateway passes on the sender's 13 (recall) about a document it forwarded here, with the sender's status package (gateway keys only)",
-      body: bodySchema,
-      security: [{ apiKey: [] }],
-      response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+  app.post<{ Body: FederatedStatus }>(
+    '/v1/federation/recalls',
+    {
+      config: { auth: 'client' },
+      schema: {
+        tags: ['federation'],
+        summary: "A peer gateway passes on the sender's 13 (recall) about a document it forwarded here, with the sender's status package (gateway keys only)",
+        body: bodySchema,
+        security: [{ apiKey: [] }],
+        response: { 202: { type: 'object', properties: { id: { type: 'string' }, eventKey: { type: 'string' } } }, '4xx': { $ref: 'Problem#' } },
+      },
     },
-  }, async (req, reply) => reply.code(202).send(await acceptFederatedRecall(rt, principalOf(req), req.body)))
+    async (req, reply) => reply.code(202).send(await acceptFederatedRecall(rt, principalOf(req), req.body)),
+  )
 }

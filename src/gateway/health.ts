@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import { ping } from '../store/db.ts'
 
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timeout after ${ms} ms`)), ms).unref())])
+const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`timeout after ${ms} ms`)), ms).unref())])
 
 export async function healthRoutes(app: FastifyInstance, rt: Runtime) {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok', node: process.version, uptimeS: Math.round(process.uptime()) }))

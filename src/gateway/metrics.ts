@@ -12,7 +12,9 @@ import type { Runtime } from '../runtime.ts'
 type Surface = 'rest' | 'soap' | 'vxp'
 
 declare module 'fastify' {
-  interface FastifyRequest { submission?: { surface: Surface; code?: string } }
+  interface FastifyRequest {
+    submission?: { surface: Surface; code?: string }
+  }
 }
 
 /** Which surface a request submits a document on, if it does. */
@@ -32,14 +34,21 @@ function submissionOf(req: FastifyRequest): Surface | null {
 
 function codeOf(surface: Surface, payload: unknown): string | undefined {
   const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : ''
-  if (surface === 'vxp') { // every /vxp answer is HTTP 200; a refusal says status FAIL (src/gateway/vxp/index.ts)
+  if (surface === 'vxp') {
+    // every /vxp answer is HTTP 200; a refusal says status FAIL (src/gateway/vxp/index.ts)
     try {
       const a = JSON.parse(text) as { status?: string; ErrorCode?: string }
       return a.status === 'OK' ? undefined : String(a.ErrorCode ?? 'UNKNOWN')
-    } catch { return 'UNKNOWN' }
+    } catch {
+      return 'UNKNOWN'
+    }
   }
   if (surface === 'rest') {
-    try { return String((JSON.parse(text) as { code?: string }).code ?? 'UNKNOWN') } catch { return 'UNKNOWN' }
+    try {
+      return String((JSON.parse(text) as { code?: string }).code ?? 'UNKNOWN')
+    } catch {
+      return 'UNKNOWN'
+    }
   }
   return /<(?:\w+:)?code>([A-Z_]+)<\/(?:\w+:)?code>/.exec(text)?.[1] ?? 'SOAP_FAULT'
 }
@@ -69,12 +78,16 @@ export function registerMetricsHooks(app: FastifyInstance, rt: Runtime) {
 }
 
 export async function metricsRoutes(app: FastifyInstance, rt: Runtime) {
-  app.get('/metrics', {
-    // METRICS_AUTH: the scrape names agencies' backlogs and error codes; a deployment may require an operator key
-    config: { auth: rt.config.metricsAuth ? 'operator' : 'none' },
-    schema: { tags: ['operations'], summary: 'Prometheus metrics (text format 0.0.4): documents, deliveries, latency, Kafka consumer lag, DLQ, webhooks, directory, process' },
-  }, async (_req, reply) => {
-    await rt.metrics.refresh(rt.db, rt.directory())
-    return reply.type(rt.metrics.registry.contentType).send(await rt.metrics.registry.metrics())
-  })
+  app.get(
+    '/metrics',
+    {
+      // METRICS_AUTH: the scrape names agencies' backlogs and error codes; a deployment may require an operator key
+      config: { auth: rt.config.metricsAuth ? 'operator' : 'none' },
+      schema: { tags: ['operations'], summary: 'Prometheus metrics (text format 0.0.4): documents, deliveries, latency, Kafka consumer lag, DLQ, webhooks, directory, process' },
+    },
+    async (_req, reply) => {
+      await rt.metrics.refresh(rt.db, rt.directory())
+      return reply.type(rt.metrics.registry.contentType).send(await rt.metrics.registry.metrics())
+    },
+  )
 }

@@ -83,14 +83,20 @@ export function packageContent(example: 'edoc' | 'status') {
 export function preferredFormat(req: FastifyRequest): 'xml' | 'json' {
   const accept = req.headers.accept
   if (!accept) return 'xml'
-  let json = -1, xml = -1
+  let json = -1,
+    xml = -1
   for (const part of accept.split(',')) {
-    const [range, ...params] = part.trim().toLowerCase().split(';').map((s) => s.trim())
+    const [range, ...params] = part
+      .trim()
+      .toLowerCase()
+      .split(';')
+      .map((s) => s.trim())
     const qp = params.find((p) => p.startsWith('q='))
     const q = qp ? Number(qp.slice(2)) : 1
     if (!range || Number.isNaN(q)) continue
     if (range === 'application/json' || range.endsWith('+json')) json = Math.max(json, q)
-    else if (range === 'application/xml' || range === 'text/xml' || range.endsWith('+xml') || range === '*/*' || range === 'application/*' || range === 'text/*') xml = Math.max(xml, q)
+    else if (range === 'application/xml' || range === 'text/xml' || range.endsWith('+xml') || range === '*/*' || range === 'application/*' || range === 'text/*')
+      xml = Math.max(xml, q)
   }
   return json > 0 && json > xml ? 'json' : 'xml'
 }

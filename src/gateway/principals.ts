@@ -12,7 +12,11 @@ import { generation } from '../store/generations.ts'
 const MAX_AGE_MS = 60_000
 const MAX_ENTRIES = 10_000
 
-interface Entry { principal: Principal; generation: number; until: number }
+interface Entry {
+  principal: Principal
+  generation: number
+  until: number
+}
 
 export function principalCache(db: Sql) {
   const entries = new Map<string, Entry>()

@@ -6,7 +6,12 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ERRORS, GatewayError, type ErrorCode } from '../errors.ts'
 
 export interface Problem {
-  type: string; title: string; status: number; code: ErrorCode; detail: string; instance: string
+  type: string
+  title: string
+  status: number
+  code: ErrorCode
+  detail: string
+  instance: string
   errors?: { path?: string; line?: number; message: string }[]
   [k: string]: unknown
 }
@@ -32,14 +37,19 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err
   const e = err as FastifyError
   switch (e?.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new GatewayError('UNSUPPORTED_MEDIA_TYPE', e.message)
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('UNSUPPORTED_MEDIA_TYPE', e.message)
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return new GatewayError('BAD_REQUEST', e.message)
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('BAD_REQUEST', e.message)
   }
   if (e?.validation) {
-    return new GatewayError('BAD_REQUEST', e.message, { errors: e.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty, message: v.message ?? 'invalid' })) })
+    return new GatewayError('BAD_REQUEST', e.message, {
+      errors: e.validation.map((v) => ({ path: v.instancePath || (v.params as { missingProperty?: string })?.missingProperty, message: v.message ?? 'invalid' })),
+    })
   }
   if (isConnectionLoss(err)) return new GatewayError('STORE_UNAVAILABLE', 'the ledger database connection was lost; nothing was accepted, retry', { cause: err })
   if (typeof e?.statusCode === 'number' && e.statusCode === 413) return new GatewayError('PAYLOAD_TOO_LARGE', e.message)
@@ -49,8 +59,14 @@ export function toGatewayError(err: unknown): GatewayError {
 
 export function problemOf(err: GatewayError, instance: string): Problem {
   return {
-    type: problemTypeUri(err.code), title: ERRORS[err.code].title, status: err.status, code: err.code,
-    detail: err.message, instance, ...(err.errors ? { errors: err.errors } : {}), ...(err.extra ?? {}),
+    type: problemTypeUri(err.code),
+    title: ERRORS[err.code].title,
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+    instance,
+    ...(err.errors ? { errors: err.errors } : {}),
+    ...(err.extra ?? {}),
   }
 }
 
@@ -76,8 +92,12 @@ export const problemSchema = {
   type: 'object',
   description: 'RFC 9457 problem details; `code` is stable (see docs/errors.md)',
   properties: {
-    type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' },
-    code: { type: 'string', enum: Object.keys(ERRORS) }, detail: { type: 'string' }, instance: { type: 'string' },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string', enum: Object.keys(ERRORS) },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, line: { type: 'integer' }, message: { type: 'string' } } } },
   },
   required: ['type', 'title', 'status', 'code'],

@@ -2,7 +2,7 @@
 
 export const redirectionSchema = {
   type: 'object',
-  description: 'present when the package named a closed agency: it is delivered to that agency\'s successor (organId), the signed bytes unchanged',
+  description: "present when the package named a closed agency: it is delivered to that agency's successor (organId), the signed bytes unchanged",
   properties: {
     addressedTo: { type: 'string', description: 'the closed code the package names' },
     chain: { type: 'array', items: { type: 'string' }, description: 'every code followed, addressed one first (A → B → C)' },
@@ -14,7 +14,8 @@ export const senderClosedSchema = {
   type: 'object',
   description: 'the From is a closed agency, accepted inside the grace period (CLOSED_SENDER_GRACE_DAYS); after graceUntil it is refused SENDER_CLOSED',
   properties: {
-    closedOn: { type: 'string', format: 'date' }, graceUntil: { type: 'string', format: 'date-time' },
+    closedOn: { type: 'string', format: 'date' },
+    graceUntil: { type: 'string', format: 'date-time' },
     successors: { type: 'array', items: { type: 'string' } },
   },
 } as const

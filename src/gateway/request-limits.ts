@@ -15,7 +15,9 @@ import { GatewayError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 
 declare module 'fastify' {
-  interface FastifyRequest { limitedClient: string | null }
+  interface FastifyRequest {
+    limitedClient: string | null
+  }
 }
 
 const startedAt = new WeakMap<FastifyRequest, number>()
@@ -65,10 +67,13 @@ export function registerRequestLimits(app: FastifyInstance, rt: Runtime) {
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload
     const left = (startedAt.get(req) ?? Date.now()) + requestTimeoutMs - Date.now()
     const out = new PassThrough()
-    const timer = setTimeout(() => {
-      reply.header('connection', 'close')
-      out.destroy(new GatewayError('REQUEST_TIMEOUT', `the body did not arrive within ${requestTimeoutMs} ms`))
-    }, Math.max(0, left))
+    const timer = setTimeout(
+      () => {
+        reply.header('connection', 'close')
+        out.destroy(new GatewayError('REQUEST_TIMEOUT', `the body did not arrive within ${requestTimeoutMs} ms`))
+      },
+      Math.max(0, left),
+    )
     timer.unref()
     const done = () => clearTimeout(timer)
     out.once('end', done).once('close', done)

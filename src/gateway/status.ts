@@ -26,20 +26,25 @@ export const statusAnswerSchema = {
 export async function statusRoutes(app: FastifyInstance, rt: Runtime) {
   rawJsonBodies(app)
 
-  app.post('/v1/status', {
-    config: { auth: 'client' },
-    ...documentationOnly,
-    schema: {
-      tags: ['status'],
-      summary: 'Send an edXML status (QCVN 102:2016) about a document that passed through this gateway',
-      description: "From must be one of the caller's OrganIds (SENDER_NOT_ALLOWED); ResponseFor (OrganId = the document's sender, DocumentId) must name a document known here (DOCUMENT_NOT_FOUND). A recipient of that document may send 01–06, 15, 16; its sender may send 13 (recall), which goes onto every recipient's timeline; anything else is 403 STATUS_NOT_ALLOWED. Answers 202 only once Kafka confirmed. Re-posting the identical package answers the same and adds nothing.",
-      body: { content: packageContent('status') },
-      security: [{ apiKey: [] }],
-      response: { 202: statusAnswerSchema, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+  app.post(
+    '/v1/status',
+    {
+      config: { auth: 'client' },
+      ...documentationOnly,
+      schema: {
+        tags: ['status'],
+        summary: 'Send an edXML status (QCVN 102:2016) about a document that passed through this gateway',
+        description:
+          "From must be one of the caller's OrganIds (SENDER_NOT_ALLOWED); ResponseFor (OrganId = the document's sender, DocumentId) must name a document known here (DOCUMENT_NOT_FOUND). A recipient of that document may send 01–06, 15, 16; its sender may send 13 (recall), which goes onto every recipient's timeline; anything else is 403 STATUS_NOT_ALLOWED. Answers 202 only once Kafka confirmed. Re-posting the identical package answers the same and adds nothing.",
+        body: { content: packageContent('status') },
+        security: [{ apiKey: [] }],
+        response: { 202: statusAnswerSchema, '4xx': { $ref: 'Problem#' }, '5xx': { $ref: 'Problem#' } },
+      },
     },
-  }, async (req, reply) => {
-    if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the status package as application/xml (edXML) or application/json (JSON form)')
-    const answer = await submitStatus(rt, principalOf(req), req.body, req.headers['content-type'] ?? 'application/xml')
-    return reply.code(202).send(answer)
-  })
+    async (req, reply) => {
+      if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send the status package as application/xml (edXML) or application/json (JSON form)')
+      const answer = await submitStatus(rt, principalOf(req), req.body, req.headers['content-type'] ?? 'application/xml')
+      return reply.code(202).send(answer)
+    },
+  )
 }

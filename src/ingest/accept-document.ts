@@ -28,18 +28,36 @@ import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from '../federation/forward-rules.ts'
 import {
-  acceptOnce, blobHeld, claimOrphan, dropPending, findBySenderDocumentId, leaseOf, legsOf, releaseLease, reserveDocument,
-  type AcceptanceAnswer, type DocumentRow,
+  acceptOnce,
+  blobHeld,
+  claimOrphan,
+  dropPending,
+  findBySenderDocumentId,
+  leaseOf,
+  legsOf,
+  releaseLease,
+  reserveDocument,
+  type AcceptanceAnswer,
+  type DocumentRow,
 } from '../store/ledger-repo.ts'
 
-export interface Accepted { answer: AcceptanceAnswer; replayed: boolean }
+export interface Accepted {
+  answer: AcceptanceAnswer
+  replayed: boolean
+}
 
 /**
  * `contentType` picks the form: application/xml or text/xml (edXML bytes) or application/json (the JSON
  * form, src/schemas/json.ts); anything else is 415. The bytes are stored exactly as sent, with the
  * normalised content type (application/xml | application/json); readers convert on read.
  */
-export async function acceptDocument(rt: Runtime, who: Principal, body: Buffer | SpooledPackage, contentType: string, opts: { forwardFor?: string | string[] } = {}): Promise<Accepted> {
+export async function acceptDocument(
+  rt: Runtime,
+  who: Principal,
+  body: Buffer | SpooledPackage,
+  contentType: string,
+  opts: { forwardFor?: string | string[] } = {},
+): Promise<Accepted> {
   // one span per submission on every surface (REST, SOAP, a peer's forward); the record produced inside
   // carries it, so routing and delivery continue this trace
   const pkg = packageOf(body)
@@ -59,7 +77,12 @@ export async function acceptDocument(rt: Runtime, who: Principal, body: Buffer |
  * streamed one, src/schemas/skeleton.ts), its SHA-256 and size as received, and for a streamed package the
  * spool file its attachment runs are read from.
  */
-interface Package { bytes: Buffer; sha256: string; size: number; spooled?: SpooledPackage }
+interface Package {
+  bytes: Buffer
+  sha256: string
+  size: number
+  spooled?: SpooledPackage
+}
 
 function packageOf(body: Buffer | SpooledPackage): Package {
   if (!isSpooled(body)) return { bytes: body, sha256: sha256Hex(body), size: body.length }
@@ -67,7 +90,9 @@ function packageOf(body: Buffer | SpooledPackage): Package {
 }
 
 const elidedSourceOf = (p: SpooledPackage): ElidedSource => ({
-  nonce: p.skeleton.nonce, runs: p.skeleton.runs, read: (run) => spoolRange(p, run.offset, run.length),
+  nonce: p.skeleton.nonce,
+  runs: p.skeleton.runs,
+  read: (run) => spoolRange(p, run.offset, run.length),
 })
 
 async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: string, opts: { forwardFor?: string | string[] }, span: Span): Promise<Accepted> {
@@ -77,7 +102,8 @@ async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: st
   const env = incoming.envelope
   contentType = incoming.contentType
   if (env.kind !== 'edoc') throw new GatewayError('BAD_REQUEST', 'this is a status package; send it to POST /v1/status')
-  if (!maySendFor(who, env.from)) { // own OrganIds, or a peer gateway within its link's jurisdiction
+  if (!maySendFor(who, env.from)) {
+    // own OrganIds, or a peer gateway within its link's jurisdiction
     throw new GatewayError('SENDER_NOT_ALLOWED', `this API key may not send for ${env.from}`, { extra: { from: env.from } })
   }
   // the signature is checked on the bytes as received, against the trust store and the From binding;
@@ -115,20 +141,40 @@ async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: st
   // store is content-addressed, so its key is known before the write
   const id = crypto.randomUUID()
   const reservation = {
-    id, from: env.from, documentId: env.documentId, sha256, size: pkg.size, contentType, blobKey: sha256,
-    subject: env.subject ?? null, recipients, clientId: who.clientId, businessType, viaPeer: via, promulgated: env.promulgationDate ?? null,
+    id,
+    from: env.from,
+    documentId: env.documentId,
+    sha256,
+    size: pkg.size,
+    contentType,
+    blobKey: sha256,
+    subject: env.subject ?? null,
+    recipients,
+    clientId: who.clientId,
+    businessType,
+    viaPeer: via,
+    promulgated: env.promulgationDate ?? null,
   }
   const redirected = redirectedLegs(plan)
   // the reservation is one statement; redirections and a streamed package's index join it in a transaction
-  const r = !redirected.length && !pkg.spooled ? await reserveDocument(rt.db, reservation) : await rt.db.tx(async (q) => {
-    const res = await reserveDocument(q, reservation)
-    if (res.reserved) await recordRedirections(q, id, redirected, acceptedAt)
-    if (res.reserved && pkg.spooled) await recordPackageIndex(q, indexOf(pkg.spooled))
-    return res
-  })
+  const r =
+    !redirected.length && !pkg.spooled
+      ? await reserveDocument(rt.db, reservation)
+      : await rt.db.tx(async (q) => {
+          const res = await reserveDocument(q, reservation)
+          if (res.reserved) await recordRedirections(q, id, redirected, acceptedAt)
+          if (res.reserved && pkg.spooled) await recordPackageIndex(q, indexOf(pkg.spooled))
+          return res
+        })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, pkg) // a concurrent twin won the race
   await storePayload(rt, id, pkg)
-  return publish(rt, { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: pkg.size, contentType, acceptedAt, ...(via ? { via } : {}) }, recipients, signature, { plan, senderClosed })
+  return publish(
+    rt,
+    { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: pkg.size, contentType, acceptedAt, ...(via ? { via } : {}) },
+    recipients,
+    signature,
+    { plan, senderClosed },
+  )
 }
 
 const indexOf = (p: SpooledPackage): PackageIndex => ({ blobKey: p.sha256, skeletonKey: sha256Hex(p.skeleton.bytes), nonce: p.skeleton.nonce, runs: p.skeleton.runs })
@@ -181,7 +227,11 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, pkg: Package): Prom
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
   const via = row.via_peer
-  const p = await publish(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) }, recipients)
+  const p = await publish(
+    rt,
+    { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) },
+    recipients,
+  )
   return { ...p, replayed: true }
 }
 
@@ -207,7 +257,13 @@ async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | nu
   }
 }
 
-async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string }, recipients: { organId: string; tier: Tier }[], signature?: Verdict, reorg?: ReorganisationNotes): Promise<Accepted> {
+async function publish(
+  rt: Runtime,
+  d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string },
+  recipients: { organId: string; tier: Tier }[],
+  signature?: Verdict,
+  reorg?: ReorganisationNotes,
+): Promise<Accepted> {
   const acceptedAt = d.acceptedAt ?? new Date().toISOString()
   const record: DocumentRecord = { ...d, acceptedAt }
   try {
@@ -218,10 +274,15 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { ac
       // the write is still in flight: the caller hears 503 now; if Kafka takes the record later the document
       // is accepted then (the sender's retry of the same bytes gets that answer), otherwise the reservation goes
       rt.log.warn({ err: e, id: d.id }, 'kafka did not confirm the document record in time; answering 503, the write is still in flight')
-      settled.then(
-        () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
-        (err) => { rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped'); return dropReservation(rt, d.id, d.sha256) },
-      ).catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
+      settled
+        .then(
+          () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
+          (err) => {
+            rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped')
+            return dropReservation(rt, d.id, d.sha256)
+          },
+        )
+        .catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
     } else {
       rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
       await dropReservation(rt, d.id, d.sha256).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
@@ -232,11 +293,23 @@ async function publish(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'> & { ac
 }
 
 /** Kafka holds the record: the answer with the gateway's signed receipts, and the ledger and message log. */
-export async function confirm(rt: Runtime, d: Omit<DocumentRecord, 'acceptedAt'>, recipients: { organId: string; tier: Tier }[], acceptedAt: string, signature?: Verdict, reorg?: ReorganisationNotes): Promise<AcceptanceAnswer> {
+export async function confirm(
+  rt: Runtime,
+  d: Omit<DocumentRecord, 'acceptedAt'>,
+  recipients: { organId: string; tier: Tier }[],
+  acceptedAt: string,
+  signature?: Verdict,
+  reorg?: ReorganisationNotes,
+): Promise<AcceptanceAnswer> {
   const answer: AcceptanceAnswer = {
-    id: d.id, documentId: d.documentId, sha256: d.sha256, acceptedAt,
+    id: d.id,
+    documentId: d.documentId,
+    sha256: d.sha256,
+    acceptedAt,
     recipients: recipients.map((r) => ({
-      organId: r.organId, tier: r.tier, status: 'ACCEPTED',
+      organId: r.organId,
+      tier: r.tier,
+      status: 'ACCEPTED',
       // non-repudiation: the gateway signs what it accepted, for whom, and when
       receipt: rt.signing.receipt({ documentId: d.documentId, sha256: d.sha256, recipient: r.organId, status: 'ACCEPTED', time: acceptedAt }),
       ...redirectOf(reorg, r.organId),
@@ -271,5 +344,8 @@ function markAccepted(rt: Runtime) {
   return f
 }
 
-export const selfOf = (rt: Runtime) => ({ jurisdiction: rt.config.jurisdiction, parentGateway: rt.config.parentGatewayUrl || null, closedRecipients: rt.config.closedRecipientPolicy })
-
+export const selfOf = (rt: Runtime) => ({
+  jurisdiction: rt.config.jurisdiction,
+  parentGateway: rt.config.parentGatewayUrl || null,
+  closedRecipients: rt.config.closedRecipientPolicy,
+})

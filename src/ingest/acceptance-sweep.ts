@@ -24,15 +24,28 @@ export async function startAcceptanceSweep(rt: Runtime) {
         const order = new Map(row.recipients.map((o, i) => [o, i]))
         const legs = (await legsOf(rt.db, row.id)).sort((a, b) => (order.get(a.organId) ?? 0) - (order.get(b.organId) ?? 0))
         const at = new Date(row.routed_at).toISOString()
-        await confirm(rt, { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256: row.sha256, size: Number(row.size), contentType: row.content_type }, legs, at)
-        log.warn({ id: row.id, from: row.from_organ, documentId: row.document_id }, 'accepted late: its record was routed, but the request that wrote it died before recording the acceptance')
+        await confirm(
+          rt,
+          { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256: row.sha256, size: Number(row.size), contentType: row.content_type },
+          legs,
+          at,
+        )
+        log.warn(
+          { id: row.id, from: row.from_organ, documentId: row.document_id },
+          'accepted late: its record was routed, but the request that wrote it died before recording the acceptance',
+        )
       }
     } catch (err) {
       if (!stopping) log.error({ err }, 'acceptance sweep failed; trying again')
     }
-    if (!stopping) timer = setTimeout(() => { running = tick() }, SWEEP_MS).unref()
+    if (!stopping)
+      timer = setTimeout(() => {
+        running = tick()
+      }, SWEEP_MS).unref()
   }
-  timer = setTimeout(() => { running = tick() }, SWEEP_MS).unref()
+  timer = setTimeout(() => {
+    running = tick()
+  }, SWEEP_MS).unref()
   return {
     async stop() {
       stopping = true

@@ -36,7 +36,10 @@ export function closedRecipientsError(refused: readonly Refusal[]): GatewayError
 }
 
 /** What the reorganisation changed for one acceptance: the 202 says it per recipient. */
-export interface ReorganisationNotes { plan: readonly RouteStep[]; senderClosed: AcceptanceAnswer['senderClosed'] }
+export interface ReorganisationNotes {
+  plan: readonly RouteStep[]
+  senderClosed: AcceptanceAnswer['senderClosed']
+}
 
 export function redirectOf(reorg: ReorganisationNotes | undefined, organId: string): { redirect?: Redirection } {
   const step = reorg?.plan.find((s) => s.organId === organId)

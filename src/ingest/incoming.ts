@@ -61,7 +61,11 @@ function readForm(rt: Runtime, bytes: Buffer, contentType: string): Incoming {
 }
 
 const isFlattenedJws = (v: unknown): v is FlattenedJws =>
-  !!v && typeof v === 'object' && typeof (v as FlattenedJws).payload === 'string' && typeof (v as FlattenedJws).signature === 'string' && typeof (v as FlattenedJws).protected === 'string'
+  !!v &&
+  typeof v === 'object' &&
+  typeof (v as FlattenedJws).payload === 'string' &&
+  typeof (v as FlattenedJws).signature === 'string' &&
+  typeof (v as FlattenedJws).protected === 'string'
 
 /**
  * The JSON form inside a body: the body itself, or — when the body is a flattened JWS (RFC 7515 §7.2.2)
@@ -146,7 +150,10 @@ export async function storedPackage(rt: Runtime, item: { blobKey: string; conten
  */
 export function assertHoldable(rt: Runtime, size: number, where: string): void {
   if (size > rt.config.bodyLimit) {
-    throw new GatewayError('NOT_CONVERTIBLE', `this package is ${size} bytes; ${where} carries at most ${rt.config.bodyLimit} (BODY_LIMIT): fetch it with GET /v1/inbox/{id}, which streams it`)
+    throw new GatewayError(
+      'NOT_CONVERTIBLE',
+      `this package is ${size} bytes; ${where} carries at most ${rt.config.bodyLimit} (BODY_LIMIT): fetch it with GET /v1/inbox/{id}, which streams it`,
+    )
   }
 }
 

@@ -80,7 +80,8 @@ async function spool(c: Limits, it: AsyncIterator<Buffer>, held: Buffer[], heldS
   const take = async (chunk: Buffer) => {
     size += chunk.length
     if (size > c.maxPackageBytes) throw new GatewayError('PAYLOAD_TOO_LARGE', `the package is larger than ${c.maxPackageBytes} bytes (MAX_PACKAGE_BYTES)`)
-    if (size > nextDiskCheck) { // a body of unknown length is checked as it grows
+    if (size > nextDiskCheck) {
+      // a body of unknown length is checked as it grows
       nextDiskCheck += 256 * 1024 * 1024
       if (declared === undefined) await checkDisk(dir, 0, c.minFreeDiskBytes)
     }
@@ -130,5 +131,4 @@ export async function sweepSpool(c: Pick<Config, 'blobDir' | 'requestTimeoutMs'>
 }
 
 /** The bytes of a spool file's range (the digest of an elided run, at acceptance). */
-export const spoolRange = (p: SpooledPackage, start: number, length: number): Readable =>
-  fs.createReadStream(p.file, { start, end: start + length - 1 })
+export const spoolRange = (p: SpooledPackage, start: number, length: number): Readable => fs.createReadStream(p.file, { start, end: start + length - 1 })

@@ -15,7 +15,8 @@ import type { ElidedSource } from '../signing/elided-digest.ts'
 export async function verifyIncoming(rt: Runtime, incoming: Incoming, bytes: Buffer, from: string, elided?: ElidedSource): Promise<Verdict> {
   if (incoming.format === 'xml') return rt.signing.verifyPackage(bytes, from, elided)
   if (incoming.jws) return rt.signing.verifyJsonPackage(incoming.jws, from)
-  if (rt.signing.policy.required) throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
+  if (rt.signing.policy.required)
+    throw new GatewayError('SIGNATURE_REQUIRED', 'send the JSON form as a flattened JWS (x5c chain) whose payload is the package; this deployment requires signatures')
   return { signed: false, verifiedAt: new Date().toISOString() }
 }
 

@@ -20,8 +20,10 @@ export interface LockHolder {
 export class LockHeldError extends Error {
   readonly holder: LockHolder
   constructor(dataDir: string, holder: LockHolder) {
-    super(`${dataDir} is in use by the gateway with pid ${holder.pid} (started ${holder.startedAt}${holder.port ? `, port ${holder.port}` : ''}); ` +
-      `stop it with \`npm stop\` (or \`kill ${holder.pid}\`), or give this one another DATA_DIR`)
+    super(
+      `${dataDir} is in use by the gateway with pid ${holder.pid} (started ${holder.startedAt}${holder.port ? `, port ${holder.port}` : ''}); ` +
+        `stop it with \`npm stop\` (or \`kill ${holder.pid}\`), or give this one another DATA_DIR`,
+    )
     this.name = 'LockHeldError'
     this.holder = holder
   }
@@ -42,7 +44,11 @@ export function readLock(dataDir: string): LockHolder | null {
 /** The holder still runs as what it was started as (a pid recycled by another program does not count). */
 export function isAlive(h: LockHolder): boolean {
   if (h.pid <= 0) return false
-  try { process.kill(h.pid, 0) } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+  try {
+    process.kill(h.pid, 0)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
   try {
     const cmdline = fs.readFileSync(`/proc/${h.pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
     const script = h.argv[0]
@@ -78,7 +84,11 @@ export function acquireLock(dataDir: string, argv: string[] = process.argv): Hel
       if (holder && holder.pid !== process.pid && isAlive(holder)) throw new LockHeldError(dataDir, holder)
       reclaimed = holder
       // stale: remove and retry the exclusive create, so two starters reclaiming at once still get one winner
-      try { fs.unlinkSync(file) } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err }
+      try {
+        fs.unlinkSync(file)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      }
     }
   }
   const ours = () => readLock(dataDir)?.pid === process.pid

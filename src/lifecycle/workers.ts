@@ -20,8 +20,22 @@ export async function startWorkers(rt: Runtime): Promise<{ stop(): Promise<void>
   checkWiring(rt) // every endpoint kind has an adapter, every forward target a peer key (STYLE 4)
   await syncPeerClients(rt)
   const dispatcher = await startWebhookDispatcher(rt)
-  const all = await Promise.all([startRouter(rt), startDeliveryWorkers(rt), startReceiptsProjection(rt), startRetryWorker(rt), startStatusReturn(rt), startWebhookOutbox(rt, dispatcher.wake), startVxpPeerPoll(rt), startAcceptanceSweep(rt), startDeadLetterMirror(rt)])
+  const all = await Promise.all([
+    startRouter(rt),
+    startDeliveryWorkers(rt),
+    startReceiptsProjection(rt),
+    startRetryWorker(rt),
+    startStatusReturn(rt),
+    startWebhookOutbox(rt, dispatcher.wake),
+    startVxpPeerPoll(rt),
+    startAcceptanceSweep(rt),
+    startDeadLetterMirror(rt),
+  ])
   all.push(dispatcher)
   rt.lifecycle.workers = 'running'
-  return { async stop() { await Promise.allSettled(all.map((w) => w.stop())) } }
+  return {
+    async stop() {
+      await Promise.allSettled(all.map((w) => w.stop()))
+    },
+  }
 }

@@ -15,25 +15,52 @@ import { GatewayError } from '../errors.ts'
 
 const PRIVATE = new net.BlockList()
 for (const [a, p] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(a, p, 'ipv4')
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(a, p, 'ipv4')
 for (const [a, p] of [
   // ::/96 holds ::, ::1 and the deprecated IPv4-compatible form ::a.b.c.d; 64:ff9b::/96 is NAT64 (also judged
   // by its IPv4 below); 2001::/23 the IETF protocol block with Teredo 2001::/32; 2002::/16 6to4 (deprecated,
   // RFC 7526); fec0::/10 deprecated site-local. IPv4-mapped ::ffff:0:0/96 is not listed: BlockList already
   // matches those against the IPv4 rules, and listing it would match every IPv4 address
-  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23],
-  ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) PRIVATE.addSubnet(a, p, 'ipv6')
+  ['::', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  ['2001::', 23],
+  ['2001:db8::', 32],
+  ['2002::', 16],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const)
+  PRIVATE.addSubnet(a, p, 'ipv6')
 
 const METADATA = new net.BlockList()
 METADATA.addAddress('169.254.169.254', 'ipv4') // AWS, GCP, Azure, OpenStack
 METADATA.addAddress('169.254.170.2', 'ipv4') // ECS task metadata
 METADATA.addAddress('fd00:ec2::254', 'ipv6') // AWS IMDS over IPv6
 
-export interface Target { url: URL; address: string; family: 4 | 6 }
+export interface Target {
+  url: URL
+  address: string
+  family: 4 | 6
+}
 
 /** Why `ip` may not be a target, or null when it may. An IPv4 address embedded in IPv6 is judged as IPv4 too. */
 export function refusedAddress(ip: string, allowPrivate: boolean): string | null {
@@ -53,12 +80,15 @@ function ipv6Bytes(ip: string): number[] | null {
     const b = quad[1]!.split('.').map(Number)
     s = s.slice(0, -quad[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`
   }
-  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, undefined]
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined]
   const h = head ? head.split(':') : []
   const t = tail ? tail.split(':') : []
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t]
   if (groups.length !== 8) return null
-  return groups.flatMap((g) => { const n = parseInt(g || '0', 16); return [n >> 8, n & 0xff] })
+  return groups.flatMap((g) => {
+    const n = parseInt(g || '0', 16)
+    return [n >> 8, n & 0xff]
+  })
 }
 
 /** IPv4 addresses an IPv6 address carries: ::a.b.c.d, ::ffff:a.b.c.d, 64:ff9b::a.b.c.d (last 32 bits), 2002:AABB:CCDD:: (6to4). */

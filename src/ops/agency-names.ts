@@ -7,7 +7,10 @@ import type { DirectorySnapshot } from '../routing/directory-snapshot.ts'
 import type { Tier } from '../routing/types.ts'
 
 export interface AgencyName {
-  known: true; name: string; tier: Tier; closed: boolean
+  known: true
+  name: string
+  tier: Tier
+  closed: boolean
   /** for a closed agency: the date its closure took effect and who took over its duties, with their names */
   closedOn?: string
   successors?: { organId: string; name: string | null }[]
@@ -19,9 +22,15 @@ export function agencyNames(directory: DirectorySnapshot, codes: Iterable<string
   for (const code of codes) {
     const a = directory.get(code)
     // a disabled entry is an agency that no longer receives documents here: shown as closed
-    if (!a) { out[code] = { known: false }; continue }
+    if (!a) {
+      out[code] = { known: false }
+      continue
+    }
     out[code] = {
-      known: true, name: a.name, tier: a.tier, closed: !a.enabled || Boolean(a.closed),
+      known: true,
+      name: a.name,
+      tier: a.tier,
+      closed: !a.enabled || Boolean(a.closed),
       ...(a.closed ? { closedOn: a.closed.on, successors: a.closed.successors.map((s) => ({ organId: s, name: directory.get(s)?.name ?? null })) } : {}),
     }
   }

@@ -10,17 +10,53 @@ import { healthView, trustFindings, type HealthItem } from './health.ts'
 import { historyView } from './history.ts'
 
 export const ALERTS = {
-  KafkaDown: { severity: 'critical', title: 'Kafka không hoạt động', action: 'Kiểm tra tiến trình broker (deploy/kafka/start.sh, nhật ký trong DATA_DIR/kafka/logs) và dung lượng đĩa; cổng trả 503 cho văn bản gửi đến cho đến khi Kafka hoạt động lại, không mất văn bản đã nhận.' },
-  KafkaBrokerMissing: { severity: 'warning', title: 'Thiếu broker Kafka', action: 'Khởi động lại broker đã dừng; khi còn ít hơn min.insync.replicas broker, việc ghi sẽ bị từ chối.' },
-  DependencyDown: { severity: 'critical', title: 'Một thành phần không hoạt động', action: 'Xem lý do bên dưới: cơ sở dữ liệu (DATABASE_URL), kho nội dung (BLOB_DIR: quyền ghi, dung lượng) hoặc cổng liên thông ngang hàng (PEERS, PARENT_GATEWAY_URL).' },
-  DlqGrowing: { severity: 'warning', title: 'Hàng đợi lỗi (DLQ) đang tăng', action: 'Mở Hàng đợi lỗi, đọc lỗi cuối của từng mục, liên hệ đơn vị nhận để sửa điểm nhận, rồi bấm Phát lại (hoặc Bỏ qua kèm ghi chú).' },
-  TierLagRising: { severity: 'warning', title: 'Độ trễ của một cấp tăng liên tục 10 phút', action: 'Xem Hàng đợi: nếu có văn bản đang thử lại, kiểm tra điểm nhận đẩy; nếu không, kiểm tra tiến trình xử lý cấp đó (trạng thái workers trong /readyz) và tải máy.' },
-  CertificateExpiring: { severity: 'warning', title: 'Chứng thư số sắp hết hạn', action: 'Xin cấp chứng thư mới từ CA và nạp vào kho tin cậy (POST /v1/ops/trust/… hoặc thư mục TRUST_DIR) trước ngày hết hạn.' },
-  CrlStale: { severity: 'warning', title: 'CRL sắp quá hạn cập nhật', action: 'Kiểm tra địa chỉ CRL trong crl-urls.txt và kết nối đến CA; nạp CRL mới (POST /v1/ops/trust/crls) nếu không tải tự động được.' },
+  KafkaDown: {
+    severity: 'critical',
+    title: 'Kafka không hoạt động',
+    action:
+      'Kiểm tra tiến trình broker (deploy/kafka/start.sh, nhật ký trong DATA_DIR/kafka/logs) và dung lượng đĩa; cổng trả 503 cho văn bản gửi đến cho đến khi Kafka hoạt động lại, không mất văn bản đã nhận.',
+  },
+  KafkaBrokerMissing: {
+    severity: 'warning',
+    title: 'Thiếu broker Kafka',
+    action: 'Khởi động lại broker đã dừng; khi còn ít hơn min.insync.replicas broker, việc ghi sẽ bị từ chối.',
+  },
+  DependencyDown: {
+    severity: 'critical',
+    title: 'Một thành phần không hoạt động',
+    action: 'Xem lý do bên dưới: cơ sở dữ liệu (DATABASE_URL), kho nội dung (BLOB_DIR: quyền ghi, dung lượng) hoặc cổng liên thông ngang hàng (PEERS, PARENT_GATEWAY_URL).',
+  },
+  DlqGrowing: {
+    severity: 'warning',
+    title: 'Hàng đợi lỗi (DLQ) đang tăng',
+    action: 'Mở Hàng đợi lỗi, đọc lỗi cuối của từng mục, liên hệ đơn vị nhận để sửa điểm nhận, rồi bấm Phát lại (hoặc Bỏ qua kèm ghi chú).',
+  },
+  TierLagRising: {
+    severity: 'warning',
+    title: 'Độ trễ của một cấp tăng liên tục 10 phút',
+    action: 'Xem Hàng đợi: nếu có văn bản đang thử lại, kiểm tra điểm nhận đẩy; nếu không, kiểm tra tiến trình xử lý cấp đó (trạng thái workers trong /readyz) và tải máy.',
+  },
+  CertificateExpiring: {
+    severity: 'warning',
+    title: 'Chứng thư số sắp hết hạn',
+    action: 'Xin cấp chứng thư mới từ CA và nạp vào kho tin cậy (POST /v1/ops/trust/… hoặc thư mục TRUST_DIR) trước ngày hết hạn.',
+  },
+  CrlStale: {
+    severity: 'warning',
+    title: 'CRL sắp quá hạn cập nhật',
+    action: 'Kiểm tra địa chỉ CRL trong crl-urls.txt và kết nối đến CA; nạp CRL mới (POST /v1/ops/trust/crls) nếu không tải tự động được.',
+  },
 } as const satisfies Record<string, { severity: 'critical' | 'warning'; title: string; action: string }>
 export type AlertId = keyof typeof ALERTS
 
-export interface Alert { id: AlertId; severity: 'critical' | 'warning'; title: string; detail: string; action: string; link: string }
+export interface Alert {
+  id: AlertId
+  severity: 'critical' | 'warning'
+  title: string
+  detail: string
+  action: string
+  link: string
+}
 
 /** minutes a tier's lag must have risen, sample after sample, to be an alert */
 export const LAG_RISING_MINUTES = 10
@@ -51,7 +87,8 @@ export async function alertsView(rt: Runtime): Promise<{ at: string; items: Aler
   }
   for (const tier of TIERS) {
     const lag = window(`${tier}.lag`, LAG_RISING_MINUTES)
-    if (risingThroughout(lag)) items.push(alert('TierLagRising', `Cấp ${tier}: độ trễ Kafka từ ${lag[0]} lên ${lag[lag.length - 1]} bản ghi trong ${LAG_RISING_MINUTES} phút`, '#/queues'))
+    if (risingThroughout(lag))
+      items.push(alert('TierLagRising', `Cấp ${tier}: độ trễ Kafka từ ${lag[0]} lên ${lag[lag.length - 1]} bản ghi trong ${LAG_RISING_MINUTES} phút`, '#/queues'))
   }
   for (const f of trustFindings(rt)) items.push(alert(f.kind === 'crl' ? 'CrlStale' : 'CertificateExpiring', f.text, '#/alerts'))
   items.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1))

@@ -21,18 +21,45 @@ import { logOperatorAction } from '../store/message-log-repo.ts'
 import { findDeadLetters, getDeadLetterRow, markDeadLetterResolved, type DeadLetterFilter, type DeadLetterRow, type DeadLetterState } from '../store/ops-dead-letters-repo.ts'
 
 export interface DeadLetter {
-  id: string; state: DeadLetterState; documentUuid: string; documentId: string; from: string; recipient: string; tier: string
-  endpoint: string; attempts: number; reason: string; lastError: string; firstAttemptAt: string; failedAt: string
-  origin: { topic: string; partition: number; offset: string }; dlq: { partition: number; offset: string }
-  resolvedAt: string | null; resolvedBy: string | null; gateway: string | null
+  id: string
+  state: DeadLetterState
+  documentUuid: string
+  documentId: string
+  from: string
+  recipient: string
+  tier: string
+  endpoint: string
+  attempts: number
+  reason: string
+  lastError: string
+  firstAttemptAt: string
+  failedAt: string
+  origin: { topic: string; partition: number; offset: string }
+  dlq: { partition: number; offset: string }
+  resolvedAt: string | null
+  resolvedBy: string | null
+  gateway: string | null
 }
 
 const view = (r: DeadLetterRow): DeadLetter => ({
-  id: r.id, state: r.state, documentUuid: r.document_uuid, documentId: r.record.documentId, from: r.record.from, recipient: r.recipient, tier: r.tier,
-  endpoint: r.endpoint, attempts: r.attempts, reason: r.reason, lastError: r.last_error,
-  firstAttemptAt: new Date(r.first_attempt_at).toISOString(), failedAt: new Date(r.failed_at).toISOString(),
-  origin: r.origin, dlq: { partition: r.dlq_partition, offset: r.dlq_offset },
-  resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null, resolvedBy: r.resolved_by, gateway: r.record.gateway ?? null,
+  id: r.id,
+  state: r.state,
+  documentUuid: r.document_uuid,
+  documentId: r.record.documentId,
+  from: r.record.from,
+  recipient: r.recipient,
+  tier: r.tier,
+  endpoint: r.endpoint,
+  attempts: r.attempts,
+  reason: r.reason,
+  lastError: r.last_error,
+  firstAttemptAt: new Date(r.first_attempt_at).toISOString(),
+  failedAt: new Date(r.failed_at).toISOString(),
+  origin: r.origin,
+  dlq: { partition: r.dlq_partition, offset: r.dlq_offset },
+  resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
+  resolvedBy: r.resolved_by,
+  gateway: r.record.gateway ?? null,
 })
 
 export async function listDeadLetters(q: Sql, o: DeadLetterFilter & { limit: number; offset: number }): Promise<{ total: number; items: DeadLetter[] }> {
@@ -49,7 +76,11 @@ export async function getDeadLetter(q: Sql, id: string): Promise<DeadLetter | nu
 async function mustBeDead(rt: Runtime, id: string): Promise<DeadLetterRow> {
   const r = isUuid(id) ? await getDeadLetterRow(rt.db, id) : null
   if (!r) throw new GatewayError('DLQ_ITEM_NOT_FOUND', `no DLQ item ${id}`)
-  if (r.state !== 'dead') throw new GatewayError('DLQ_ITEM_RESOLVED', `DLQ item ${id} was already ${r.state} by ${r.resolved_by ?? '?'} at ${r.resolved_at ? new Date(r.resolved_at).toISOString() : '?'}`)
+  if (r.state !== 'dead')
+    throw new GatewayError(
+      'DLQ_ITEM_RESOLVED',
+      `DLQ item ${id} was already ${r.state} by ${r.resolved_by ?? '?'} at ${r.resolved_at ? new Date(r.resolved_at).toISOString() : '?'}`,
+    )
   return r
 }
 
@@ -62,10 +93,21 @@ async function resolve(rt: Runtime, r: DeadLetterRow, state: 'replayed' | 'disca
     const status = state === 'replayed' ? 'DLQ_REPLAYED' : 'DLQ_DISCARDED'
     // on the timeline, without moving the leg's status: DELIVERED (or a new DELIVERY_FAILED) will say what happened
     for (const recipient of r.record.recipients ?? [r.recipient]) {
-      await recordEvent(q, { eventKey: eventKey(r.document_uuid, recipient, status, r.id), id: r.document_uuid, recipient, status, at, moveStatus: false, detail: { by: actor, dlqItem: r.id, ...detail } })
+      await recordEvent(q, {
+        eventKey: eventKey(r.document_uuid, recipient, status, r.id),
+        id: r.document_uuid,
+        recipient,
+        status,
+        at,
+        moveStatus: false,
+        detail: { by: actor, dlqItem: r.id, ...detail },
+      })
     }
     await logOperatorAction(q, {
-      actor, action: `dlq.${state === 'replayed' ? 'replay' : 'discard'}`, documentUuid: r.document_uuid, recipient: r.recipient,
+      actor,
+      action: `dlq.${state === 'replayed' ? 'replay' : 'discard'}`,
+      documentUuid: r.document_uuid,
+      recipient: r.recipient,
       detail: { dlqItem: r.id, dlq: { partition: r.dlq_partition, offset: r.dlq_offset }, reason: r.reason, ...detail },
     })
     return view(row)
@@ -77,7 +119,9 @@ export async function replayDeadLetter(rt: Runtime, id: string, actor: string): 
   const topic = r.origin.topic
   const known = [...Object.values(rt.topics.deliver), rt.topics.forward]
   if (!known.includes(topic)) throw new GatewayError('DLQ_ITEM_RESOLVED', `DLQ item ${id} came from ${topic}, which this gateway does not deliver from`)
-  await rt.bus.send(topic, [{ key: r.record.gateway ?? r.record.recipient, value: r.record, headers: { 'x-lgsp-replay-of': `${rt.topics.dlq}/${r.dlq_partition}/${r.dlq_offset}` } }])
+  await rt.bus.send(topic, [
+    { key: r.record.gateway ?? r.record.recipient, value: r.record, headers: { 'x-lgsp-replay-of': `${rt.topics.dlq}/${r.dlq_partition}/${r.dlq_offset}` } },
+  ])
   return resolve(rt, r, 'replayed', actor, { topic })
 }
 

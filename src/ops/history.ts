@@ -15,7 +15,15 @@ import type { Runtime } from '../runtime.ts'
 import type { Db, Sql } from '../store/db.ts'
 import { TIERS } from '../routing/types.ts'
 import { queuesView } from './queues.ts'
-import { advanceHistoryCursor, dropHistoryOlderThan, historyBuckets, historyCursor, recordGaugeSamples, replaceMinuteCountsSince, unfoldedEvents } from '../store/ops-history-repo.ts'
+import {
+  advanceHistoryCursor,
+  dropHistoryOlderThan,
+  historyBuckets,
+  historyCursor,
+  recordGaugeSamples,
+  replaceMinuteCountsSince,
+  unfoldedEvents,
+} from '../store/ops-history-repo.ts'
 
 export const COUNT_KINDS = ['accepted', 'delivered', 'failed'] as const
 export const RANGES = { '1h': { minutes: 60, stepSeconds: 60 }, '24h': { minutes: 24 * 60, stepSeconds: 600 } } as const
@@ -46,7 +54,10 @@ export async function sampleHistory(rt: Runtime, now = new Date()): Promise<void
   if (maxSeq) await advanceHistoryCursor(db, maxSeq)
 
   const q = await queuesView(rt)
-  const gauges: [string, number][] = [['webhooks.backlog', q.webhooks.backlog], ['dlq.delivery', q.dlq.delivery]]
+  const gauges: [string, number][] = [
+    ['webhooks.backlog', q.webhooks.backlog],
+    ['dlq.delivery', q.dlq.delivery],
+  ]
   for (const t of q.tiers) if (t.lag !== null) gauges.push([`${t.tier}.lag`, t.lag]) // Kafka unreadable: a gap, not a zero
   await recordGaugeSamples(db, now, gauges)
   await dropHistoryOlderThan(db, now, RETENTION_DAYS)
@@ -58,13 +69,21 @@ export function startHistorySampler(rt: Runtime): { stop(): Promise<void> } {
   let running: Promise<void> = Promise.resolve()
   let timer: NodeJS.Timeout | undefined
   const tick = () => {
-    running = sampleHistory(rt).catch((err) => rt.log.warn({ err }, 'console history: sample failed')).finally(() => {
-      if (!stopped) timer = setTimeout(tick, rt.config.opsHistorySampleMs).unref()
-    })
+    running = sampleHistory(rt)
+      .catch((err) => rt.log.warn({ err }, 'console history: sample failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, rt.config.opsHistorySampleMs).unref()
+      })
   }
   // the first sample waits one interval: start-up (migrations, directory, group joins) goes first
   timer = setTimeout(tick, rt.config.opsHistorySampleMs).unref()
-  return { async stop() { stopped = true; clearTimeout(timer); await running } }
+  return {
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+  }
 }
 
 export interface HistoryView {

@@ -7,7 +7,14 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import type { Logger } from 'pino'
 
-export interface LagRow { group: string; topic: string; partition: number; committed: number; high: number; lag: number }
+export interface LagRow {
+  group: string
+  topic: string
+  partition: number
+  committed: number
+  high: number
+  lag: number
+}
 
 export class LagReader {
   #admin: Admin | null = null
@@ -22,7 +29,9 @@ export class LagReader {
     if (this.#cache && now - this.#cache.at < this.o.cacheMs) return this.#cache.rows
     const rows = this.#compute()
     this.#cache = { at: now, rows }
-    rows.catch(() => { if (this.#cache?.rows === rows) this.#cache = null }) // a failure is not cached
+    rows.catch(() => {
+      if (this.#cache?.rows === rows) this.#cache = null
+    }) // a failure is not cached
     return rows
   }
 
@@ -33,7 +42,9 @@ export class LagReader {
       await admin.connect()
       this.#admin = admin
       return admin
-    })().finally(() => { this.#connecting = null })
+    })().finally(() => {
+      this.#connecting = null
+    })
     return this.#connecting
   }
 
@@ -60,7 +71,7 @@ export class LagReader {
       return p
     }
     const out: LagRow[] = []
-    for (const [group, topics] of [...await this.#groups(admin)].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [group, topics] of [...(await this.#groups(admin))].sort(([a], [b]) => a.localeCompare(b))) {
       // naming the topics makes Kafka answer for every partition (-1 where nothing is committed yet), so a
       // partition that never saw a record still shows, with lag 0; topics of unknown groups come from their commits
       const committedTopics = topics.length ? [] : (await admin.fetchOffsets({ groupId: group })).map((x) => x.topic)

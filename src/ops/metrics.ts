@@ -54,30 +54,105 @@ export class OpsMetrics {
   #refreshing: Promise<void> | null = null
   #refreshedAt = 0
 
-  constructor(private readonly config: Readonly<Config>, private readonly log: Logger) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly log: Logger,
+  ) {
     const r = this.registry
     r.setDefaultLabels({ gateway: config.gatewayId })
     collectDefaultMetrics({ register: r, prefix: 'lgsp_' })
     const reg = [r]
-    this.accepted = new Counter({ name: 'lgsp_documents_accepted_total', help: 'Documents accepted (202), by surface (rest | soap | vxp)', labelNames: ['surface'], registers: reg })
-    this.refused = new Counter({ name: 'lgsp_documents_refused_total', help: 'Documents refused, by surface and error code (docs/errors.md)', labelNames: ['surface', 'code'], registers: reg })
-    this.acceptSeconds = new Histogram({ name: 'lgsp_accept_duration_seconds', help: 'Time to answer a document submission (parse, verify, route, Kafka acks=all)', labelNames: ['surface', 'outcome'], buckets: LATENCY_BUCKETS, registers: reg })
-    this.deliveries = new Counter({ name: 'lgsp_deliveries_total', help: 'Delivery outcomes recorded in the ledger, by tier, adapter and outcome (delivered | forwarded | failed)', labelNames: ['tier', 'adapter', 'outcome'], registers: reg })
-    this.deliverySeconds = new Histogram({ name: 'lgsp_accept_to_delivered_seconds', help: 'Time from acceptance to delivery (DELIVERED / FORWARDED), by tier and adapter', labelNames: ['tier', 'adapter'], buckets: DELIVERY_BUCKETS, registers: reg })
-    this.consumerLag = new Gauge({ name: 'lgsp_kafka_consumer_lag', help: 'Records not yet consumed: high watermark minus committed offset, per group, topic and partition', labelNames: ['group', 'topic', 'partition'], registers: reg })
-    this.dlqSize = new Gauge({ name: 'lgsp_dlq_size', help: 'Items waiting in a dead-letter queue (delivery: not replayed or discarded; webhook: dead deliveries)', labelNames: ['queue'], registers: reg })
+    this.accepted = new Counter({
+      name: 'lgsp_documents_accepted_total',
+      help: 'Documents accepted (202), by surface (rest | soap | vxp)',
+      labelNames: ['surface'],
+      registers: reg,
+    })
+    this.refused = new Counter({
+      name: 'lgsp_documents_refused_total',
+      help: 'Documents refused, by surface and error code (docs/errors.md)',
+      labelNames: ['surface', 'code'],
+      registers: reg,
+    })
+    this.acceptSeconds = new Histogram({
+      name: 'lgsp_accept_duration_seconds',
+      help: 'Time to answer a document submission (parse, verify, route, Kafka acks=all)',
+      labelNames: ['surface', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers: reg,
+    })
+    this.deliveries = new Counter({
+      name: 'lgsp_deliveries_total',
+      help: 'Delivery outcomes recorded in the ledger, by tier, adapter and outcome (delivered | forwarded | failed)',
+      labelNames: ['tier', 'adapter', 'outcome'],
+      registers: reg,
+    })
+    this.deliverySeconds = new Histogram({
+      name: 'lgsp_accept_to_delivered_seconds',
+      help: 'Time from acceptance to delivery (DELIVERED / FORWARDED), by tier and adapter',
+      labelNames: ['tier', 'adapter'],
+      buckets: DELIVERY_BUCKETS,
+      registers: reg,
+    })
+    this.consumerLag = new Gauge({
+      name: 'lgsp_kafka_consumer_lag',
+      help: 'Records not yet consumed: high watermark minus committed offset, per group, topic and partition',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: reg,
+    })
+    this.dlqSize = new Gauge({
+      name: 'lgsp_dlq_size',
+      help: 'Items waiting in a dead-letter queue (delivery: not replayed or discarded; webhook: dead deliveries)',
+      labelNames: ['queue'],
+      registers: reg,
+    })
     this.inRetry = new Gauge({ name: 'lgsp_deliveries_in_retry', help: 'Deliveries waiting in the redelivery schedule, by tier', labelNames: ['tier'], registers: reg })
-    this.undelivered = new Gauge({ name: 'lgsp_deliveries_undelivered', help: 'Recipient legs accepted but not yet delivered (PENDING / ROUTED), by tier', labelNames: ['tier'], registers: reg })
-    this.oldestUndelivered = new Gauge({ name: 'lgsp_oldest_undelivered_seconds', help: 'Age of the oldest undelivered leg, by tier (0 when none)', labelNames: ['tier'], registers: reg })
+    this.undelivered = new Gauge({
+      name: 'lgsp_deliveries_undelivered',
+      help: 'Recipient legs accepted but not yet delivered (PENDING / ROUTED), by tier',
+      labelNames: ['tier'],
+      registers: reg,
+    })
+    this.oldestUndelivered = new Gauge({
+      name: 'lgsp_oldest_undelivered_seconds',
+      help: 'Age of the oldest undelivered leg, by tier (0 when none)',
+      labelNames: ['tier'],
+      registers: reg,
+    })
     this.webhookBacklog = new Gauge({ name: 'lgsp_webhook_backlog', help: 'Webhook deliveries pending (not yet delivered or dead)', registers: reg })
     this.directorySize = new Gauge({ name: 'lgsp_directory_agencies', help: 'Agencies in the directory snapshot, by tier', labelNames: ['tier'], registers: reg })
     this.logRows = new Gauge({ name: 'lgsp_message_log_rows', help: 'Rows in the tamper-evident message log', registers: reg })
-    new Counter({ name: 'lgsp_db_statements_total', help: 'Statements this process ran on PostgreSQL (a round trip each)', registers: reg, collect() { this.reset(); this.inc(dbRoundTrips.statements) } })
-    new Counter({ name: 'lgsp_db_transactions_total', help: 'Transactions this process ran on PostgreSQL (begin and commit: two round trips more)', registers: reg, collect() { this.reset(); this.inc(dbRoundTrips.transactions) } })
-    this.scrapeErrors = new Counter({ name: 'lgsp_metrics_source_errors_total', help: 'Scrapes where a source (kafka | db) could not be read; its gauges keep their last value', labelNames: ['source'], registers: reg })
+    new Counter({
+      name: 'lgsp_db_statements_total',
+      help: 'Statements this process ran on PostgreSQL (a round trip each)',
+      registers: reg,
+      collect() {
+        this.reset()
+        this.inc(dbRoundTrips.statements)
+      },
+    })
+    new Counter({
+      name: 'lgsp_db_transactions_total',
+      help: 'Transactions this process ran on PostgreSQL (begin and commit: two round trips more)',
+      registers: reg,
+      collect() {
+        this.reset()
+        this.inc(dbRoundTrips.transactions)
+      },
+    })
+    this.scrapeErrors = new Counter({
+      name: 'lgsp_metrics_source_errors_total',
+      help: 'Scrapes where a source (kafka | db) could not be read; its gauges keep their last value',
+      labelNames: ['source'],
+      registers: reg,
+    })
     this.lag = new LagReader({
-      brokers: config.kafkaBrokers, clientId: config.gatewayId, prefix: config.topicPrefix, cacheMs: config.opsCacheMs,
-      knownGroups: () => consumerGroups(config.topicPrefix), log,
+      brokers: config.kafkaBrokers,
+      clientId: config.gatewayId,
+      prefix: config.topicPrefix,
+      cacheMs: config.opsCacheMs,
+      knownGroups: () => consumerGroups(config.topicPrefix),
+      log,
     })
   }
 
@@ -87,11 +162,19 @@ export class OpsMetrics {
     if (Date.now() - this.#refreshedAt < this.config.opsCacheMs) return Promise.resolve()
     this.#refreshing = (async () => {
       await Promise.all([
-        this.#fromKafka().catch((err) => { this.scrapeErrors.inc({ source: 'kafka' }); this.log.warn({ err }, 'metrics: kafka lag unavailable') }),
-        this.#fromDb(db, directory).catch((err) => { this.scrapeErrors.inc({ source: 'db' }); this.log.warn({ err }, 'metrics: ledger unavailable') }),
+        this.#fromKafka().catch((err) => {
+          this.scrapeErrors.inc({ source: 'kafka' })
+          this.log.warn({ err }, 'metrics: kafka lag unavailable')
+        }),
+        this.#fromDb(db, directory).catch((err) => {
+          this.scrapeErrors.inc({ source: 'db' })
+          this.log.warn({ err }, 'metrics: ledger unavailable')
+        }),
       ])
       this.#refreshedAt = Date.now()
-    })().finally(() => { this.#refreshing = null })
+    })().finally(() => {
+      this.#refreshing = null
+    })
     return this.#refreshing
   }
 
@@ -113,7 +196,10 @@ export class OpsMetrics {
       for (const a of directory) if (a.tier === t) n++
       this.directorySize.set({ tier: t }, n)
     }
-    this.dlqSize.set({ queue: 'delivery' }, [...counts.inDlq.values()].reduce((s, n) => s + n, 0))
+    this.dlqSize.set(
+      { queue: 'delivery' },
+      [...counts.inDlq.values()].reduce((s, n) => s + n, 0),
+    )
     this.dlqSize.set({ queue: 'webhook' }, counts.webhooks.dead)
     this.webhookBacklog.set(counts.webhooks.pending)
     this.logRows.set(counts.logRows)
@@ -129,7 +215,7 @@ export class OpsMetrics {
       const rows = await deliveryOutcomesAfter(db, this.#lastEventSeq ?? 0, 5000)
       for (const r of rows) {
         const tier = r.tier ?? 'unknown'
-        const adapter = r.status === 'FORWARDED' ? 'gateway' : r.adapter ?? directory.get(r.recipient)?.endpoint.kind ?? 'unknown'
+        const adapter = r.status === 'FORWARDED' ? 'gateway' : (r.adapter ?? directory.get(r.recipient)?.endpoint.kind ?? 'unknown')
         const outcome = r.status === 'DELIVERED' ? 'delivered' : r.status === 'FORWARDED' ? 'forwarded' : 'failed'
         this.deliveries.inc({ tier, adapter, outcome })
         if (outcome !== 'failed' && r.seconds !== null) this.deliverySeconds.observe({ tier, adapter }, Math.max(0, r.seconds))
@@ -139,5 +225,7 @@ export class OpsMetrics {
     }
   }
 
-  async close() { await this.lag.close() }
+  async close() {
+    await this.lag.close()
+  }
 }

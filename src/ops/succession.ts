@@ -57,11 +57,16 @@ export async function applySuccessionTable(rt: Runtime, text: string, opts: { dr
   const plan = planSuccession(rt.directory(), parsed.rows, parsed.errors)
   const closures = await Promise.all(plan.closures.map(async (c) => ({ ...c, ...(await holdingsOf(rt, rt.db, c.organId)) })))
   const report: SuccessionReport = {
-    ...plan, closures, dryRun: opts.dryRun, applied: false,
+    ...plan,
+    closures,
+    dryRun: opts.dryRun,
+    applied: false,
     totals: {
       agencies: closures.length,
-      inFlight: sum(closures, (c) => c.inFlight), unreadInbox: sum(closures, (c) => c.unreadInbox),
-      webhooks: sum(closures, (c) => c.webhooks), apiKeys: sum(closures, (c) => c.apiKeys),
+      inFlight: sum(closures, (c) => c.inFlight),
+      unreadInbox: sum(closures, (c) => c.unreadInbox),
+      webhooks: sum(closures, (c) => c.webhooks),
+      apiKeys: sum(closures, (c) => c.apiKeys),
       certificates: sum(closures, (c) => c.certificates.directory + c.certificates.trustStore),
     },
   }
@@ -78,11 +83,17 @@ export async function applySuccessionTable(rt: Runtime, text: string, opts: { dr
       for (const c of closures) {
         await recordClosure(q, c.organId, c.on, c.successors, c.note)
         await applyBindings(q, c, trustFingerprintsOf(rt, c.organId))
-        if (rt.config.closedInboxPolicy === 'move' && c.successors.length === 1 && effectiveInstant(c.on) <= Date.now()) moved.push({ organId: c.organId, to: c.successors[0]!, items: await recordInboxMoves(q, c, at) })
+        if (rt.config.closedInboxPolicy === 'move' && c.successors.length === 1 && effectiveInstant(c.on) <= Date.now())
+          moved.push({ organId: c.organId, to: c.successors[0]!, items: await recordInboxMoves(q, c, at) })
       }
       await logOperatorAction(q, {
-        actor: opts.actor, action: 'directory.succession',
-        detail: { closures: closures.map(({ organId, on, successors, note, bindings, inFlight, unreadInbox }) => ({ organId, on, successors, note, bindings, inFlight, unreadInbox })), alreadyApplied: plan.alreadyApplied, inboxMoves: moved },
+        actor: opts.actor,
+        action: 'directory.succession',
+        detail: {
+          closures: closures.map(({ organId, on, successors, note, bindings, inFlight, unreadInbox }) => ({ organId, on, successors, note, bindings, inFlight, unreadInbox })),
+          alreadyApplied: plan.alreadyApplied,
+          inboxMoves: moved,
+        },
       })
     })
     await rt.reloadDirectory()
@@ -90,8 +101,7 @@ export async function applySuccessionTable(rt: Runtime, text: string, opts: { dr
   return { ...report, applied: true }
 }
 
-const trustFingerprintsOf = (rt: Runtime, organId: string): string[] =>
-  [...rt.signing.trust.agencies.values()].filter((a) => a.organId === organId).map((a) => a.fingerprint)
+const trustFingerprintsOf = (rt: Runtime, organId: string): string[] => [...rt.signing.trust.agencies.values()].filter((a) => a.organId === organId).map((a) => a.fingerprint)
 
 async function applyBindings(q: Sql, c: PlannedClosure, trustFingerprints: string[]): Promise<void> {
   if (c.bindings === 'keep') return
@@ -114,7 +124,12 @@ async function recordInboxMoves(q: Sql, c: PlannedClosure, at: string): Promise<
   const documents = await unreadDocumentsOf(q, c.organId)
   for (const documentUuid of documents) {
     await recordEvent(q, {
-      eventKey: eventKey(documentUuid, c.organId, 'MOVED', to), id: documentUuid, recipient: c.organId, status: 'MOVED', at, moveStatus: false,
+      eventKey: eventKey(documentUuid, c.organId, 'MOVED', to),
+      id: documentUuid,
+      recipient: c.organId,
+      status: 'MOVED',
+      at,
+      moveStatus: false,
       detail: { to, reason: `${c.organId} closes on ${c.on}; its unread inbox item is read by its successor ${to}` },
     })
   }

@@ -7,7 +7,13 @@ import type { Verdict } from '../signing/verify-edxml.ts'
 import { answersFor } from '../ingest/closed-agencies.ts'
 
 export interface DocumentStatusView {
-  id: string; documentId: string; from: string; sha256: string; size: number; subject: string | null; acceptedAt: string | null
+  id: string
+  documentId: string
+  from: string
+  sha256: string
+  size: number
+  subject: string | null
+  acceptedAt: string | null
   /** the signature verdict recorded at acceptance */
   signature: Verdict | null
   recipients: RecipientTimeline[]
@@ -21,8 +27,13 @@ export async function documentStatus(rt: Runtime, who: Principal, id: string): P
     throw new GatewayError('DOCUMENT_NOT_FOUND', `no document ${id} sent by this caller`)
   }
   return {
-    id: doc.id, documentId: doc.document_id, from: doc.from_organ, sha256: doc.sha256, size: Number(doc.size),
-    subject: doc.subject, acceptedAt: doc.accepted_at ? new Date(doc.accepted_at).toISOString() : null,
+    id: doc.id,
+    documentId: doc.document_id,
+    from: doc.from_organ,
+    sha256: doc.sha256,
+    size: Number(doc.size),
+    subject: doc.subject,
+    acceptedAt: doc.accepted_at ? new Date(doc.accepted_at).toISOString() : null,
     signature: doc.signature ?? null,
     recipients: withReceipts(rt, doc, await timelines(rt.db, doc.id)),
   }

@@ -8,7 +8,12 @@ import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
 import { eventKey } from '../delivery/event-key.ts'
 
-export async function emitGatewayEvent(rt: Runtime, documentUuid: string, recipient: string, status: 'DELIVERED' | 'DELIVERY_FAILED' | 'EXPIRED' | 'FORWARDED' | 'RECEIVING' | 'RECEIVE_FAILED'): Promise<void> {
+export async function emitGatewayEvent(
+  rt: Runtime,
+  documentUuid: string,
+  recipient: string,
+  status: 'DELIVERED' | 'DELIVERY_FAILED' | 'EXPIRED' | 'FORWARDED' | 'RECEIVING' | 'RECEIVE_FAILED',
+): Promise<void> {
   const record: ReceiptRecord = { eventKey: eventKey(documentUuid, recipient, status), id: documentUuid, recipient, status, at: new Date().toISOString() }
   await rt.bus.send(rt.topics.receipts, [{ key: documentUuid, value: record }])
 }

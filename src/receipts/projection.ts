@@ -21,18 +21,24 @@ import { consumeSpan } from '../tracing/index.ts'
 export async function startReceiptsProjection(rt: Runtime) {
   const log = rt.log.child({ c: 'receipts' })
   // a child of whatever produced the receipt (inbox ack, POST /v1/status, a delivery, a peer's status)
-  return consume(rt, CONSUMERS.receipts, (r, m) => consumeSpan(rt.tracing, 'receipts.project', m.headers, { 'lgsp.document.uuid': r.id, 'lgsp.status': r.status }, async () => {
-    if (!isBusinessCode(r.status)) {
-      await recordEvent(rt.db, {
-        eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at,
-        detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
-      })
-      return
-    }
-    const outcome = await projectStatus(rt, r)
-    if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
-    else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
-  }))
+  return consume(rt, CONSUMERS.receipts, (r, m) =>
+    consumeSpan(rt.tracing, 'receipts.project', m.headers, { 'lgsp.document.uuid': r.id, 'lgsp.status': r.status }, async () => {
+      if (!isBusinessCode(r.status)) {
+        await recordEvent(rt.db, {
+          eventKey: r.eventKey,
+          id: r.id,
+          recipient: r.recipient,
+          status: r.status,
+          at: r.at,
+          detail: r.statusBlob ? { statusBlob: r.statusBlob } : undefined,
+        })
+        return
+      }
+      const outcome = await projectStatus(rt, r)
+      if (outcome === 'unknown-document') log.warn({ eventKey: r.eventKey }, 'status about a document unknown here; dropped')
+      else if (outcome === 'out-of-order') log.info({ eventKey: r.eventKey, status: r.status }, 'status out of order; recorded and flagged')
+    }),
+  )
 }
 
 async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' | 'out-of-order' | 'replay' | 'unknown-document'> {
@@ -50,20 +56,47 @@ async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' 
     const history = leg.map((x) => x.status).filter(isBusinessCode)
     const verdict = lifecycleVerdict(history, r.status, r.at, doc)
     const recorded = await recordEvent(q, {
-      eventKey: r.eventKey, id: r.id, recipient: r.recipient, status: r.status, at: r.at, moveStatus: !verdict.outOfOrder,
+      eventKey: r.eventKey,
+      id: r.id,
+      recipient: r.recipient,
+      status: r.status,
+      at: r.at,
+      moveStatus: !verdict.outOfOrder,
       detail: {
-        code: r.status, label: labelOf(r.status), from, description: summary?.description ?? null,
+        code: r.status,
+        label: labelOf(r.status),
+        from,
+        description: summary?.description ?? null,
         ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
         ...(r.signature ? { signature: r.signature } : {}),
         ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
       },
     })
     if (!recorded) return 'unknown-document' // no such (document, recipient) leg
-    await logStatus(q, { eventKey: r.eventKey, id: r.id, documentId: doc.document_id, recipient: r.recipient, status: r.status, at: r.at, from, statusBlob: r.statusBlob, outOfOrder: verdict.outOfOrder }) // message log
+    await logStatus(q, {
+      eventKey: r.eventKey,
+      id: r.id,
+      documentId: doc.document_id,
+      recipient: r.recipient,
+      status: r.status,
+      at: r.at,
+      from,
+      statusBlob: r.statusBlob,
+      outOfOrder: verdict.outOfOrder,
+    }) // message log
     if (r.statusBlob) {
       await putStatus(q, {
-        eventKey: r.eventKey, documentUuid: r.id, addressee, recipient: r.recipient, from, statusCode: r.status,
-        description: summary?.description ?? null, at: r.at, statusBlob: r.statusBlob, contentType, outOfOrder: verdict.outOfOrder,
+        eventKey: r.eventKey,
+        documentUuid: r.id,
+        addressee,
+        recipient: r.recipient,
+        from,
+        statusCode: r.status,
+        description: summary?.description ?? null,
+        at: r.at,
+        statusBlob: r.statusBlob,
+        contentType,
+        outOfOrder: verdict.outOfOrder,
         signature: r.signature ?? null,
       })
     }

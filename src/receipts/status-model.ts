@@ -29,17 +29,21 @@ export interface BusinessStatus {
 }
 
 /** The codes seen in the VPCP samples and SDKs (SPEC-NOTES §2.2); 07–12 and 14 appear nowhere. */
-export const BUSINESS_STATUSES: ReadonlyMap<string, BusinessStatus> = new Map(([
-  ['01', 'Đã đến', 'recipient'],
-  ['02', 'Từ chối tiếp nhận', 'recipient'],
-  ['03', 'Đã tiếp nhận', 'recipient'],
-  ['04', 'Phân công xử lý', 'recipient'],
-  ['05', 'Đang xử lý', 'recipient'],
-  ['06', 'Hoàn thành', 'recipient'],
-  ['13', 'Yêu cầu lấy lại', 'sender'],
-  ['15', 'Đồng ý cập nhật, lấy lại', 'recipient'],
-  ['16', 'Từ chối cập nhật, lấy lại', 'recipient'],
-] as const).map(([code, label, sentBy]) => [code, { code, label, sentBy }]))
+export const BUSINESS_STATUSES: ReadonlyMap<string, BusinessStatus> = new Map(
+  (
+    [
+      ['01', 'Đã đến', 'recipient'],
+      ['02', 'Từ chối tiếp nhận', 'recipient'],
+      ['03', 'Đã tiếp nhận', 'recipient'],
+      ['04', 'Phân công xử lý', 'recipient'],
+      ['05', 'Đang xử lý', 'recipient'],
+      ['06', 'Hoàn thành', 'recipient'],
+      ['13', 'Yêu cầu lấy lại', 'sender'],
+      ['15', 'Đồng ý cập nhật, lấy lại', 'recipient'],
+      ['16', 'Từ chối cập nhật, lấy lại', 'recipient'],
+    ] as const
+  ).map(([code, label, sentBy]) => [code, { code, label, sentBy }]),
+)
 
 /** Any two-digit code is a business status on the wire (the XSD allows [0-9]{2}); unknown ones get no label. */
 export const isBusinessCode = (s: string) => /^\d{2}$/.test(s)
@@ -139,7 +143,11 @@ function step(state: string, highest: number, next: string): boolean {
   return p < 0 || p > highest || (next === '05' && p === highest)
 }
 
-export interface LabelledFields { kind: 'gateway' | 'business'; label: string | null; outOfOrder: true }
+export interface LabelledFields {
+  kind: 'gateway' | 'business'
+  label: string | null
+  outOfOrder: true
+}
 
 /** The fields a timeline event shows besides its status: kind, label, and the out-of-order flag when set. */
 export function labelled(status: string, detail: unknown): Omit<LabelledFields, 'outOfOrder'> & { outOfOrder?: true } {

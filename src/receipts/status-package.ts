@@ -10,7 +10,12 @@ export async function statusPackageXml(rt: Runtime, blobKey: string, contentType
   return asEdxml(await rt.blobs.get(blobKey), contentType).bytes.toString('utf8')
 }
 
-export interface StatusSummary { from: string; statusCode: string; description: string | null; timestamp: string | null }
+export interface StatusSummary {
+  from: string
+  statusCode: string
+  description: string | null
+  timestamp: string | null
+}
 
 /** null when the package cannot be read back (it was validated on the way in, so this is a store problem). */
 export async function statusSummary(rt: Runtime, blobKey: string, contentType = 'application/xml'): Promise<StatusSummary | null> {

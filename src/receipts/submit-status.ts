@@ -83,9 +83,11 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
     role = 'sender'
     targets = [...doc.recipients]
   } else {
-    const why = isRecipient ? `a recipient may send ${[...RECIPIENT_STATUS_CODES].join(', ')}`
-      : isSender ? `the sender may send ${[...SENDER_STATUS_CODES].join(', ')}`
-      : `${env.from} is neither the sender nor a recipient of this document`
+    const why = isRecipient
+      ? `a recipient may send ${[...RECIPIENT_STATUS_CODES].join(', ')}`
+      : isSender
+        ? `the sender may send ${[...SENDER_STATUS_CODES].join(', ')}`
+        : `${env.from} is neither the sender nor a recipient of this document`
     throw new GatewayError('STATUS_NOT_ALLOWED', `${env.from} may not send status ${code} for ${env.responseFor.documentId}: ${why}`, {
       extra: { from: env.from, statusCode: code },
     })
@@ -97,16 +99,33 @@ export async function submitStatus(rt: Runtime, who: Principal, bytes: Buffer, c
   const { key: statusBlob } = await rt.blobs.put(bytes)
   const records: ReceiptRecord[] = targets.map((recipient) => ({
     eventKey: eventKey(doc.id, recipient, code, sha256),
-    id: doc.id, recipient, status: code, at, statusBlob,
-    statusContentType: incoming.contentType, statusFrom: env.from, signature,
+    id: doc.id,
+    recipient,
+    status: code,
+    at,
+    statusBlob,
+    statusContentType: incoming.contentType,
+    statusFrom: env.from,
+    signature,
   }))
   try {
-    await rt.bus.send(rt.topics.receipts, records.map((value) => ({ key: doc.id, value })))
+    await rt.bus.send(
+      rt.topics.receipts,
+      records.map((value) => ({ key: doc.id, value })),
+    )
   } catch (e) {
     throw new GatewayError('BUS_UNAVAILABLE', undefined, { cause: e })
   }
   return {
-    id: doc.id, documentId: doc.document_id, documentFrom: doc.from_organ, from: env.from, statusCode: code, role, recipients: targets, sha256, at,
+    id: doc.id,
+    documentId: doc.document_id,
+    documentFrom: doc.from_organ,
+    from: env.from,
+    statusCode: code,
+    role,
+    recipients: targets,
+    sha256,
+    at,
     signature: signatureSummary(signature),
   }
 }

@@ -62,14 +62,40 @@ export interface ImportResult {
 type Field = 'organId' | 'name' | 'tier' | 'parent' | 'endpoint' | 'gateway' | 'enabled' | 'certificates' | 'closedOn' | 'successors'
 const POSITIONAL: Field[] = ['organId', 'name', 'tier', 'parent', 'endpoint', 'gateway']
 const ALIASES: Record<string, Field> = {
-  organid: 'organId', code: 'organId', madinhdanh: 'organId', ma: 'organId', id: 'organId',
-  name: 'name', ten: 'name', organname: 'name', tencoquan: 'name',
-  tier: 'tier', cap: 'tier',
-  parent: 'parent', parentid: 'parent', parentorganid: 'parent', parentcode: 'parent',
-  endpoint: 'endpoint', gateway: 'gateway', enabled: 'enabled', certificates: 'certificates', certs: 'certificates',
-  closedon: 'closedOn', closed: 'closedOn', ngaydong: 'closedOn', successors: 'successors', successor: 'successors', kethua: 'successors',
+  organid: 'organId',
+  code: 'organId',
+  madinhdanh: 'organId',
+  ma: 'organId',
+  id: 'organId',
+  name: 'name',
+  ten: 'name',
+  organname: 'name',
+  tencoquan: 'name',
+  tier: 'tier',
+  cap: 'tier',
+  parent: 'parent',
+  parentid: 'parent',
+  parentorganid: 'parent',
+  parentcode: 'parent',
+  endpoint: 'endpoint',
+  gateway: 'gateway',
+  enabled: 'enabled',
+  certificates: 'certificates',
+  certs: 'certificates',
+  closedon: 'closedOn',
+  closed: 'closedOn',
+  ngaydong: 'closedOn',
+  successors: 'successors',
+  successor: 'successors',
+  kethua: 'successors',
 }
-const headerKey = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/gi, 'd').toLowerCase().replace(/[^a-z0-9]/g, '')
+const headerKey = (s: string): string =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/đ/gi, 'd')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
 
 /** NFC, zero-width and control characters dropped, whitespace collapsed, trimmed. */
 export function cleanName(s: string): string {
@@ -268,7 +294,10 @@ function listCell(v: unknown, what: string): string[] {
     return (v as string[]).map((c) => c.trim()).filter(Boolean)
   }
   if (v !== undefined && v !== null && typeof v !== 'string') throw new Error(`${what} must be a string`)
-  return ((v as string | undefined) ?? '').split(/[;|]/).map((c) => c.trim()).filter(Boolean)
+  return ((v as string | undefined) ?? '')
+    .split(/[;|]/)
+    .map((c) => c.trim())
+    .filter(Boolean)
 }
 
 function closureOf(organId: string, on: string, successors: string[]): Closure | null {
@@ -357,9 +386,7 @@ export function importDirectory(text: string, opts: ImportOptions): ImportResult
   const defaultGateway = opts.defaultGateway ?? null
 
   const items: { line?: number; path?: string; cells: Cells }[] =
-    opts.format === 'json'
-      ? jsonCells(text, errors)
-      : delimitedCells(opts.format === 'tsv' ? readTsv(text) : readCsv(text, sniffCsvDelimiter(text)), warnings)
+    opts.format === 'json' ? jsonCells(text, errors) : delimitedCells(opts.format === 'tsv' ? readTsv(text) : readCsv(text, sniffCsvDelimiter(text)), warnings)
 
   const rows: Row[] = []
   const firstSeen = new Map<string, Row>()
@@ -414,7 +441,8 @@ export function importDirectory(text: string, opts: ImportOptions): ImportResult
   }
   if (opts.overrides) {
     const ids = opts.overrides instanceof Map ? [...opts.overrides.keys()] : Object.keys(opts.overrides)
-    for (const id of ids) if (!firstSeen.has(id) && overrideFor(opts.overrides, id)) warnings.push({ organId: id, message: `tier override for ${id} matches no agency in the file` })
+    for (const id of ids)
+      if (!firstSeen.has(id) && overrideFor(opts.overrides, id)) warnings.push({ organId: id, message: `tier override for ${id} matches no agency in the file` })
   }
   errors.sort(byPosition)
   warnings.sort(byPosition)

@@ -78,7 +78,10 @@ export function planRoute(snapshot: DirectorySnapshot, self: GatewayIdentity, do
     let redirect: Redirection | undefined
     if (s.kind !== 'open') {
       const refused = closedRefusal(addressed, s, self.closedRecipients ?? 'redirect')
-      if (refused) { plan.push(refused); continue }
+      if (refused) {
+        plan.push(refused)
+        continue
+      }
       if (s.kind !== 'succeeded') continue // unreachable: closedRefusal refuses every other kind
       organId = s.organId
       redirect = { addressedTo: addressed, chain: s.chain, closedOn: s.closedOn }
@@ -112,7 +115,12 @@ export function planRoute(snapshot: DirectorySnapshot, self: GatewayIdentity, do
     } else if (self.parentGateway !== null) {
       plan.push(forward(organId, self.parentGateway, `${organId} is outside this gateway's jurisdiction`))
     } else {
-      plan.push({ organId, action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: `${organId} is not in the directory, outside this gateway's jurisdiction, and there is no parent gateway` })
+      plan.push({
+        organId,
+        action: 'refuse',
+        code: 'UNKNOWN_RECIPIENT',
+        reason: `${organId} is not in the directory, outside this gateway's jurisdiction, and there is no parent gateway`,
+      })
     }
   }
 }
@@ -122,10 +130,14 @@ function closedRefusal(addressed: string, s: Exclude<Succession, { kind: 'open' 
   const why = `${addressed} closed on ${s.closedOn}`
   const refuse = (reason: string, successors: string[]): RouteStep => ({ organId: addressed, action: 'refuse', code: 'AGENCY_CLOSED', reason, successors })
   switch (s.kind) {
-    case 'dissolved': return refuse(`${why}${s.at !== addressed ? ` (${s.chain.join(' → ')}, itself closed)` : ''} with no successor`, [])
-    case 'split': return refuse(`${why}; its duties went to ${s.successors.join(', ')}: address the one concerned`, s.successors)
-    case 'cycle': return refuse(`${why}; its successors loop (${s.chain.join(' → ')})`, [])
-    case 'succeeded': return policy === 'refuse' ? refuse(`${why}; address its successor ${s.organId}`, [s.organId]) : null
+    case 'dissolved':
+      return refuse(`${why}${s.at !== addressed ? ` (${s.chain.join(' → ')}, itself closed)` : ''} with no successor`, [])
+    case 'split':
+      return refuse(`${why}; its duties went to ${s.successors.join(', ')}: address the one concerned`, s.successors)
+    case 'cycle':
+      return refuse(`${why}; its successors loop (${s.chain.join(' → ')})`, [])
+    case 'succeeded':
+      return policy === 'refuse' ? refuse(`${why}; address its successor ${s.organId}`, [s.organId]) : null
   }
 }
 

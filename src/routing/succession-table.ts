@@ -27,11 +27,29 @@ import { isIsoDate } from './succession.ts'
 export const BINDINGS = ['keep', 'carry', 'disable'] as const
 export type BindingsPolicy = (typeof BINDINGS)[number]
 
-export interface SuccessionRow { line: number; old: string; successor: string | null; effective: string; note: string | null; bindings: BindingsPolicy }
+export interface SuccessionRow {
+  line: number
+  old: string
+  successor: string | null
+  effective: string
+  note: string | null
+  bindings: BindingsPolicy
+}
 
-export interface PlannedClosure { organId: string; name: string; on: string; successors: string[]; note: string | null; bindings: BindingsPolicy; lines: number[] }
+export interface PlannedClosure {
+  organId: string
+  name: string
+  on: string
+  successors: string[]
+  note: string | null
+  bindings: BindingsPolicy
+  lines: number[]
+}
 
-export interface SuccessionIssue extends ErrorItem { old?: string; successor?: string }
+export interface SuccessionIssue extends ErrorItem {
+  old?: string
+  successor?: string
+}
 
 export interface SuccessionPlan {
   rows: number
@@ -98,26 +116,62 @@ export function planSuccession(snapshot: DirectorySnapshot, rows: readonly Succe
     const lines = list.map((r) => r.line)
     const conflict = (message: string, r: SuccessionRow = first) => conflicts.push({ line: r.line, old, ...(r.successor ? { successor: r.successor } : {}), message })
     const agency = snapshot.get(old)
-    if (!agency) { conflict(`${old} is not in the directory`); continue }
+    if (!agency) {
+      conflict(`${old} is not in the directory`)
+      continue
+    }
     const dates = new Set(list.map((r) => r.effective))
-    if (dates.size > 1) { conflict(`${old} is given several effective dates (${[...dates].join(', ')}) on lines ${lines.join(', ')}`); continue }
+    if (dates.size > 1) {
+      conflict(`${old} is given several effective dates (${[...dates].join(', ')}) on lines ${lines.join(', ')}`)
+      continue
+    }
     const notes = new Set(list.map((r) => r.note).filter((n) => n !== null))
-    if (notes.size > 1) { conflict(`${old} is given several notes on lines ${lines.join(', ')}`); continue }
+    if (notes.size > 1) {
+      conflict(`${old} is given several notes on lines ${lines.join(', ')}`)
+      continue
+    }
     const policies = new Set(list.map((r) => r.bindings))
-    if (policies.size > 1) { conflict(`${old} is given several bindings policies (${[...policies].join(', ')})`); continue }
+    if (policies.size > 1) {
+      conflict(`${old} is given several bindings policies (${[...policies].join(', ')})`)
+      continue
+    }
     const successors = [...new Set(list.map((r) => r.successor).filter((s): s is string => s !== null))]
-    if (successors.length && list.some((r) => r.successor === null)) { conflict(`${old} has both successors and an empty successor (dissolved) row`); continue }
+    if (successors.length && list.some((r) => r.successor === null)) {
+      conflict(`${old} has both successors and an empty successor (dissolved) row`)
+      continue
+    }
     let bad = false
     for (const r of list) {
       const s = r.successor
       if (s === null) continue
-      if (s === old) { conflict(`${old} cannot succeed itself`, r); bad = true; continue }
-      if (!known(s)) { conflict(`successor ${s} is not in the directory (nor owned by a gateway it routes to)`, r); bad = true; continue }
+      if (s === old) {
+        conflict(`${old} cannot succeed itself`, r)
+        bad = true
+        continue
+      }
+      if (!known(s)) {
+        conflict(`successor ${s} is not in the directory (nor owned by a gateway it routes to)`, r)
+        bad = true
+        continue
+      }
       const sa = snapshot.get(s)
-      if (sa?.closed) { conflict(`successor ${s} is itself closed (on ${sa.closed.on}${sa.closed.successors.length ? `, into ${sa.closed.successors.join(', ')}` : ''}): name its successor instead`, r); bad = true; continue }
-      if (groups.has(s)) { conflict(`successor ${s} is itself closed by this table (line ${groups.get(s)![0]!.line}): name its successor instead`, r); bad = true }
+      if (sa?.closed) {
+        conflict(
+          `successor ${s} is itself closed (on ${sa.closed.on}${sa.closed.successors.length ? `, into ${sa.closed.successors.join(', ')}` : ''}): name its successor instead`,
+          r,
+        )
+        bad = true
+        continue
+      }
+      if (groups.has(s)) {
+        conflict(`successor ${s} is itself closed by this table (line ${groups.get(s)![0]!.line}): name its successor instead`, r)
+        bad = true
+      }
     }
-    if (first.bindings === 'carry' && successors.length !== 1) { conflict(`${old}: bindings can be carried to exactly one successor (${successors.length} given)`); bad = true }
+    if (first.bindings === 'carry' && successors.length !== 1) {
+      conflict(`${old}: bindings can be carried to exactly one successor (${successors.length} given)`)
+      bad = true
+    }
     if (bad) continue
     const on = first.effective
     const note = first.note
@@ -148,7 +202,10 @@ function loopsOf(groups: ReadonlyMap<string, SuccessionRow[]>): string[][] {
     if (at >= 0) {
       const loop = path.slice(at)
       const key = [...loop].sort().join(',')
-      if (!seen.has(key)) { seen.add(key); loops.push([...loop, node]) }
+      if (!seen.has(key)) {
+        seen.add(key)
+        loops.push([...loop, node])
+      }
       return
     }
     if (path.length > groups.size) return

@@ -27,7 +27,8 @@ export function effectiveInstant(on: string): number {
   return Date.parse(`${on}T00:00:00+07:00`)
 }
 
-export const isIsoDate = (s: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(effectiveInstant(s)) && new Date(effectiveInstant(s) + 7 * 3600_000).toISOString().startsWith(s)
+export const isIsoDate = (s: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(effectiveInstant(s)) && new Date(effectiveInstant(s) + 7 * 3600_000).toISOString().startsWith(s)
 
 /** Is the agency closed at `at` (ms)? */
 export function isClosedAt(a: Pick<Agency, 'closed'> | undefined, at: number): a is Agency & { closed: Closure } {

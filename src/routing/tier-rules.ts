@@ -89,10 +89,7 @@ export interface TierAssignment {
  * tiers see overrides and explicit tiers of their ancestors. Entries with no tier are listed in
  * `unresolved` with the reason. Duplicated organIds: the first entry is used.
  */
-export function assignTiers(
-  entries: readonly TierInput[],
-  overrides?: TierOverrides,
-): { tiers: Map<string, TierAssignment>; unresolved: { organId: string; reason: string }[] } {
+export function assignTiers(entries: readonly TierInput[], overrides?: TierOverrides): { tiers: Map<string, TierAssignment>; unresolved: { organId: string; reason: string }[] } {
   for (const [id, tier] of overrides instanceof Map ? overrides : Object.entries(overrides ?? {})) {
     if (!isTier(tier)) throw new TypeError(`tier override for ${id}: ${JSON.stringify(tier)} is not one of ${TIERS.join(', ')}`)
   }

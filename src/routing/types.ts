@@ -3,11 +3,7 @@ export const TIERS = ['central', 'province', 'district', 'commune'] as const
 export type Tier = (typeof TIERS)[number]
 
 /** How a recipient's documents leave this gateway. */
-export type Endpoint =
-  | { kind: 'inbox' }
-  | { kind: 'http'; url: string }
-  | { kind: 'soap'; url: string }
-  | { kind: 'gateway'; url: string } // another gateway that owns the agency (federation)
+export type Endpoint = { kind: 'inbox' } | { kind: 'http'; url: string } | { kind: 'soap'; url: string } | { kind: 'gateway'; url: string } // another gateway that owns the agency (federation)
 
 export interface Agency {
   organId: string

@@ -28,7 +28,14 @@ export function decodedSizeOf(pieces: Piece[]): number {
   let out = 0
   let tail = ''
   for (const p of pieces) {
-    if (typeof p === 'string') { const c = base64Chars(p); chars += c.length; tail = c.slice(-2) } else { out += p.decodedSize; tail = '' }
+    if (typeof p === 'string') {
+      const c = base64Chars(p)
+      chars += c.length
+      tail = c.slice(-2)
+    } else {
+      out += p.decodedSize
+      tail = ''
+    }
   }
   const pad = tail.endsWith('==') ? 2 : tail.endsWith('=') ? 1 : 0
   return out + Math.max(0, Math.floor((chars * 3) / 4) - pad)

@@ -150,7 +150,10 @@ export function assertRoutableAgencyCodes(env: EdocEnvelope | StatusEnvelope): v
   const items =
     env.kind === 'edoc'
       ? [{ path: 'from', code: env.from }, ...env.to.map((c, i) => ({ path: `to[${i}]`, code: c }))]
-      : [{ path: 'from', code: env.from }, { path: 'responseFor.organId', code: env.responseFor.organId }]
+      : [
+          { path: 'from', code: env.from },
+          { path: 'responseFor.organId', code: env.responseFor.organId },
+        ]
   const bad = items.filter((x) => !isAgencyCode(x.code))
   if (bad.length) {
     throw new GatewayError('INVALID_AGENCY_CODE', `Not of the form CCC.BB.AA.XNN: ${bad.map((b) => b.code).join(', ')}`, {

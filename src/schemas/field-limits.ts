@@ -22,23 +22,24 @@ export const FIELD_LIMITS = Object.freeze({
 /** Throws FIELD_TOO_LONG naming every field of the envelope that is over its limit. */
 export function checkFieldLimits(env: EdocEnvelope | StatusEnvelope): void {
   const L = FIELD_LIMITS
-  const fields: [string, string | undefined, number][] = env.kind === 'edoc'
-    ? [
-        ['From/OrganId', env.from, L.organId],
-        ...env.to.map((o, i): [string, string, number] => [`To[${i + 1}]/OrganId`, o, L.organId]),
-        ['DocumentId', env.documentId, L.documentId],
-        ['Code/CodeNumber', env.codeNumber, L.codeNumber],
-        ['Code/CodeNotation', env.codeNotation, L.codeNotation],
-        ['Subject', env.subject, L.subject],
-        ['Bussiness/DocumentId', env.bussinessDocumentId, L.documentId],
-      ]
-    : [
-        ['From/OrganId', env.from, L.organId],
-        ['ResponseFor/OrganId', env.responseFor.organId, L.organId],
-        ['ResponseFor/DocumentId', env.responseFor.documentId, L.documentId],
-        ['ResponseFor/Code', env.responseFor.code, L.codeNotation],
-        ['Description', env.description, L.description],
-      ]
+  const fields: [string, string | undefined, number][] =
+    env.kind === 'edoc'
+      ? [
+          ['From/OrganId', env.from, L.organId],
+          ...env.to.map((o, i): [string, string, number] => [`To[${i + 1}]/OrganId`, o, L.organId]),
+          ['DocumentId', env.documentId, L.documentId],
+          ['Code/CodeNumber', env.codeNumber, L.codeNumber],
+          ['Code/CodeNotation', env.codeNotation, L.codeNotation],
+          ['Subject', env.subject, L.subject],
+          ['Bussiness/DocumentId', env.bussinessDocumentId, L.documentId],
+        ]
+      : [
+          ['From/OrganId', env.from, L.organId],
+          ['ResponseFor/OrganId', env.responseFor.organId, L.organId],
+          ['ResponseFor/DocumentId', env.responseFor.documentId, L.documentId],
+          ['ResponseFor/Code', env.responseFor.code, L.codeNotation],
+          ['Description', env.description, L.description],
+        ]
   const errors: ErrorItem[] = fields
     .filter(([, v, max]) => v !== undefined && [...v].length > max)
     .map(([path, v, max]) => ({ path, message: `${[...v!].length} characters; at most ${max}` }))

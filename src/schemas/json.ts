@@ -6,18 +6,7 @@
 import AjvModule from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { GatewayError } from '../errors.ts'
-import {
-  ATTACHMENT,
-  EDOC_MESSAGE_HEADER,
-  MANIFEST,
-  modelToXml,
-  PATTERNS,
-  STATUS_MESSAGE,
-  TRACE_HEADER_LIST,
-  type EdxmlPackage,
-  type Field,
-  type Node,
-} from './model.ts'
+import { ATTACHMENT, EDOC_MESSAGE_HEADER, MANIFEST, modelToXml, PATTERNS, STATUS_MESSAGE, TRACE_HEADER_LIST, type EdxmlPackage, type Field, type Node } from './model.ts'
 import { validateXml } from './validate.ts'
 import { retype } from './retype.ts'
 
@@ -108,7 +97,10 @@ function ajvValidator(): ValidateFunction {
 
 function ajvErrors(errs: ErrorObject[] | null | undefined): { path: string; message: string }[] {
   // oneOf reports the errors of both branches; keep those of the branch matching `kind` when possible
-  return (errs ?? []).map((e) => ({ path: e.instancePath || '/', message: `${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}` }))
+  return (errs ?? []).map((e) => ({
+    path: e.instancePath || '/',
+    message: `${e.message ?? 'invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`,
+  }))
 }
 
 /**

@@ -219,7 +219,14 @@ export const RESPONSE_FOR: Node = {
 /** edoc order (edoc samples: Email before Mobile) */
 export const STAFF_INFO: Node = {
   name: 'StaffInfo',
-  fields: [text('Department', 'department'), text('DepartmentId', 'departmentId'), text('Staff', 'staff'), text('StaffId', 'staffId'), text('Email', 'email'), text('Mobile', 'mobile')],
+  fields: [
+    text('Department', 'department'),
+    text('DepartmentId', 'departmentId'),
+    text('Staff', 'staff'),
+    text('StaffId', 'staffId'),
+    text('Email', 'email'),
+    text('Mobile', 'mobile'),
+  ],
 }
 /** status_inbox__01 order (Mobile before Email) */
 export const STATUS_STAFF_INFO: Node = {
@@ -234,11 +241,19 @@ export const EDOC_MESSAGE_HEADER: Node = {
     node('To', 'to', ORGANIZATION, { req: true, many: true }),
     text('DocumentId', 'documentId', { pattern: 'documentId', req: true }),
     node('Code', 'code', { name: 'Code', fields: [text('CodeNumber', 'codeNumber', { req: true }), text('CodeNotation', 'codeNotation', { req: true })] }, { req: true }),
-    node('PromulgationInfo', 'promulgationInfo', { name: 'PromulgationInfo', fields: [text('Place', 'place'), text('PromulgationDate', 'promulgationDate', { pattern: 'date', req: true })] }, { req: true }),
+    node(
+      'PromulgationInfo',
+      'promulgationInfo',
+      { name: 'PromulgationInfo', fields: [text('Place', 'place'), text('PromulgationDate', 'promulgationDate', { pattern: 'date', req: true })] },
+      { req: true },
+    ),
     node(
       'DocumentType',
       'documentType',
-      { name: 'DocumentType', fields: [text('Type', 'type', { pattern: 'digits', req: true }), text('TypeDetail', 'typeDetail', { pattern: 'digits' }), text('TypeName', 'typeName')] },
+      {
+        name: 'DocumentType',
+        fields: [text('Type', 'type', { pattern: 'digits', req: true }), text('TypeDetail', 'typeDetail', { pattern: 'digits' }), text('TypeName', 'typeName')],
+      },
       { req: true },
     ),
     text('Subject', 'subject', { pattern: 'nonEmpty', req: true }),
@@ -281,7 +296,10 @@ export const BUSSINESS: Node = {
             node(
               'Receiver',
               'receiver',
-              { name: 'Receiver', fields: [text('OrganId', 'organId', { pattern: 'agencyCode', req: true }), text('ReceiverType', 'receiverType', { pattern: 'digits', req: true })] },
+              {
+                name: 'Receiver',
+                fields: [text('OrganId', 'organId', { pattern: 'agencyCode', req: true }), text('ReceiverType', 'receiverType', { pattern: 'digits', req: true })],
+              },
               { many: true },
             ),
           ],
@@ -316,7 +334,12 @@ export const TRACE_HEADER_LIST: Node = {
     { xml: 'version', key: 'version' },
   ],
   fields: [
-    node('TraceHeader', 'traceHeader', { name: 'TraceHeader', fields: [text('OrganId', 'organId', { pattern: 'agencyCode', req: true }), text('Timestamp', 'timestamp', { pattern: 'timestamp', req: true })] }, { many: true }),
+    node(
+      'TraceHeader',
+      'traceHeader',
+      { name: 'TraceHeader', fields: [text('OrganId', 'organId', { pattern: 'agencyCode', req: true }), text('Timestamp', 'timestamp', { pattern: 'timestamp', req: true })] },
+      { many: true },
+    ),
     node('Bussiness', 'bussiness', BUSSINESS),
   ],
 }
@@ -391,9 +414,7 @@ function readSignature(el: XmlElement): SignatureBlock {
 }
 
 function signatureOf(header: XmlElement): SignatureBlock | undefined {
-  const s = childElements(header).find(
-    (c) => c.namespaceUri === XMLDSIG_NS || (c.namespaceUri === EDXML_NS && (c.name === 'Signature' || c.name === 'DigitalSignature')),
-  )
+  const s = childElements(header).find((c) => c.namespaceUri === XMLDSIG_NS || (c.namespaceUri === EDXML_NS && (c.name === 'Signature' || c.name === 'DigitalSignature')))
   return s ? readSignature(s) : undefined
 }
 
@@ -427,7 +448,10 @@ export function elementToModel(root: XmlElement): EdxmlPackage {
   const manifest = ed(ed(env, 'edXMLBody'), 'edXMLManifest')
   if (manifest) out.manifest = readNode(manifest, MANIFEST) as EdocPackage['manifest']
   const ae = ed(root, 'AttachmentEncoded')
-  if (ae) out.attachments = childElements(ae).filter((c) => c.name === 'Attachment' && c.namespaceUri === EDXML_NS).map((a) => retype<Attachment>(readNode(a, ATTACHMENT)))
+  if (ae)
+    out.attachments = childElements(ae)
+      .filter((c) => c.name === 'Attachment' && c.namespaceUri === EDXML_NS)
+      .map((a) => retype<Attachment>(readNode(a, ATTACHMENT)))
   return out
 }
 

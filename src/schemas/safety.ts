@@ -22,7 +22,14 @@ export interface Limits {
 /** 50 MiB (the samples with one attachment are ~370 KB) and depth 64 (edXML needs about 8). */
 export const DEFAULT_LIMITS: Limits = Object.freeze({ maxBytes: 50 * 1024 * 1024, maxDepth: 64 })
 
-const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QMARK = 0x3f, DQ = 0x22, SQ = 0x27, LF = 0x0a
+const LT = 0x3c,
+  GT = 0x3e,
+  SLASH = 0x2f,
+  BANG = 0x21,
+  QMARK = 0x3f,
+  DQ = 0x22,
+  SQ = 0x27,
+  LF = 0x0a
 
 const DOCTYPE = Buffer.from('<!DOCTYPE')
 const ENTITY = Buffer.from('<!ENTITY')

@@ -45,7 +45,14 @@ export interface Skeleton {
   runs: ElidedRun[]
 }
 
-const LT = 0x3c, GT = 0x3e, SLASH = 0x2f, BANG = 0x21, QMARK = 0x3f, QUOT = 0x22, APOS = 0x27, EQ = 0x3d
+const LT = 0x3c,
+  GT = 0x3e,
+  SLASH = 0x2f,
+  BANG = 0x21,
+  QMARK = 0x3f,
+  QUOT = 0x22,
+  APOS = 0x27,
+  EQ = 0x3d
 
 /** Base64 alphabet and XML whitespace (RFC 4648 §4; XML 1.0 §2.3 S). */
 const B64 = new Uint8Array(256)
@@ -56,7 +63,11 @@ for (const c of ' \t\r\n') WS[c.charCodeAt(0)] = 1
 /** A nonce of letters and digits only, 24 characters: with an 8-digit index a marker is 32 Base64 characters. */
 export function newNonce(): string {
   let s = ''
-  while (s.length < 24) s += crypto.randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '')
+  while (s.length < 24)
+    s += crypto
+      .randomBytes(24)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
   return `Z${s.slice(0, 23)}`
 }
 
@@ -111,7 +122,10 @@ export class SkeletonScanner {
     if (!b.length) return
     this.outSize += b.length
     if (this.outSize > this.maxSkeleton) {
-      throw new GatewayError('PAYLOAD_TOO_LARGE', `beyond its attachments' Base64 the package has more than ${this.maxSkeleton} bytes (the body limit); large content must travel as Attachment/ContentTransferEncoded`)
+      throw new GatewayError(
+        'PAYLOAD_TOO_LARGE',
+        `beyond its attachments' Base64 the package has more than ${this.maxSkeleton} bytes (the body limit); large content must travel as Attachment/ContentTransferEncoded`,
+      )
     }
     this.out.push(Buffer.from(b)) // a copy: the caller reuses its chunks
   }
@@ -159,12 +173,21 @@ export class SkeletonScanner {
   // ── text ──
 
   private text(seg: Buffer): void {
-    if (!this.elidable) { this.emit(seg); return }
+    if (!this.elidable) {
+      this.emit(seg)
+      return
+    }
     if (this.runLen === 0) this.runStart = this.pos
     this.checkBase64(seg)
     this.runLen += seg.length
-    if (this.runEliding) { this.runHash!.update(seg); return }
-    if (this.runBad) { this.emit(seg); return }
+    if (this.runEliding) {
+      this.runHash!.update(seg)
+      return
+    }
+    if (this.runBad) {
+      this.emit(seg)
+      return
+    }
     this.runChunks.push(Buffer.from(seg))
     if (this.runLen >= this.minRun) {
       // long enough: from here on the run is hashed and counted, not kept
@@ -179,8 +202,15 @@ export class SkeletonScanner {
     for (let k = 0; k < seg.length; k++) {
       const c = seg[k]!
       if (WS[c]) continue
-      if (B64[c] && this.runPad === 0) { this.runChars++; continue }
-      if (c === EQ && this.runPad < 2) { this.runPad++; this.runChars++; continue }
+      if (B64[c] && this.runPad === 0) {
+        this.runChars++
+        continue
+      }
+      if (c === EQ && this.runPad < 2) {
+        this.runPad++
+        this.runChars++
+        continue
+      }
       // not Base64 (or a character after the padding)
       if (this.runEliding) {
         throw new GatewayError('EDXML_SCHEMA_INVALID', `ContentTransferEncoded is not Base64 (byte ${this.pos + k} of the package)`, {
@@ -207,7 +237,10 @@ export class SkeletonScanner {
       }
       const marker = markerOf(this.nonce, this.runs.length)
       this.runs.push({
-        marker, offset: this.runStart, length: this.runLen, sha256: this.runHash!.digest('hex'),
+        marker,
+        offset: this.runStart,
+        length: this.runLen,
+        sha256: this.runHash!.digest('hex'),
         decodedSize: (this.runChars / 4) * 3 - this.runPad,
       })
       this.emit(Buffer.from(marker, 'latin1'))
@@ -261,8 +294,14 @@ export class SkeletonScanner {
     }
     if (second === QMARK) return this.endsWith('?>', 4)
     // a start or end tag: '>' outside an attribute value ends it
-    if (this.quote) { if (b === this.quote) this.quote = 0; return false }
-    if (b === QUOT || b === APOS) { this.quote = b; return false }
+    if (this.quote) {
+      if (b === this.quote) this.quote = 0
+      return false
+    }
+    if (b === QUOT || b === APOS) {
+      this.quote = b
+      return false
+    }
     return b === GT
   }
 

@@ -45,11 +45,10 @@ export function loadSchemas(): void {
 function schemaInvalid(kind: PackageKind, errors: ErrorItem[]): GatewayError {
   const first = errors[0]
   const shown = errors.slice(0, MAX_REPORTED_ERRORS)
-  return new GatewayError(
-    'EDXML_SCHEMA_INVALID',
-    first ? `${kind} package: ${first.message}${first.line ? ` (line ${first.line})` : ''}` : undefined,
-    { errors: shown, extra: { kind, errorCount: errors.length } },
-  )
+  return new GatewayError('EDXML_SCHEMA_INVALID', first ? `${kind} package: ${first.message}${first.line ? ` (line ${first.line})` : ''}` : undefined, {
+    errors: shown,
+    extra: { kind, errorCount: errors.length },
+  })
 }
 
 /** Validate a parsed package against the schema for its kind. Throws EDXML_SCHEMA_INVALID. */

@@ -38,7 +38,7 @@ export function readTlv(buf: Buffer, pos = 0, limit = buf.length): Tlv {
 
 export function children(t: Tlv): Tlv[] {
   const out: Tlv[] = []
-  for (let p = t.body; p < t.end; ) {
+  for (let p = t.body; p < t.end;) {
     const c = readTlv(t.buf, p, t.end)
     out.push(c)
     p = c.end
@@ -218,4 +218,7 @@ export function pemBlocks(text: string, label: string): Buffer[] {
 }
 
 export const toPem = (der: Buffer, label = 'CERTIFICATE'): string =>
-  `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`
+  `-----BEGIN ${label}-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${label}-----\n`

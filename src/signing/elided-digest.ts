@@ -42,14 +42,22 @@ export async function* normalisedLineEnds(src: AsyncIterable<Buffer>): AsyncGene
       pendingCr = false
       if (c[0] === 0x0a) c = c.subarray(1) // the LF of a CR LF split across chunks: the CR already became it
     }
-    if (c.indexOf(0x0d) < 0) { yield c; continue }
+    if (c.indexOf(0x0d) < 0) {
+      yield c
+      continue
+    }
     const out = Buffer.allocUnsafe(c.length)
     let n = 0
     for (let k = 0; k < c.length; k++) {
       const b = c[k]!
-      if (b !== 0x0d) { out[n++] = b; continue }
+      if (b !== 0x0d) {
+        out[n++] = b
+        continue
+      }
       out[n++] = 0x0a
-      if (k + 1 < c.length) { if (c[k + 1] === 0x0a) k++ } else pendingCr = true
+      if (k + 1 < c.length) {
+        if (c[k + 1] === 0x0a) k++
+      } else pendingCr = true
     }
     yield out.subarray(0, n)
   }
@@ -71,7 +79,10 @@ export async function elidedDigest(alg: string, canonical: string, src: ElidedSo
   if (seen.size !== src.runs.length) throw violation('an attachment is outside the signed content')
   const h = createHash(alg)
   for (const p of parts) {
-    if (typeof p === 'string') { h.update(p, 'utf8'); continue }
+    if (typeof p === 'string') {
+      h.update(p, 'utf8')
+      continue
+    }
     for await (const c of normalisedLineEnds(src.read(src.runs[p]!) as AsyncIterable<Buffer>)) h.update(c)
   }
   return h.digest()

@@ -58,7 +58,9 @@ export async function loadGatewaySigning(config: Readonly<Config>, directory: ()
   log.info({ roots: trust.roots.size, agencies: trust.agencies.size, policy, gatewayFingerprint }, 'trust store loaded')
 
   return {
-    trust, policy, gatewayFingerprint,
+    trust,
+    policy,
+    gatewayFingerprint,
     verifyPackage: (bytes, from, elided) => verifyEdxml(bytes, { trust, policy, signerAllowedFor: allowed, from, ...(elided ? { elided } : {}) }),
     async verifyJsonPackage(jws, from) {
       const { verdict } = await verifyJws(jws, { trust, signerAllowedFor: allowed, from, fromOf: jsonFormFrom })

@@ -102,7 +102,8 @@ async function checkJws(protectedB64: string, payloadB64: string, signatureB64: 
   for (const k of ['jwk', 'jku', 'x5u', 'crit']) if (k in header) throw violation(`header parameter ${k} is not accepted`)
   if ('b64' in header) throw violation('unencoded payloads (b64) are not accepted')
   const x5c = header.x5c
-  if (!Array.isArray(x5c) || x5c.length === 0 || !x5c.every((c) => typeof c === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(c))) throw violation('x5c (signer certificate chain) is required')
+  if (!Array.isArray(x5c) || x5c.length === 0 || !x5c.every((c) => typeof c === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(c)))
+    throw violation('x5c (signer certificate chain) is required')
   let certs: X509Certificate[]
   try {
     certs = x5c.map((c: string) => new X509Certificate(Buffer.from(c, 'base64')))
@@ -129,7 +130,8 @@ async function checkJws(protectedB64: string, payloadB64: string, signatureB64: 
 
 function split(jws: string | FlattenedJws): [string, string, string] {
   if (typeof jws !== 'string') {
-    if (!jws || typeof jws.protected !== 'string' || typeof jws.payload !== 'string' || typeof jws.signature !== 'string') throw violation('flattened JWS needs protected, payload and signature')
+    if (!jws || typeof jws.protected !== 'string' || typeof jws.payload !== 'string' || typeof jws.signature !== 'string')
+      throw violation('flattened JWS needs protected, payload and signature')
     if ('header' in jws) throw violation('unprotected JWS header parameters are not accepted')
     return [jws.protected, jws.payload, jws.signature]
   }
@@ -239,11 +241,7 @@ export function receiptSigner(gatewayKey: KeyObject | string | Buffer, gatewayCe
  * Verifies a gateway receipt. Without `gatewayFingerprints` any certificate that chains in the trust
  * store is accepted (the verdict names it); pass the gateway's pinned fingerprint(s) to require it.
  */
-export async function verifyReceipt(
-  receipt: SignedReceipt,
-  trust: TrustStore,
-  opts: { gatewayFingerprints?: string[]; at?: Date } = {},
-): Promise<Verdict & { receipt: Receipt }> {
+export async function verifyReceipt(receipt: SignedReceipt, trust: TrustStore, opts: { gatewayFingerprints?: string[]; at?: Date } = {}): Promise<Verdict & { receipt: Receipt }> {
   const at = opts.at ?? new Date()
   if (!receipt || typeof receipt !== 'object') throw violation('not a receipt')
   const extra = Object.keys(receipt).filter((k) => k !== 'signature' && !(RECEIPT_FIELDS as readonly string[]).includes(k))

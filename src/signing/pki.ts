@@ -50,7 +50,11 @@ export interface Issued {
 
 export type KeyType = 'rsa' | 'ec'
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false)
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  )
 
 /** openssl -subj form; values escaped for "/", "+", "=" and "\". Order: C, O, OU, CN (most significant first). */
 export function subj(parts: { C?: string; O?: string; OU?: string; CN: string; serialNumber?: string }): string {
@@ -62,9 +66,7 @@ export function subj(parts: { C?: string; O?: string; OU?: string; CN: string; s
 }
 
 async function newKey(path: string, type: KeyType = 'rsa', bits = 2048): Promise<string> {
-  const { privateKey } = await (type === 'ec'
-    ? promisify(generateKeyPair)('ec', { namedCurve: 'P-256' })
-    : promisify(generateKeyPair)('rsa', { modulusLength: bits }))
+  const { privateKey } = await (type === 'ec' ? promisify(generateKeyPair)('ec', { namedCurve: 'P-256' }) : promisify(generateKeyPair)('rsa', { modulusLength: bits }))
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
   await writeFile(path, pem, { mode: 0o600 })
   return pem
@@ -140,7 +142,12 @@ async function caState(dir: string): Promise<CaHandle> {
     await writeFile(join(abs, 'index.txt.attr'), 'unique_subject = no\n')
     await writeFile(join(abs, 'crlnumber'), '1000\n')
     // random 16-byte serial start, so two demo PKIs never share issuer+serial pairs
-    await writeFile(join(abs, 'serial'), `${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^./, '1')}\n`)
+    await writeFile(
+      join(abs, 'serial'),
+      `${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16)))
+        .toString('hex')
+        .replace(/^./, '1')}\n`,
+    )
   }
   return { dir: abs, cnf, cert: join(abs, 'cert.pem'), key: join(abs, 'key.pem') }
 }
@@ -151,17 +158,54 @@ export async function createCa(dir: string, subject: string, opts: { issuer?: Ca
   if (await exists(ca.cert)) return ca
   await newKey(ca.key, opts.keyType, 3072)
   if (!opts.issuer) {
-    await run('openssl', ['req', '-config', ca.cnf, '-new', '-x509', '-utf8', '-key', ca.key, '-sha256', '-days', String(opts.days ?? 3650), '-subj', subject, '-extensions', 'v3_root', '-out', ca.cert])
+    await run('openssl', [
+      'req',
+      '-config',
+      ca.cnf,
+      '-new',
+      '-x509',
+      '-utf8',
+      '-key',
+      ca.key,
+      '-sha256',
+      '-days',
+      String(opts.days ?? 3650),
+      '-subj',
+      subject,
+      '-extensions',
+      'v3_root',
+      '-out',
+      ca.cert,
+    ])
   } else {
     const csr = join(ca.dir, 'cert.csr')
     await run('openssl', ['req', '-config', ca.cnf, '-new', '-utf8', '-key', ca.key, '-subj', subject, '-out', csr])
-    await run('openssl', ['ca', '-config', opts.issuer.cnf, '-batch', '-notext', '-utf8', '-in', csr, '-out', ca.cert, '-extensions', 'v3_intermediate', '-days', String(opts.days ?? 1825)])
+    await run('openssl', [
+      'ca',
+      '-config',
+      opts.issuer.cnf,
+      '-batch',
+      '-notext',
+      '-utf8',
+      '-in',
+      csr,
+      '-out',
+      ca.cert,
+      '-extensions',
+      'v3_intermediate',
+      '-days',
+      String(opts.days ?? 1825),
+    ])
   }
   return ca
 }
 
 /** openssl ca date form (YYYYMMDDHHMMSSZ) */
-const caDate = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z')
+const caDate = (d: Date): string =>
+  d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 
 /** Issues a signing certificate to `<outBase>.pem` / `<outBase>.key` (kept if present). */
 export async function issueCert(
@@ -176,9 +220,10 @@ export async function issueCert(
     if (!(await exists(key))) await newKey(key, opts.keyType)
     const csr = `${outBase}.csr`
     await run('openssl', ['req', '-config', ca.cnf, '-new', '-utf8', '-key', key, '-subj', subject, '-out', csr])
-    const validity = opts.notBefore || opts.notAfter
-      ? ['-startdate', caDate(opts.notBefore ?? new Date(Date.now() - 60_000)), '-enddate', caDate(opts.notAfter ?? new Date(Date.now() + 825 * 86_400_000))]
-      : ['-days', String(opts.days ?? 825)]
+    const validity =
+      opts.notBefore || opts.notAfter
+        ? ['-startdate', caDate(opts.notBefore ?? new Date(Date.now() - 60_000)), '-enddate', caDate(opts.notAfter ?? new Date(Date.now() + 825 * 86_400_000))]
+        : ['-days', String(opts.days ?? 825)]
     await run('openssl', ['ca', '-config', ca.cnf, '-batch', '-notext', '-utf8', '-in', csr, '-out', cert, '-extensions', opts.extensions ?? 'v3_signer', ...validity])
     await chmod(key, 0o600)
   }
@@ -240,5 +285,13 @@ export async function pkiInit(dir: string, opts: { agencies?: DemoAgency[] } = {
   const crls = [join(base, 'crl/root-ca.crl.pem'), join(base, 'crl/issuing-ca.crl.pem')]
   await track(crls[0], async () => (await exists(crls[0])) || generateCrl(rootCa, crls[0]))
   await track(crls[1], async () => (await exists(crls[1])) || generateCrl(issuing, crls[1]))
-  return { dir: base, created, root: join(base, 'roots/root-ca.pem'), intermediate: join(base, 'intermediates/issuing-ca.pem'), agencies, gateway: { cert: gw.cert, key: gw.key }, crls }
+  return {
+    dir: base,
+    created,
+    root: join(base, 'roots/root-ca.pem'),
+    intermediate: join(base, 'intermediates/issuing-ca.pem'),
+    agencies,
+    gateway: { cert: gw.cert, key: gw.key },
+    crls,
+  }
 }

@@ -43,7 +43,13 @@ export async function signEdxmlElided(skeleton: Buffer | string, key: KeyObject 
   return finish(p, digest.toString('base64'))
 }
 
-interface Prepared { doc: Document; text: string; certs: X509Certificate[]; priv: KeyObject; ec: boolean }
+interface Prepared {
+  doc: Document
+  text: string
+  certs: X509Certificate[]
+  priv: KeyObject
+  ec: boolean
+}
 
 function prepare(xml: Buffer | string, key: KeyObject | string | Buffer, certChain: (string | Buffer)[]): Prepared {
   const { doc, text } = parseXmlStrict(xml)

@@ -124,7 +124,10 @@ export class TrustStore {
     const ts = new TrustStore(opts)
     const files = async (sub: string, exts: string[]): Promise<string[]> => {
       try {
-        return (await readdir(join(dir, sub))).filter((f) => exts.some((e) => f.endsWith(e))).sort().map((f) => join(dir, sub, f))
+        return (await readdir(join(dir, sub)))
+          .filter((f) => exts.some((e) => f.endsWith(e)))
+          .sort()
+          .map((f) => join(dir, sub, f))
       } catch {
         return []
       }
@@ -137,7 +140,10 @@ export class TrustStore {
     }
     for (const f of await files('crl', ['.pem', '.crl'])) ts.addCrl(await readFile(f), f)
     try {
-      const urls = (await readFile(join(dir, 'crl-urls.txt'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+      const urls = (await readFile(join(dir, 'crl-urls.txt'), 'utf8'))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
       for (const u of urls) await ts.addCrlUrl(u)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
@@ -307,7 +313,7 @@ export class TrustStore {
     }
     const path: TrustEntry[] = [leaf]
     let anchored = false
-    for (let cur = leaf; path.length <= 8; ) {
+    for (let cur = leaf; path.length <= 8;) {
       const root = [...this.roots.values()].find((r) => issued(r, cur))
       if (root) {
         if (root.fingerprint !== cur.fingerprint) path.push(root)
@@ -325,7 +331,8 @@ export class TrustStore {
     // structural checks (RFC 5280 §4.2.1.3, §4.2.1.9, §6.1)
     if (leaf.info.ca) throw refuse('CERT_UNTRUSTED', 'the signing certificate is a CA certificate', leaf.cert)
     const ku = leaf.info.keyUsage
-    if (ku && !ku.has('digitalSignature') && !ku.has('nonRepudiation')) throw refuse('CERT_UNTRUSTED', 'the signing certificate keyUsage allows neither digitalSignature nor nonRepudiation', leaf.cert)
+    if (ku && !ku.has('digitalSignature') && !ku.has('nonRepudiation'))
+      throw refuse('CERT_UNTRUSTED', 'the signing certificate keyUsage allows neither digitalSignature nor nonRepudiation', leaf.cert)
     path.forEach((e, i) => {
       if (e.info.unknownCritical.length) throw refuse('CERT_UNTRUSTED', `unsupported critical extension ${e.info.unknownCritical.join(',')}`, e.cert)
       const isAnchor = i === path.length - 1

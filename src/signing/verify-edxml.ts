@@ -103,7 +103,11 @@ export async function verifyEdxml(bytes: Buffer | string, opts: VerifyEdxmlOptio
   // certificate: chain first, then (and only then) its key
   const leaf = pickLeaf(p.certs)
   await opts.trust.refreshDueCrls()
-  const chain = opts.trust.validate(leaf, p.certs.filter((c) => c !== leaf), at)
+  const chain = opts.trust.validate(
+    leaf,
+    p.certs.filter((c) => c !== leaf),
+    at,
+  )
   checkKey(leaf, p.sigAlg)
 
   // Reference: enveloped transform = the document element without this Signature, then c14n. The node is
@@ -199,7 +203,8 @@ function parseSignature(sig: Element, ns: string, policy: SignaturePolicy): Pars
 /** Element children of `el`, requiring exactly `names` in order (the last `names.length - min` optional). */
 function kids(el: Element, ns: string, names: string[], min: number): Element[] {
   const out = elementChildren(el)
-  if (out.length < min || out.length > names.length) throw violation(`${el.localName} must contain ${names.slice(0, min).join(', ')}${min < names.length ? ` [${names.slice(min).join(', ')}]` : ''}`)
+  if (out.length < min || out.length > names.length)
+    throw violation(`${el.localName} must contain ${names.slice(0, min).join(', ')}${min < names.length ? ` [${names.slice(min).join(', ')}]` : ''}`)
   out.forEach((c, i) => {
     if (c.namespaceURI !== ns || c.localName !== names[i]) throw violation(`expected ${names[i]} in ${el.localName}, found ${c.localName}`)
   })

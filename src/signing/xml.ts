@@ -35,11 +35,13 @@ export function parseXmlStrict(input: Buffer | string): { doc: Document; text: s
   if (decl && !/^utf-?8$/i.test(decl[1])) throw new GatewayError('XML_MALFORMED', `declared encoding ${decl[1]} is not UTF-8`)
   let doc: Document
   try {
-    doc = retype<Document>(new DOMParser({
-      onError: (level: string, msg: string) => {
-        if (level !== 'warning') throw new Error(msg)
-      },
-    }).parseFromString(text, 'text/xml'))
+    doc = retype<Document>(
+      new DOMParser({
+        onError: (level: string, msg: string) => {
+          if (level !== 'warning') throw new Error(msg)
+        },
+      }).parseFromString(text, 'text/xml'),
+    )
   } catch (e) {
     throw new GatewayError('XML_MALFORMED', (e as Error).message.replace(/^.*caused Error: /, ''))
   }

@@ -8,6 +8,7 @@ import type { Sql } from './db.ts'
 export async function startAttempt(q: Sql, documentId: string, recipient: string, atLeast: number): Promise<number> {
   const r = await q.query<{ n: number }>(
     `update deliveries set attempts_started = greatest(attempts_started + 1, $3) where document_uuid = $1 and recipient = $2 returning attempts_started as n`,
-    [documentId, recipient, atLeast])
+    [documentId, recipient, atLeast],
+  )
   return r.rows[0]?.n ?? atLeast // a leg with no row of its own (a peer's forward): the caller's count
 }

@@ -32,8 +32,7 @@ export const sha256Hex = (bytes: Buffer) => crypto.createHash('sha256').update(b
 
 export const BLOB_KEY = /^[0-9a-f]{64}$/
 
-const corrupt = (key: string, got: string) =>
-  new GatewayError('PAYLOAD_INTEGRITY', `stored payload ${key} hashes to ${got}; it is not served`, { extra: { key } })
+const corrupt = (key: string, got: string) => new GatewayError('PAYLOAD_INTEGRITY', `stored payload ${key} hashes to ${got}; it is not served`, { extra: { key } })
 
 /** Refuses bytes read back that are not what was stored under `key`. */
 export function checkedBytes(key: string, bytes: Buffer): Buffer {
@@ -49,14 +48,24 @@ export function checkedBytes(key: string, bytes: Buffer): Buffer {
 export function checkedStream(key: string, sha256 = key): Transform {
   const h = crypto.createHash('sha256')
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) { h.update(chunk); cb(null, chunk) },
-    flush(cb) { const got = h.digest('hex'); cb(got === sha256 ? null : corrupt(key, got)) },
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk)
+      cb(null, chunk)
+    },
+    flush(cb) {
+      const got = h.digest('hex')
+      cb(got === sha256 ? null : corrupt(key, got))
+    },
   })
 }
 
 async function syncDir(d: string): Promise<void> {
   const h = await fsp.open(d, 'r')
-  try { await h.sync() } finally { await h.close() }
+  try {
+    await h.sync()
+  } finally {
+    await h.close()
+  }
 }
 
 export function fsBlobStore(dir: string): BlobStore {
@@ -96,10 +105,17 @@ export function fsBlobStore(dir: string): BlobStore {
     remove: (key) => fsp.rm(where(key), { force: true }),
     async adopt(tmp, { key }) {
       const file = where(key)
-      if (await exists(file)) { await fsp.rm(tmp, { force: true }); return }
+      if (await exists(file)) {
+        await fsp.rm(tmp, { force: true })
+        return
+      }
       const created = await fsp.mkdir(path.dirname(file), { recursive: true })
       const fh = await fsp.open(tmp, 'r+')
-      try { await fh.sync() } finally { await fh.close() }
+      try {
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
       await fsp.rename(tmp, file)
       await syncDir(path.dirname(file))
       if (created) for (const d of [path.dirname(path.dirname(file)), dir]) await syncDir(d)
@@ -108,4 +124,8 @@ export function fsBlobStore(dir: string): BlobStore {
   }
 }
 
-const exists = (f: string) => fsp.access(f).then(() => true, () => false)
+const exists = (f: string) =>
+  fsp.access(f).then(
+    () => true,
+    () => false,
+  )

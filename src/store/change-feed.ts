@@ -24,19 +24,28 @@ export interface ChangeFeed {
 
 export async function startChangeFeed(db: Db, schema: string, log: Logger, reload: Record<ChangeKind, () => Promise<void>>): Promise<ChangeFeed> {
   const origin = crypto.randomUUID()
-  const run = (kind: ChangeKind, why: string) => reload[kind]().then(
-    () => log.debug({ kind, why }, 'reloaded after a change elsewhere'),
-    (err) => log.error({ err, kind }, 'could not reload after a change elsewhere'),
+  const run = (kind: ChangeKind, why: string) =>
+    reload[kind]().then(
+      () => log.debug({ kind, why }, 'reloaded after a change elsewhere'),
+      (err) => log.error({ err, kind }, 'could not reload after a change elsewhere'),
+    )
+  const sub = await db.listen(
+    CHANNEL,
+    (payload) => {
+      let m: { schema?: string; kind?: ChangeKind; origin?: string }
+      try {
+        m = JSON.parse(payload)
+      } catch {
+        return
+      }
+      if (m.schema !== schema || m.origin === origin || !m.kind || !(m.kind in reload)) return
+      void run(m.kind, 'notified')
+    },
+    () => {
+      // notices sent while the connection was down are lost: re-read everything once
+      for (const kind of Object.keys(reload) as ChangeKind[]) void run(kind, 'listener reconnected')
+    },
   )
-  const sub = await db.listen(CHANNEL, (payload) => {
-    let m: { schema?: string; kind?: ChangeKind; origin?: string }
-    try { m = JSON.parse(payload) } catch { return }
-    if (m.schema !== schema || m.origin === origin || !m.kind || !(m.kind in reload)) return
-    void run(m.kind, 'notified')
-  }, () => {
-    // notices sent while the connection was down are lost: re-read everything once
-    for (const kind of Object.keys(reload) as ChangeKind[]) void run(kind, 'listener reconnected')
-  })
   return {
     async announce(kind) {
       await db.notify(CHANNEL, JSON.stringify({ schema, kind, origin })).catch((err) => log.error({ err, kind }, 'could not announce a change to the other replicas'))

@@ -5,7 +5,12 @@ import { writing } from './generations.ts'
 
 /** 'gateway': a trusted peer gateway; its organIds are the jurisdiction patterns it may forward */
 export type Role = 'client' | 'operator' | 'gateway'
-export interface Principal { clientId: string; name: string; role: Role; organIds: ReadonlySet<string> }
+export interface Principal {
+  clientId: string
+  name: string
+  role: Role
+  organIds: ReadonlySet<string>
+}
 
 export const hashKey = (key: string) => crypto.createHash('sha256').update(key, 'utf8').digest('hex')
 export const newApiKey = () => `lgsp_${crypto.randomBytes(24).toString('base64url')}`
@@ -31,16 +36,24 @@ export async function saveClient(q: Sql, c: { id: string; name: string; role: Ro
  */
 export async function findPrincipal(q: Sql, key: string): Promise<{ principal: Principal; until: Date | null } | null> {
   const h = hashKey(key)
-  const r = (await q.query<{ id: string; name: string; role: Role; organ_ids: string[]; until: Date | null }>(
-    `select id, name, role, organ_ids, case when key_hash = $1 then null else previous_until end as until from clients
-     where not disabled and (key_hash = $1 or (previous_key_hash = $1 and previous_until > now()))`, [h],
-  )).rows[0]
+  const r = (
+    await q.query<{ id: string; name: string; role: Role; organ_ids: string[]; until: Date | null }>(
+      `select id, name, role, organ_ids, case when key_hash = $1 then null else previous_until end as until from clients
+     where not disabled and (key_hash = $1 or (previous_key_hash = $1 and previous_until > now()))`,
+      [h],
+    )
+  ).rows[0]
   return r ? { principal: { clientId: r.id, name: r.name, role: r.role, organIds: new Set(r.organ_ids) }, until: r.until ? new Date(r.until) : null } : null
 }
 
 export interface ClientKeyInfo {
-  id: string; name: string; role: Role; organIds: string[]; disabled: boolean
-  createdAt: string | null; rotatedAt: string | null
+  id: string
+  name: string
+  role: Role
+  organIds: string[]
+  disabled: boolean
+  createdAt: string | null
+  rotatedAt: string | null
   /** the previous key is still accepted until this instant (null: no overlap running) */
   previousValidUntil: string | null
 }
@@ -50,8 +63,13 @@ const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null)
 export async function listClientKeys(q: Sql): Promise<ClientKeyInfo[]> {
   const rows = (await q.query<Record<string, unknown>>('select * from clients order by id')).rows
   return rows.map((r) => ({
-    id: r.id as string, name: r.name as string, role: r.role as Role, organIds: r.organ_ids as string[], disabled: r.disabled as boolean,
-    createdAt: iso(r.created_at), rotatedAt: iso(r.rotated_at),
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as Role,
+    organIds: r.organ_ids as string[],
+    disabled: r.disabled as boolean,
+    createdAt: iso(r.created_at),
+    rotatedAt: iso(r.rotated_at),
     previousValidUntil: r.previous_until && new Date(r.previous_until as string) > new Date() ? iso(r.previous_until) : null,
   }))
 }
@@ -95,7 +113,9 @@ export async function extendClientKeysToSuccessor(q: Sql, from: string, to: stri
 /** Takes `organId` off every client key acting for it; returns the ids of the keys changed. */
 export async function removeOrganFromClientKeys(q: Sql, organId: string): Promise<string[]> {
   return writing('clients', async () => {
-    return (await q.query<{ id: string }>(`update clients set organ_ids = array_remove(organ_ids, $1) where role = 'client' and $1 = any(organ_ids) returning id`, [organId])).rows.map((r) => r.id)
+    return (
+      await q.query<{ id: string }>(`update clients set organ_ids = array_remove(organ_ids, $1) where role = 'client' and $1 = any(organ_ids) returning id`, [organId])
+    ).rows.map((r) => r.id)
   })
 }
 

@@ -28,8 +28,12 @@ export async function closureHoldingCounts(q: Sql, organId: string): Promise<Clo
   return {
     inFlight: await count(q, 'select count(*) as n from deliveries where recipient = $1 and status = any($2)', [organId, IN_FLIGHT]),
     unreadInbox: await count(q, 'select count(*) as n from inbox where recipient = $1 and acked_at is null', [organId]),
-    webhooks: await count(q, `select count(*) as n from webhook_subscriptions w join clients c on c.id = w.client_id
-      where w.filter_recipient = $1 or w.filter_sender = $1 or $1 = any(c.organ_ids)`, [organId]),
+    webhooks: await count(
+      q,
+      `select count(*) as n from webhook_subscriptions w join clients c on c.id = w.client_id
+      where w.filter_recipient = $1 or w.filter_sender = $1 or $1 = any(c.organ_ids)`,
+      [organId],
+    ),
     apiKeys: await count(q, `select count(*) as n from clients where role = 'client' and not disabled and $1 = any(organ_ids)`, [organId]),
   }
 }

@@ -47,7 +47,10 @@ export async function openDb(opts: { url: string; schema: string; dataDir: strin
 const statementNames = new Map<string, string>()
 /** Each connection keeps what it prepared: texts built from operator filters must not grow that for ever. */
 const MAX_PREPARED = 400
-const named = (text: string) => { const name = statementName(text); return name ? { name } : {} }
+const named = (text: string) => {
+  const name = statementName(text)
+  return name ? { name } : {}
+}
 /** A stable name for a statement text (at most 63 bytes: PostgreSQL's NAMEDATALEN); none past the cap. */
 function statementName(text: string): string | undefined {
   let name = statementNames.get(text)
@@ -65,7 +68,9 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
   // is off: it pays off for long analytical queries, and the ledger's are short lookups whose estimates
   // on a grown table can still cross jit_above_cost and then cost milliseconds of compiling each time
   const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema} -c jit=off` })
-  pool.on('error', () => { /* idle-client errors surface on the next query */ })
+  pool.on('error', () => {
+    /* idle-client errors surface on the next query */
+  })
   await pool.query(`create schema if not exists ${schema}`)
   // A statement with parameters is prepared once per connection under a name derived from its text, and
   // later executions skip parsing and planning (the extended protocol's named statements): a document
@@ -83,14 +88,18 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
   return {
     engine: 'postgres',
     query: base.query,
-    async exec(text) { await pool.query(text) },
+    async exec(text) {
+      await pool.query(text)
+    },
     async tx(fn) {
       const client = await pool.connect()
       // A checked-out client is ours to watch: a backend ended under it (pg_terminate_backend, a failover)
       // emits 'error' on the client, and an 'error' event nobody listens to ends the process. The statement
       // in flight rejects anyway; the broken connection is then destroyed instead of going back to the pool.
       let lost = false
-      const onLost = () => { lost = true }
+      const onLost = () => {
+        lost = true
+      }
       client.on('error', onLost)
       dbRoundTrips.transactions++
       try {
@@ -107,8 +116,12 @@ async function openPostgres(url: string, schema: string): Promise<Db> {
       }
     },
     listen: (channel, onMessage, onReconnect) => listenPostgres(url, channel, onMessage, onReconnect),
-    async notify(channel, payload) { await pool.query('select pg_notify($1, $2)', [channel, payload]) },
-    async close() { await pool.end() },
+    async notify(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload])
+    },
+    async close() {
+      await pool.end()
+    },
   }
 }
 
@@ -120,9 +133,15 @@ async function listenPostgres(url: string, channel: string, onMessage: (payload:
   let delay = 200
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: url })
-    c.on('notification', (m) => { if (m.channel === channel && m.payload !== undefined) onMessage(m.payload) })
-    c.on('error', () => { /* 'end' follows */ })
-    c.on('end', () => { if (!closed) setTimeout(() => void retry(), delay).unref() })
+    c.on('notification', (m) => {
+      if (m.channel === channel && m.payload !== undefined) onMessage(m.payload)
+    })
+    c.on('error', () => {
+      /* 'end' follows */
+    })
+    c.on('end', () => {
+      if (!closed) setTimeout(() => void retry(), delay).unref()
+    })
     await c.connect()
     await c.query(`listen "${channel.replace(/"/g, '')}"`)
     client = c
@@ -130,10 +149,21 @@ async function listenPostgres(url: string, channel: string, onMessage: (payload:
   }
   const retry = async () => {
     if (closed) return
-    try { await connect(); onReconnect?.() } catch { delay = Math.min(delay * 2, 5000); setTimeout(() => void retry(), delay).unref() }
+    try {
+      await connect()
+      onReconnect?.()
+    } catch {
+      delay = Math.min(delay * 2, 5000)
+      setTimeout(() => void retry(), delay).unref()
+    }
   }
   await connect()
-  return { async close() { closed = true; await client?.end().catch(() => {}) } }
+  return {
+    async close() {
+      closed = true
+      await client?.end().catch(() => {})
+    },
+  }
 }
 
 async function openPglite(dir: string, schema: string): Promise<Db> {
@@ -152,14 +182,26 @@ async function openPglite(dir: string, schema: string): Promise<Db> {
   return {
     engine: 'pglite',
     query: base.query,
-    async exec(text) { await db.exec(text) },
-    async tx(fn) { return db.transaction(async (t) => fn(wrap(t))) },
+    async exec(text) {
+      await db.exec(text)
+    },
+    async tx(fn) {
+      return db.transaction(async (t) => fn(wrap(t)))
+    },
     async listen(channel, onMessage) {
       const fn = (p: string) => onMessage(p)
       local.on(channel, fn)
-      return { async close() { local.off(channel, fn) } }
+      return {
+        async close() {
+          local.off(channel, fn)
+        },
+      }
     },
-    async notify(channel, payload) { local.emit(channel, payload) },
-    async close() { await db.close() },
+    async notify(channel, payload) {
+      local.emit(channel, payload)
+    },
+    async close() {
+      await db.close()
+    },
   }
 }

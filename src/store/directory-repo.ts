@@ -3,14 +3,28 @@ import type { Agency } from '../routing/types.ts'
 import type { Sql } from './db.ts'
 
 interface Row {
-  organ_id: string; name: string; tier: Agency['tier']; parent: string | null; gateway: string | null
-  endpoint: Agency['endpoint']; certificates: string[]; enabled: boolean
-  closed_day: string | null; successors: string[] | null; closure_note: string | null
+  organ_id: string
+  name: string
+  tier: Agency['tier']
+  parent: string | null
+  gateway: string | null
+  endpoint: Agency['endpoint']
+  certificates: string[]
+  enabled: boolean
+  closed_day: string | null
+  successors: string[] | null
+  closure_note: string | null
 }
 
 const toAgency = (r: Row): Agency => ({
-  organId: r.organ_id, name: r.name, tier: r.tier, parent: r.parent, gateway: r.gateway,
-  endpoint: r.endpoint, certificates: r.certificates, enabled: r.enabled,
+  organId: r.organ_id,
+  name: r.name,
+  tier: r.tier,
+  parent: r.parent,
+  gateway: r.gateway,
+  endpoint: r.endpoint,
+  certificates: r.certificates,
+  enabled: r.enabled,
   ...(r.closed_day ? { closed: { on: r.closed_day, successors: r.successors ?? [], note: r.closure_note } } : {}),
 })
 
@@ -31,8 +45,19 @@ export async function upsertAgencies(q: Sql, agencies: Agency[]): Promise<void> 
        on conflict (organ_id) do update set name = excluded.name, tier = excluded.tier, parent = excluded.parent,
          gateway = excluded.gateway, endpoint = excluded.endpoint, certificates = excluded.certificates,
          enabled = excluded.enabled, ${KEEP_CLOSURE}, updated_at = now()`,
-      [a.organId, a.name, a.tier, a.parent, a.gateway, JSON.stringify(a.endpoint), a.certificates, a.enabled,
-        a.closed?.on ?? null, a.closed?.successors ?? [], a.closed?.note ?? null],
+      [
+        a.organId,
+        a.name,
+        a.tier,
+        a.parent,
+        a.gateway,
+        JSON.stringify(a.endpoint),
+        a.certificates,
+        a.enabled,
+        a.closed?.on ?? null,
+        a.closed?.successors ?? [],
+        a.closed?.note ?? null,
+      ],
     )
   }
 }
@@ -55,9 +80,17 @@ export async function getAgency(q: Sql, organId: string): Promise<Agency | null>
 export async function upsertAgenciesBulk(q: Sql, agencies: Agency[]): Promise<void> {
   for (let i = 0; i < agencies.length; i += 1000) {
     const chunk = agencies.slice(i, i + 1000).map((a) => ({
-      organ_id: a.organId, name: a.name, tier: a.tier, parent: a.parent, gateway: a.gateway, endpoint: a.endpoint,
-      certificates: a.certificates, enabled: a.enabled,
-      closed_on: a.closed?.on ?? null, successors: a.closed?.successors ?? [], closure_note: a.closed?.note ?? null,
+      organ_id: a.organId,
+      name: a.name,
+      tier: a.tier,
+      parent: a.parent,
+      gateway: a.gateway,
+      endpoint: a.endpoint,
+      certificates: a.certificates,
+      enabled: a.enabled,
+      closed_on: a.closed?.on ?? null,
+      successors: a.closed?.successors ?? [],
+      closure_note: a.closed?.note ?? null,
     }))
     await q.query(
       `insert into agencies (organ_id, name, tier, parent, gateway, endpoint, certificates, enabled, closed_on, successors, closure_note, updated_at)
@@ -90,8 +123,11 @@ export async function recordClosure(q: Sql, organId: string, on: string, success
  * trust store's agency certificates of that code) to the entry of its successor `to`, without duplicates.
  */
 export async function carryCertificatesToSuccessor(q: Sql, from: string, to: string, extraFingerprints: string[]): Promise<void> {
-  await q.query(`update agencies s set certificates = array(select distinct unnest(s.certificates || o.certificates || $3::text[]))
-      from agencies o where o.organ_id = $1 and s.organ_id = $2`, [from, to, extraFingerprints])
+  await q.query(
+    `update agencies s set certificates = array(select distinct unnest(s.certificates || o.certificates || $3::text[]))
+      from agencies o where o.organ_id = $1 and s.organ_id = $2`,
+    [from, to, extraFingerprints],
+  )
 }
 
 /** Clears the agency's certificate bindings. */

@@ -21,8 +21,12 @@ export async function documentFacts(q: Sql, id: string): Promise<DocumentFacts |
   const row = await getDocument(q, id)
   if (!row) return null
   const facts: DocumentFacts = {
-    id: row.id, from_organ: row.from_organ, document_id: row.document_id, promulgated: row.promulgated ?? null,
-    accepted_at: row.accepted_at, via_peer: row.via_peer ?? null,
+    id: row.id,
+    from_organ: row.from_organ,
+    document_id: row.document_id,
+    promulgated: row.promulgated ?? null,
+    accepted_at: row.accepted_at,
+    via_peer: row.via_peer ?? null,
   }
   if (row.state === 'accepted') {
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!)

@@ -10,14 +10,22 @@
  */
 import type { Db, Sql } from './db.ts'
 
-interface Waiting<I, O> { item: I; resolve(o: O): void; reject(e: unknown): void }
+interface Waiting<I, O> {
+  item: I
+  resolve(o: O): void
+  reject(e: unknown): void
+}
 
 export function groupCommit<I, O>(db: Db, work: (q: Sql, item: I) => Promise<O>, maxBatch = 64): (item: I) => Promise<O> {
   const queue: Waiting<I, O>[] = []
   let running = false
 
   const runAlone = async (w: Waiting<I, O>) => {
-    try { w.resolve(await db.tx((q) => work(q, w.item))) } catch (e) { w.reject(e) }
+    try {
+      w.resolve(await db.tx((q) => work(q, w.item)))
+    } catch (e) {
+      w.reject(e)
+    }
   }
 
   const drain = async () => {
@@ -25,7 +33,10 @@ export function groupCommit<I, O>(db: Db, work: (q: Sql, item: I) => Promise<O>,
     try {
       while (queue.length) {
         const batch = queue.splice(0, maxBatch)
-        if (batch.length === 1) { await runAlone(batch[0]); continue }
+        if (batch.length === 1) {
+          await runAlone(batch[0])
+          continue
+        }
         let out: O[] | null = null
         try {
           out = await db.tx(async (q) => {
@@ -45,8 +56,9 @@ export function groupCommit<I, O>(db: Db, work: (q: Sql, item: I) => Promise<O>,
     }
   }
 
-  return (item) => new Promise<O>((resolve, reject) => {
-    queue.push({ item, resolve, reject })
-    if (!running) void drain()
-  })
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      queue.push({ item, resolve, reject })
+      if (!running) void drain()
+    })
 }

@@ -4,8 +4,18 @@ import type { Sql } from './db.ts'
 import { isUuid, type Alongside } from './ledger-repo.ts'
 
 export interface InboxItem {
-  id: string; documentUuid: string; recipient: string; from: string; documentId: string; subject: string | null
-  sha256: string; size: number; blobKey: string; contentType: string; deliveredAt: string; ackedAt: string | null
+  id: string
+  documentUuid: string
+  recipient: string
+  from: string
+  documentId: string
+  subject: string | null
+  sha256: string
+  size: number
+  blobKey: string
+  contentType: string
+  deliveredAt: string
+  ackedAt: string | null
   /** the closed code the package names, when it was delivered to that agency's successor */
   addressedTo?: string | null
 }
@@ -15,9 +25,16 @@ const SELECT = `select i.id, i.document_uuid, i.recipient, i.delivered_at, i.ack
   left join deliveries dl on dl.document_uuid = i.document_uuid and dl.recipient = i.recipient`
 
 const toItem = (r: Record<string, unknown>): InboxItem => ({
-  id: r.id as string, documentUuid: r.document_uuid as string, recipient: r.recipient as string,
-  from: r.from_organ as string, documentId: r.document_id as string, subject: (r.subject as string | null) ?? null,
-  sha256: r.sha256 as string, size: Number(r.size), blobKey: r.blob_key as string, contentType: r.content_type as string,
+  id: r.id as string,
+  documentUuid: r.document_uuid as string,
+  recipient: r.recipient as string,
+  from: r.from_organ as string,
+  documentId: r.document_id as string,
+  subject: (r.subject as string | null) ?? null,
+  sha256: r.sha256 as string,
+  size: Number(r.size),
+  blobKey: r.blob_key as string,
+  contentType: r.content_type as string,
   deliveredAt: new Date(r.delivered_at as string).toISOString(),
   ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
   ...(r.addressed_to ? { addressedTo: r.addressed_to as string } : {}),
@@ -33,10 +50,9 @@ export const inboxRow = (documentUuid: string, recipient: string): Alongside => 
 })
 
 export async function listInbox(q: Sql, organIds: string[], opts: { includeAcked: boolean; limit: number }): Promise<InboxItem[]> {
-  const rows = (await q.query(
-    `${SELECT} where i.recipient = any($1) ${opts.includeAcked ? '' : 'and i.acked_at is null'} order by i.delivered_at, i.id limit $2`,
-    [organIds, opts.limit],
-  )).rows
+  const rows = (
+    await q.query(`${SELECT} where i.recipient = any($1) ${opts.includeAcked ? '' : 'and i.acked_at is null'} order by i.delivered_at, i.id limit $2`, [organIds, opts.limit])
+  ).rows
   return rows.map(toItem)
 }
 
@@ -52,9 +68,9 @@ export async function markAcked(q: Sql, id: string, at: string): Promise<void> {
 
 /** Every OrganId with something un-acked waiting, documents or statuses (a relay lists only those). */
 export async function addresseesWaiting(q: Sql): Promise<string[]> {
-  return (await q.query<{ o: string }>(
-    'select distinct recipient as o from inbox where acked_at is null union select distinct addressee from status_inbox where acked_at is null',
-  )).rows.map((r) => r.o)
+  return (
+    await q.query<{ o: string }>('select distinct recipient as o from inbox where acked_at is null union select distinct addressee from status_inbox where acked_at is null')
+  ).rows.map((r) => r.o)
 }
 
 /** The inbox items of one document, one per recipient it reached here. */

@@ -10,9 +10,20 @@ import { labelled, labelOf, type LabelledFields } from '../receipts/status-model
 import { eventKey } from '../delivery/event-key.ts'
 
 export interface DocumentRow {
-  id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string
-  blob_key: string; subject: string | null; recipients: string[]; state: 'pending' | 'accepted'
-  receipt: AcceptanceAnswer | null; created_at: Date; accepted_at: Date | null; signature?: Verdict | null
+  id: string
+  from_organ: string
+  document_id: string
+  sha256: string
+  size: string
+  content_type: string
+  blob_key: string
+  subject: string | null
+  recipients: string[]
+  state: 'pending' | 'accepted'
+  receipt: AcceptanceAnswer | null
+  created_at: Date
+  accepted_at: Date | null
+  signature?: Verdict | null
   /** PromulgationDate as sent (yyyy/MM/dd), when the package had one */
   promulgated?: string | null
   /** the peer gateway that forwarded it here (its statuses travel back there); null when sent here directly */
@@ -32,16 +43,27 @@ export interface AcceptanceAnswer {
 }
 
 /** Reserves (from, documentId). Returns the existing row instead when the pair is already taken. */
-export async function reserveDocument(q: Sql, d: {
-  id: string; from: string; documentId: string; sha256: string; size: number; contentType: string; blobKey: string
-  subject: string | null; recipients: { organId: string; tier: Tier }[]; clientId: string
-  /** Bussiness/BussinessDocType: '0' new (default), '1' recall, '2' update, '3' replacement */
-  businessType?: string
-  /** the peer gateway that forwarded it (its statuses travel back there) */
-  viaPeer?: string | null
-  /** PromulgationDate as sent (yyyy/MM/dd): bounds the Timestamps of its statuses */
-  promulgated?: string | null
-}): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
+export async function reserveDocument(
+  q: Sql,
+  d: {
+    id: string
+    from: string
+    documentId: string
+    sha256: string
+    size: number
+    contentType: string
+    blobKey: string
+    subject: string | null
+    recipients: { organId: string; tier: Tier }[]
+    clientId: string
+    /** Bussiness/BussinessDocType: '0' new (default), '1' recall, '2' update, '3' replacement */
+    businessType?: string
+    /** the peer gateway that forwarded it (its statuses travel back there) */
+    viaPeer?: string | null
+    /** PromulgationDate as sent (yyyy/MM/dd): bounds the Timestamps of its statuses */
+    promulgated?: string | null
+  },
+): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
   // the row and its legs in one statement (atomic on its own, one round trip); a taken (From, DocumentId)
   // inserts neither
   const ins = await q.query(
@@ -53,8 +75,22 @@ export async function reserveDocument(q: Sql, d: {
        select doc.id, x.r, x.t, 'PENDING' from doc, unnest($9::text[], $14::text[]) with ordinality as x(r, t, n) order by x.n
      )
      select id from doc`,
-    [d.id, d.from, d.documentId, d.sha256, d.size, d.contentType, d.blobKey, d.subject, d.recipients.map((r) => r.organId), d.clientId, d.businessType ?? '0',
-      d.viaPeer ?? null, d.promulgated ?? null, d.recipients.map((r) => r.tier)],
+    [
+      d.id,
+      d.from,
+      d.documentId,
+      d.sha256,
+      d.size,
+      d.contentType,
+      d.blobKey,
+      d.subject,
+      d.recipients.map((r) => r.organId),
+      d.clientId,
+      d.businessType ?? '0',
+      d.viaPeer ?? null,
+      d.promulgated ?? null,
+      d.recipients.map((r) => r.tier),
+    ],
   )
   if (ins.rows.length === 0) {
     const existing = await findBySenderDocumentId(q, d.from, d.documentId, d.businessType ?? '0')
@@ -69,9 +105,10 @@ export async function reserveDocument(q: Sql, d: {
  * first — statuses answer the original, while its recall/update packages share its DocumentId.
  */
 export async function findBySenderDocumentId(q: Sql, from: string, documentId: string, businessType?: string): Promise<DocumentRow | null> {
-  const r = businessType === undefined
-    ? await q.query<DocumentRow>(`select * from documents where from_organ = $1 and document_id = $2 order by (business_type = '0') desc, created_at limit 1`, [from, documentId])
-    : await q.query<DocumentRow>('select * from documents where from_organ = $1 and document_id = $2 and business_type = $3', [from, documentId, businessType])
+  const r =
+    businessType === undefined
+      ? await q.query<DocumentRow>(`select * from documents where from_organ = $1 and document_id = $2 order by (business_type = '0') desc, created_at limit 1`, [from, documentId])
+      : await q.query<DocumentRow>('select * from documents where from_organ = $1 and document_id = $2 and business_type = $3', [from, documentId, businessType])
   return r.rows[0] ?? null
 }
 
@@ -111,7 +148,8 @@ export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): 
        update deliveries set status = 'ACCEPTED', updated_at = $3 where document_uuid = $1 and status = 'PENDING' and exists (select 1 from doc)
      )
      select receipt from doc`,
-    [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null, legs, legs.map((r) => eventKey(id, r, 'ACCEPTED'))])
+    [id, JSON.stringify(answer), answer.acceptedAt, answer.signature ? JSON.stringify(answer.signature) : null, legs, legs.map((r) => eventKey(id, r, 'ACCEPTED'))],
+  )
   if (updated.rows.length === 0) {
     const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
     return { stored: existing?.receipt ?? answer, first: false }
@@ -129,7 +167,15 @@ export async function hasEvent(q: Sql, key: string): Promise<boolean> {
   return ((await q.query('select 1 from delivery_events where event_key = $1', [key])).rowCount ?? 0) > 0
 }
 
-export interface TimelineEvent { eventKey: string; id: string; recipient: string; status: string; at: string; detail?: unknown; moveStatus?: boolean }
+export interface TimelineEvent {
+  eventKey: string
+  id: string
+  recipient: string
+  status: string
+  at: string
+  detail?: unknown
+  moveStatus?: boolean
+}
 
 /**
  * Appends one timeline event (idempotent by eventKey) and moves the delivery's current status, unless
@@ -143,7 +189,9 @@ export async function recordEvent(q: Sql, e: TimelineEvent): Promise<boolean> {
  * A write that must happen exactly with some events (the inbox row with its DELIVERED): the SQL of one
  * data-modifying statement, `returning 1` per row written; `param` adds a parameter and gives its `$n`.
  */
-export interface Alongside { sql(param: (value: unknown) => string): string }
+export interface Alongside {
+  sql(param: (value: unknown) => string): string
+}
 
 /**
  * Several events in one statement (one round trip): each is appended unless its key is there, and each
@@ -159,9 +207,21 @@ export async function recordEventsWith(q: Sql, events: TimelineEvent[], alongsid
   if (events.length === 0 && !alongside) return { fresh: [], alongside: 0 }
   const legs = events.filter((e) => e.moveStatus !== false).map((e) => `${e.id} ${e.recipient}`)
   if (new Set(legs).size !== legs.length) throw new Error('recordEvents: two events would move the same leg')
-  const params: unknown[] = [events.map((e) => e.eventKey), events.map((e) => e.id), events.map((e) => e.recipient), events.map((e) => e.status), events.map((e) => e.at),
-    events.map((e) => (e.detail === undefined ? null : JSON.stringify(e.detail))), events.map((e) => e.moveStatus !== false)]
-  const also = alongside ? alongside.sql((v) => { params.push(v); return `$${params.length}` }) : 'select 1 where false'
+  const params: unknown[] = [
+    events.map((e) => e.eventKey),
+    events.map((e) => e.id),
+    events.map((e) => e.recipient),
+    events.map((e) => e.status),
+    events.map((e) => e.at),
+    events.map((e) => (e.detail === undefined ? null : JSON.stringify(e.detail))),
+    events.map((e) => e.moveStatus !== false),
+  ]
+  const also = alongside
+    ? alongside.sql((v) => {
+        params.push(v)
+        return `$${params.length}`
+      })
+    : 'select 1 where false'
   const r = await q.query<{ keys: string[]; also: number }>(
     `with given as (
        select * from unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::boolean[]) as x(event_key, document_uuid, recipient, status, at, detail, move)
@@ -182,7 +242,9 @@ export async function recordEventsWith(q: Sql, events: TimelineEvent[], alongsid
 }
 
 export interface RecipientTimeline {
-  organId: string; tier: Tier; status: string
+  organId: string
+  tier: Tier
+  status: string
   /** Vietnamese label of the current status; each event's kind/label, and outOfOrder when flagged */
   label?: string | null
   /** the closed code the package names, when this leg goes to its successor (src/routing/succession.ts) */
@@ -191,16 +253,27 @@ export interface RecipientTimeline {
 }
 
 export async function timelines(q: Sql, id: string): Promise<RecipientTimeline[]> {
-  const deliveries = (await q.query<{ recipient: string; tier: Tier; status: string; addressed_to: string | null }>(
-    'select recipient, tier, status, addressed_to from deliveries where document_uuid = $1', [id],
-  )).rows
-  const events = (await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
-    // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
-    // can have a lower seq. Not by `at`: a business status's time is the sender's package Timestamp (whole
-    // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals
-    `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`, [id],
-  )).rows
-  const byRecipient = new Map(deliveries.map((d): [string, RecipientTimeline] => [d.recipient, { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), ...(d.addressed_to ? { addressedTo: d.addressed_to } : {}), timeline: [] }]))
+  const deliveries = (
+    await q.query<{ recipient: string; tier: Tier; status: string; addressed_to: string | null }>(
+      'select recipient, tier, status, addressed_to from deliveries where document_uuid = $1',
+      [id],
+    )
+  ).rows
+  const events = (
+    await q.query<{ recipient: string; status: string; at: Date; detail: unknown }>(
+      // arrival order (seq), with ACCEPTED first: it is written after Kafka confirmed, so the router's ROUTED row
+      // can have a lower seq. Not by `at`: a business status's time is the sender's package Timestamp (whole
+      // seconds, the agency's clock), so ordering by it would reorder statuses and hide out-of-order arrivals
+      `select recipient, status, at, detail from delivery_events where document_uuid = $1 order by (status = 'ACCEPTED') desc, seq`,
+      [id],
+    )
+  ).rows
+  const byRecipient = new Map(
+    deliveries.map((d): [string, RecipientTimeline] => [
+      d.recipient,
+      { organId: d.recipient, tier: d.tier, status: d.status, label: labelOf(d.status), ...(d.addressed_to ? { addressedTo: d.addressed_to } : {}), timeline: [] },
+    ]),
+  )
   for (const e of events) {
     byRecipient.get(e.recipient)?.timeline.push({ status: e.status, ...labelled(e.status, e.detail), at: new Date(e.at).toISOString(), ...(e.detail ? { detail: e.detail } : {}) })
   }
@@ -229,8 +302,12 @@ export async function releaseLease(q: Sql, id: string): Promise<void> {
 
 /** The row's state and lease as the twin of a concurrent identical request sees it; null once dropped. */
 export async function leaseOf(q: Sql, id: string): Promise<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; leftS: number } | null> {
-  const r = (await q.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; left_s: number }>(
-    'select state, receipt, claimed_until > now() as claimed, ceil(extract(epoch from claimed_until - now()))::int as left_s from documents where id = $1', [id])).rows[0]
+  const r = (
+    await q.query<{ state: string; receipt: AcceptanceAnswer | null; claimed: boolean; left_s: number }>(
+      'select state, receipt, claimed_until > now() as claimed, ceil(extract(epoch from claimed_until - now()))::int as left_s from documents where id = $1',
+      [id],
+    )
+  ).rows[0]
   return r ? { state: r.state, receipt: r.receipt, claimed: r.claimed, leftS: Number(r.left_s) } : null
 }
 
@@ -242,17 +319,26 @@ export async function legsOf(q: Sql, id: string): Promise<{ recipient: string; t
 // ── timeline reads of the workers and status paths ──
 
 /** The events of some legs of one document, oldest first (optionally only these statuses). */
-export async function legEvents(q: Sql, id: string, recipients: string[], statuses?: string[]): Promise<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }[]> {
-  return (await q.query<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }>(
-    `select recipient, status, event_key, detail from delivery_events where document_uuid = $1 and recipient = any($2)${statuses ? ' and status = any($3)' : ''} order by seq`,
-    statuses ? [id, recipients, statuses] : [id, recipients],
-  )).rows
+export async function legEvents(
+  q: Sql,
+  id: string,
+  recipients: string[],
+  statuses?: string[],
+): Promise<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }[]> {
+  return (
+    await q.query<{ recipient: string; status: string; event_key: string; detail: { gateway?: string } | null }>(
+      `select recipient, status, event_key, detail from delivery_events where document_uuid = $1 and recipient = any($2)${statuses ? ' and status = any($3)' : ''} order by seq`,
+      statuses ? [id, recipients, statuses] : [id, recipients],
+    )
+  ).rows
 }
 
 /** Which of these recipients' legs were already handed to a peer gateway (FORWARDED), optionally to this one. */
 export async function forwardedLegs(q: Sql, id: string, recipients: string[], gateway?: string): Promise<string[]> {
-  return (await q.query<{ recipient: string }>(
-    `select recipient from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)${gateway ? ` and detail->>'gateway' = $3` : ''}`,
-    gateway ? [id, recipients, gateway] : [id, recipients],
-  )).rows.map((r) => r.recipient)
+  return (
+    await q.query<{ recipient: string }>(
+      `select recipient from delivery_events where document_uuid = $1 and status = 'FORWARDED' and recipient = any($2)${gateway ? ` and detail->>'gateway' = $3` : ''}`,
+      gateway ? [id, recipients, gateway] : [id, recipients],
+    )
+  ).rows.map((r) => r.recipient)
 }

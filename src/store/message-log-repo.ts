@@ -43,15 +43,41 @@ export interface LogRow extends Required<Omit<LogEntry, 'detail'>> {
 }
 
 interface DbRow {
-  seq: string | number; entry_key: string; kind: LogKind; at: Date | string; document_uuid: string | null; document_id: string | null
-  sender: string | null; signer: string | null; recipient: string | null; status: string | null; sha256: string | null
-  actor: string | null; action: string | null; detail: unknown; prev_hash: string; hash: string
+  seq: string | number
+  entry_key: string
+  kind: LogKind
+  at: Date | string
+  document_uuid: string | null
+  document_id: string | null
+  sender: string | null
+  signer: string | null
+  recipient: string | null
+  status: string | null
+  sha256: string | null
+  actor: string | null
+  action: string | null
+  detail: unknown
+  prev_hash: string
+  hash: string
 }
 
 export const rowOf = (r: DbRow): LogRow => ({
-  seq: Number(r.seq), entryKey: r.entry_key, kind: r.kind, at: new Date(r.at).toISOString(), documentUuid: r.document_uuid,
-  documentId: r.document_id, sender: r.sender, signer: r.signer, recipient: r.recipient, status: r.status, sha256: r.sha256,
-  actor: r.actor, action: r.action, detail: r.detail ?? null, prevHash: r.prev_hash, hash: r.hash,
+  seq: Number(r.seq),
+  entryKey: r.entry_key,
+  kind: r.kind,
+  at: new Date(r.at).toISOString(),
+  documentUuid: r.document_uuid,
+  documentId: r.document_id,
+  sender: r.sender,
+  signer: r.signer,
+  recipient: r.recipient,
+  status: r.status,
+  sha256: r.sha256,
+  actor: r.actor,
+  action: r.action,
+  detail: r.detail ?? null,
+  prevHash: r.prev_hash,
+  hash: r.hash,
 })
 
 /** JSON with object keys sorted at every level: jsonb does not keep key order, so the hash must not depend on it. */
@@ -60,7 +86,11 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v)
 }
@@ -68,13 +98,28 @@ export function canonicalJson(v: unknown): string {
 /** The hashed form of a row: every column but the hashes, in a fixed order. */
 export function canonicalRow(r: Omit<LogRow, 'hash' | 'prevHash'>): string {
   return canonicalJson([
-    r.seq, r.entryKey, r.kind, new Date(r.at).toISOString(), r.documentUuid, r.documentId, r.sender, r.signer, r.recipient,
-    r.status, r.sha256, r.actor, r.action, r.detail ?? null,
+    r.seq,
+    r.entryKey,
+    r.kind,
+    new Date(r.at).toISOString(),
+    r.documentUuid,
+    r.documentId,
+    r.sender,
+    r.signer,
+    r.recipient,
+    r.status,
+    r.sha256,
+    r.actor,
+    r.action,
+    r.detail ?? null,
   ])
 }
 
 export const chainHash = (prevHash: string, r: Omit<LogRow, 'hash' | 'prevHash'>) =>
-  crypto.createHash('sha256').update(`${prevHash}\n${canonicalRow(r)}`, 'utf8').digest('hex')
+  crypto
+    .createHash('sha256')
+    .update(`${prevHash}\n${canonicalRow(r)}`, 'utf8')
+    .digest('hex')
 
 /**
  * Appends one entry inside the caller's transaction. Idempotent on entryKey: returns null when the entry
@@ -85,9 +130,20 @@ export async function appendLog(q: Sql, e: LogEntry): Promise<LogRow | null> {
   if (!head) throw new Error('message_log_head is missing (migration 006 not applied?)')
   const at = new Date(e.at).toISOString() // millisecond precision survives timestamptz both ways
   const base = {
-    seq: Number(head.seq) + 1, entryKey: e.entryKey, kind: e.kind, at, documentUuid: e.documentUuid ?? null, documentId: e.documentId ?? null,
-    sender: e.sender ?? null, signer: e.signer ?? null, recipient: e.recipient ?? null, status: e.status ?? null, sha256: e.sha256 ?? null,
-    actor: e.actor ?? null, action: e.action ?? null, detail: e.detail === undefined ? null : JSON.parse(JSON.stringify(e.detail)),
+    seq: Number(head.seq) + 1,
+    entryKey: e.entryKey,
+    kind: e.kind,
+    at,
+    documentUuid: e.documentUuid ?? null,
+    documentId: e.documentId ?? null,
+    sender: e.sender ?? null,
+    signer: e.signer ?? null,
+    recipient: e.recipient ?? null,
+    status: e.status ?? null,
+    sha256: e.sha256 ?? null,
+    actor: e.actor ?? null,
+    action: e.action ?? null,
+    detail: e.detail === undefined ? null : JSON.parse(JSON.stringify(e.detail)),
   }
   const hash = chainHash(head.hash, base)
   // the row and the head move in one statement; an entry already logged (a replayed record) is caught by
@@ -99,8 +155,24 @@ export async function appendLog(q: Sql, e: LogEntry): Promise<LogRow | null> {
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) on conflict (entry_key) do nothing returning seq
      )
      update message_log_head set seq = $1, hash = $16 where id = 1 and exists (select 1 from entry) returning seq`,
-    [base.seq, base.entryKey, base.kind, base.at, base.documentUuid, base.documentId, base.sender, base.signer, base.recipient, base.status,
-      base.sha256, base.actor, base.action, base.detail === null ? null : JSON.stringify(base.detail), head.hash, hash],
+    [
+      base.seq,
+      base.entryKey,
+      base.kind,
+      base.at,
+      base.documentUuid,
+      base.documentId,
+      base.sender,
+      base.signer,
+      base.recipient,
+      base.status,
+      base.sha256,
+      base.actor,
+      base.action,
+      base.detail === null ? null : JSON.stringify(base.detail),
+      head.hash,
+      hash,
+    ],
   )
   // rows.length, not rowCount: PGlite's count for a data-modifying CTE is not the update's
   if (r.rows.length === 0) return null
@@ -108,28 +180,61 @@ export async function appendLog(q: Sql, e: LogEntry): Promise<LogRow | null> {
 }
 
 /** The accept step's entry: the exact bytes' hash, the sender, the verified signer, the acceptance time. */
-export function logAccepted(q: Sql, a: {
-  id: string; documentId: string; from: string; sha256: string; acceptedAt: string
-  recipients: { organId: string; tier: string }[]; signature?: { signed: boolean; signer?: { subject: string; fingerprint256: string } }
-}): Promise<LogRow | null> {
+export function logAccepted(
+  q: Sql,
+  a: {
+    id: string
+    documentId: string
+    from: string
+    sha256: string
+    acceptedAt: string
+    recipients: { organId: string; tier: string }[]
+    signature?: { signed: boolean; signer?: { subject: string; fingerprint256: string } }
+  },
+): Promise<LogRow | null> {
   return appendLog(q, {
-    entryKey: `accept:${a.id}`, kind: 'document.accepted', at: a.acceptedAt, documentUuid: a.id, documentId: a.documentId,
-    sender: a.from, signer: a.signature?.signer?.subject ?? null, sha256: a.sha256, status: 'ACCEPTED',
+    entryKey: `accept:${a.id}`,
+    kind: 'document.accepted',
+    at: a.acceptedAt,
+    documentUuid: a.id,
+    documentId: a.documentId,
+    sender: a.from,
+    signer: a.signature?.signer?.subject ?? null,
+    sha256: a.sha256,
+    status: 'ACCEPTED',
     detail: {
-      recipients: a.recipients.map((r) => r.organId), signed: a.signature?.signed ?? false,
+      recipients: a.recipients.map((r) => r.organId),
+      signed: a.signature?.signed ?? false,
       ...(a.signature?.signer ? { signerFingerprint: a.signature.signer.fingerprint256 } : {}),
     },
   })
 }
 
 /** A business status (01–16) as projected onto the sender's timeline; `statusBlob` is the package's SHA-256. */
-export function logStatus(q: Sql, s: {
-  eventKey: string; id: string; documentId: string; recipient: string; status: string; at: string; from: string
-  statusBlob?: string | null; outOfOrder?: boolean
-}): Promise<LogRow | null> {
+export function logStatus(
+  q: Sql,
+  s: {
+    eventKey: string
+    id: string
+    documentId: string
+    recipient: string
+    status: string
+    at: string
+    from: string
+    statusBlob?: string | null
+    outOfOrder?: boolean
+  },
+): Promise<LogRow | null> {
   return appendLog(q, {
-    entryKey: `status:${s.eventKey}`, kind: 'document.status', at: s.at, documentUuid: s.id, documentId: s.documentId,
-    sender: s.from, recipient: s.recipient, status: s.status, sha256: s.statusBlob ?? null,
+    entryKey: `status:${s.eventKey}`,
+    kind: 'document.status',
+    at: s.at,
+    documentUuid: s.id,
+    documentId: s.documentId,
+    sender: s.from,
+    recipient: s.recipient,
+    status: s.status,
+    sha256: s.statusBlob ?? null,
     detail: { recordedAt: new Date().toISOString(), ...(s.outOfOrder ? { outOfOrder: true } : {}) },
   })
 }
@@ -137,8 +242,14 @@ export function logStatus(q: Sql, s: {
 /** An operator action (DLQ replay/discard, webhook replay …): who, what, on which target. */
 export function logOperatorAction(q: Sql, a: { actor: string; action: string; documentUuid?: string | null; recipient?: string | null; detail?: unknown }): Promise<LogRow | null> {
   return appendLog(q, {
-    entryKey: `op:${crypto.randomUUID()}`, kind: 'operator.action', at: new Date().toISOString(), actor: a.actor, action: a.action,
-    documentUuid: a.documentUuid ?? null, recipient: a.recipient ?? null, detail: a.detail ?? null,
+    entryKey: `op:${crypto.randomUUID()}`,
+    kind: 'operator.action',
+    at: new Date().toISOString(),
+    actor: a.actor,
+    action: a.action,
+    documentUuid: a.documentUuid ?? null,
+    recipient: a.recipient ?? null,
+    detail: a.detail ?? null,
   })
 }
 
@@ -151,12 +262,26 @@ export async function logHead(q: Sql): Promise<{ seq: number; hash: string }> {
 export async function listLog(q: Sql, o: { after?: number; limit: number; documentUuid?: string }): Promise<LogRow[]> {
   const params: unknown[] = [o.after ?? 0, o.limit]
   let where = 'seq > $1'
-  if (o.documentUuid) { params.push(o.documentUuid); where += ` and document_uuid = $${params.length}` }
+  if (o.documentUuid) {
+    params.push(o.documentUuid)
+    where += ` and document_uuid = $${params.length}`
+  }
   return (await q.query<DbRow>(`select * from message_log where ${where} order by seq limit $2`, params)).rows.map(rowOf)
 }
 
-export interface VerifyProblem { seq: number; entryKey?: string; problem: 'altered' | 'removed' | 'out-of-order' | 'head-mismatch'; detail: string }
-export interface VerifyResult { ok: boolean; checked: number; head: { seq: number; hash: string }; lastHash: string; problems: VerifyProblem[] }
+export interface VerifyProblem {
+  seq: number
+  entryKey?: string
+  problem: 'altered' | 'removed' | 'out-of-order' | 'head-mismatch'
+  detail: string
+}
+export interface VerifyResult {
+  ok: boolean
+  checked: number
+  head: { seq: number; hash: string }
+  lastHash: string
+  problems: VerifyProblem[]
+}
 
 /**
  * Walks the chain from the genesis hash. A row whose recomputed hash differs from its stored hash was

@@ -7,7 +7,16 @@
 import type { Sql } from './db.ts'
 import type { Tier } from '../routing/types.ts'
 
-export interface OrphanRow { id: string; from_organ: string; document_id: string; sha256: string; size: string; content_type: string; recipients: string[]; routed_at: string }
+export interface OrphanRow {
+  id: string
+  from_organ: string
+  document_id: string
+  sha256: string
+  size: string
+  content_type: string
+  recipients: string[]
+  routed_at: string
+}
 
 /** Claims up to `limit` orphans for `leaseS` seconds (a conditional update: of several replicas, one wins). */
 export async function claimOrphans(q: Sql, limit: number, leaseS: number): Promise<OrphanRow[]> {
@@ -20,7 +29,8 @@ export async function claimOrphans(q: Sql, limit: number, leaseS: number): Promi
          and d.state = 'pending' and d.claimed_until < now()
        returning d.id, d.from_organ, d.document_id, d.sha256, d.size, d.content_type, d.recipients,
          (select min(e.at) from delivery_events e where e.document_uuid = d.id and e.status = 'ROUTED') as routed_at`,
-    [limit, leaseS])
+    [limit, leaseS],
+  )
   return r.rows
 }
 

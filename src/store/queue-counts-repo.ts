@@ -21,10 +21,13 @@ export async function queueCounts(q: Sql): Promise<QueueCounts> {
     q.query<{ tier: string; n: number; oldest: number | null }>(
       `select d.tier, count(*)::int as n, extract(epoch from now() - min(doc.accepted_at))::float8 as oldest
        from deliveries d join documents doc on doc.id = d.document_uuid
-       where d.status in ('PENDING', 'ACCEPTED', 'ROUTED') and doc.state = 'accepted' group by d.tier`),
+       where d.status in ('PENDING', 'ACCEPTED', 'ROUTED') and doc.state = 'accepted' group by d.tier`,
+    ),
     q.query<{ tier: string; n: number }>(`select record->>'tier' as tier, count(*)::int as n from delivery_retries group by 1`),
     q.query<{ tier: string; n: number }>(`select tier, count(*)::int as n from ops_dead_letters where state = 'dead' group by tier`),
-    q.query<{ pending: number; dead: number }>(`select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`),
+    q.query<{ pending: number; dead: number }>(
+      `select count(*) filter (where state = 'pending')::int as pending, count(*) filter (where state = 'dead')::int as dead from webhook_deliveries`,
+    ),
     q.query<{ seq: string }>('select seq from message_log_head where id = 1'),
   ])
   return {
@@ -50,13 +53,16 @@ export interface DeliveryOutcomeRow {
 
 /** outcome events appended after `seq` (the timeline's append order), oldest first, at most `limit` */
 export async function deliveryOutcomesAfter(q: Sql, seq: number, limit: number): Promise<DeliveryOutcomeRow[]> {
-  return (await q.query<DeliveryOutcomeRow>(
-    `select e.seq, e.status, d.tier, e.recipient, e.detail->>'adapter' as adapter,
+  return (
+    await q.query<DeliveryOutcomeRow>(
+      `select e.seq, e.status, d.tier, e.recipient, e.detail->>'adapter' as adapter,
             extract(epoch from e.at - doc.accepted_at)::float8 as seconds
      from delivery_events e
      left join deliveries d on d.document_uuid = e.document_uuid and d.recipient = e.recipient
      left join documents doc on doc.id = e.document_uuid
      where e.seq > $1 and e.status in ('DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')
-     order by e.seq limit $2`, [seq, limit],
-  )).rows
+     order by e.seq limit $2`,
+      [seq, limit],
+    )
+  ).rows
 }

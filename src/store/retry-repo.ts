@@ -7,7 +7,11 @@
 import type { DeliveryRecord } from '../bus/topics.ts'
 import type { Sql } from './db.ts'
 
-export interface Origin { topic: string; partition: number; offset: string }
+export interface Origin {
+  topic: string
+  partition: number
+  offset: string
+}
 
 export interface RetryRow {
   record: DeliveryRecord
@@ -20,13 +24,23 @@ export interface RetryRow {
 }
 
 interface DbRow {
-  record: DeliveryRecord; origin_topic: string; origin_partition: number; origin_offset: string; endpoint: string
-  attempts: number; first_at: Date | string; last_error: string | null
+  record: DeliveryRecord
+  origin_topic: string
+  origin_partition: number
+  origin_offset: string
+  endpoint: string
+  attempts: number
+  first_at: Date | string
+  last_error: string | null
 }
 
 const toRow = (r: DbRow): RetryRow => ({
-  record: r.record, origin: { topic: r.origin_topic, partition: r.origin_partition, offset: r.origin_offset },
-  endpoint: r.endpoint, attempts: r.attempts, firstAt: new Date(r.first_at), lastError: r.last_error,
+  record: r.record,
+  origin: { topic: r.origin_topic, partition: r.origin_partition, offset: r.origin_offset },
+  endpoint: r.endpoint,
+  attempts: r.attempts,
+  firstAt: new Date(r.first_at),
+  lastError: r.last_error,
 })
 
 export async function hasRetry(q: Sql, id: string, recipient: string): Promise<boolean> {
@@ -40,8 +54,19 @@ export async function scheduleRetry(q: Sql, r: RetryRow, dueAt: Date): Promise<v
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      on conflict (document_uuid, recipient) do update set attempts = excluded.attempts, due_at = excluded.due_at,
        last_error = excluded.last_error, endpoint = excluded.endpoint`,
-    [r.record.id, r.record.recipient, JSON.stringify(r.record), r.origin.topic, r.origin.partition, r.origin.offset, r.endpoint,
-      r.attempts, r.firstAt.toISOString(), dueAt.toISOString(), r.lastError],
+    [
+      r.record.id,
+      r.record.recipient,
+      JSON.stringify(r.record),
+      r.origin.topic,
+      r.origin.partition,
+      r.origin.offset,
+      r.endpoint,
+      r.attempts,
+      r.firstAt.toISOString(),
+      dueAt.toISOString(),
+      r.lastError,
+    ],
   )
 }
 
@@ -64,14 +89,20 @@ export async function removeRetry(q: Sql, id: string, recipient: string): Promis
 
 /** Rows waiting, for readiness/metrics and tests. */
 export async function pendingRetries(q: Sql): Promise<{ recipient: string; attempts: number; due_at: Date; last_error: string | null }[]> {
-  return (await q.query<{ recipient: string; attempts: number; due_at: Date; last_error: string | null }>(
-    'select recipient, attempts, due_at, last_error from delivery_retries order by due_at',
-  )).rows
+  return (
+    await q.query<{ recipient: string; attempts: number; due_at: Date; last_error: string | null }>(
+      'select recipient, attempts, due_at, last_error from delivery_retries order by due_at',
+    )
+  ).rows
 }
 
 /** Push endpoints with deliveries waiting in the schedule, busiest first, with the last error of each. */
 export async function failingEndpoints(q: Sql, limit = 20): Promise<{ endpoint: string; n: number; last_error: string | null }[]> {
-  return (await q.query<{ endpoint: string; n: number; last_error: string | null }>(
-    `select endpoint, count(*)::int as n, (array_agg(last_error order by due_at desc))[1] as last_error
-     from delivery_retries where endpoint <> 'inbox' group by endpoint order by count(*) desc limit $1`, [limit])).rows
+  return (
+    await q.query<{ endpoint: string; n: number; last_error: string | null }>(
+      `select endpoint, count(*)::int as n, (array_agg(last_error order by due_at desc))[1] as last_error
+     from delivery_retries where endpoint <> 'inbox' group by endpoint order by count(*) desc limit $1`,
+      [limit],
+    )
+  ).rows
 }

@@ -23,7 +23,10 @@ function recentPayloads() {
   return {
     get(key: string): Buffer | undefined {
       const b = entries.get(key)
-      if (b) { entries.delete(key); entries.set(key, b) } // most recently used last
+      if (b) {
+        entries.delete(key)
+        entries.set(key, b)
+      } // most recently used last
       return b
     },
     keep(key: string, bytes: Buffer) {
@@ -38,7 +41,10 @@ function recentPayloads() {
     },
     forget(key: string) {
       const b = entries.get(key)
-      if (b) { entries.delete(key); total -= b.length }
+      if (b) {
+        entries.delete(key)
+        total -= b.length
+      }
     },
   }
 }
@@ -70,7 +76,10 @@ export function withRowPayloads(db: Db, behind: BlobStore & { close?(): void }, 
       const out = new PassThrough()
       row(key).then(
         (bytes) => {
-          if (bytes) { out.end(bytes); return }
+          if (bytes) {
+            out.end(bytes)
+            return
+          }
           const src = behind.stream(key)
           src.on('error', (e) => out.destroy(e))
           src.pipe(out)

@@ -35,13 +35,16 @@ const notFound = (e: unknown) => {
 
 export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): void }> {
   const s3 = new S3Client({
-    endpoint: o.endpoint, region: o.region, forcePathStyle: o.forcePathStyle,
+    endpoint: o.endpoint,
+    region: o.region,
+    forcePathStyle: o.forcePathStyle,
     credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
     // the SDK's default retries (3, with backoff) cover a store that blips; the caller's 503 covers the rest
     maxAttempts: 3,
     // the SDK's default CRC32 "flexible checksums" (aws-chunked uploads) are not understood by many
     // S3-compatible stores; integrity is the SHA-256 key checked on every read, plus Content-MD5 on put
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   })
   // the bucket is created on first use so `npm start` and the tests need no set-up step
   try {
@@ -57,12 +60,17 @@ export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): 
   return {
     async put(bytes) {
       const key = sha256Hex(bytes)
-      await s3.send(new PutObjectCommand({
-        Bucket: o.bucket, Key: objectKey(o, key), Body: bytes, ContentLength: bytes.length,
-        // the store checks the bytes it received (RFC 1864 Content-MD5: every S3-compatible store has it; the
-        // newer x-amz-checksum-* headers are refused by several of them, S3Proxy included)
-        ContentMD5: crypto.createHash('md5').update(bytes).digest('base64'),
-      }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: o.bucket,
+          Key: objectKey(o, key),
+          Body: bytes,
+          ContentLength: bytes.length,
+          // the store checks the bytes it received (RFC 1864 Content-MD5: every S3-compatible store has it; the
+          // newer x-amz-checksum-* headers are refused by several of them, S3Proxy included)
+          ContentMD5: crypto.createHash('md5').update(bytes).digest('base64'),
+        }),
+      )
       return { key, size: bytes.length }
     },
     async get(key) {
@@ -74,7 +82,12 @@ export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): 
       // the answer starts before S3 does: errors (absent, unreachable, damaged) end the stream with an error
       const out = new PassThrough()
       body(key).then(
-        (src) => { const check = checkedStream(key); src.on('error', (e) => out.destroy(e)); check.on('error', (e) => out.destroy(e)); src.pipe(check).pipe(out) },
+        (src) => {
+          const check = checkedStream(key)
+          src.on('error', (e) => out.destroy(e))
+          check.on('error', (e) => out.destroy(e))
+          src.pipe(check).pipe(out)
+        },
         (e) => out.destroy(e as Error),
       )
       return out
@@ -94,15 +107,25 @@ export async function s3BlobStore(o: S3Options): Promise<BlobStore & { close(): 
     async adopt(file, { key, size, md5 }) {
       // one PUT up to 5 GiB (S3's single-object limit; MAX_PACKAGE_BYTES stays below it by default), streamed
       // from the spool file with its Content-MD5, as put() does for bytes in memory
-      await s3.send(new PutObjectCommand({
-        Bucket: o.bucket, Key: objectKey(o, key), Body: fs.createReadStream(file), ContentLength: size, ContentMD5: md5,
-      }))
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: o.bucket,
+          Key: objectKey(o, key),
+          Body: fs.createReadStream(file),
+          ContentLength: size,
+          ContentMD5: md5,
+        }),
+      )
       await fsp.rm(file, { force: true })
     },
     streamRange(key, start, length) {
       const out = new PassThrough()
       s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: objectKey(o, key), Range: `bytes=${start}-${start + length - 1}` })).then(
-        (r) => { const src = r.Body as Readable; src.on('error', (e) => out.destroy(e)); src.pipe(out) },
+        (r) => {
+          const src = r.Body as Readable
+          src.on('error', (e) => out.destroy(e))
+          src.pipe(out)
+        },
         (e) => out.destroy(e as Error),
       )
       return out

@@ -10,21 +10,60 @@ import { isUuid } from './ledger-repo.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 
 export interface StatusInboxRow {
-  id: string; seq: number; documentUuid: string; documentId: string; documentFrom: string
-  addressee: string; recipient: string; from: string; statusCode: string; description: string | null
-  at: string; statusBlob: string; contentType: string; outOfOrder: boolean; ackedAt: string | null
+  id: string
+  seq: number
+  documentUuid: string
+  documentId: string
+  documentFrom: string
+  addressee: string
+  recipient: string
+  from: string
+  statusCode: string
+  description: string | null
+  at: string
+  statusBlob: string
+  contentType: string
+  outOfOrder: boolean
+  ackedAt: string | null
   /** the signature verdict taken when the status entered the gateway; null for statuses the gateway built */
   signature: Verdict | null
 }
 
-export async function putStatus(q: Sql, s: {
-  eventKey: string; documentUuid: string; addressee: string; recipient: string; from: string; statusCode: string
-  description: string | null; at: string; statusBlob: string; contentType: string; outOfOrder: boolean; signature: Verdict | null
-}): Promise<boolean> {
+export async function putStatus(
+  q: Sql,
+  s: {
+    eventKey: string
+    documentUuid: string
+    addressee: string
+    recipient: string
+    from: string
+    statusCode: string
+    description: string | null
+    at: string
+    statusBlob: string
+    contentType: string
+    outOfOrder: boolean
+    signature: Verdict | null
+  },
+): Promise<boolean> {
   const r = await q.query(
     `insert into status_inbox (id, event_key, document_uuid, addressee, recipient, from_organ, status_code, description, at, status_blob, content_type, out_of_order, signature)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict (event_key) do nothing`,
-    [crypto.randomUUID(), s.eventKey, s.documentUuid, s.addressee, s.recipient, s.from, s.statusCode, s.description, s.at, s.statusBlob, s.contentType, s.outOfOrder, s.signature === null ? null : JSON.stringify(s.signature)],
+    [
+      crypto.randomUUID(),
+      s.eventKey,
+      s.documentUuid,
+      s.addressee,
+      s.recipient,
+      s.from,
+      s.statusCode,
+      s.description,
+      s.at,
+      s.statusBlob,
+      s.contentType,
+      s.outOfOrder,
+      s.signature === null ? null : JSON.stringify(s.signature),
+    ],
   )
   return r.rowCount > 0
 }
@@ -32,11 +71,21 @@ export async function putStatus(q: Sql, s: {
 const SELECT = `select s.*, d.document_id, d.from_organ as document_from from status_inbox s join documents d on d.id = s.document_uuid`
 
 const toRow = (r: Record<string, unknown>): StatusInboxRow => ({
-  id: r.id as string, seq: Number(r.seq), documentUuid: r.document_uuid as string, documentId: r.document_id as string,
-  documentFrom: r.document_from as string, addressee: r.addressee as string, recipient: r.recipient as string,
-  from: r.from_organ as string, statusCode: r.status_code as string, description: (r.description as string | null) ?? null,
-  at: new Date(r.at as string).toISOString(), statusBlob: r.status_blob as string, contentType: r.content_type as string,
-  outOfOrder: r.out_of_order as boolean, ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
+  id: r.id as string,
+  seq: Number(r.seq),
+  documentUuid: r.document_uuid as string,
+  documentId: r.document_id as string,
+  documentFrom: r.document_from as string,
+  addressee: r.addressee as string,
+  recipient: r.recipient as string,
+  from: r.from_organ as string,
+  statusCode: r.status_code as string,
+  description: (r.description as string | null) ?? null,
+  at: new Date(r.at as string).toISOString(),
+  statusBlob: r.status_blob as string,
+  contentType: r.content_type as string,
+  outOfOrder: r.out_of_order as boolean,
+  ackedAt: r.acked_at ? new Date(r.acked_at as string).toISOString() : null,
   signature: (r.signature as Verdict | null) ?? null,
 })
 
@@ -45,7 +94,10 @@ export async function listStatuses(q: Sql, organIds: string[], o: { includeAcked
   const params: unknown[] = [organIds, o.after, o.limit]
   let where = 's.addressee = any($1) and s.seq > $2'
   if (!o.includeAcked) where += ' and s.acked_at is null'
-  if (o.document) { params.push(o.document); where += ` and s.document_uuid = $${params.length}` }
+  if (o.document) {
+    params.push(o.document)
+    where += ` and s.document_uuid = $${params.length}`
+  }
   return (await q.query(`${SELECT} where ${where} order by s.seq limit $3`, params)).rows.map(toRow)
 }
 

@@ -7,13 +7,19 @@ import type { Sql } from './db.ts'
 import { recordEvent } from './ledger-repo.ts'
 import { eventKey } from '../delivery/event-key.ts'
 
-export interface RedirectedLeg { organId: string; redirect: Redirection }
+export interface RedirectedLeg {
+  organId: string
+  redirect: Redirection
+}
 
 /** Timeline detail of a redirection: addressed to, delivered to, the chain followed, and why. */
 export function redirectionDetail(leg: RedirectedLeg) {
   const { addressedTo, chain, closedOn } = leg.redirect
   return {
-    addressedTo, deliveredTo: leg.organId, chain, closedOn,
+    addressedTo,
+    deliveredTo: leg.organId,
+    chain,
+    closedOn,
     reason: `${addressedTo} closed on ${closedOn}; delivered to its successor ${chain.length > 2 ? `(${chain.join(' → ')}) ` : ''}${leg.organId}; the signed package is unchanged`,
   }
 }
@@ -24,8 +30,13 @@ export async function recordRedirections(q: Sql, documentUuid: string, legs: Red
     await q.query('update deliveries set addressed_to = $3 where document_uuid = $1 and recipient = $2', [documentUuid, leg.organId, leg.redirect.addressedTo])
     // moveStatus false: the leg's current status stays the delivery state; the redirection is a fact on its timeline
     await recordEvent(q, {
-      eventKey: eventKey(documentUuid, leg.organId, 'REDIRECTED', leg.redirect.addressedTo), id: documentUuid, recipient: leg.organId,
-      status: 'REDIRECTED', at, detail: redirectionDetail(leg), moveStatus: false,
+      eventKey: eventKey(documentUuid, leg.organId, 'REDIRECTED', leg.redirect.addressedTo),
+      id: documentUuid,
+      recipient: leg.organId,
+      status: 'REDIRECTED',
+      at,
+      detail: redirectionDetail(leg),
+      moveStatus: false,
     })
   }
 }
@@ -40,10 +51,16 @@ export async function rerouteInFlight(q: Sql, documentUuid: string, legs: (Redir
     const addressed = leg.redirect.addressedTo
     await q.query(
       `insert into deliveries (document_uuid, recipient, tier, status, addressed_to) values ($1, $2, $3, 'ACCEPTED', $4)
-       on conflict (document_uuid, recipient) do nothing`, [documentUuid, leg.organId, leg.tier, addressed])
+       on conflict (document_uuid, recipient) do nothing`,
+      [documentUuid, leg.organId, leg.tier, addressed],
+    )
     await q.query('update documents set recipients = array_append(recipients, $2) where id = $1 and not ($2 = any(recipients))', [documentUuid, leg.organId])
     await recordEvent(q, {
-      eventKey: eventKey(documentUuid, addressed, 'MOVED', leg.organId), id: documentUuid, recipient: addressed, status: 'MOVED', at,
+      eventKey: eventKey(documentUuid, addressed, 'MOVED', leg.organId),
+      id: documentUuid,
+      recipient: addressed,
+      status: 'MOVED',
+      at,
       detail: { to: leg.organId, ...redirectionDetail(leg) },
     })
   }
@@ -60,7 +77,10 @@ export async function addressedCodeOf(q: Sql, documentUuid: string, recipient: s
 }
 
 export async function legAddressedAs(q: Sql, documentUuid: string, addressed: string): Promise<string | null> {
-  const r = await q.query<{ recipient: string }>('select recipient from deliveries where document_uuid = $1 and (recipient = $2 or addressed_to = $2) order by (recipient = $2) desc limit 1', [documentUuid, addressed])
+  const r = await q.query<{ recipient: string }>(
+    'select recipient from deliveries where document_uuid = $1 and (recipient = $2 or addressed_to = $2) order by (recipient = $2) desc limit 1',
+    [documentUuid, addressed],
+  )
   return r.rows[0]?.recipient ?? null
 }
 
@@ -73,9 +93,14 @@ export async function legAddressedAs(q: Sql, documentUuid: string, addressed: st
 export async function withoutRoutedRedirects(q: Sql, documentUuid: string, plan: RouteStep[]): Promise<RouteStep[]> {
   const addressed = plan.flatMap((s) => (s.action !== 'refuse' && s.redirect ? [s.redirect.addressedTo] : []))
   if (!addressed.length) return plan
-  const routed = new Set((await q.query<{ recipient: string }>(
-    // MOVED = re-planned by an earlier run of this record: planning it again is harmless (deliveries are idempotent per leg)
-    `select recipient from deliveries where document_uuid = $1 and recipient = any($2) and status not in ('PENDING', 'ACCEPTED', 'MOVED')`, [documentUuid, addressed],
-  )).rows.map((r) => r.recipient))
+  const routed = new Set(
+    (
+      await q.query<{ recipient: string }>(
+        // MOVED = re-planned by an earlier run of this record: planning it again is harmless (deliveries are idempotent per leg)
+        `select recipient from deliveries where document_uuid = $1 and recipient = any($2) and status not in ('PENDING', 'ACCEPTED', 'MOVED')`,
+        [documentUuid, addressed],
+      )
+    ).rows.map((r) => r.recipient),
+  )
   return routed.size ? plan.filter((s) => !(s.action !== 'refuse' && s.redirect && routed.has(s.redirect.addressedTo))) : plan
 }

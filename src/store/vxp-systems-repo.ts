@@ -11,8 +11,13 @@ import type { Config } from '../config/config.ts'
 import type { Sql } from './db.ts'
 
 export interface VxpSystem {
-  systemId: string; name: string; organIds: string[]; operator: boolean; disabled: boolean
-  createdAt: string; rotatedAt: string | null
+  systemId: string
+  name: string
+  organIds: string[]
+  operator: boolean
+  disabled: boolean
+  createdAt: string
+  rotatedAt: string | null
 }
 
 const boxKeys = new WeakMap<object, Buffer>()
@@ -60,23 +65,34 @@ export const newVxpSecret = () => crypto.randomBytes(32).toString('hex')
 
 type Row = { system_id: string; name: string; organ_ids: string[]; operator: boolean; disabled: boolean; created_at: Date; rotated_at: Date | null; secret_enc: string }
 const toSystem = (r: Row): VxpSystem => ({
-  systemId: r.system_id, name: r.name, organIds: r.organ_ids, operator: r.operator, disabled: r.disabled,
-  createdAt: new Date(r.created_at).toISOString(), rotatedAt: r.rotated_at ? new Date(r.rotated_at).toISOString() : null,
+  systemId: r.system_id,
+  name: r.name,
+  organIds: r.organ_ids,
+  operator: r.operator,
+  disabled: r.disabled,
+  createdAt: new Date(r.created_at).toISOString(),
+  rotatedAt: r.rotated_at ? new Date(r.rotated_at).toISOString() : null,
 })
 
 /**
  * Creates a system, or — when `secret` is given for an existing id (the demo keeping what a newcomer
  * copied) — re-binds it. Returns the secret in clear: the only time it is shown.
  */
-export async function saveVxpSystem(q: Sql, key: Buffer, s: { systemId: string; name: string; organIds: string[]; operator?: boolean; secret?: string }): Promise<{ system: VxpSystem; secret: string }> {
+export async function saveVxpSystem(
+  q: Sql,
+  key: Buffer,
+  s: { systemId: string; name: string; organIds: string[]; operator?: boolean; secret?: string },
+): Promise<{ system: VxpSystem; secret: string }> {
   const secret = s.secret ?? newVxpSecret()
-  const r = (await q.query<Row>(
-    `insert into vxp_systems (system_id, name, secret_enc, organ_ids, operator) values ($1, $2, $3, $4, $5)
+  const r = (
+    await q.query<Row>(
+      `insert into vxp_systems (system_id, name, secret_enc, organ_ids, operator) values ($1, $2, $3, $4, $5)
      on conflict (system_id) do update set name = excluded.name, secret_enc = excluded.secret_enc, organ_ids = excluded.organ_ids,
        operator = excluded.operator, disabled = false
      returning *`,
-    [s.systemId, s.name, seal(key, s.systemId, secret), s.organIds, s.operator ?? false],
-  )).rows[0]!
+      [s.systemId, s.name, seal(key, s.systemId, secret), s.organIds, s.operator ?? false],
+    )
+  ).rows[0]!
   return { system: toSystem(r), secret }
 }
 

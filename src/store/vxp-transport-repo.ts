@@ -17,8 +17,6 @@ export async function setTransportState(q: Sql, itemId: string, state: Transport
 
 export async function transportStates(q: Sql, itemIds: string[]): Promise<Map<string, { state: TransportState; at: string }>> {
   if (itemIds.length === 0) return new Map()
-  const rows = (await q.query<{ item_id: string; state: TransportState; at: Date }>(
-    'select item_id, state, at from vxp_transport_states where item_id = any($1)', [itemIds],
-  )).rows
+  const rows = (await q.query<{ item_id: string; state: TransportState; at: Date }>('select item_id, state, at from vxp_transport_states where item_id = any($1)', [itemIds])).rows
   return new Map(rows.map((r) => [r.item_id, { state: r.state, at: new Date(r.at).toISOString() }]))
 }

@@ -29,9 +29,12 @@ export function registerHttpTracing(app: FastifyInstance, tracing: Tracing): voi
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.url
     if (!route || UNTRACED.test(route)) return
-    live.set(req, tracing.startRemoteChild(`${req.method} ${route}`, req.headers, {
-      attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?')[0] },
-    }))
+    live.set(
+      req,
+      tracing.startRemoteChild(`${req.method} ${route}`, req.headers, {
+        attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?')[0] },
+      }),
+    )
   })
 
   const end = (req: FastifyRequest, status: number | null) => {

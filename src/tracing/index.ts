@@ -12,10 +12,7 @@
  * Disabled (no OTEL_EXPORTER_OTLP_ENDPOINT, no exporter handed in): no SDK is loaded, no context manager is
  * registered, `span()` just calls its function, and `traceHeaders()` finds no span and writes nothing.
  */
-import {
-  context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace,
-  type Attributes, type Context, type Span, type TextMapGetter, type Tracer,
-} from '@opentelemetry/api'
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { Logger } from 'pino'
@@ -66,7 +63,11 @@ export function extractContext(carrier: Carrier | undefined): Context {
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> | undefined {
   if (!trace.getSpan(ctx)) return undefined
   const out: Record<string, string> = {}
-  w3c.inject(ctx, out, { set: (c, k, v) => { c[k] = v } })
+  w3c.inject(ctx, out, {
+    set: (c, k, v) => {
+      c[k] = v
+    },
+  })
   return out.traceparent ? out : undefined
 }
 
@@ -99,7 +100,8 @@ export async function createTracing(opts: TracingOptions): Promise<Tracing> {
   if (!opts.exporter && !opts.otlpEndpoint) return NOOP_TRACING
   // loaded only when tracing is on: a gateway that does not trace does not pay for the SDK
   const [{ BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/resources'),
   ])
   await ensureContextManager()
   let processor

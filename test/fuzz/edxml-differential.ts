@@ -29,10 +29,12 @@ const BASE = fs.readFileSync(path.join(ROOT, 'test/fixtures/demo/commune-to-prov
 const FROM = '000.21.30.H41'
 const FIELDS = ['000.21.30.H41', '000.00.00.H41', '000.00.00.G22', '000.21.30.H41,2026/11/23,125/UBND-VP'] as const
 
-export interface Reading { from: string | undefined; to: string[]; documentId: string | undefined }
-export type Outcome =
-  | { accepted: false; stage: 'sign' | 'envelope' | 'signature'; code: string }
-  | { accepted: true; router: Reading; signed: Reading; recipient: Reading }
+export interface Reading {
+  from: string | undefined
+  to: string[]
+  documentId: string | undefined
+}
+export type Outcome = { accepted: false; stage: 'sign' | 'envelope' | 'signature'; code: string } | { accepted: true; router: Reading; signed: Reading; recipient: Reading }
 
 /** One variant: how to change the package before signing, and (optionally) after. */
 export interface Variant {
@@ -49,7 +51,8 @@ export interface Variant {
 }
 
 /** `common` most of the time, otherwise one of `rare`: so that many variants still pass and are compared. */
-const mostly = <T>(common: T, ...rare: T[]): fc.Arbitrary<T> => fc.oneof({ arbitrary: fc.constant(common), weight: 3 * rare.length }, { arbitrary: fc.constantFrom(...rare), weight: rare.length })
+const mostly = <T>(common: T, ...rare: T[]): fc.Arbitrary<T> =>
+  fc.oneof({ arbitrary: fc.constant(common), weight: 3 * rare.length }, { arbitrary: fc.constantFrom(...rare), weight: rare.length })
 
 export const variantArb: fc.Arbitrary<Variant> = fc.record({
   prefix: fc.constantFrom('edXML', 'e', 'ns0', 'q_1', ''),
@@ -75,14 +78,21 @@ export function buildVariant(v: Variant): string {
     const ch = value[1]!
     const rest = value.slice(2)
     const inner = {
-      none: value, charref: `${value[0]}&#${ch.charCodeAt(0)};${rest}`, hexref: `${value[0]}&#x${ch.charCodeAt(0).toString(16)};${rest}`,
-      cdata: `<![CDATA[${value}]]>`, comment: `${value.slice(0, 4)}<!-- c -->${value.slice(4)}`, xmlspace: value, 'amp-subject': value,
+      none: value,
+      charref: `${value[0]}&#${ch.charCodeAt(0)};${rest}`,
+      hexref: `${value[0]}&#x${ch.charCodeAt(0).toString(16)};${rest}`,
+      cdata: `<![CDATA[${value}]]>`,
+      comment: `${value.slice(0, 4)}<!-- c -->${value.slice(4)}`,
+      xmlspace: value,
+      'amp-subject': value,
     }[v.trick]
     const attr = v.trick === 'xmlspace' ? ' xml:space="preserve"' : ''
     x = x.replace(open, `<edXML:${tag}${attr}>${v.ws}${inner}${v.ws}</edXML:${tag}>`)
   }
   if (v.trick === 'amp-subject') x = x.replace('mưa lũ trên', 'mưa &amp; lũ trên')
-  const dupOf = (re: RegExp) => { x = x.replace(re, (m) => m + m) }
+  const dupOf = (re: RegExp) => {
+    x = x.replace(re, (m) => m + m)
+  }
   if (v.dup === 'From') dupOf(/<edXML:From>[\s\S]*?<\/edXML:From>/)
   if (v.dup === 'To') dupOf(/<edXML:To>[\s\S]*?<\/edXML:To>/)
   if (v.dup === 'DocumentId') x = x.replace(/(<edXML:DocumentId>[^<]*<\/edXML:DocumentId>)/, '$1<edXML:DocumentId>000.21.30.H41,2026/11/23,999/UBND-VP</edXML:DocumentId>')
@@ -93,11 +103,16 @@ export function buildVariant(v: Variant): string {
   if (v.foreign === 'other-ns-To') x = x.replace('<edXML:DocumentId>', `<x:To xmlns:x="urn:other"><x:OrganId>000.00.00.G14</x:OrganId></x:To><edXML:DocumentId>`)
   if (v.foreign === 'rebound-prefix-To') x = x.replace('<edXML:DocumentId>', `<edXML:To xmlns:edXML="urn:other">${evilTo}</edXML:To><edXML:DocumentId>`)
   if (v.foreign === 'unprefixed-To') x = x.replace('<edXML:DocumentId>', `<To xmlns="urn:other"><OrganId>000.00.00.G14</OrganId></To><edXML:DocumentId>`)
-  if (v.foreign === 'nested-envelope') x = x.replace('</edXML:edXMLEnvelope>', `<edXML:edXMLEnvelope><edXML:edXMLHeader><edXML:MessageHeader><edXML:From>${evilTo}</edXML:From></edXML:MessageHeader></edXML:edXMLHeader></edXML:edXMLEnvelope></edXML:edXMLEnvelope>`)
+  if (v.foreign === 'nested-envelope')
+    x = x.replace(
+      '</edXML:edXMLEnvelope>',
+      `<edXML:edXMLEnvelope><edXML:edXMLHeader><edXML:MessageHeader><edXML:From>${evilTo}</edXML:From></edXML:MessageHeader></edXML:edXMLHeader></edXML:edXMLEnvelope></edXML:edXMLEnvelope>`,
+    )
   if (v.prefix !== 'edXML') {
-    x = v.prefix === ''
-      ? x.replace(/<(\/?)edXML:/g, '<$1').replace(' xmlns:edXML="', ' xmlns="')
-      : x.replace(/<(\/?)edXML:/g, `<$1${v.prefix}:`).replace(' xmlns:edXML="', ` xmlns:${v.prefix}="`)
+    x =
+      v.prefix === ''
+        ? x.replace(/<(\/?)edXML:/g, '<$1').replace(' xmlns:edXML="', ' xmlns="')
+        : x.replace(/<(\/?)edXML:/g, `<$1${v.prefix}:`).replace(' xmlns:edXML="', ` xmlns:${v.prefix}="`)
   }
   x = x.replace(/^<\?xml[^>]*\?>\n?/, v.encoding === 'none' ? '' : `<?xml version="1.0" encoding="${v.encoding}"?>\n`)
   return (v.bom ? '\uFEFF' : '') + x
@@ -107,12 +122,20 @@ export function buildVariant(v: Variant): string {
 export function afterSigning(signed: string, v: Variant): string {
   const p = v.prefix === '' ? '' : `${v.prefix}:`
   switch (v.after) {
-    case 'swap-to': return signed.replace('000.00.00.H41</', '000.00.00.G14</')
-    case 'change-docid': return signed.replace('125/UBND-VP</', '126/UBND-VP</')
-    case 'add-to': return signed.replace(`<${p}DocumentId>`, `<${p}To><${p}OrganId>000.00.00.G14</${p}OrganId></${p}To><${p}DocumentId>`)
-    case 'comment': return signed.replace(`<${p}DocumentId>`, `<!-- x --><${p}DocumentId>`)
-    case 'retarget-prefix': return v.prefix === '' ? signed : signed.replace(`xmlns:${v.prefix}="http://www.mic.gov.vn/TBT/QCVN_102_2016"`, `xmlns:${v.prefix}="http://www.mic.gov.vn/TBT/QCVN_102_2016" xmlns:z="urn:z"`)
-    default: return signed
+    case 'swap-to':
+      return signed.replace('000.00.00.H41</', '000.00.00.G14</')
+    case 'change-docid':
+      return signed.replace('125/UBND-VP</', '126/UBND-VP</')
+    case 'add-to':
+      return signed.replace(`<${p}DocumentId>`, `<${p}To><${p}OrganId>000.00.00.G14</${p}OrganId></${p}To><${p}DocumentId>`)
+    case 'comment':
+      return signed.replace(`<${p}DocumentId>`, `<!-- x --><${p}DocumentId>`)
+    case 'retarget-prefix':
+      return v.prefix === ''
+        ? signed
+        : signed.replace(`xmlns:${v.prefix}="http://www.mic.gov.vn/TBT/QCVN_102_2016"`, `xmlns:${v.prefix}="http://www.mic.gov.vn/TBT/QCVN_102_2016" xmlns:z="urn:z"`)
+    default:
+      return signed
   }
 }
 
@@ -121,7 +144,9 @@ function signedReading(bytes: Buffer): Reading {
   const { doc } = parseXmlStrict(bytes)
   const h = edxmlHeader(doc)
   const m = h.message!
-  const to = childElements(m).filter((c) => is(c, NS_QCVN, 'To')).map((t) => textOnly(onlyChild(t, 'OrganId')!).trim())
+  const to = childElements(m)
+    .filter((c) => is(c, NS_QCVN, 'To'))
+    .map((t) => textOnly(onlyChild(t, 'OrganId')!).trim())
   const d = onlyChild(m, 'DocumentId')
   return { from: h.fromOrganId, to, documentId: d ? textOnly(d).trim() : undefined }
 }
@@ -133,9 +158,10 @@ function recipientReading(bytes: Buffer): Reading {
   const o = fxp.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as Record<string, any>
   const first = <T>(v: T | T[]): T => (Array.isArray(v) ? v[0]! : v)
   const mh = first(first(first(o.edXML?.edXMLEnvelope)?.edXMLHeader)?.MessageHeader)
-  const s = (v: unknown) => (v === undefined || v === null ? undefined : String(typeof v === 'object' ? (v as { '#text'?: unknown })['#text'] ?? '' : v).trim())
+  const s = (v: unknown) => (v === undefined || v === null ? undefined : String(typeof v === 'object' ? ((v as { '#text'?: unknown })['#text'] ?? '') : v).trim())
   return {
-    from: s(first(mh?.From)?.OrganId), to: (mh?.To ?? []).map((t: { OrganId?: unknown }) => s(first(t.OrganId as unknown)) ?? ''),
+    from: s(first(mh?.From)?.OrganId),
+    to: (mh?.To ?? []).map((t: { OrganId?: unknown }) => s(first(t.OrganId as unknown)) ?? ''),
     documentId: s(first(mh?.DocumentId)),
   }
 }

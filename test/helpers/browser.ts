@@ -17,10 +17,22 @@ export async function launchChromium(t: { teardown(fn: () => Promise<void> | voi
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
   // launch() gives every run a fresh temporary profile; userDataDir is where chromium keeps its crash files
   const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--crash-dumps-dir=${userDataDir}`,
+    ],
   })
-  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await browser.close()
+    fs.rmSync(userDataDir, { recursive: true, force: true })
+  })
   fs.mkdirSync(SHOTS, { recursive: true })
   const errors: string[] = []
   /** a page in Vietnamese and the Asia/Ho_Chi_Minh time zone whose script errors go to `errors` */
@@ -28,7 +40,9 @@ export async function launchChromium(t: { teardown(fn: () => Promise<void> | voi
     const page = await browser.newPage({ viewport, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' })
     page.on('pageerror', (e) => errors.push(e.message))
     // a refused key is an expected 401 in the network log; script errors are not
-    page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()) })
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text())
+    })
     return page
   }
   return { browser, newPage, errors }
@@ -40,8 +54,12 @@ export async function launchChromium(t: { teardown(fn: () => Promise<void> | voi
  * view can read the old one's rows.
  */
 export async function viewReady(page: { waitForFunction(fn: () => boolean, arg?: unknown, opts?: { timeout?: number }): Promise<unknown> }, timeout = 15_000) {
-  await page.waitForFunction(() => {
-    const v = document.querySelector<HTMLElement>('#view')
-    return v?.dataset.ready === '1' && v.dataset.route === location.hash
-  }, undefined, { timeout })
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector<HTMLElement>('#view')
+      return v?.dataset.ready === '1' && v.dataset.route === location.hash
+    },
+    undefined,
+    { timeout },
+  )
 }

@@ -33,19 +33,30 @@ export async function spawnGateway(env: Record<string, string | undefined>, opts
   const exited = new Promise<number | string | null>((res) => proc.on('exit', (code, sig) => res(sig ?? code)))
   const url = await new Promise<string>((resolve, reject) => {
     let buf = ''
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('child gateway not ready in time')) }, opts.readyMs ?? 60_000)
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error('child gateway not ready in time'))
+    }, opts.readyMs ?? 60_000)
     proc.stdout!.on('data', (c: Buffer) => {
       buf += c.toString('utf8')
       const m = /^READY (\S+)$/m.exec(buf)
-      if (m) { clearTimeout(timer); resolve(m[1]!) }
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
     })
-    void exited.then((x) => { clearTimeout(timer); reject(new Error(`child gateway exited before ready (${x})`)) })
+    void exited.then((x) => {
+      clearTimeout(timer)
+      reject(new Error(`child gateway exited before ready (${x})`))
+    })
   })
   // CHILD_GATEWAY_LOG=<file>: the children's logs appended there (a bench or chaos run to investigate)
   if (all.CHILD_GATEWAY_LOG) proc.stdout!.pipe(fs.createWriteStream(all.CHILD_GATEWAY_LOG, { flags: 'a' }))
   else proc.stdout!.resume() // keep draining so the child never blocks on a full pipe
   return {
-    url, proc, exited,
+    url,
+    proc,
+    exited,
     async kill(signal) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
       return exited

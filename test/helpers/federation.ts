@@ -9,7 +9,9 @@ export function edoc(from: string, to: string[], no: number): Buffer {
   const base = fixture('demo/commune-to-province.edxml').toString('utf8')
   const first = base.indexOf('<edXML:To>')
   const last = base.lastIndexOf('</edXML:To>') + '</edXML:To>'.length
-  const tos = to.map((o) => `<edXML:To>
+  const tos = to
+    .map(
+      (o) => `<edXML:To>
           <edXML:OrganId>${o}</edXML:OrganId>
           <edXML:OrganizationInCharge>Cơ quan ${o}</edXML:OrganizationInCharge>
           <edXML:OrganName>Cơ quan ${o}</edXML:OrganName>
@@ -18,11 +20,16 @@ export function edoc(from: string, to: string[], no: number): Buffer {
           <edXML:Telephone/>
           <edXML:Fax/>
           <edXML:Website/>
-        </edXML:To>`).join('\n        ')
+        </edXML:To>`,
+    )
+    .join('\n        ')
   const xml = base.slice(0, first) + tos + base.slice(last)
-  return Buffer.from(xml
-    .replace('<edXML:OrganId>000.21.30.H41</edXML:OrganId>', `<edXML:OrganId>${from}</edXML:OrganId>`)
-    .replace('<edXML:DocumentId>000.21.30.H41,2026/11/23,125/UBND-VP</edXML:DocumentId>', `<edXML:DocumentId>${from},2026/11/23,${no}/UBND-VP</edXML:DocumentId>`), 'utf8')
+  return Buffer.from(
+    xml
+      .replace('<edXML:OrganId>000.21.30.H41</edXML:OrganId>', `<edXML:OrganId>${from}</edXML:OrganId>`)
+      .replace('<edXML:DocumentId>000.21.30.H41,2026/11/23,125/UBND-VP</edXML:DocumentId>', `<edXML:DocumentId>${from},2026/11/23,${no}/UBND-VP</edXML:DocumentId>`),
+    'utf8',
+  )
 }
 
 export function freePort(): Promise<number> {
@@ -47,7 +54,9 @@ export async function readTopic<T>(topic: string, n: number, ms = 20_000): Promi
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
     let done!: () => void
-    const enough = new Promise<void>((r) => { done = r })
+    const enough = new Promise<void>((r) => {
+      done = r
+    })
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         out.push({ key: message.key?.toString() ?? '', value: JSON.parse(message.value!.toString()) as T, partition, offset: message.offset })
@@ -73,13 +82,20 @@ export async function startFederation(t: Parameters<typeof startGateway>[0], pro
   const centralUrl = url(ports[0]!)
   const keys = provinces.map(() => linkKey())
   const central = await startGateway(t, {
-    ...overrides, port: ports[0]!, gatewayId: 'central', jurisdiction: ['*.G*'],
+    ...overrides,
+    port: ports[0]!,
+    gatewayId: 'central',
+    jurisdiction: ['*.G*'],
     peers: provinces.map((p, i) => ({ url: url(ports[i + 1]!), key: keys[i]!, jurisdiction: [`*.${p}`] })),
   })
   const gws: Record<string, TestGateway> = {}
   for (const [i, p] of provinces.entries()) {
     gws[p] = await startGateway(t, {
-      ...overrides, port: ports[i + 1]!, gatewayId: p.toLowerCase(), jurisdiction: [`*.${p}`], parentGatewayUrl: centralUrl,
+      ...overrides,
+      port: ports[i + 1]!,
+      gatewayId: p.toLowerCase(),
+      jurisdiction: [`*.${p}`],
+      parentGatewayUrl: centralUrl,
       peers: [{ url: centralUrl, key: keys[i]!, jurisdiction: ['*'] }],
     })
   }

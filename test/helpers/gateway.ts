@@ -41,7 +41,10 @@ export interface TestGateway {
   stop(): Promise<void>
 }
 
-interface Teardown { teardown(fn: () => Promise<void> | void): void; passing?(): boolean }
+interface Teardown {
+  teardown(fn: () => Promise<void> | void): void
+  passing?(): boolean
+}
 
 /**
  * A test gateway logs at `info` into a ring of its last lines; when the test that started it has failed,
@@ -53,15 +56,26 @@ function testLogger(gatewayId: string) {
   // must not push out what the workers said
   const work: string[] = []
   const requests: string[] = []
-  const keep = (ring: string[], s: string, n: number) => { ring.push(s); if (ring.length > n) ring.shift() }
+  const keep = (ring: string[], s: string, n: number) => {
+    ring.push(s)
+    if (ring.length > n) ring.shift()
+  }
   if (process.env.TEST_LOG_LEVEL) return { log: undefined, dump: () => {} }
-  const log = pino({ level: 'info', base: { gw: gatewayId } }, {
-    write(s: string) { if (s.includes('"c":"http"')) keep(requests, s, 20); else keep(work, s, 400) },
-  })
+  const log = pino(
+    { level: 'info', base: { gw: gatewayId } },
+    {
+      write(s: string) {
+        if (s.includes('"c":"http"')) keep(requests, s, 20)
+        else keep(work, s, 400)
+      },
+    },
+  )
   return {
     log,
     dump: () => {
-      process.stderr.write(`--- log of ${gatewayId} (the test failed): last ${work.length} lines of its workers and bus, then its last ${requests.length} requests ---\n${work.join('')}${requests.join('')}--- end of ${gatewayId} ---\n`)
+      process.stderr.write(
+        `--- log of ${gatewayId} (the test failed): last ${work.length} lines of its workers and bus, then its last ${requests.length} requests ---\n${work.join('')}${requests.join('')}--- end of ${gatewayId} ---\n`,
+      )
     },
   }
 }
@@ -70,12 +84,24 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, which starts Kafka')
   const tag = crypto.randomBytes(4).toString('hex')
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-${tag}-`))
-  const config = loadConfig({ ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
-    port: 0, dataDir, blobDir: path.join(dataDir, 'blobs'), databaseSchema: `t_${tag}`, topicPrefix: `t${tag}.`, kafkaPartitions: 2,
-    gatewayId: `test-${tag}`, signaturePolicy: 'required', trustDir: (await testPki()).dir, gatewayKeyFile: '', gatewayCertFile: '',
-    outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
-    ...overrides,
-  })
+  const config = loadConfig(
+    { ...process.env, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    {
+      port: 0,
+      dataDir,
+      blobDir: path.join(dataDir, 'blobs'),
+      databaseSchema: `t_${tag}`,
+      topicPrefix: `t${tag}.`,
+      kafkaPartitions: 2,
+      gatewayId: `test-${tag}`,
+      signaturePolicy: 'required',
+      trustDir: (await testPki()).dir,
+      gatewayKeyFile: '',
+      gatewayCertFile: '',
+      outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
+      ...overrides,
+    },
+  )
   // a caller that names a log level (a bench: 'silent') gets exactly that; tests get the ring
   const logs = overrides.logLevel ? { log: undefined, dump: () => {} } : testLogger(config.gatewayId)
   const rt = await createRuntime(config, logs.log ? { log: logs.log } : {})
@@ -114,10 +140,19 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   }
   t.teardown(stop)
   return {
-    url, rt, creds, stop, sign: signAs,
+    url,
+    rt,
+    creds,
+    stop,
+    sign: signAs,
     workers: {
-      async stop() { await workers?.stop(); workers = null },
-      async start() { workers ??= await startWorkers(rt) },
+      async stop() {
+        await workers?.stop()
+        workers = null
+      },
+      async start() {
+        workers ??= await startWorkers(rt)
+      },
       running: () => workers !== null,
     },
     call(keyOf, method, p, body, headers = {}) {
@@ -143,7 +178,11 @@ async function deleteTopicsWithPrefix(prefix: string) {
   try {
     const topics = (await admin.listTopics()).filter((x) => x.startsWith(prefix))
     if (topics.length) await admin.deleteTopics({ topics, timeout: 10_000 })
-  } catch { /* best effort */ } finally { await admin.disconnect() }
+  } catch {
+    /* best effort */
+  } finally {
+    await admin.disconnect()
+  }
 }
 
 /** Sum of the high watermarks of the given topics: how many records were ever written to them. */
@@ -173,7 +212,9 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     try {
       const v = await fn()
       if (v) return v
-    } catch (e) { last = e }
+    } catch (e) {
+      last = e
+    }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
     await new Promise((r) => setTimeout(r, 150))
   }

@@ -45,17 +45,24 @@ export async function buildLargePackage(o: { dir: string; attachmentBytes: numbe
   const documentId = `${o.from},2026/12/04,${o.no}/UBND-VP`
   const nonce = newNonce()
   const marker = markerOf(nonce, 0)
-  const skeleton = fixture('demo/commune-to-province.edxml').toString('utf8')
-    .replaceAll('000.21.30.H41', o.from).replaceAll('000.00.00.H41', o.to)
+  const skeleton = fixture('demo/commune-to-province.edxml')
+    .toString('utf8')
+    .replaceAll('000.21.30.H41', o.from)
+    .replaceAll('000.00.00.H41', o.to)
     .replace(/<edXML:DocumentId>[^<]*<\/edXML:DocumentId>/, `<edXML:DocumentId>${documentId}</edXML:DocumentId>`)
-    .replace('<edXML:edXMLManifest version="1.0"/>', `<edXML:edXMLManifest version="1.0">
+    .replace(
+      '<edXML:edXMLManifest version="1.0"/>',
+      `<edXML:edXMLManifest version="1.0">
         <edXML:Reference>
           <edXML:ContentId>cid:ban-do</edXML:ContentId>
           <edXML:ContentType>application/zip</edXML:ContentType>
           <edXML:AttachmentName>ban-do-quy-hoach.zip</edXML:AttachmentName>
         </edXML:Reference>
-      </edXML:edXMLManifest>`)
-    .replace('</edXML>', `  <AttachmentEncoded>
+      </edXML:edXMLManifest>`,
+    )
+    .replace(
+      '</edXML>',
+      `  <AttachmentEncoded>
     <Attachment>
       <ContentId>cid:ban-do</ContentId>
       <AttachmentName>ban-do-quy-hoach.zip</AttachmentName>
@@ -63,7 +70,8 @@ export async function buildLargePackage(o: { dir: string; attachmentBytes: numbe
       <edXML:ContentTransferEncoded xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">${marker}</edXML:ContentTransferEncoded>
     </Attachment>
   </AttachmentEncoded>
-</edXML>`)
+</edXML>`,
+    )
   if (!skeleton.includes(documentId)) throw new Error('the fixture has no DocumentId to replace')
   const run: ElidedRun = { marker, offset: 0, length: 0, sha256: '', decodedSize: o.attachmentBytes }
   const pki = await testPki()
@@ -72,7 +80,9 @@ export async function buildLargePackage(o: { dir: string; attachmentBytes: numbe
   const chain = [fs.readFileSync(a.cert, 'utf8'), fs.readFileSync(pki.intermediate, 'utf8')]
   const attSha = crypto.createHash('sha256')
   const signed = await signEdxmlElided(skeleton, fs.readFileSync(a.key, 'utf8'), chain, {
-    nonce, runs: [run], read: () => Readable.from(base64Lines(o.attachmentBytes, seed, (b) => attSha.update(b))),
+    nonce,
+    runs: [run],
+    read: () => Readable.from(base64Lines(o.attachmentBytes, seed, (b) => attSha.update(b))),
   })
   const [head, tail] = signed.split(marker)
   if (tail === undefined) throw new Error('the marker is not in the signed skeleton')
@@ -81,7 +91,11 @@ export async function buildLargePackage(o: { dir: string; attachmentBytes: numbe
   let size = 0
   async function* all(): AsyncGenerator<Buffer> {
     for (const part of [Buffer.from(head!, 'utf8'), base64Lines(o.attachmentBytes, seed), Buffer.from(tail, 'utf8')]) {
-      for await (const c of Buffer.isBuffer(part) ? [part] : part) { sha.update(c); size += c.length; yield c }
+      for await (const c of Buffer.isBuffer(part) ? [part] : part) {
+        sha.update(c)
+        size += c.length
+        yield c
+      }
     }
   }
   await pipeline(Readable.from(all()), fs.createWriteStream(file))
@@ -106,37 +120,58 @@ export async function tamperMiddle(file: string): Promise<void> {
   }
 }
 
-export interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+export interface Answer {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+}
 
 /** POST a file as it is read (Content-Length declared); `stopAfter` bytes, then the connection is cut. */
 export function postFile(url: string, apiKey: string, file: string, o: { stopAfter?: number; contentType?: string } = {}): Promise<Answer> {
   const size = fs.statSync(file).size
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST', headers: { 'content-type': o.contentType ?? 'application/xml', 'content-length': String(size), authorization: `Bearer ${apiKey}` },
-    }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': o.contentType ?? 'application/xml', 'content-length': String(size), authorization: `Bearer ${apiKey}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     const src = fs.createReadStream(file, o.stopAfter !== undefined ? { end: o.stopAfter - 1 } : {})
     src.pipe(req, { end: o.stopAfter === undefined })
-    if (o.stopAfter !== undefined) src.on('end', () => setTimeout(() => { req.destroy(); resolve({ status: 0, headers: {}, body: Buffer.alloc(0) }) }, 200))
+    if (o.stopAfter !== undefined)
+      src.on('end', () =>
+        setTimeout(() => {
+          req.destroy()
+          resolve({ status: 0, headers: {}, body: Buffer.alloc(0) })
+        }, 200),
+      )
   })
 }
 
 /** GET into a SHA-256 (nothing held). */
 export function getHashed(url: string, apiKey: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; size: number; sha256: string; text: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { authorization: `Bearer ${apiKey}` } }, (res) => {
-      const h = crypto.createHash('sha256')
-      let size = 0
-      let text = ''
-      res.on('data', (c: Buffer) => { h.update(c); size += c.length; if (text.length < 4096) text += c.toString('utf8') })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, size, sha256: h.digest('hex'), text }))
-      res.on('error', reject)
-    }).on('error', reject)
+    http
+      .get(url, { headers: { authorization: `Bearer ${apiKey}` } }, (res) => {
+        const h = crypto.createHash('sha256')
+        let size = 0
+        let text = ''
+        res.on('data', (c: Buffer) => {
+          h.update(c)
+          size += c.length
+          if (text.length < 4096) text += c.toString('utf8')
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, size, sha256: h.digest('hex'), text }))
+        res.on('error', reject)
+      })
+      .on('error', reject)
   })
 }

@@ -15,8 +15,16 @@ export type OpsGateway = TestGateway
 export const startOpsGateway = (t: { teardown(fn: () => Promise<void> | void): void }, overrides: Partial<Config> = {}): Promise<OpsGateway> =>
   startGateway(t, { opsCacheMs: 0, ...overrides })
 
-export interface Sample { labels: Record<string, string>; value: number }
-export interface Family { name: string; help: string; type: string; metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }[] }
+export interface Sample {
+  labels: Record<string, string>
+  value: number
+}
+export interface Family {
+  name: string
+  help: string
+  type: string
+  metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string; sum?: string }[]
+}
 
 /** GET /metrics, parsed by parse-prometheus-text-format (an independent parser of the text format). */
 export async function scrape(url: string): Promise<{ text: string; families: Map<string, Family> }> {
@@ -31,9 +39,7 @@ export async function scrape(url: string): Promise<{ text: string; families: Map
 export function samples(families: Map<string, Family>, name: string, match: Record<string, string> = {}): Sample[] {
   const f = families.get(name)
   if (!f) return []
-  return f.metrics
-    .filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v))
-    .map((m) => ({ labels: m.labels ?? {}, value: Number(m.value) }))
+  return f.metrics.filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v)).map((m) => ({ labels: m.labels ?? {}, value: Number(m.value) }))
 }
 
 /** Sum of `<name>_count` over the series whose labels contain `labelText` (e.g. 'outcome="accepted"'). */
@@ -51,8 +57,12 @@ export function lgsp(args: string[], env: Record<string, string> = {}): Promise<
     const p = spawn(process.execPath, [path.join(ROOT, 'bin/lgsp.mjs'), ...args], { cwd: ROOT, env: { ...process.env, ...env } })
     let stdout = ''
     let stderr = ''
-    p.stdout.on('data', (c) => { stdout += c })
-    p.stderr.on('data', (c) => { stderr += c })
+    p.stdout.on('data', (c) => {
+      stdout += c
+    })
+    p.stderr.on('data', (c) => {
+      stderr += c
+    })
     p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
   })
 }
@@ -69,19 +79,33 @@ export function pushReceiver(port: number) {
         server = http.createServer((req, res) => {
           const chunks: Buffer[] = []
           req.on('data', (c: Buffer) => chunks.push(c))
-          req.on('end', () => { hits.push({ key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks) }); res.writeHead(200, { connection: 'close' }).end('ok') })
+          req.on('end', () => {
+            hits.push({ key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks) })
+            res.writeHead(200, { connection: 'close' }).end('ok')
+          })
         })
         server.listen(port, '127.0.0.1', () => resolve())
       })
     },
     async stop() {
-      await new Promise<void>((resolve) => { if (!server) return resolve(); server.close(() => resolve()); server.closeAllConnections(); server = null })
+      await new Promise<void>((resolve) => {
+        if (!server) return resolve()
+        server.close(() => resolve())
+        server.closeAllConnections()
+        server = null
+      })
     },
   }
 }
 
 /** Short retry settings: a push to a closed port is dead-lettered within about two seconds. */
 export const FAST_DLQ: Partial<Config> = {
-  retryBaseMs: 100, retryMaxMs: 300, deliveryMaxAgeMs: 1500, deliveryMaxAttempts: 50, breakerThreshold: 100, breakerCooldownMs: 200,
-  deliveryTimeoutMs: 1000, retryPollMs: 50,
+  retryBaseMs: 100,
+  retryMaxMs: 300,
+  deliveryMaxAgeMs: 1500,
+  deliveryMaxAttempts: 50,
+  breakerThreshold: 100,
+  breakerCooldownMs: 200,
+  deliveryTimeoutMs: 1000,
+  retryPollMs: 50,
 }

@@ -7,7 +7,13 @@
 import crypto from 'node:crypto'
 import http from 'node:http'
 
-export interface PushRequest { key: string; attempt: number; signatureOk: boolean; digestOk: boolean; bytes: Buffer }
+export interface PushRequest {
+  key: string
+  attempt: number
+  signatureOk: boolean
+  digestOk: boolean
+  bytes: Buffer
+}
 
 export interface PushReceiver {
   url: string
@@ -31,21 +37,36 @@ export async function startPushReceiver(hmacKey: string): Promise<PushReceiver> 
       const h = (n: string) => String(req.headers[n] ?? '')
       const key = h('idempotency-key')
       const sha = crypto.createHash('sha256').update(bytes).digest()
-      const expected = `v1=${crypto.createHmac('sha256', hmacKey).update(`${key}.${h('x-lgsp-timestamp')}.${sha.toString('hex')}`).digest('base64')}`
+      const expected = `v1=${crypto
+        .createHmac('sha256', hmacKey)
+        .update(`${key}.${h('x-lgsp-timestamp')}.${sha.toString('hex')}`)
+        .digest('base64')}`
       const r: PushRequest = {
-        key, attempt: Number(h('x-lgsp-attempt')), bytes,
+        key,
+        attempt: Number(h('x-lgsp-attempt')),
+        bytes,
         signatureOk: h('x-lgsp-signature').length === expected.length && crypto.timingSafeEqual(Buffer.from(h('x-lgsp-signature')), Buffer.from(expected)),
         digestOk: h('digest') === `sha-256=${sha.toString('base64')}`,
       }
       requests.push(r)
-      if (recv.onRequest && !(await recv.onRequest(r))) { req.socket.destroy(); return }
-      if (!r.signatureOk || !r.digestOk) { res.writeHead(401).end(); return }
+      if (recv.onRequest && !(await recv.onRequest(r))) {
+        req.socket.destroy()
+        return
+      }
+      if (!r.signatureOk || !r.digestOk) {
+        res.writeHead(401).end()
+        return
+      }
       if (!processed.has(key)) processed.set(key, bytes) // exactly-once effect: a repeat is acknowledged, not re-processed
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   recv.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/lienthong`
-  recv.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) })
+  recv.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections()
+      server.close(() => r())
+    })
   return recv
 }

@@ -7,7 +7,10 @@
  */
 import crypto from 'node:crypto'
 
-export interface VxpCredentials { systemId: string; secret: string }
+export interface VxpCredentials {
+  systemId: string
+  secret: string
+}
 
 export interface VxpCallOptions {
   /** the .edxml for sendEdoc; or a JSON string body ("{}" by default for JSON operations) */
@@ -23,7 +26,13 @@ export interface VxpCallOptions {
   paddedHashFile?: boolean
 }
 
-export interface VxpAnswer { http: number; contentType: string | null; json: Record<string, unknown> | null; text: string; bytes: Buffer }
+export interface VxpAnswer {
+  http: number
+  contentType: string | null
+  json: Record<string, unknown> | null
+  text: string
+  bytes: Buffer
+}
 
 const two = (n: number) => (n < 10 ? `0${n}` : `${n}`)
 
@@ -48,11 +57,7 @@ function shuffled<T>(xs: T[]): T[] {
 
 /** The headers the SDK sends for `params` (the JSON it is given) plus systemid and timestamp. */
 export function sdkHeaders(creds: VxpCredentials, params: Record<string, string>, opts: { at?: Date; offsetMinutes?: number } = {}): Record<string, string> {
-  const map: [string, string][] = shuffled([
-    ['systemid', creds.systemId],
-    ['timestamp', sdkTimestamp(opts.at ?? new Date(), opts.offsetMinutes)],
-    ...Object.entries(params),
-  ])
+  const map: [string, string][] = shuffled([['systemid', creds.systemId], ['timestamp', sdkTimestamp(opts.at ?? new Date(), opts.offsetMinutes)], ...Object.entries(params)])
   const signed: Record<string, string> = {}
   const headers: Record<string, string> = {}
   for (const [k, v] of map) {
@@ -97,7 +102,11 @@ export async function vxpCall(endpoint: string, creds: VxpCredentials, operation
   const bytes = Buffer.from(await res.arrayBuffer())
   const text = bytes.toString('utf8')
   let json: Record<string, unknown> | null = null
-  try { json = JSON.parse(text) } catch { /* not JSON: the caller asserts on it */ }
+  try {
+    json = JSON.parse(text)
+  } catch {
+    /* not JSON: the caller asserts on it */
+  }
   return { http: res.status, contentType: res.headers.get('content-type'), json, text, bytes }
 }
 

@@ -36,9 +36,16 @@ export async function startSubscriber(opts: { failRate?: number; random?: () => 
   const random = opts.random ?? Math.random
   const sockets = new Set<Socket>()
   const sub: Subscriber = {
-    url: '', received: [], secrets: [], failRate: opts.failRate ?? 0, forceStatus: null,
+    url: '',
+    received: [],
+    secrets: [],
+    failRate: opts.failRate ?? 0,
+    forceStatus: null,
     async down() {
-      await new Promise<void>((res) => { server.close(() => res()); for (const s of sockets) s.destroy() })
+      await new Promise<void>((res) => {
+        server.close(() => res())
+        for (const s of sockets) s.destroy()
+      })
     },
     async up() {
       await new Promise<void>((res) => server.listen(port, '127.0.0.1', () => res()))
@@ -59,10 +66,16 @@ export async function startSubscriber(opts: { failRate?: number; random?: () => 
           new Webhook(s).verify(body, headers)
           verifiedWith = s
           break
-        } catch { /* next secret */ }
+        } catch {
+          /* next secret */
+        }
       }
       let payload: Received['payload'] = null
-      try { payload = JSON.parse(body) } catch { /* recorded as null */ }
+      try {
+        payload = JSON.parse(body)
+      } catch {
+        /* recorded as null */
+      }
       const answered = sub.forceStatus ?? (verifiedWith === null ? 401 : random() < sub.failRate ? 500 : 204)
       sub.received.push({ webhookId: headers['webhook-id'] ?? '', timestamp: headers['webhook-timestamp'] ?? '', body, payload, verifiedWith, answered })
       if (answered >= 300 && answered < 400) res.setHeader('location', 'http://169.254.169.254/latest/meta-data/')
@@ -70,7 +83,10 @@ export async function startSubscriber(opts: { failRate?: number; random?: () => 
       res.end()
     })
   })
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()))
   const port = (server.address() as AddressInfo).port
   sub.url = `http://127.0.0.1:${port}/hook`

@@ -45,22 +45,32 @@ function receiver(port: number, answers: Partial<Record<Mode, { status: number; 
   let server: http.Server | null = null
   const accepted: { key: string; body: Buffer }[] = []
   let hits = 0
-  const start = () => new Promise<void>((resolve) => {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        hits++
-        const a = answers[mode] ?? answers.busy!
-        if (a.status < 300) accepted.push({ key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks) })
-        res.writeHead(a.status, { 'content-type': a.type, connection: 'close' }).end(a.body)
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = http.createServer((req, res) => {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          hits++
+          const a = answers[mode] ?? answers.busy!
+          if (a.status < 300) accepted.push({ key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks) })
+          res.writeHead(a.status, { 'content-type': a.type, connection: 'close' }).end(a.body)
+        })
       })
+      server.listen(port, '127.0.0.1', () => resolve())
     })
-    server.listen(port, '127.0.0.1', () => resolve())
-  })
-  const stop = () => new Promise<void>((resolve) => { if (!server) return resolve(); server.close(() => resolve()); server.closeAllConnections(); server = null })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve()
+      server.close(() => resolve())
+      server.closeAllConnections()
+      server = null
+    })
   return {
-    accepted, hits: () => hits, start, stop,
+    accepted,
+    hits: () => hits,
+    start,
+    stop,
     async set(m: Mode) {
       if (m === 'down') await stop()
       else if (!server) await start()
@@ -70,11 +80,16 @@ function receiver(port: number, answers: Partial<Record<Mode, { status: number; 
 }
 
 const soapFault = (code: 'Client' | 'Server') => ({
-  status: 500, type: 'text/xml; charset=utf-8',
+  status: 500,
+  type: 'text/xml; charset=utf-8',
   body: `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:${code}</faultcode><faultstring>${code === 'Client' ? 'gói tin bị từ chối' : 'bận'}</faultstring></soap:Fault></soap:Body></soap:Envelope>`,
 })
 
-interface Attempt { rt?: Runtime; gateway?: string; recipient?: string }
+interface Attempt {
+  rt?: Runtime
+  gateway?: string
+  recipient?: string
+}
 
 /** One row of the table: how to reach the adapter's receiver, and how to make it fail. */
 interface Case {
@@ -101,32 +116,49 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
   const [k1, k2] = [linkKey(), linkKey()]
   const central = await startGateway(t, { port: pCentral, gatewayId: 'central', jurisdiction: ['*.G*'], peers: [{ url: url(pSender), key: k1, jurisdiction: ['*.H41'] }] })
   // the central gateway's /vxp surface knows the sender gateway as a relay system for *.H41
-  const relay = await (await central.call('operator', 'POST', '/v1/ops/vxp-systems', JSON.stringify({ systemId: 'lgsp.h41', name: 'LGSP Nghệ An', organIds: ['*.H41'] }), { 'content-type': 'application/json' })).json() as { secret: string }
+  const relay = (await (
+    await central.call('operator', 'POST', '/v1/ops/vxp-systems', JSON.stringify({ systemId: 'lgsp.h41', name: 'LGSP Nghệ An', organIds: ['*.H41'] }), {
+      'content-type': 'application/json',
+    })
+  ).json()) as { secret: string }
   const vxpCentral = `${url(pCentral)}/vxp`
   const vxpFake = `${url(pPeer)}/vxp`
   // the sender's PEERS: the real central gateway, and a fake one (node:http) that is busy or down
   const gw: TestGateway = await startGateway(t, {
-    port: pSender, gatewayId: 'h41', jurisdiction: ['*.H41'], parentGatewayUrl: url(pCentral),
-    peers: [{ url: url(pCentral), key: k1, jurisdiction: ['*'] }, { url: url(pPeer), key: k2, jurisdiction: ['*.H99'] },
+    port: pSender,
+    gatewayId: 'h41',
+    jurisdiction: ['*.H41'],
+    parentGatewayUrl: url(pCentral),
+    peers: [
+      { url: url(pCentral), key: k1, jurisdiction: ['*'] },
+      { url: url(pPeer), key: k2, jurisdiction: ['*.H99'] },
       { url: vxpCentral, key: '', protocol: 'vxp', systemId: 'lgsp.h41', secret: relay.secret, jurisdiction: ['*'] },
-      { url: vxpFake, key: '', protocol: 'vxp', systemId: 'lgsp.h41', secret: 'unused', jurisdiction: ['*.H99'] }],
+      { url: vxpFake, key: '', protocol: 'vxp', systemId: 'lgsp.h41', secret: 'unused', jurisdiction: ['*.H99'] },
+    ],
   })
   await gw.workers.stop()
 
   const json = { 'content-type': 'application/json' }
-  for (const [id, endpoint] of [[HTTP_TO, `${url(pHttp)}/lienthong`], [SOAP_TO, `soap:${url(pSoap)}/soap`]] as const) {
+  for (const [id, endpoint] of [
+    [HTTP_TO, `${url(pHttp)}/lienthong`],
+    [SOAP_TO, `soap:${url(pSoap)}/soap`],
+  ] as const) {
     t.equal((await gw.call('operator', 'PUT', `/v1/agencies/${id}`, JSON.stringify({ name: `Cơ quan ${id}`, tier: 'commune', endpoint }), json)).status, 201)
   }
 
   const ok = { status: 200, body: 'ok', type: 'text/plain' }
   const httpRx = receiver(pHttp, {
-    ok, busy: { status: 503, body: 'busy', type: 'text/plain' },
-    refuse: { status: 422, body: 'bad package', type: 'text/plain' }, 'refuse-400': { status: 400, body: 'malformed', type: 'text/plain' },
+    ok,
+    busy: { status: 503, body: 'busy', type: 'text/plain' },
+    refuse: { status: 422, body: 'bad package', type: 'text/plain' },
+    'refuse-400': { status: 400, body: 'malformed', type: 'text/plain' },
   })
   const soapRx = receiver(pSoap, { ok: { status: 200, body: '<ok/>', type: 'text/xml' }, busy: soapFault('Server'), refuse: soapFault('Client') })
   const peerRx = receiver(pPeer, { busy: { status: 503, body: 'busy', type: 'text/plain' } })
   await Promise.all([httpRx.start(), soapRx.start(), peerRx.start()])
-  t.teardown(async () => { await Promise.all([httpRx.stop(), soapRx.stop(), peerRx.stop()]) })
+  t.teardown(async () => {
+    await Promise.all([httpRx.stop(), soapRx.stop(), peerRx.stop()])
+  })
 
   /** the store is down: every query fails as a lost connection does */
   const lost = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))
@@ -134,28 +166,56 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
 
   const cases: Case[] = [
     {
-      kind: 'inbox', recipient: INBOX_TO, tier: 'commune', arrived: false, failures: ['down'],
-      async mode(m) { return m === 'down' ? { rt: storeDown } : {} },
+      kind: 'inbox',
+      recipient: INBOX_TO,
+      tier: 'commune',
+      arrived: false,
+      failures: ['down'],
+      async mode(m) {
+        return m === 'down' ? { rt: storeDown } : {}
+      },
       async received(rec) {
-        const items = (await (await gw.call(INBOX_TO, 'GET', '/v1/inbox?all=true')).json() as { items: { id: string; documentUuid: string }[] }).items
+        const items = ((await (await gw.call(INBOX_TO, 'GET', '/v1/inbox?all=true')).json()) as { items: { id: string; documentUuid: string }[] }).items
         return Promise.all(items.filter((i) => i.documentUuid === rec.id).map(async (i) => Buffer.from(await (await gw.call(INBOX_TO, 'GET', `/v1/inbox/${i.id}`)).arrayBuffer())))
       },
     },
     {
-      kind: 'http', recipient: HTTP_TO, tier: 'commune', arrived: true, failures: ['busy', 'down', 'refuse', 'refuse-400'],
-      async mode(m) { await httpRx.set(m); return {} },
-      async received(rec) { return httpRx.accepted.filter((h) => h.key === `${rec.id}:${rec.recipient}`).map((h) => h.body) },
+      kind: 'http',
+      recipient: HTTP_TO,
+      tier: 'commune',
+      arrived: true,
+      failures: ['busy', 'down', 'refuse', 'refuse-400'],
+      async mode(m) {
+        await httpRx.set(m)
+        return {}
+      },
+      async received(rec) {
+        return httpRx.accepted.filter((h) => h.key === `${rec.id}:${rec.recipient}`).map((h) => h.body)
+      },
     },
     {
-      kind: 'soap', recipient: SOAP_TO, tier: 'commune', arrived: true, failures: ['busy', 'down', 'refuse'],
-      async mode(m) { await soapRx.set(m); return {} },
+      kind: 'soap',
+      recipient: SOAP_TO,
+      tier: 'commune',
+      arrived: true,
+      failures: ['busy', 'down', 'refuse'],
+      async mode(m) {
+        await soapRx.set(m)
+        return {}
+      },
       async received(rec) {
-        return soapRx.accepted.filter((h) => h.key === `${rec.id}:${rec.recipient}`)
+        return soapRx.accepted
+          .filter((h) => h.key === `${rec.id}:${rec.recipient}`)
           .map((h) => Buffer.from(/<d:Package>([^<]*)<\/d:Package>/.exec(h.body.toString('utf8'))![1]!, 'base64'))
       },
     },
     {
-      kind: 'gateway', recipient: UPSTREAM_TO, tier: 'central', arrived: false, gateway: url(pCentral), failures: ['busy', 'down', 'refuse'],
+      kind: 'gateway',
+      recipient: UPSTREAM_TO,
+      tier: 'central',
+      arrived: false,
+      gateway: url(pCentral),
+      failures: ['busy', 'down', 'refuse'],
       async mode(m) {
         if (m === 'ok') return {}
         if (m === 'refuse') return { recipient: UNKNOWN_UPSTREAM }
@@ -169,7 +229,12 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
       },
     },
     {
-      kind: 'gateway', name: 'gateway (VXP peer: sendEdoc to the central /vxp)', recipient: UPSTREAM_TO, tier: 'central', arrived: false, gateway: vxpCentral,
+      kind: 'gateway',
+      name: 'gateway (VXP peer: sendEdoc to the central /vxp)',
+      recipient: UPSTREAM_TO,
+      tier: 'central',
+      arrived: false,
+      gateway: vxpCentral,
       failures: ['busy', 'down', 'refuse'],
       async mode(m) {
         if (m === 'ok') return {}
@@ -178,7 +243,12 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
         return { gateway: vxpFake }
       },
       async received(rec) {
-        const rows = (await central.rt.db.query<{ blob_key: string; client_id: string }>('select blob_key, client_id from documents where from_organ = $1 and document_id = $2', [rec.from, rec.documentId])).rows
+        const rows = (
+          await central.rt.db.query<{ blob_key: string; client_id: string }>('select blob_key, client_id from documents where from_organ = $1 and document_id = $2', [
+            rec.from,
+            rec.documentId,
+          ])
+        ).rows
         return Promise.all(rows.filter((r) => r.client_id === 'vxp:lgsp.h41').map((r) => central.rt.blobs.get(r.blob_key)))
       },
     },
@@ -193,15 +263,20 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
     const bytes = await gw.sign(SENDER, edoc(SENDER, [recipient], ++no))
     const res = await gw.call(SENDER, 'POST', '/v1/documents', bytes)
     if (res.status !== 202) throw new Error(`document to ${recipient} not accepted: ${res.status} ${await res.text()}`)
-    const { id } = await res.json() as { id: string }
+    const { id } = (await res.json()) as { id: string }
     sent.set(id, bytes)
     const gateway = a.gateway ?? c.gateway
     return {
-      id, recipient, tier: c.tier, from: SENDER, documentId: `${SENDER},2026/11/23,${no}/UBND-VP`, sha256: sha(bytes),
+      id,
+      recipient,
+      tier: c.tier,
+      from: SENDER,
+      documentId: `${SENDER},2026/11/23,${no}/UBND-VP`,
+      sha256: sha(bytes),
       ...(gateway ? { gateway, recipients: [recipient] } : {}),
     }
   }
-  const agencyOf = (rec: DeliveryRecord): Agency | null => (rec.gateway ? null : gw.rt.directory().get(rec.recipient) ?? null)
+  const agencyOf = (rec: DeliveryRecord): Agency | null => (rec.gateway ? null : (gw.rt.directory().get(rec.recipient) ?? null))
   let attempt = 0
   const deliver = (c: Case, rec: DeliveryRecord, rt: Runtime = gw.rt): Promise<DeliveryOutcome> =>
     ADAPTERS.get(c.kind)!.deliver(rt, rec, agencyOf(rec), { attempt: ++attempt, timeoutMs: 2000 })
@@ -211,7 +286,14 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
       await c.mode('ok')
       const rec = await newRecord(c, {})
       t.same(await deliver(c, rec), { fresh: true, arrived: c.arrived }, `1 delivered, arrived: ${c.arrived}`)
-      const copies = await eventually(async () => { const r = await c.received(rec); return r.length ? r : null }, 10_000, 'the receiver has it')
+      const copies = await eventually(
+        async () => {
+          const r = await c.received(rec)
+          return r.length ? r : null
+        },
+        10_000,
+        'the receiver has it',
+      )
       t.equal(copies.length, 1, '1 one copy at the receiver')
       t.equal(sha(copies[0]!), rec.sha256, '1 sha256 of what arrived = sha256 of what was sent')
       t.ok(copies[0]!.equals(sent.get(rec.id)!), '1 the exact bytes')
@@ -223,7 +305,10 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
       for (const m of c.failures) {
         const a = await c.mode(m)
         const failing = await newRecord(c, a)
-        const err = await deliver(c, failing, a.rt).then(() => null, (e: unknown) => e as Error)
+        const err = await deliver(c, failing, a.rt).then(
+          () => null,
+          (e: unknown) => e as Error,
+        )
         t.ok(err, `${m}: the attempt throws`)
         if (m.startsWith('refuse')) {
           t.ok(err instanceof PermanentDeliveryError, `4 ${m} → PermanentDeliveryError (${err?.message.slice(0, 120)})`)
@@ -236,7 +321,14 @@ t.test('every delivery adapter keeps the same contract', async (t) => {
         await c.mode('ok')
         const retry = a.gateway ? { ...failing, gateway: c.gateway! } : failing
         t.same(await deliver(c, retry), { fresh: true, arrived: c.arrived }, `3 ${m}: the next attempt delivers`)
-        const after = await eventually(async () => { const r = await c.received(retry); return r.length ? r : null }, 10_000, 'the retried delivery')
+        const after = await eventually(
+          async () => {
+            const r = await c.received(retry)
+            return r.length ? r : null
+          },
+          10_000,
+          'the retried delivery',
+        )
         t.equal(after.length, 1, `3 ${m}: once`)
       }
     })

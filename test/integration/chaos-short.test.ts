@@ -24,10 +24,17 @@ t.setTimeout(LIMIT_MS)
 
 t.test('400 documents through a broker kill and a replica kill', { timeout: LIMIT_MS }, async (t) => {
   const { result, detail, faults } = await runChaos({
-    docs: DOCS, rate: Number(process.env.TEST_CHAOS_RATE ?? 12), senders: 4, inflight: 2,
+    docs: DOCS,
+    rate: Number(process.env.TEST_CHAOS_RATE ?? 12),
+    senders: 4,
+    inflight: 2,
     // the cluster listens below the ephemeral port range (32768+), where no outgoing connection can hold a port
-    faults: ['broker-kill', 'replica-kill'], kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 27192),
-    databaseUrl: TEST_DATABASE_URL, drainMs: 180_000, sendMs: 0, gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
+    faults: ['broker-kill', 'replica-kill'],
+    kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 27192),
+    databaseUrl: TEST_DATABASE_URL,
+    drainMs: 180_000,
+    sendMs: 0,
+    gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
     log: (line) => t.comment(line),
     onReady: async ({ brokers, topicPrefix }) => {
       const admin = new Kafka({ clientId: 'chaos-short', brokers, logLevel: logLevel.NOTHING }).admin()
@@ -35,12 +42,17 @@ t.test('400 documents through a broker kill and a replica kill', { timeout: LIMI
       try {
         const topic = `${topicPrefix}documents`
         const meta = await admin.fetchTopicMetadata({ topics: [topic] })
-        t.ok(meta.topics[0]!.partitions.every((p) => p.replicas.length === 3), 'every partition has 3 replicas')
+        t.ok(
+          meta.topics[0]!.partitions.every((p) => p.replicas.length === 3),
+          'every partition has 3 replicas',
+        )
         const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic }] })
         const entry = (name: string) => configs.resources[0]!.configEntries.find((e) => e.configName === name)?.configValue
         t.equal(entry('min.insync.replicas'), '2', 'min.insync.replicas=2')
         t.equal(entry('unclean.leader.election.enable'), 'false', 'no unclean leader election')
-      } finally { await admin.disconnect() }
+      } finally {
+        await admin.disconnect()
+      }
     },
   })
   const brokerKill = faults.find((f) => f.fault === 'broker-kill')

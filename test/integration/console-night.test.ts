@@ -29,7 +29,13 @@ const PROVINCE = '000.00.13.H41'
 /** A broker of this test's own (deploy/kafka/start.sh with its own data dir and ports), so it can be stopped. */
 async function ownBroker() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-night-kafka-'))
-  const env = { ...process.env, KAFKA_DATA_DIR: dataDir, KAFKA_PORT: String(await freePort()), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_HEAP_OPTS: '-Xms256m -Xmx256m' }
+  const env = {
+    ...process.env,
+    KAFKA_DATA_DIR: dataDir,
+    KAFKA_PORT: String(await freePort()),
+    KAFKA_CONTROLLER_PORT: String(await freePort()),
+    KAFKA_HEAP_OPTS: '-Xms256m -Xmx256m',
+  }
   const run = (script: string) => {
     const r = spawnSync('bash', [path.join(ROOT, 'deploy/kafka', script)], { env, encoding: 'utf8', timeout: 180_000 })
     if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`)
@@ -42,20 +48,32 @@ async function ownBroker() {
 t.test('night shift: charts match the ledger, names beside codes, the health strip follows the broker', { timeout: 360_000, skip: noChromium }, async (t) => {
   const broker = await ownBroker()
   const gw = await startGateway(t, { kafkaBrokers: [broker.brokers], opsHistorySampleMs: 1000, kafkaProduceTimeoutMs: 2000 })
-  t.teardown(async () => { await gw.stop(); broker.stop(); broker.remove() }) // the gateway first: it leaves its groups while the broker is up
+  t.teardown(async () => {
+    await gw.stop()
+    broker.stop()
+    broker.remove()
+  }) // the gateway first: it leaves its groups while the broker is up
   // documents to every tier; wait until every leg is delivered
   const sent: { id: string; shiftMinutes: number }[] = []
   const post = async (to: string[], no: number, shiftMinutes: number) => {
     const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, to, no)))
     t.equal(r.status, 202)
-    sent.push({ id: (await r.json() as { id: string }).id, shiftMinutes })
+    sent.push({ id: ((await r.json()) as { id: string }).id, shiftMinutes })
   }
   for (let i = 0; i < 3; i++) await post([COMMUNE, CENTRAL], 400 + i, 7)
   for (let i = 0; i < 2; i++) await post([DISTRICT], 410 + i, 3)
   for (let i = 0; i < 2; i++) await post([COMMUNE, PROVINCE], 420 + i, 0)
   const legs = async () => (await gw.rt.db.query<{ status: string; n: number }>(`select status, count(*)::int as n from deliveries group by status`)).rows
-  await eventually(async () => { const l = await legs(); return l.length === 1 && l[0]!.status === 'DELIVERED' && l[0]!.n === 12 }, 90_000,
-    'all 12 legs delivered (a fresh broker first elects its group coordinators)').catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await legs())}`) })
+  await eventually(
+    async () => {
+      const l = await legs()
+      return l.length === 1 && l[0]!.status === 'DELIVERED' && l[0]!.n === 12
+    },
+    90_000,
+    'all 12 legs delivered (a fresh broker first elects its group coordinators)',
+  ).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await legs())}`)
+  })
   // the clock moved: these documents were accepted and delivered minutes ago; the history is recounted from an hour back
   for (const s of sent.filter((x) => x.shiftMinutes)) {
     await gw.rt.db.query(`update delivery_events set at = at - make_interval(mins => $2) where document_uuid = $1`, [s.id, s.shiftMinutes])
@@ -64,8 +82,11 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
 
   /** the ledger's counts, bucketed exactly as the chart whose first bucket starts at `from` */
   const ledgerBuckets = async (from: number, stepSeconds: number, points: number) => {
-    const rows = (await gw.rt.db.query<{ tier: string; status: string; at: Date }>(
-      `select d.tier, e.status, e.at from delivery_events e join deliveries d using (document_uuid, recipient) where e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')`)).rows
+    const rows = (
+      await gw.rt.db.query<{ tier: string; status: string; at: Date }>(
+        `select d.tier, e.status, e.at from delivery_events e join deliveries d using (document_uuid, recipient) where e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED')`,
+      )
+    ).rows
     const out: Record<string, number[]> = {}
     for (const tier of ['central', 'province', 'district', 'commune']) for (const k of ['accepted', 'delivered', 'failed']) out[`${tier}.${k}`] = new Array<number>(points).fill(0)
     for (const r of rows) {
@@ -85,16 +106,23 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
   await ready()
 
   // the charts: every tier's plotted points are the ledger's counts, on the hour and on the day
-  const plotted = () => page.evaluate(() => {
-    const svgs = [...document.querySelectorAll('#charts [data-chart-tier] svg.chart')]
-    const first = svgs[0]!
-    const series: Record<string, number[]> = {}
-    for (const el of svgs) {
-      const tier = el.closest('[data-chart-tier]')!.getAttribute('data-chart-tier')!
-      for (const p of el.querySelectorAll('path[data-series]')) series[`${tier}.${p.getAttribute('data-series')}`] = p.getAttribute('data-values')!.split(',').map(Number)
-    }
-    return { from: Date.parse(first.getAttribute('data-from')!), step: Number(first.getAttribute('data-step')), series, ticks: [...document.querySelectorAll('#chart-commune .tick text')].map((x) => x.textContent), caption: document.querySelector('#chart-commune figcaption')!.textContent }
-  })
+  const plotted = () =>
+    page.evaluate(() => {
+      const svgs = [...document.querySelectorAll('#charts [data-chart-tier] svg.chart')]
+      const first = svgs[0]!
+      const series: Record<string, number[]> = {}
+      for (const el of svgs) {
+        const tier = el.closest('[data-chart-tier]')!.getAttribute('data-chart-tier')!
+        for (const p of el.querySelectorAll('path[data-series]')) series[`${tier}.${p.getAttribute('data-series')}`] = p.getAttribute('data-values')!.split(',').map(Number)
+      }
+      return {
+        from: Date.parse(first.getAttribute('data-from')!),
+        step: Number(first.getAttribute('data-step')),
+        series,
+        ticks: [...document.querySelectorAll('#chart-commune .tick text')].map((x) => x.textContent),
+        caption: document.querySelector('#chart-commune figcaption')!.textContent,
+      }
+    })
   for (const range of ['1h', '24h'] as const) {
     if (range === '24h') {
       await page.click('a.chip[data-range="24h"]')
@@ -117,7 +145,7 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
     const hcm = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false })
     const expectedLabels = new Set(Array.from({ length: points }, (_, i) => hcm.format(p.from + i * p.step * 1000)))
     t.ok(expectedLabels.has(firstTick), `${range}: ${firstTick} is a Ho Chi Minh City time of the range`)
-    t.ok(await page.locator('#chart-lag path[data-series="commune.lag"]').count() === 1, `${range}: a lag chart per tier`)
+    t.ok((await page.locator('#chart-lag path[data-series="commune.lag"]').count()) === 1, `${range}: a lag chart per tier`)
     if (range === '1h') await page.locator('#charts').screenshot({ path: path.join(SHOTS, 'console-charts.png') })
   }
 
@@ -125,7 +153,7 @@ t.test('night shift: charts match the ledger, names beside codes, the health str
   await page.goto(`${gw.url}/console/#/search?q=420%2FUBND`)
   await ready()
   t.equal(await page.textContent(`#results .organ[data-organ="${COMMUNE}"] .organ-name`), 'UBND xã Quỳnh Thạch', 'the search row names the commune beside its code')
-  t.match(await page.textContent(`#results .organ[data-organ="${COMMUNE}"]`), /^UBND xã Quỳnh Thạch — 000\.21\.30\.H41 · Xã$/, "the name, the code and the tier, nothing after")
+  t.match(await page.textContent(`#results .organ[data-organ="${COMMUNE}"]`), /^UBND xã Quỳnh Thạch — 000\.21\.30\.H41 · Xã$/, 'the name, the code and the tier, nothing after')
   t.match(await page.textContent(`#results .organ[data-organ="${SENDER}"]`), /UBND tỉnh Nghệ An — 000\.00\.00\.H41/)
   await page.screenshot({ path: path.join(SHOTS, 'console-names.png'), fullPage: true })
   await page.click('a.doc-link')

@@ -22,7 +22,13 @@ const COMMUNE = '000.21.30.H41'
 const CENTRAL = '000.00.00.G22'
 const PUSHED = '000.22.31.H41'
 
-interface Rule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
+interface Rule {
+  alert: string
+  expr: string
+  for?: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+}
 
 t.test('alerting rules: promtool accepts them, each names a console alert, each metric they read is exported', async (t) => {
   const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => fs.existsSync(p))
@@ -46,7 +52,10 @@ t.test('alerting rules: promtool accepts them, each names a console alert, each 
   const value = (name: string) => Number(families.get(name)?.metrics[0]?.value)
   t.equal(value('lgsp_kafka_up'), 1, 'Kafka is up')
   t.ok(value('lgsp_kafka_brokers') >= 1, 'brokers counted')
-  t.ok(Number(families.get('lgsp_trust_certificate_expiry_timestamp_seconds')?.metrics.find((m) => m.labels?.kind === 'root')?.value) > Date.now() / 1000, 'the root expires in the future')
+  t.ok(
+    Number(families.get('lgsp_trust_certificate_expiry_timestamp_seconds')?.metrics.find((m) => m.labels?.kind === 'root')?.value) > Date.now() / 1000,
+    'the root expires in the future',
+  )
 })
 
 t.test('health, names, history and alerts through the ops API', async (t) => {
@@ -54,9 +63,18 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   const gw = await startGateway(t, { ...FAST_DLQ, opsHistorySampleMs: 200 })
   const ops = async (p: string, who = 'operator') => {
     const r = await gw.call(who, 'GET', p)
-    return { status: r.status, body: await r.json() as Record<string, unknown> }
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> }
   }
-  t.ok([200, 201].includes((await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Công Thành', tier: 'commune', endpoint: `http://127.0.0.1:${port}/x` }), { 'content-type': 'application/json' })).status), 'a push recipient that is down')
+  t.ok(
+    [200, 201].includes(
+      (
+        await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Công Thành', tier: 'commune', endpoint: `http://127.0.0.1:${port}/x` }), {
+          'content-type': 'application/json',
+        })
+      ).status,
+    ),
+    'a push recipient that is down',
+  )
 
   // health: one call, every light, operators only
   t.equal((await ops('/v1/ops/health', SENDER)).status, 403, 'an agency key may not read the health strip')
@@ -79,16 +97,29 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   await post([COMMUNE, CENTRAL], 301)
   await post([COMMUNE], 302)
   await post([PUSHED], 303)
-  await eventually(async () => {
-    const r = (await ops('/v1/ops/dlq')).body as { items: unknown[] }
-    return r.items.length === 1
-  }, 20_000, 'the failing push dead-lettered')
+  await eventually(
+    async () => {
+      const r = (await ops('/v1/ops/dlq')).body as { items: unknown[] }
+      return r.items.length === 1
+    },
+    20_000,
+    'the failing push dead-lettered',
+  )
   await eventually(async () => ((await ops('/v1/ops/deliveries/stuck?olderThanSeconds=0')).body.items as unknown[]).length === 0, 20_000, 'every leg settled')
   await sampleHistory(gw.rt)
-  const ledger = async () => (await gw.rt.db.query<{ series: string; n: number }>(
-    `select d.tier || '.' || case e.status when 'ACCEPTED' then 'accepted' when 'DELIVERY_FAILED' then 'failed' else 'delivered' end as series, count(*)::int as n
-     from delivery_events e join deliveries d using (document_uuid, recipient) where e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED') group by 1`)).rows
-  const totals = (v: HistoryView) => Object.fromEntries(Object.entries(v.series).filter(([k]) => !/\.(lag|backlog|delivery)$/.test(k) && v.series[k]!.some((x) => x)).map(([k, vals]) => [k, vals.reduce<number>((a, x) => a + (x ?? 0), 0)]))
+  const ledger = async () =>
+    (
+      await gw.rt.db.query<{ series: string; n: number }>(
+        `select d.tier || '.' || case e.status when 'ACCEPTED' then 'accepted' when 'DELIVERY_FAILED' then 'failed' else 'delivered' end as series, count(*)::int as n
+     from delivery_events e join deliveries d using (document_uuid, recipient) where e.status in ('ACCEPTED', 'DELIVERED', 'FORWARDED', 'DELIVERY_FAILED') group by 1`,
+      )
+    ).rows
+  const totals = (v: HistoryView) =>
+    Object.fromEntries(
+      Object.entries(v.series)
+        .filter(([k]) => !/\.(lag|backlog|delivery)$/.test(k) && v.series[k]!.some((x) => x))
+        .map(([k, vals]) => [k, vals.reduce<number>((a, x) => a + (x ?? 0), 0)]),
+    )
   const expected = Object.fromEntries((await ledger()).map((r) => [r.series, r.n]))
   t.same(expected, { 'commune.accepted': 3, 'commune.delivered': 2, 'commune.failed': 1, 'central.accepted': 1, 'central.delivered': 1 }, 'the ledger holds what was sent')
   const hour = (await ops('/v1/ops/history?range=1h')).body as unknown as HistoryView
@@ -98,7 +129,10 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   const day = (await ops('/v1/ops/history?range=24h')).body as unknown as HistoryView
   t.equal(day.points, 144)
   t.same(totals(day), expected, 'the day of history sums to the ledger')
-  t.ok(hour.series['commune.lag']!.some((v) => v !== null), 'consumer lag sampled')
+  t.ok(
+    hour.series['commune.lag']!.some((v) => v !== null),
+    'consumer lag sampled',
+  )
   t.equal(hour.series['dlq.delivery']!.at(-1), 1, 'the DLQ size sampled')
 
   // a restart: a new runtime over the same database reads the same series, and sampling again changes nothing
@@ -111,8 +145,10 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   const minutesAgo = (m: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000).toISOString()
   await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'dlq.delivery', 0) on conflict (minute, series) do update set value = 0`, [minutesAgo(6)])
   for (let m = 10; m >= 1; m--) {
-    await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'commune.lag', $2), ($1, 'district.lag', $3) on conflict (minute, series) do update set value = excluded.value`,
-      [minutesAgo(m), 20 - m, m === 5 ? 9 : 20 - m])
+    await gw.rt.db.query(
+      `insert into ops_history (minute, series, value) values ($1, 'commune.lag', $2), ($1, 'district.lag', $3) on conflict (minute, series) do update set value = excluded.value`,
+      [minutesAgo(m), 20 - m, m === 5 ? 9 : 20 - m],
+    )
   }
   await gw.rt.db.query(`delete from ops_history where series = 'district.lag' and minute = $1`, [minutesAgo(5)]) // a gap: not "rising throughout"
   await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'commune.lag', 50) on conflict (minute, series) do update set value = 50`, [minutesAgo(0)])

@@ -23,26 +23,41 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   const gw = await startGateway(t, FAST_DLQ)
   const receiver = pushReceiver(port)
   t.teardown(() => receiver.stop())
-  t.equal((await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), { 'content-type': 'application/json' })).status, 201)
+  t.equal(
+    (
+      await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), {
+        'content-type': 'application/json',
+      })
+    ).status,
+    201,
+  )
 
   // real data: a document whose push recipient is down (→ DLQ) and two that go through, one acknowledged
   const post = async (to: string[], no: number) => {
     const r = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, to, no)))
     t.equal(r.status, 202)
-    return (await r.json() as { id: string }).id
+    return ((await r.json()) as { id: string }).id
   }
   const failing = await post([PUSHED, INBOX], 125)
   await post([INBOX, CENTRAL], 126)
   await post([CENTRAL], 127)
-  const inbox = await eventually(async () => {
-    const r = await (await gw.call(INBOX, 'GET', '/v1/inbox')).json() as { items: { id: string }[] }
-    return r.items.length === 2 ? r.items : null
-  }, 20_000, 'two documents in the commune inbox')
+  const inbox = await eventually(
+    async () => {
+      const r = (await (await gw.call(INBOX, 'GET', '/v1/inbox')).json()) as { items: { id: string }[] }
+      return r.items.length === 2 ? r.items : null
+    },
+    20_000,
+    'two documents in the commune inbox',
+  )
   t.equal((await gw.call(INBOX, 'POST', `/v1/inbox/${inbox[0]!.id}/ack`)).status, 202)
-  await eventually(async () => {
-    const r = await (await gw.call('operator', 'GET', '/v1/ops/dlq')).json() as { items: { documentUuid: string }[] }
-    return r.items.some((i) => i.documentUuid === failing)
-  }, 20_000, 'the DLQ item mirrored')
+  await eventually(
+    async () => {
+      const r = (await (await gw.call('operator', 'GET', '/v1/ops/dlq')).json()) as { items: { documentUuid: string }[] }
+      return r.items.some((i) => i.documentUuid === failing)
+    },
+    20_000,
+    'the DLQ item mirrored',
+  )
 
   const { browser, newPage, errors } = await launchChromium(t)
   const page = await newPage()
@@ -91,11 +106,15 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   t.equal(await page.locator('button.replay').count(), 0, 'the DLQ is empty after the replay')
   await page.goto(`${gw.url}/console/#/doc/${failing}`)
   await ready()
-  await eventually(async () => {
-    await page.reload()
-    await ready()
-    return /Đã đến/.test(await page.textContent(`article[data-recipient="${PUSHED}"] h3`) ?? '')
-  }, 20_000, 'the timeline shows 01 "Đã đến" after the replay')
+  await eventually(
+    async () => {
+      await page.reload()
+      await ready()
+      return /Đã đến/.test((await page.textContent(`article[data-recipient="${PUSHED}"] h3`)) ?? '')
+    },
+    20_000,
+    'the timeline shows 01 "Đã đến" after the replay',
+  )
   t.match(await page.textContent(`article[data-recipient="${PUSHED}"]`), /Vận hành đã phát lại/)
   t.equal(receiver.hits.filter((h) => h.key === `${failing}:${PUSHED}`).length, 1, 'the receiver got the document exactly once')
   await page.screenshot({ path: path.join(SHOTS, 'console-replayed.png'), fullPage: true })
@@ -103,10 +122,14 @@ t.test('console: log in, queues, search, timeline, DLQ replay end to end', { ski
   // the document systems on the national axis' protocol: one demo system per agency, names beside codes, no secret
   await page.click('nav a[data-view="vxp"]')
   await ready()
-  const vxp = await page.textContent('#view') ?? ''
+  const vxp = (await page.textContent('#view')) ?? ''
   t.match(vxp, /Hệ thống kết nối trục VXP/)
-  t.match(await page.textContent('#view tr[data-vxp="demo.000.21.30.H41"] td:nth-child(3)'), /^UBND xã Quỳnh Thạch — 000\.21\.30\.H41 · Xã$/, 'the agency a system acts for, by name')
-  t.ok(await page.locator('#view tr[data-vxp]').count() >= 2, 'the demo systems are listed')
+  t.match(
+    await page.textContent('#view tr[data-vxp="demo.000.21.30.H41"] td:nth-child(3)'),
+    /^UBND xã Quỳnh Thạch — 000\.21\.30\.H41 · Xã$/,
+    'the agency a system acts for, by name',
+  )
+  t.ok((await page.locator('#view tr[data-vxp]').count()) >= 2, 'the demo systems are listed')
   const creds = JSON.parse(fs.readFileSync(path.join(gw.rt.config.dataDir, 'demo-credentials.json'), 'utf8')) as { vxp: Record<string, { secret?: string }> }
   for (const sys of Object.values(creds.vxp)) if (sys.secret) t.notOk(vxp.includes(sys.secret), 'no secret on the page')
   await page.screenshot({ path: path.join(SHOTS, 'console-vxp.png'), fullPage: true })

@@ -12,8 +12,14 @@ t.test('lgsp doctor on a running gateway, a missing deployment and an unreachabl
   const gw = await startGateway(t)
   const c = gw.rt.config
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: c.databaseSchema, TOPIC_PREFIX: c.topicPrefix, KAFKA_BROKERS: c.kafkaBrokers.join(','),
-    TRUST_DIR: c.trustDir, DATA_DIR: c.dataDir, KAFKA_REPLICATION: '1', SIGNATURE_POLICY: 'optional',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: c.databaseSchema,
+    TOPIC_PREFIX: c.topicPrefix,
+    KAFKA_BROKERS: c.kafkaBrokers.join(','),
+    TRUST_DIR: c.trustDir,
+    DATA_DIR: c.dataDir,
+    KAFKA_REPLICATION: '1',
+    SIGNATURE_POLICY: 'optional',
   }
   const ok = await lgsp(['doctor'], env)
   t.equal(ok.code, 0, 'exit 0') || t.comment(ok.stdout + ok.stderr)
@@ -27,8 +33,14 @@ t.test('lgsp doctor on a running gateway, a missing deployment and an unreachabl
   const missing = await lgsp(['doctor', '--json'], { ...env, TOPIC_PREFIX: 'never-started.' })
   t.equal(missing.code, 1, 'exit 1 when a check fails')
   const findings = JSON.parse(missing.stdout) as { area: string; level: string; what: string }[]
-  t.ok(findings.some((f) => f.area === 'topics' && f.level === 'FAIL' && f.what.startsWith('never-started.documents is missing')), 'a missing topic FAILs')
-  t.ok(findings.some((f) => f.area === 'groups' && f.level === 'warn' && /no members/.test(f.what)), 'a group nobody runs is a warning')
+  t.ok(
+    findings.some((f) => f.area === 'topics' && f.level === 'FAIL' && f.what.startsWith('never-started.documents is missing')),
+    'a missing topic FAILs',
+  )
+  t.ok(
+    findings.some((f) => f.area === 'groups' && f.level === 'warn' && /no members/.test(f.what)),
+    'a group nobody runs is a warning',
+  )
 
   const down = await lgsp(['doctor'], { ...env, KAFKA_BROKERS: '127.0.0.1:1' })
   t.equal(down.code, 1)

@@ -22,7 +22,9 @@ const withDocumentId = (id: string) => base.replace(DOC_ID, id)
 
 function blobFiles(gw: TestGateway): string[] {
   const out: string[] = []
-  const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : out.push(e.name) }
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : out.push(e.name)
+  }
   walk(gw.rt.config.blobDir)
   return out.filter((f) => /^[0-9a-f]{64}$/.test(f))
 }
@@ -41,10 +43,13 @@ t.test('over-long identifiers and text are refused at validation, nothing stored
   ]
   for (const [name, body, field] of cases) {
     const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
-    const p = await r.json() as { code: string; errors?: { path: string }[] }
+    const p = (await r.json()) as { code: string; errors?: { path: string }[] }
     t.equal(r.status, 422, `${name}: 422`)
     t.equal(p.code, 'FIELD_TOO_LONG', `${name}: FIELD_TOO_LONG`)
-    t.ok(p.errors?.some((e) => e.path === field), `${name}: names ${field}`)
+    t.ok(
+      p.errors?.some((e) => e.path === field),
+      `${name}: names ${field}`,
+    )
     t.notOk(blobFiles(gw).includes(sha(body)), `${name}: no blob`)
   }
   const n = Number((await gw.rt.db.query<{ n: string }>('select count(*) as n from documents')).rows[0]!.n)
@@ -55,7 +60,7 @@ t.test('over-long identifiers and text are refused at validation, nothing stored
   const { modelToJson, xmlToModel } = await import('../../src/schemas/index.ts')
   const json = JSON.stringify(modelToJson(xmlToModel(base)))
   const r = await gw.call(COMMUNE, 'POST', '/v1/documents', json.replace(DOC_ID, `${COMMUNE},2026/11/23,1/${'1'.repeat(3000)}`), { 'content-type': 'application/json' })
-  t.equal((await r.json() as { code: string }).code, 'FIELD_TOO_LONG', 'JSON form: FIELD_TOO_LONG')
+  t.equal(((await r.json()) as { code: string }).code, 'FIELD_TOO_LONG', 'JSON form: FIELD_TOO_LONG')
 })
 
 t.test('a failure after each step leaves nothing half-stored, and a retry is accepted', async (t) => {
@@ -85,7 +90,7 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   fs.writeFileSync(shard, 'in the way')
   const r2 = await post(b2)
   t.equal(r2.status, 503, 'blob failure: 503')
-  t.equal((await r2.json() as { code: string }).code, 'STORE_UNAVAILABLE')
+  t.equal(((await r2.json()) as { code: string }).code, 'STORE_UNAVAILABLE')
   t.equal(await rows(gw, `${COMMUNE},2026/11/23,2/FAIL-BLOB`), 0, 'blob failure: no row')
   fs.rmSync(shard)
 
@@ -93,12 +98,16 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   const b3 = await signed(`${COMMUNE},2026/11/23,3/FAIL-KAFKA`)
   const admin = kafkaAdmin()
   await admin.connect()
-  const topicConfig = async (value: string) => admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: gw.rt.topics.documents, configEntries: [{ name: 'max.message.bytes', value }] }] })
+  const topicConfig = async (value: string) =>
+    admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: gw.rt.topics.documents, configEntries: [{ name: 'max.message.bytes', value }] }],
+    })
   await topicConfig('64')
   const before3 = await recordCount([gw.rt.topics.documents])
   const r3 = await post(b3)
   t.equal(r3.status, 503, 'Kafka failure: 503')
-  t.equal((await r3.json() as { code: string }).code, 'BUS_UNAVAILABLE')
+  t.equal(((await r3.json()) as { code: string }).code, 'BUS_UNAVAILABLE')
   t.equal(await rows(gw, `${COMMUNE},2026/11/23,3/FAIL-KAFKA`), 0, 'Kafka failure: no row')
   t.notOk(blobFiles(gw).includes(sha(b3)), 'Kafka failure: the blob was removed with the reservation')
   t.equal(await recordCount([gw.rt.topics.documents]), before3, 'Kafka failure: no record')
@@ -115,10 +124,19 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
 
   // every blob has its row
   const keys = new Set((await gw.rt.db.query<{ blob_key: string }>('select blob_key from documents')).rows.map((r) => r.blob_key))
-  t.same(blobFiles(gw).filter((f) => !keys.has(f)), [], 'no blob without a row')
+  t.same(
+    blobFiles(gw).filter((f) => !keys.has(f)),
+    [],
+    'no blob without a row',
+  )
 
   // retries with the same bytes are accepted (4: the released lease lets the retry publish again at once)
-  for (const [name, body] of [['reserve', b1], ['blob', b2], ['kafka', b3], ['accept', b4]]) {
+  for (const [name, body] of [
+    ['reserve', b1],
+    ['blob', b2],
+    ['kafka', b3],
+    ['accept', b4],
+  ]) {
     const r = await post(body)
     t.equal(r.status, 202, `retry after the ${name} failure: 202`)
   }
@@ -128,14 +146,16 @@ t.test('20 identical POSTs at once: one Kafka record, 20 byte-identical answers'
   const gw = await startGateway(t)
   const body = await gw.sign(COMMUNE, withDocumentId(`${COMMUNE},2026/11/23,20/CONCURRENT`))
   const before = await recordCount([gw.rt.topics.documents])
-  const answers = await Promise.all(Array.from({ length: 20 }, async () => {
-    const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
-    return { status: r.status, text: await r.text() }
-  }))
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
+      return { status: r.status, text: await r.text() }
+    }),
+  )
   t.same([...new Set(answers.map((a) => a.status))], [202], 'all 202')
   t.equal(new Set(answers.map((a) => a.text)).size, 1, 'byte-identical answers')
   t.equal(await recordCount([gw.rt.topics.documents]), before + 1, 'exactly one Kafka record')
-  const list = await (await gw.call(COMMUNE, 'GET', '/v1/documents')).json() as { items: { acceptedAt: string }[] }
+  const list = (await (await gw.call(COMMUNE, 'GET', '/v1/documents')).json()) as { items: { acceptedAt: string }[] }
   t.equal(list.items[0]?.acceptedAt, (JSON.parse(answers[0]!.text) as { acceptedAt: string }).acceptedAt, 'the list shows the same acceptedAt')
 })
 
@@ -148,7 +168,7 @@ t.test('a payload kept in the database: a failed write leaves no document, a ret
     create trigger inject_failure before insert on ${schema}.payloads for each row execute function ${schema}.inject_failure();`)
   const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body)
   t.equal(r.status, 503, 'the payload row cannot be written: 503')
-  t.equal((await r.json() as { code: string }).code, 'STORE_UNAVAILABLE')
+  t.equal(((await r.json()) as { code: string }).code, 'STORE_UNAVAILABLE')
   t.equal(await rows(gw, `${COMMUNE},2026/11/23,5/FAIL-ROW`), 0, 'and no document row')
   await gw.rt.db.exec(`drop trigger inject_failure on ${schema}.payloads`)
   t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', body)).status, 202, 'the retry is accepted')

@@ -14,7 +14,7 @@ t.test('rotate with overlap, revoke at once; lgsp keys list | rotate | revoke', 
   const gw = await startGateway(t)
   const env = { LGSP_URL: gw.url, LGSP_KEY: gw.creds.operator! }
   type Key = { id: string; organIds: string[]; disabled: boolean; previousValidUntil: string | null }
-  const keys = async () => (await (await gw.call('operator', 'GET', '/v1/ops/keys')).json() as { items: Key[] }).items
+  const keys = async () => ((await (await gw.call('operator', 'GET', '/v1/ops/keys')).json()) as { items: Key[] }).items
   const idOf = async (organId: string) => (await keys()).find((k) => k.organIds.includes(organId) && k.organIds.length === 1)!.id
   const inbox = (key: string) => gw.call(key, 'GET', '/v1/inbox').then((r) => r.status)
   t.equal((await gw.call(COMMUNE, 'GET', '/v1/ops/keys')).status, 403, 'a client key may not manage keys')
@@ -24,7 +24,7 @@ t.test('rotate with overlap, revoke at once; lgsp keys list | rotate | revoke', 
   const oldKey = gw.creds[COMMUNE]!
   const rot = await gw.call('operator', 'POST', `/v1/ops/keys/${encodeURIComponent(commune)}/rotate`, JSON.stringify({ overlapSeconds: 2 }), { 'content-type': 'application/json' })
   t.equal(rot.status, 200)
-  const { key: newKey, previousValidUntil } = await rot.json() as { key: string; previousValidUntil: string }
+  const { key: newKey, previousValidUntil } = (await rot.json()) as { key: string; previousValidUntil: string }
   t.match(newKey, /^lgsp_/)
   t.ok(previousValidUntil, 'the overlap is reported')
   t.equal(await inbox(newKey), 200, 'the new key works')

@@ -35,12 +35,23 @@ async function hugeAnswers(status: number, mb: number) {
         }
         res.end()
       }
-      res.on('close', () => { left = 0 })
+      res.on('close', () => {
+        left = 0
+      })
       pump()
     })
   })
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()))
-  return { url: `http://127.0.0.1:${port}/push`, hits: () => hits, bytesSent: () => bytesSent, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+  return {
+    url: `http://127.0.0.1:${port}/push`,
+    hits: () => hits,
+    bytesSent: () => bytesSent,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
 }
 
 t.test('the client reads at most 64 KiB of an answer, follows no redirect, and keeps one deadline', async (t) => {
@@ -59,7 +70,13 @@ t.test('the client reads at most 64 KiB of an answer, follows no redirect, and k
     // /hang: never answers
   })
   await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()))
-  t.teardown(() => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections()
+        srv.close(() => r())
+      }),
+  )
   const red = await sendOutbound({ url: `http://127.0.0.1:${port}/redirect`, headers: {}, timeoutMs: 5000, allowPrivate: true })
   t.equal(red.status, 302, 'a redirect is returned, not followed')
   const t0 = Date.now()
@@ -79,7 +96,9 @@ t.test('push: a 100 MB error answer on every retry keeps memory bounded; a priva
   global.gc?.()
   const before = process.memoryUsage().rss
   let peak = before
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 20)
   t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202)
   await eventually(async () => big.hits() >= 4, 60_000, 'four push attempts')
   clearInterval(sampler)
@@ -96,13 +115,17 @@ t.test('push: a 100 MB error answer on every retry keeps memory bounded; a priva
   await gw2.rt.reloadDirectory()
   const hitsBefore = big.hits()
   const r = await gw2.call(COMMUNE, 'POST', '/v1/documents', await gw2.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))
-  const { id } = await r.json() as { id: string }
+  const { id } = (await r.json()) as { id: string }
   type View = { recipients: { organId: string; status: string; timeline: { status: string; detail?: { error?: string; reason?: string } }[] }[] }
-  const leg = await eventually(async () => {
-    const v = await (await gw2.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as View
-    const l = v.recipients.find((x) => x.organId === PROVINCE)
-    return l?.status === 'DELIVERY_FAILED' ? l : null
-  }, 30_000, 'DELIVERY_FAILED for the private push target')
+  const leg = await eventually(
+    async () => {
+      const v = (await (await gw2.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as View
+      const l = v.recipients.find((x) => x.organId === PROVINCE)
+      return l?.status === 'DELIVERY_FAILED' ? l : null
+    },
+    30_000,
+    'DELIVERY_FAILED for the private push target',
+  )
   t.match(JSON.stringify(leg.timeline.find((e) => e.status === 'DELIVERY_FAILED')), /private|loopback/, 'the failure names the SSRF refusal')
   t.equal(big.hits(), hitsBefore, 'no request reached the private address')
 })

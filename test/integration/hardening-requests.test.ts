@@ -20,19 +20,30 @@ function rawRequest(gw: TestGateway, head: string, body: Buffer, o: { dripMs?: n
     const s = net.connect(Number(port), '127.0.0.1')
     let text = ''
     let drip: NodeJS.Timeout | undefined
-    const finish = () => { clearInterval(drip); clearTimeout(timer); s.destroy(); resolve({ text, ms: Date.now() - t0 }) }
+    const finish = () => {
+      clearInterval(drip)
+      clearTimeout(timer)
+      s.destroy()
+      resolve({ text, ms: Date.now() - t0 })
+    }
     const timer = setTimeout(finish, o.waitMs)
-    s.on('data', (d) => { text += d.toString('latin1'); if (/\r\n\r\n/.test(text) && (text.includes('</soap:Envelope>') || text.trimEnd().endsWith('}'))) finish() })
+    s.on('data', (d) => {
+      text += d.toString('latin1')
+      if (/\r\n\r\n/.test(text) && (text.includes('</soap:Envelope>') || text.trimEnd().endsWith('}'))) finish()
+    })
     s.on('error', () => {})
     s.on('close', finish)
     s.write(head)
     if (o.dripMs) {
       let i = 0
-      drip = setInterval(() => { if (i < body.length && !s.destroyed) s.write(body.subarray(i, ++i)) }, o.dripMs)
+      drip = setInterval(() => {
+        if (i < body.length && !s.destroyed) s.write(body.subarray(i, ++i))
+      }, o.dripMs)
     } else s.write(body)
   })
 }
-const soapHead = (len: number, key?: string) => `POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: "urn:lien-thong:soap:v1/GetPendingDocuments"\r\nContent-Length: ${len}\r\n${key ? `Authorization: Bearer ${key}\r\n` : ''}\r\n`
+const soapHead = (len: number, key?: string) =>
+  `POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: "urn:lien-thong:soap:v1/GetPendingDocuments"\r\nContent-Length: ${len}\r\n${key ? `Authorization: Bearer ${key}\r\n` : ''}\r\n`
 const env = (inner: string) => `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${inner}</soap:Body></soap:Envelope>`
 
 t.test('/soap refuses a missing key before reading the envelope', async (t) => {
@@ -42,7 +53,12 @@ t.test('/soap refuses a missing key before reading the envelope', async (t) => {
   t.match(r.text, /<l:code>UNAUTHENTICATED<\/l:code>/, 'UNAUTHENTICATED')
   t.ok(r.ms < 3000, `answered in ${r.ms} ms without waiting for the 64 MiB body`)
   for (const p of ['/v1/documents', '/v1/status']) {
-    const rest = await rawRequest(gw, `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`, Buffer.alloc(64 * 1024, 0x20), { waitMs: 5000 })
+    const rest = await rawRequest(
+      gw,
+      `POST ${p} HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`,
+      Buffer.alloc(64 * 1024, 0x20),
+      { waitMs: 5000 },
+    )
     t.match(rest.text, /^HTTP\/1\.1 401/, `REST ${p}: 401 before the body`)
     t.ok(rest.ms < 3000, `REST ${p}: answered in ${rest.ms} ms`)
   }
@@ -52,7 +68,9 @@ t.test('/soap refuses a missing key before reading the envelope', async (t) => {
   global.gc?.()
   const before = process.memoryUsage().rss
   let peak = before
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 20)
   const answers = await Promise.all(Array.from({ length: 20 }, () => rawRequest(gw, soapHead(big.length), big, { waitMs: 15_000 })))
   clearInterval(sampler)
   t.equal(answers.filter((a) => a.text.includes('<l:code>UNAUTHENTICATED</l:code>')).length, 20, 'all 20 refused as UNAUTHENTICATED')
@@ -63,7 +81,12 @@ t.test('/soap refuses a missing key before reading the envelope', async (t) => {
 t.test('a body trickling in is cut off with 408 REQUEST_TIMEOUT (REST and SOAP)', async (t) => {
   const gw = await startGateway(t, { requestTimeoutMs: 1500 })
   const body = fixture('demo/commune-to-province.edxml')
-  const rest = await rawRequest(gw, `POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\nAuthorization: Bearer ${gw.creds[COMMUNE]}\r\n\r\n`, body, { dripMs: 100, waitMs: 8000 })
+  const rest = await rawRequest(
+    gw,
+    `POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\nAuthorization: Bearer ${gw.creds[COMMUNE]}\r\n\r\n`,
+    body,
+    { dripMs: 100, waitMs: 8000 },
+  )
   t.match(rest.text, /^HTTP\/1\.1 408/, 'REST: 408')
   t.match(rest.text, /"code":"REQUEST_TIMEOUT"/, 'REST: REQUEST_TIMEOUT')
   t.ok(rest.ms < 4000, `REST: cut off after ${rest.ms} ms`)
@@ -87,7 +110,7 @@ t.test('per-key concurrency and rate limits: 429 with Retry-After, other keys un
   await new Promise((r) => setTimeout(r, 300))
   const third = await gw.call(COMMUNE, 'GET', '/v1/inbox')
   t.equal(third.status, 429, 'a third concurrent request: 429')
-  t.equal((await third.json() as { code: string }).code, 'RATE_LIMITED')
+  t.equal(((await third.json()) as { code: string }).code, 'RATE_LIMITED')
   t.match(third.headers.get('retry-after'), /^[1-9]\d*$/, 'Retry-After in seconds')
   t.equal((await gw.call(PROVINCE, 'GET', '/v1/inbox')).status, 200, 'another key is unaffected')
   await Promise.all(held)

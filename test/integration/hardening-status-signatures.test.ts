@@ -19,11 +19,14 @@ const PROVINCE = '000.00.00.H41'
 const VPCP = '000.00.00.G22'
 const DOC_ID = '000.21.30.H41,2026/11/23,125/UBND-VP'
 
-const status = (from: string, code: string) => buildStatusXml({
-  from: { organId: from, organName: `Cơ quan ${from}` },
-  responseFor: { organId: COMMUNE, documentId: DOC_ID, code: '125/UBND-VP', promulgationDate: '2026/11/23' },
-  statusCode: code, description: `Trạng thái ${code}`, timestamp: new Date('2026-11-23T03:30:00Z'),
-})
+const status = (from: string, code: string) =>
+  buildStatusXml({
+    from: { organId: from, organName: `Cơ quan ${from}` },
+    responseFor: { organId: COMMUNE, documentId: DOC_ID, code: '125/UBND-VP', promulgationDate: '2026/11/23' },
+    statusCode: code,
+    description: `Trạng thái ${code}`,
+    timestamp: new Date('2026-11-23T03:30:00Z'),
+  })
 
 t.test('status packages are signature-checked on every surface, with the codes documents get', async (t) => {
   const fx = await pkiFixture()
@@ -38,9 +41,9 @@ t.test('status packages are signature-checked on every surface, with the codes d
   const doc = await sign(COMMUNE, fixture('demo/commune-to-province.edxml').toString('utf8'))
   const sent = await gw.inject(COMMUNE, 'POST', '/v1/documents', doc)
   t.equal(sent.status, 202, 'the signed document is accepted')
-  const { id } = await sent.json() as { id: string }
+  const { id } = (await sent.json()) as { id: string }
 
-  const code = async (r: Response) => ({ status: r.status, code: (await r.json() as { code?: string }).code })
+  const code = async (r: Response) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code })
   const post = (who: string, body: string, type = 'application/xml') => gw.inject(who, 'POST', '/v1/status', body, { 'content-type': type })
   const soap = async (who: string, pkg: string) => {
     const env = `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><l:SendStatus xmlns:l="urn:lien-thong:soap:v1"><l:package>${Buffer.from(pkg).toString('base64')}</l:package></l:SendStatus></soap:Body></soap:Envelope>`
@@ -49,12 +52,17 @@ t.test('status packages are signature-checked on every surface, with the codes d
   }
 
   // the document's own records (routing, deliveries, DELIVERED) first, so only the statuses below are counted
-  await eventually(async () => {
-    const v = await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as { recipients: { status: string }[] }
-    return v.recipients.every((r) => r.status === 'DELIVERED')
-  }, 30_000, 'the document delivered to every recipient')
+  await eventually(
+    async () => {
+      const v = (await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as { recipients: { status: string }[] }
+      return v.recipients.every((r) => r.status === 'DELIVERED')
+    },
+    30_000,
+    'the document delivered to every recipient',
+  )
   let before = await recordCount(gw.rt.topics.all)
-  for (let settled = 0; settled < 3;) { // three equal counts 300 ms apart: the projections have caught up
+  for (let settled = 0; settled < 3;) {
+    // three equal counts 300 ms apart: the projections have caught up
     await new Promise((r) => setTimeout(r, 300))
     const now = await recordCount(gw.rt.topics.all)
     settled = now === before ? settled + 1 : 0
@@ -64,10 +72,22 @@ t.test('status packages are signature-checked on every surface, with the codes d
   const json03 = JSON.stringify(modelToJson(xmlToModel(status(PROVINCE, '03'))))
   const jws03 = signJws(json03, (await signer(PROVINCE)).key, (await signer(PROVINCE)).chain, { format: 'flattened' })
   t.same(await code(await post(PROVINCE, status(PROVINCE, '03'))), { status: 422, code: 'SIGNATURE_REQUIRED' }, 'an unsigned 03')
-  t.same(await code(await post(PROVINCE, await sign(VPCP, status(PROVINCE, '04')))), { status: 422, code: 'SIGNER_NOT_SENDER' }, "a 04 signed with VPCP's certificate, From = the province")
+  t.same(
+    await code(await post(PROVINCE, await sign(VPCP, status(PROVINCE, '04')))),
+    { status: 422, code: 'SIGNER_NOT_SENDER' },
+    "a 04 signed with VPCP's certificate, From = the province",
+  )
   t.same(await code(await post(PROVINCE, signed05.replace('Trạng thái 05', 'Trạng thái 06'))), { status: 422, code: 'SIGNATURE_INVALID' }, 'a signed 05 altered afterwards')
-  t.same(await code(await post(COMMUNE, signEdxml(status(COMMUNE, '13'), fx.revoked.key, fx.revoked.chain))), { status: 422, code: 'CERT_REVOKED' }, 'a recall signed with a revoked certificate')
-  t.same(await code(await post(PROVINCE, JSON.stringify({ ...jws03, signature: 'garbage' }), 'application/json')), { status: 422, code: 'SIGNATURE_INVALID' }, 'a JWS status with signature "garbage"')
+  t.same(
+    await code(await post(COMMUNE, signEdxml(status(COMMUNE, '13'), fx.revoked.key, fx.revoked.chain))),
+    { status: 422, code: 'CERT_REVOKED' },
+    'a recall signed with a revoked certificate',
+  )
+  t.same(
+    await code(await post(PROVINCE, JSON.stringify({ ...jws03, signature: 'garbage' }), 'application/json')),
+    { status: 422, code: 'SIGNATURE_INVALID' },
+    'a JWS status with signature "garbage"',
+  )
   t.same(await code(await post(PROVINCE, json03, 'application/json')), { status: 422, code: 'SIGNATURE_REQUIRED' }, 'an unsigned JSON status')
   t.equal(await soap(PROVINCE, status(PROVINCE, '03')), 'SIGNATURE_REQUIRED', 'SOAP SendStatus: unsigned')
   t.equal(await soap(PROVINCE, await sign(VPCP, status(PROVINCE, '04'))), 'SIGNER_NOT_SENDER', 'SOAP SendStatus: signed by another agency')
@@ -76,22 +96,30 @@ t.test('status packages are signature-checked on every surface, with the codes d
   // accepted: the verdict is in the answer, on the timeline and in the sender's status inbox
   const ok = await post(PROVINCE, signed05)
   t.equal(ok.status, 202, 'a correctly signed 05')
-  const answer = await ok.json() as { signature: { signed: boolean; from: string; signer: { subject: string } } }
+  const answer = (await ok.json()) as { signature: { signed: boolean; from: string; signer: { subject: string } } }
   t.match(answer.signature, { signed: true, from: PROVINCE, signer: { subject: /./ } })
   const again = await post(PROVINCE, signed05)
   t.same(await again.json(), answer, 're-posting answers byte for byte the same')
-  const okJson = await post(VPCP, JSON.stringify(signJws(JSON.stringify(modelToJson(xmlToModel(status(VPCP, '03')))), (await signer(VPCP)).key, (await signer(VPCP)).chain, { format: 'flattened' })), 'application/json')
+  const okJson = await post(
+    VPCP,
+    JSON.stringify(signJws(JSON.stringify(modelToJson(xmlToModel(status(VPCP, '03')))), (await signer(VPCP)).key, (await signer(VPCP)).chain, { format: 'flattened' })),
+    'application/json',
+  )
   t.equal(okJson.status, 202, 'a JWS-signed JSON status')
   t.equal(await soap(PROVINCE, await sign(PROVINCE, status(PROVINCE, '06'))), undefined, 'SOAP SendStatus: a signed 06 is accepted')
 
   type Item = { statusCode: string; from: string; signature: { signed: boolean; from: string } | null }
-  const inbox = await eventually(async () => {
-    const items = (await (await gw.inject(COMMUNE, 'GET', '/v1/status-inbox')).json() as { items: Item[] }).items
-    return items.length >= 3 ? items : null
-  }, 30_000, "the statuses in the sender's status inbox")
+  const inbox = await eventually(
+    async () => {
+      const items = ((await (await gw.inject(COMMUNE, 'GET', '/v1/status-inbox')).json()) as { items: Item[] }).items
+      return items.length >= 3 ? items : null
+    },
+    30_000,
+    "the statuses in the sender's status inbox",
+  )
   for (const i of inbox) t.match(i.signature, { signed: true, from: i.from }, `status inbox: ${i.statusCode} from ${i.from} shows its verdict`)
   type View = { recipients: { organId: string; timeline: { status: string; detail?: { signature?: { signed: boolean } } }[] }[] }
-  const view = await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as View
+  const view = (await (await gw.inject(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as View
   const ev = view.recipients.find((r) => r.organId === PROVINCE)!.timeline.find((e) => e.status === '05')
   t.match(ev?.detail?.signature, { signed: true }, 'the timeline event shows the verdict')
 })

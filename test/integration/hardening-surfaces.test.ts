@@ -44,10 +44,16 @@ t.test('WSDL address from PUBLIC_URL; CSP on /docs; METRICS_AUTH', async (t) => 
   const gw = await startGateway(t, { publicUrl: 'https://lgsp.example.gov.vn', metricsAuth: true })
   // node:http, not fetch: fetch may not send a Host header of the caller's choosing
   const text = await new Promise<string>((resolve, reject) => {
-    http.get(`${gw.url}/soap?wsdl`, { headers: { host: 'evil.example' } }, (res) => {
-      let b = ''
-      res.on('data', (c: Buffer) => { b += c.toString('utf8') }).on('end', () => resolve(b))
-    }).on('error', reject)
+    http
+      .get(`${gw.url}/soap?wsdl`, { headers: { host: 'evil.example' } }, (res) => {
+        let b = ''
+        res
+          .on('data', (c: Buffer) => {
+            b += c.toString('utf8')
+          })
+          .on('end', () => resolve(b))
+      })
+      .on('error', reject)
   })
   t.notMatch(text, /evil\.example/, 'the Host header does not reach the WSDL')
   t.match(text, /location="https:\/\/lgsp\.example\.gov\.vn\/soap"/, 'the address is PUBLIC_URL')

@@ -16,10 +16,16 @@ function raw(url: string, request: string): Promise<{ text: string; ms: number }
     const t0 = Date.now()
     const s = net.connect(Number(port), hostname, () => s.write(request))
     let text = ''
-    s.on('data', (c) => { text += c.toString('utf8'); if (/\r\n\r\n[\s\S]*\}/.test(text)) s.destroy() })
+    s.on('data', (c) => {
+      text += c.toString('utf8')
+      if (/\r\n\r\n[\s\S]*\}/.test(text)) s.destroy()
+    })
     s.on('close', () => resolve({ text, ms: Date.now() - t0 }))
     s.on('error', reject)
-    s.setTimeout(10_000, () => { s.destroy(); reject(new Error('no answer in 10 s')) })
+    s.setTimeout(10_000, () => {
+      s.destroy()
+      reject(new Error('no answer in 10 s'))
+    })
   })
 }
 
@@ -28,7 +34,10 @@ t.test('hostile bodies are refused fast with their codes, and the gateway stays 
   const key = gw.creds[COMMUNE]
   const before = await recordCount(gw.rt.topics.all)
 
-  const huge = await raw(gw.url, `POST /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/xml\r\nContent-Length: 5368709120\r\n\r\n<edXML>`)
+  const huge = await raw(
+    gw.url,
+    `POST /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/xml\r\nContent-Length: 5368709120\r\n\r\n<edXML>`,
+  )
   t.match(huge.text, /^HTTP\/1\.1 413/, '5 GB Content-Length claim: 413')
   t.match(huge.text, /"code":"PAYLOAD_TOO_LARGE"/)
   t.ok(huge.ms < 3000, `answered in ${huge.ms} ms, without reading the body`)
@@ -51,10 +60,20 @@ t.test('hostile bodies are refused fast with their codes, and the gateway stays 
     t.equal(r.code, code, `${name}: ${code}`)
     t.ok(r.ms < 2000, `${name}: answered in ${r.ms} ms`)
   }
-  const soap = await gw.call(COMMUNE, 'POST', '/soap', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body/></soap:Envelope>`, { 'content-type': 'application/soap+xml' })
+  const soap = await gw.call(
+    COMMUNE,
+    'POST',
+    '/soap',
+    `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body/></soap:Envelope>`,
+    { 'content-type': 'application/soap+xml' },
+  )
   t.match(await soap.text(), /XML_FORBIDDEN_CONSTRUCT/, 'the SOAP surface refuses the same way')
 
   t.equal(await recordCount(gw.rt.topics.all), before, 'nothing reached Kafka')
   t.equal((await gw.call(null, 'GET', '/healthz')).status, 200, 'still healthy')
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202, 'and the next genuine document is accepted')
+  t.equal(
+    (await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status,
+    202,
+    'and the next genuine document is accepted',
+  )
 })

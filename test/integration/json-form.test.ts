@@ -23,15 +23,19 @@ function demoModel(number: string): EdocPackage {
 }
 
 async function inboxItem(gw: TestGateway, who: string, documentUuid: string): Promise<{ id: string; sha256: string }> {
-  return eventually(async () => {
-    const r = await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json() as { items: { id: string; documentUuid: string; sha256: string }[] }
-    return r.items.find((i) => i.documentUuid === documentUuid)
-  }, 30_000, `${who}'s inbox item`)
+  return eventually(
+    async () => {
+      const r = (await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: { id: string; documentUuid: string; sha256: string }[] }
+      return r.items.find((i) => i.documentUuid === documentUuid)
+    },
+    30_000,
+    `${who}'s inbox item`,
+  )
 }
 
 const send = async (gw: TestGateway, body: string | Buffer, type: string) => {
   const r = await gw.call(COMMUNE, 'POST', '/v1/documents', body, { 'content-type': type })
-  const answer = await r.json() as { id: string; sha256: string; code?: string }
+  const answer = (await r.json()) as { id: string; sha256: string; code?: string }
   return { status: r.status, answer }
 }
 
@@ -89,7 +93,7 @@ t.test('JSON-form refusals are coded and nothing reaches Kafka', async (t) => {
     const r = await gw.call(who, 'POST', '/v1/documents', body, { 'content-type': 'application/json' })
     t.equal(r.status, status, `${code}: HTTP ${status}`)
     t.match(r.headers.get('content-type'), /application\/problem\+json/)
-    const p = await r.json() as { code: string; errors?: { path?: string }[] }
+    const p = (await r.json()) as { code: string; errors?: { path?: string }[] }
     t.equal(p.code, code)
     return p
   }
@@ -115,8 +119,11 @@ t.test('attachments download decoded, named by their AttachmentName', async (t) 
   t.equal(sent.status, 202)
   const item = await inboxItem(gw, PROVINCE, sent.answer.id)
 
-  const list = await (await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}/attachments`)).json() as { items: { contentId: string; attachmentName: string; size: number }[] }
-  t.same(list.items.map((i) => [i.contentId, i.attachmentName, i.size]), [['vanban-1', name, pdf.length]])
+  const list = (await (await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}/attachments`)).json()) as { items: { contentId: string; attachmentName: string; size: number }[] }
+  t.same(
+    list.items.map((i) => [i.contentId, i.attachmentName, i.size]),
+    [['vanban-1', name, pdf.length]],
+  )
 
   for (const cid of ['vanban-1', 'cid:vanban-1', 'CID:vanban-1']) {
     const r = await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}/attachments/${encodeURIComponent(cid)}`)
@@ -129,7 +136,7 @@ t.test('attachments download decoded, named by their AttachmentName', async (t) 
   }
   const missing = await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}/attachments/nope`)
   t.equal(missing.status, 404)
-  t.equal((await missing.json() as { code: string }).code, 'NOT_FOUND')
+  t.equal(((await missing.json()) as { code: string }).code, 'NOT_FOUND')
   t.equal((await gw.call(COMMUNE, 'GET', `/v1/inbox/${item.id}/attachments/vanban-1`)).status, 404, 'only the recipient')
 
   // the QCVN practice: a ZIP inside, served as it is (ContentId "1" in AttachmentEncoded, "cid:1" in the manifest)
@@ -149,7 +156,9 @@ t.test('attachments download decoded, named by their AttachmentName', async (t) 
 
 t.test('the OpenAPI document describes the JSON form with an example', async (t) => {
   const gw = await startGateway(t)
-  const spec = await (await gw.call(null, 'GET', '/openapi.json')).json() as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown; example?: unknown }> } }>> }
+  const spec = (await (await gw.call(null, 'GET', '/openapi.json')).json()) as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown; example?: unknown }> } }>>
+  }
   const body = spec.paths['/v1/documents']!.post!.requestBody!.content
   t.ok(body['application/xml'], 'edXML body')
   t.ok(body['application/json']?.schema, 'JSON form schema')

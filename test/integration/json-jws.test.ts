@@ -36,7 +36,7 @@ t.test('the JSON form signed as a JWS crosses the gateway; unsigned or mis-signe
 
   const ok = await post(signed)
   t.equal(ok.status, 202)
-  const answer = await ok.json() as { signature: { signed: boolean; algorithm: string } }
+  const answer = (await ok.json()) as { signature: { signed: boolean; algorithm: string } }
   t.equal(answer.signature.signed, true)
   t.match(answer.signature.algorithm, /RS256|ES256/)
 

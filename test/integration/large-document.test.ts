@@ -14,16 +14,25 @@ const PROVINCE = '000.00.00.H41'
 t.test('a package with a 12 MB attachment crosses the gateway; Kafka records stay small', async (t) => {
   const gw = await startGateway(t)
   const file = crypto.randomBytes(12 * 1024 * 1024)
-  const doc = await gw.sign(COMMUNE, Buffer.from(fixture('demo/commune-to-province.edxml').toString('utf8')
-    .replace('<edXML:edXMLManifest version="1.0"/>', `<edXML:edXMLManifest version="1.0">
+  const doc = await gw.sign(
+    COMMUNE,
+    Buffer.from(
+      fixture('demo/commune-to-province.edxml')
+        .toString('utf8')
+        .replace(
+          '<edXML:edXMLManifest version="1.0"/>',
+          `<edXML:edXMLManifest version="1.0">
         <edXML:Reference>
           <edXML:ContentId>cid:1</edXML:ContentId>
           <edXML:ContentType>application/pdf</edXML:ContentType>
           <edXML:Description>Báo cáo thiệt hại</edXML:Description>
           <edXML:AttachmentName>bao-cao-thiet-hai.pdf</edXML:AttachmentName>
         </edXML:Reference>
-      </edXML:edXMLManifest>`)
-    .replace('</edXML>', `  <AttachmentEncoded>
+      </edXML:edXMLManifest>`,
+        )
+        .replace(
+          '</edXML>',
+          `  <AttachmentEncoded>
     <Attachment>
       <ContentId>cid:1</ContentId>
       <AttachmentName>bao-cao-thiet-hai.pdf</AttachmentName>
@@ -32,7 +41,11 @@ t.test('a package with a 12 MB attachment crosses the gateway; Kafka records sta
       <edXML:ContentTransferEncoded xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">${file.toString('base64')}</edXML:ContentTransferEncoded>
     </Attachment>
   </AttachmentEncoded>
-</edXML>`), 'utf8'))
+</edXML>`,
+        ),
+      'utf8',
+    ),
+  )
   t.ok(doc.length > 16 * 1024 * 1024, `the package is ${(doc.length / 1048576).toFixed(1)} MiB`)
 
   const res = await gw.call(COMMUNE, 'POST', '/v1/documents', doc)
@@ -50,7 +63,11 @@ t.test('a package with a 12 MB attachment crosses the gateway; Kafka records sta
   await consumer.connect()
   await consumer.subscribe({ topics: [gw.rt.topics.documents, gw.rt.topics.deliver.province], fromBeginning: true })
   const sizes: number[] = []
-  await consumer.run({ eachMessage: async ({ message }) => { sizes.push(message.value?.length ?? 0) } })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      sizes.push(message.value?.length ?? 0)
+    },
+  })
   await eventually(async () => sizes.length >= 2, 30_000, 'records read back')
   await consumer.disconnect()
   t.ok(Math.max(...sizes) < 4096, `largest record ${Math.max(...sizes)} bytes`)

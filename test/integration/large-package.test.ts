@@ -35,7 +35,9 @@ function sampler(url: string) {
   let maxRss = rssMb()
   let maxHealthMs = 0
   let probes = 0
-  const rss = setInterval(() => { maxRss = Math.max(maxRss, rssMb()) }, 100)
+  const rss = setInterval(() => {
+    maxRss = Math.max(maxRss, rssMb())
+  }, 100)
   const health = (async () => {
     while (!stop) {
       const t0 = performance.now()
@@ -46,7 +48,12 @@ function sampler(url: string) {
       await new Promise((r) => setTimeout(r, 50))
     }
   })()
-  return async () => { stop = true; clearInterval(rss); await health; return { maxRss, maxHealthMs, probes } }
+  return async () => {
+    stop = true
+    clearInterval(rss)
+    await health
+    return { maxRss, maxHealthMs, probes }
+  }
 }
 
 const spoolFiles = (c: Config) => fs.readdirSync(path.join(c.blobDir, '.incoming')).filter((f) => f.endsWith('.part'))
@@ -71,7 +78,11 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   t.equal(answer.signature.signed, true, 'the signature was verified')
   t.same(spoolFiles(gw.rt.config), [], 'the spool file became the payload')
 
-  const item = await eventually(async () => ((await (await gw.call(PROVINCE, 'GET', '/v1/inbox')).json()) as { items: { id: string; size: number }[] }).items[0], 60_000, 'delivery')
+  const item = await eventually(
+    async () => ((await (await gw.call(PROVINCE, 'GET', '/v1/inbox')).json()) as { items: { id: string; size: number }[] }).items[0],
+    60_000,
+    'delivery',
+  )
   t.equal(item.size, pkg.size, 'the inbox lists its size')
   const t2 = Date.now()
   const whole = await getHashed(`${gw.url}/v1/inbox/${item.id}`, gw.creds[PROVINCE]!)
@@ -80,7 +91,11 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   t.equal(whole.sha256, pkg.sha256, 'the package downloads byte-identical')
 
   const list = (await (await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}/attachments`)).json()) as { items: { contentId: string; size: number; attachmentName: string }[] }
-  t.same(list.items.map((a) => [a.contentId, a.size, a.attachmentName]), [['ban-do', pkg.attachment.size, 'ban-do-quy-hoach.zip']], 'the attachment is listed with its decoded size')
+  t.same(
+    list.items.map((a) => [a.contentId, a.size, a.attachmentName]),
+    [['ban-do', pkg.attachment.size, 'ban-do-quy-hoach.zip']],
+    'the attachment is listed with its decoded size',
+  )
   const t3 = Date.now()
   const att = await getHashed(`${gw.url}/v1/inbox/${item.id}/attachments/cid:ban-do`, gw.creds[PROVINCE]!)
   const attMs = Date.now() - t3
@@ -90,12 +105,20 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   const json = await gw.call(PROVINCE, 'GET', `/v1/inbox/${item.id}`, undefined, { accept: 'application/json' })
   t.equal(json.status, 406, 'the JSON form of a streamed package is refused with a coded error')
   t.equal(((await json.json()) as { code: string }).code, 'NOT_CONVERTIBLE')
-  const soapGet = await gw.call(PROVINCE, 'POST', '/soap', `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><GetDocument xmlns="urn:lien-thong:soap:v1"><id>${item.id}</id></GetDocument></env:Body></env:Envelope>`, { 'content-type': 'application/soap+xml' })
+  const soapGet = await gw.call(
+    PROVINCE,
+    'POST',
+    '/soap',
+    `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><GetDocument xmlns="urn:lien-thong:soap:v1"><id>${item.id}</id></GetDocument></env:Body></env:Envelope>`,
+    { 'content-type': 'application/soap+xml' },
+  )
   t.match(await soapGet.text(), /NOT_CONVERTIBLE/, 'so is SOAP GetDocument (the package in a Base64 element): the process never holds it whole')
 
   const m = await done()
   const growth = m.maxRss - idle
-  t.comment(`RSS idle ${idle.toFixed(0)} MB, peak ${m.maxRss.toFixed(0)} MB (+${growth.toFixed(0)} MB, test client included); /healthz max ${m.maxHealthMs.toFixed(1)} ms over ${m.probes} probes; POST ${postMs} ms, package GET ${wholeMs} ms, attachment GET ${attMs} ms`)
+  t.comment(
+    `RSS idle ${idle.toFixed(0)} MB, peak ${m.maxRss.toFixed(0)} MB (+${growth.toFixed(0)} MB, test client included); /healthz max ${m.maxHealthMs.toFixed(1)} ms over ${m.probes} probes; POST ${postMs} ms, package GET ${wholeMs} ms, attachment GET ${attMs} ms`,
+  )
   t.ok(growth < 256, `RSS grew by ${growth.toFixed(0)} MB (< 256 MB) while ${MB} MB went in and out twice`)
   if (STRICT) t.ok(m.maxHealthMs < 50, `/healthz answered within ${m.maxHealthMs.toFixed(1)} ms throughout (< 50 ms)`)
 
@@ -112,14 +135,31 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
   await eventually(async () => spoolFiles(gw.rt.config).length === 0, 20_000, 'the half-received spool file removed')
   t.pass('a body cut in the middle leaves no spool file')
   const mine = (await (await gw.call(COMMUNE, 'GET', '/v1/documents')).json()) as { items: { documentId: string }[] }
-  t.notOk(mine.items.some((d) => d.documentId === other.documentId), 'and no document')
+  t.notOk(
+    mine.items.some((d) => d.documentId === other.documentId),
+    'and no document',
+  )
   t.notOk(await gw.rt.blobs.has(other.sha256), 'and no payload')
 
   // a Content-Length over MAX_PACKAGE_BYTES is refused before a byte of the body is read
   const tooBig = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request(`${gw.url}/v1/documents`, {
-      method: 'POST', headers: { 'content-type': 'application/xml', 'content-length': String(5 * 2 ** 30), authorization: `Bearer ${gw.creds[COMMUNE]}` },
-    }, (r) => { let b = ''; r.on('data', (c) => { b += c }); r.on('end', () => { resolve({ status: r.statusCode ?? 0, body: b }); req.destroy() }) })
+    const req = http.request(
+      `${gw.url}/v1/documents`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', 'content-length': String(5 * 2 ** 30), authorization: `Bearer ${gw.creds[COMMUNE]}` },
+      },
+      (r) => {
+        let b = ''
+        r.on('data', (c) => {
+          b += c
+        })
+        r.on('end', () => {
+          resolve({ status: r.statusCode ?? 0, body: b })
+          req.destroy()
+        })
+      },
+    )
     req.on('error', reject)
     req.write('<?xml version="1.0"?>')
   })
@@ -128,7 +168,10 @@ t.test(`a signed package with a ${MB} MB attachment streams in and out with boun
 
   // not enough disk left for it: 507 before a byte is spooled (the check reads the real free space)
   const cfg = { ...gw.rt.config, minFreeDiskBytes: 2 ** 50 }
-  const full = await receivePackage(cfg, fs.createReadStream(other.file), other.size).then(() => 'spooled', (e: { code?: string }) => e.code)
+  const full = await receivePackage(cfg, fs.createReadStream(other.file), other.size).then(
+    () => 'spooled',
+    (e: { code?: string }) => e.code,
+  )
   t.equal(full, 'INSUFFICIENT_STORAGE', 'a disk that would fill: INSUFFICIENT_STORAGE (HTTP 507)')
   t.same(spoolFiles(gw.rt.config), [], 'and leaves no spool file')
 })
@@ -140,7 +183,9 @@ t.test('a large package is pushed to an agency system as a stream, byte-identica
   const recv = await startPushReceiver(hmac)
   t.teardown(() => recv.close())
   const gw = await startGateway(t, { signaturePolicy: 'required', pushHmacKey: hmac, outboundAllowPrivate: ['127.0.0.1'] })
-  const put = await gw.call('operator', 'PUT', `/v1/agencies/${PROVINCE}`, JSON.stringify({ name: 'UBND tỉnh Nghệ An', tier: 'province', endpoint: `http:${recv.url}` }), { 'content-type': 'application/json' })
+  const put = await gw.call('operator', 'PUT', `/v1/agencies/${PROVINCE}`, JSON.stringify({ name: 'UBND tỉnh Nghệ An', tier: 'province', endpoint: `http:${recv.url}` }), {
+    'content-type': 'application/json',
+  })
   t.ok(put.status < 300, `the province's system takes pushes (${put.status})`)
   const pkg = await buildLargePackage({ dir, attachmentBytes: 20 * 2 ** 20, from: COMMUNE, to: PROVINCE, no: 3 })
   t.ok(pkg.size > gw.rt.config.streamThresholdBytes, 'above the streaming threshold')
@@ -150,9 +195,13 @@ t.test('a large package is pushed to an agency system as a stream, byte-identica
   t.equal(crypto.createHash('sha256').update(got.bytes).digest('hex'), pkg.sha256, 'the receiver got the exact bytes')
   t.ok(got.signatureOk && got.digestOk, 'with a valid HMAC signature and Digest')
   const { id } = JSON.parse(res.body.toString('utf8')) as { id: string }
-  await eventually(async () => {
-    const d = (await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as { recipients: { organId: string; status: string }[] }
-    return d.recipients.find((r) => r.organId === PROVINCE)?.status === '01'
-  }, 30_000, 'status 01 for the pushed leg')
+  await eventually(
+    async () => {
+      const d = (await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as { recipients: { organId: string; status: string }[] }
+      return d.recipients.find((r) => r.organId === PROVINCE)?.status === '01'
+    },
+    30_000,
+    'status 01 for the pushed leg',
+  )
   t.pass('the push counts as arrival (01)')
 })

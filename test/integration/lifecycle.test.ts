@@ -17,16 +17,29 @@ import { freePort } from '../helpers/federation.ts'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** running, not merely a zombie waiting for its reaper (the killed group's orphans are reparented) */
 const alive = (pid: number) => {
-  try { process.kill(pid, 0) } catch { return false }
-  try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false }
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
 }
 
 t.test('npm start: one per data directory, recovers from a killed terminal, fails fast without Kafka, npm stop', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-lifecycle-'))
   const [port, kafkaPort, controllerPort] = [await freePort(), await freePort(), await freePort()]
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(controllerPort),
-    KAFKA_PRODUCE_TIMEOUT_MS: '3000', LOG_LEVEL: 'info',
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    KAFKA_PORT: String(kafkaPort),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_PRODUCE_TIMEOUT_MS: '3000',
+    LOG_LEVEL: 'info',
   }
   delete env.KAFKA_BROKERS // npm start brings its own broker, as on a fresh machine
   delete env.KAFKA_DATA_DIR
@@ -39,8 +52,12 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const npmStart = () => {
     const c = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    c.stdout!.on('data', (d) => { out += d })
-    c.stderr!.on('data', (d) => { out += d })
+    c.stdout!.on('data', (d) => {
+      out += d
+    })
+    c.stderr!.on('data', (d) => {
+      out += d
+    })
     c.on('exit', () => logs.push(out))
     started.push(c)
     return { child: c, output: () => out, exited: new Promise<number | null>((r) => c.on('exit', (code) => r(code))) }
@@ -49,8 +66,10 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const readyz = async () => {
     try {
       const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(4000) })
-      return { status: r.status, body: await r.json() as { checks: Record<string, string> } }
-    } catch { return null }
+      return { status: r.status, body: (await r.json()) as { checks: Record<string, string> } }
+    } catch {
+      return null
+    }
   }
   const waitReady = async (ms: number) => {
     const t0 = Date.now()
@@ -62,7 +81,14 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   }
   t.teardown(async () => {
     npmStop()
-    for (const c of started) if (c.pid && alive(c.pid)) { try { process.kill(-c.pid, 'SIGKILL') } catch { /* gone */ } }
+    for (const c of started)
+      if (c.pid && alive(c.pid)) {
+        try {
+          process.kill(-c.pid, 'SIGKILL')
+        } catch {
+          /* gone */
+        }
+      }
     const kpid = Number(fs.existsSync(kafkaPidFile) ? fs.readFileSync(kafkaPidFile, 'utf8') : 0)
     if (kpid && alive(kpid)) process.kill(kpid, 'SIGKILL')
     fs.rmSync(dataDir, { recursive: true, force: true })
@@ -73,7 +99,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const firstMs = await waitReady(180_000)
   t.ok(firstMs !== null, `the first start is ready (${firstMs} ms)`) || t.comment(first.output())
   if (firstMs === null) return
-  const health = await (await fetch(`${base}/healthz`)).json() as { node: string }
+  const health = (await (await fetch(`${base}/healthz`)).json()) as { node: string }
   t.match(health.node, /^v2[4-9]\./, `the gateway runs on the project's LTS Node (${health.node})`)
   const lock = JSON.parse(fs.readFileSync(path.join(dataDir, 'gateway.lock'), 'utf8')) as { pid: number; port: number }
   t.equal(lock.port, port, 'the lock names the port')
@@ -84,7 +110,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const code = await Promise.race([second.exited, sleep(60_000).then(() => 'timeout' as const)])
   t.not(code, 0, 'the second npm start exits non-zero')
   t.not(code, 'timeout')
-  t.match(second.output(), new RegExp(`pid ${lock.pid}\\b`), 'and names the first gateway\'s pid')
+  t.match(second.output(), new RegExp(`pid ${lock.pid}\\b`), "and names the first gateway's pid")
   t.match(second.output(), /npm stop/, 'and says how to stop it')
   t.equal((await readyz())?.status, 200, 'the first gateway still serves')
   t.ok(alive(kafkaPid), 'its broker still runs')
@@ -106,14 +132,19 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
 
   // and it delivers: the demo commune's signed package reaches the province's inbox
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
-  const sign = spawnSync(process.execPath, [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'], { env, encoding: 'buffer' })
+  const sign = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'],
+    { env, encoding: 'buffer' },
+  )
   t.equal(sign.status, 0, sign.stderr.toString())
-  const post = (body: Buffer) => fetch(`${base}/v1/documents`, { method: 'POST', body: new Uint8Array(body), headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' } })
+  const post = (body: Buffer) =>
+    fetch(`${base}/v1/documents`, { method: 'POST', body: new Uint8Array(body), headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' } })
   const accepted = await post(sign.stdout)
   t.equal(accepted.status, 202)
   let inbox: { items: unknown[] } = { items: [] }
   for (let i = 0; i < 300 && inbox.items.length === 0; i++) {
-    inbox = await (await fetch(`${base}/v1/inbox`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).json() as { items: unknown[] }
+    inbox = (await (await fetch(`${base}/v1/inbox`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).json()) as { items: unknown[] }
     if (inbox.items.length === 0) await sleep(100)
   }
   t.equal(inbox.items.length, 1, 'the workers rejoined their groups and delivered')
@@ -127,7 +158,12 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
     fs.writeFileSync(unsigned, fs.readFileSync(path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), 'utf8').replaceAll('125/UBND-VP', n))
     return spawnSync(process.execPath, [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', unsigned, '--agency', '000.21.30.H41'], { env, encoding: 'buffer' }).stdout
   })
-  for (const [i, [label, wait]] of ([['at once', 0], ['once the probe has noticed', 2500]] as const).entries()) {
+  for (const [i, [label, wait]] of (
+    [
+      ['at once', 0],
+      ['once the probe has noticed', 2500],
+    ] as const
+  ).entries()) {
     await sleep(wait)
     const t0 = Date.now()
     const r = await post(others[i]!)
@@ -135,7 +171,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
     t.ok(ms < 5000, `POST answered in ${ms} ms (${label})`)
     t.equal(r.status, 503, `503 (${label})`)
     t.equal(r.headers.get('retry-after'), '5', 'with Retry-After')
-    t.equal((await r.json() as { code: string }).code, 'BUS_UNAVAILABLE')
+    t.equal(((await r.json()) as { code: string }).code, 'BUS_UNAVAILABLE')
   }
   const sent = await post(sign.stdout) // the same bytes again: a replay, answered from the ledger without Kafka
   t.equal(sent.status, 202, 'an accepted document is still answered while Kafka is down')

@@ -23,10 +23,14 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
   t.equal((await gw.call(SENDER, 'POST', '/v1/documents', '<a', { 'content-type': 'application/xml' })).status, 400)
 
   // the accepted document reaches its recipients' inboxes: deliveries counted from the ledger
-  const first = await eventually(async () => {
-    const s = await scrape(gw.url)
-    return sum(samples(s.families, 'lgsp_deliveries_total', { outcome: 'delivered' })) >= recipients.length ? s : null
-  }, 30_000, 'deliveries counted')
+  const first = await eventually(
+    async () => {
+      const s = await scrape(gw.url)
+      return sum(samples(s.families, 'lgsp_deliveries_total', { outcome: 'delivered' })) >= recipients.length ? s : null
+    },
+    30_000,
+    'deliveries counted',
+  )
   const f = first.families
   t.match(first.text, /# TYPE lgsp_kafka_consumer_lag gauge/)
   t.equal(sum(samples(f, 'lgsp_documents_accepted_total', { surface: 'rest' })), 1, 'one accepted')
@@ -40,8 +44,16 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
   t.equal(histogramCount(first.text, 'lgsp_accept_duration_seconds', 'outcome="refused"'), 2, 'refusals timed too')
   t.ok(histogramCount(first.text, 'lgsp_accept_to_delivered_seconds', 'adapter="inbox"') >= recipients.length, 'accept → delivered latency observed')
   t.equal(sum(samples(f, 'lgsp_directory_agencies')), [...gw.rt.directory()].length, 'directory size: every agency, summed over the tiers')
-  t.same(samples(f, 'lgsp_dlq_size', { queue: 'delivery' }).map((x) => x.value), [0], 'delivery DLQ: empty')
-  t.same(samples(f, 'lgsp_dlq_size', { queue: 'webhook' }).map((x) => x.value), [0], 'webhook DLQ: empty')
+  t.same(
+    samples(f, 'lgsp_dlq_size', { queue: 'delivery' }).map((x) => x.value),
+    [0],
+    'delivery DLQ: empty',
+  )
+  t.same(
+    samples(f, 'lgsp_dlq_size', { queue: 'webhook' }).map((x) => x.value),
+    [0],
+    'webhook DLQ: empty',
+  )
   t.equal(sum(samples(f, 'lgsp_deliveries_in_retry')), 0, 'nothing waiting for a retry')
   t.equal(sum(samples(f, 'lgsp_oldest_undelivered_seconds')), 0, 'nothing undelivered: no age')
   t.ok(f.has('lgsp_webhook_backlog'), 'webhook backlog gauge')
@@ -49,7 +61,13 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
   t.equal(samples(f, 'lgsp_documents_accepted_total')[0]!.labels.gateway, gw.rt.config.gatewayId, 'gateway label')
 
   const routerLag = (fam: typeof f) => sum(samples(fam, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}router`, topic: gw.rt.topics.documents }))
-  await eventually(async () => routerLag((await scrape(gw.url)).families) === 0 && samples((await scrape(gw.url)).families, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}router` }).length > 0, 20_000, 'router lag 0 with partitions listed')
+  await eventually(
+    async () =>
+      routerLag((await scrape(gw.url)).families) === 0 &&
+      samples((await scrape(gw.url)).families, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}router` }).length > 0,
+    20_000,
+    'router lag 0 with partitions listed',
+  )
 
   // stop every consumer of this gateway, then send three documents: they wait in `documents`
   await gw.workers.stop()
@@ -59,18 +77,26 @@ t.test('/metrics parses; lag rises while consumers are stopped and falls after t
   const perPartition = samples(stopped, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}router` })
   t.same(perPartition.map((s) => s.labels.partition).sort(), ['0', '1'], 'lag reported per partition')
   t.ok(sum(samples(stopped, 'lgsp_kafka_consumer_lag', { group: `${gw.rt.config.topicPrefix}webhooks` })) >= 3, 'the webhook outbox group lags too')
-  const queues = await (await gw.call('operator', 'GET', '/v1/ops/queues')).json() as { stages: { group: string; topic: string; lag: number }[] }
+  const queues = (await (await gw.call('operator', 'GET', '/v1/ops/queues')).json()) as { stages: { group: string; topic: string; lag: number }[] }
   t.equal(queues.stages.find((s) => s.group === 'router' && s.topic === 'documents')?.lag, 3, '/v1/ops/queues shows the same lag')
 
   // restart: the lag drains back to zero
   await gw.workers.start()
-  await eventually(async () => {
-    const fam = (await scrape(gw.url)).families
-    return routerLag(fam) === 0 && sum(samples(fam, 'lgsp_kafka_consumer_lag')) === 0
-  }, 30_000, 'every lag back to 0 after the restart')
+  await eventually(
+    async () => {
+      const fam = (await scrape(gw.url)).families
+      return routerLag(fam) === 0 && sum(samples(fam, 'lgsp_kafka_consumer_lag')) === 0
+    },
+    30_000,
+    'every lag back to 0 after the restart',
+  )
   t.pass('lag fell back to 0 after the consumers restarted')
   const after = (await scrape(gw.url)).families
   t.equal(sum(samples(after, 'lgsp_documents_accepted_total')), 4)
-  await eventually(async () => sum(samples((await scrape(gw.url)).families, 'lgsp_deliveries_total', { outcome: 'delivered' })) >= 4 * recipients.length, 20_000, 'all deliveries counted')
+  await eventually(
+    async () => sum(samples((await scrape(gw.url)).families, 'lgsp_deliveries_total', { outcome: 'delivered' })) >= 4 * recipients.length,
+    20_000,
+    'all deliveries counted',
+  )
   t.pass('deliveries after the restart counted')
 })

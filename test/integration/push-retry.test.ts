@@ -22,34 +22,55 @@ const B = '000.24.30.H41'
 const C = '000.22.31.H41' // demo commune, pull inbox
 const D = '000.25.30.H41'
 
-interface Hit { at: number; status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+interface Hit {
+  at: number
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+}
 
 function receiver(port: number, answer: (n: number) => number) {
   const hits: Hit[] = []
   let server: http.Server | null = null
-  const start = () => new Promise<void>((resolve) => {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const status = answer(hits.length + 1)
-        hits.push({ at: Date.now(), status, headers: req.headers, body: Buffer.concat(chunks) })
-        res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(status < 300 ? 'ok' : 'busy')
+  const start = () =>
+    new Promise<void>((resolve) => {
+      server = http.createServer((req, res) => {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          const status = answer(hits.length + 1)
+          hits.push({ at: Date.now(), status, headers: req.headers, body: Buffer.concat(chunks) })
+          res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(status < 300 ? 'ok' : 'busy')
+        })
       })
+      server.listen(port, '127.0.0.1', () => resolve())
     })
-    server.listen(port, '127.0.0.1', () => resolve())
-  })
-  const stop = () => new Promise<void>((resolve) => { if (!server) return resolve(); server.close(() => resolve()); server.closeAllConnections(); server = null })
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve()
+      server.close(() => resolve())
+      server.closeAllConnections()
+      server = null
+    })
   return { hits, start, stop }
 }
 
-interface View { recipients: { organId: string; status: string; timeline: { status: string; at: string; detail?: Record<string, unknown> }[] }[] }
+interface View {
+  recipients: { organId: string; status: string; timeline: { status: string; at: string; detail?: Record<string, unknown> }[] }[]
+}
 
 t.test('push: retries with backoff until delivered once; a dead receiver ends in the DLQ; nobody else waits', async (t) => {
   const [portA, portB, portD] = await Promise.all([freePort(), freePort(), freePort()])
   const gw = await startGateway(t, {
-    kafkaPartitions: 1, retryBaseMs: 150, retryMaxMs: 600, deliveryMaxAgeMs: 5000, deliveryMaxAttempts: 100,
-    breakerThreshold: 3, breakerCooldownMs: 400, deliveryTimeoutMs: 2000, retryPollMs: 50,
+    kafkaPartitions: 1,
+    retryBaseMs: 150,
+    retryMaxMs: 600,
+    deliveryMaxAgeMs: 5000,
+    deliveryMaxAttempts: 100,
+    breakerThreshold: 3,
+    breakerCooldownMs: 400,
+    deliveryTimeoutMs: 2000,
+    retryPollMs: 50,
   })
   // A: 503, 503, then down for 2 s, then 200
   let downUntil = 0
@@ -57,7 +78,10 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   await recA.start()
   const recD = receiver(portD, () => 200)
   await recD.start()
-  t.teardown(async () => { await recA.stop(); await recD.stop() })
+  t.teardown(async () => {
+    await recA.stop()
+    await recD.stop()
+  })
 
   const put = (id: string, name: string, endpoint: string) =>
     gw.call('operator', 'PUT', `/v1/agencies/${id}`, JSON.stringify({ name, tier: 'commune', endpoint }), { 'content-type': 'application/json' })
@@ -69,7 +93,7 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   const t0 = Date.now()
   const res = await gw.call(SENDER, 'POST', '/v1/documents', doc1)
   t.equal(res.status, 202)
-  const { id } = await res.json() as { id: string }
+  const { id } = (await res.json()) as { id: string }
   const view = async (docId: string) => (await (await gw.call(SENDER, 'GET', `/v1/documents/${docId}`)).json()) as View
   const leg = (v: View, who: string) => v.recipients.find((r) => r.organId === who)!
 
@@ -80,10 +104,14 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   const tDown = Date.now()
 
   // C (inbox) and D (SOAP) were not held up by A and B on the same partition
-  const v1 = await eventually(async () => {
-    const v = await view(id)
-    return leg(v, C).status === 'DELIVERED' && leg(v, D).status === '01' ? v : null
-  }, 10_000, 'C and D delivered')
+  const v1 = await eventually(
+    async () => {
+      const v = await view(id)
+      return leg(v, C).status === 'DELIVERED' && leg(v, D).status === '01' ? v : null
+    },
+    10_000,
+    'C and D delivered',
+  )
   const deliveredAt = (who: string) => Date.parse(leg(v1, who).timeline.find((e) => e.status === 'DELIVERED')!.at)
   t.ok(deliveredAt(C) - t0 < 2000, `C (inbox) delivered ${deliveredAt(C) - t0} ms after the POST`)
   t.ok(deliveredAt(D) - t0 < 2000, `D (SOAP push) delivered ${deliveredAt(D) - t0} ms after the POST`)
@@ -92,23 +120,34 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   const t2 = Date.now()
   const res2 = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [A, C, D], 702)))
   t.equal(res2.status, 202)
-  const id2 = (await res2.json() as { id: string }).id
-  const v2 = await eventually(async () => {
-    const v = await view(id2)
-    return leg(v, C).status === 'DELIVERED' && leg(v, D).status === '01' ? v : null
-  }, 10_000, 'second document at C and D')
+  const id2 = ((await res2.json()) as { id: string }).id
+  const v2 = await eventually(
+    async () => {
+      const v = await view(id2)
+      return leg(v, C).status === 'DELIVERED' && leg(v, D).status === '01' ? v : null
+    },
+    10_000,
+    'second document at C and D',
+  )
   const lag2 = Math.max(...[C, D].map((w) => Date.parse(leg(v2, w).timeline.find((e) => e.status === 'DELIVERED')!.at))) - t2
   t.ok(lag2 < 1500, `second document reached C and D in ${lag2} ms while A was down (not delayed)`)
   t.ok(Date.now() < downUntil, 'A was still down when C and D got the second document')
-  t.notOk(leg(v2, A).timeline.some((e) => e.status === 'DELIVERED'), 'A has not received it yet')
+  t.notOk(
+    leg(v2, A).timeline.some((e) => e.status === 'DELIVERED'),
+    'A has not received it yet',
+  )
 
   // A comes back: both documents delivered, each exactly once
   await new Promise((r) => setTimeout(r, Math.max(0, downUntil - Date.now())))
   await recA.start()
-  const vA = await eventually(async () => {
-    const [a1, a2] = [leg(await view(id), A), leg(await view(id2), A)]
-    return a1.status === '01' && a2.status === '01' ? [a1, a2] : null
-  }, 15_000, 'A delivered after retries')
+  const vA = await eventually(
+    async () => {
+      const [a1, a2] = [leg(await view(id), A), leg(await view(id2), A)]
+      return a1.status === '01' && a2.status === '01' ? [a1, a2] : null
+    },
+    15_000,
+    'A delivered after retries',
+  )
   t.comment(`A was down ${Date.now() - tDown} ms; delivered after it came back`)
   await new Promise((r) => setTimeout(r, 1500)) // nothing more may arrive
   const ok = recA.hits.filter((h) => h.status === 200)
@@ -135,10 +174,14 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   t.ok(Buffer.from(pkg, 'base64').equals(doc1), 'D received the exact bytes inside the SOAP envelope')
 
   // B: past max age → DLQ with the original position, DELIVERY_FAILED on the timeline
-  const vB = await eventually(async () => {
-    const b = leg(await view(id), B)
-    return b.status === 'DELIVERY_FAILED' ? b : null
-  }, 15_000, 'B given up')
+  const vB = await eventually(
+    async () => {
+      const b = leg(await view(id), B)
+      return b.status === 'DELIVERY_FAILED' ? b : null
+    },
+    15_000,
+    'B given up',
+  )
   const failed = vB.timeline.find((e) => e.status === 'DELIVERY_FAILED')!
   t.match(failed.detail, { reason: 'max-age', dlq: { topic: gw.rt.topics.dlq } })
   const age = Date.parse(failed.at) - Date.parse(vB.timeline[0]!.at)
@@ -146,7 +189,12 @@ t.test('push: retries with backoff until delivered once; a dead receiver ends in
   const dlq = await readTopic<DeadLetterRecord>(gw.rt.topics.dlq, 1)
   t.equal(dlq.length, 1, 'one DLQ record')
   t.equal(dlq[0]!.key, B)
-  t.match(dlq[0]!.value, { record: { id, recipient: B }, origin: { topic: gw.rt.topics.deliver.commune, partition: 0 }, reason: 'max-age', endpoint: `http://127.0.0.1:${portB}/lienthong` })
+  t.match(dlq[0]!.value, {
+    record: { id, recipient: B },
+    origin: { topic: gw.rt.topics.deliver.commune, partition: 0 },
+    reason: 'max-age',
+    endpoint: `http://127.0.0.1:${portB}/lienthong`,
+  })
   t.match(dlq[0]!.value.lastError, /ECONNREFUSED|breaker/)
   t.ok(dlq[0]!.value.attempts >= 2, `${dlq[0]!.value.attempts} attempts at B (the breaker skipped the rest)`)
   t.equal(await recordCount([gw.rt.topics.deliver.commune]), 7, 'seven commune deliveries, no redelivery through Kafka')

@@ -19,17 +19,33 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
 
   // names beside codes (every table of the console) say a code is closed, since when, and who took over
-  const names = await (await gw.call('operator', 'GET', '/v1/ops/agency-names?codes=000.00.00.H97,000.00.00.H41')).json() as { items: Record<string, unknown> }
-  t.match(names.items['000.00.00.H97'], { known: true, name: 'UBND tỉnh Sông Lam', closed: true, closedOn: '2025-07-01', successors: [{ organId: '000.00.00.H41', name: String }] }, 'a closed code: date and successor, named')
+  const names = (await (await gw.call('operator', 'GET', '/v1/ops/agency-names?codes=000.00.00.H97,000.00.00.H41')).json()) as { items: Record<string, unknown> }
+  t.match(
+    names.items['000.00.00.H97'],
+    { known: true, name: 'UBND tỉnh Sông Lam', closed: true, closedOn: '2025-07-01', successors: [{ organId: '000.00.00.H41', name: String }] },
+    'a closed code: date and successor, named',
+  )
   t.match(names.items['000.00.00.H41'], { known: true, closed: false }, 'its successor: active')
   t.notOk('successors' in (names.items['000.00.00.H41'] as object), 'an active agency has no successors')
 
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
   const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--crash-dumps-dir=${userDataDir}`],
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--crash-dumps-dir=${userDataDir}`,
+    ],
   })
-  t.teardown(async () => { await browser.close(); fs.rmSync(userDataDir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await browser.close()
+    fs.rmSync(userDataDir, { recursive: true, force: true })
+  })
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' })
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
@@ -41,7 +57,7 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   await page.goto(`${gw.url}/console/#/directory?status=closed`)
   await viewReady(page)
   t.match(await page.textContent('#view'), /4 cơ quan/, 'only the closed agencies')
-  const text = await page.textContent('#view table') ?? ''
+  const text = (await page.textContent('#view table')) ?? ''
   t.match(text, /UBND tỉnh Sông Lam.*Đã đóng từ 2025-07-01 → 000\.00\.00\.H41/s, 'the closed province with its date and successor')
   t.notMatch(text, /Đang hoạt động/, 'no active agency listed')
   await page.goto(`${gw.url}/console/#/directory?q=Lam%20S%C6%A1n`)

@@ -20,19 +20,27 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
   t.comment(`replica B reloaded its directory ${Date.now() - t0} ms after A's change`)
 
   // B routes by it: a document to the new commune, sent through B, is read through A
-  const doc = await b.sign('000.21.30.H41', fixture('demo/commune-to-province.edxml').toString('utf8')
-    .replace('<edXML:OrganId>000.00.00.H41</edXML:OrganId>', `<edXML:OrganId>${NEW}</edXML:OrganId>`)
-    .replace('125/UBND-VP', '777/UBND-VP'))
+  const doc = await b.sign(
+    '000.21.30.H41',
+    fixture('demo/commune-to-province.edxml')
+      .toString('utf8')
+      .replace('<edXML:OrganId>000.00.00.H41</edXML:OrganId>', `<edXML:OrganId>${NEW}</edXML:OrganId>`)
+      .replace('125/UBND-VP', '777/UBND-VP'),
+  )
   const sent = await b.call(key('000.21.30.H41'), 'POST', '/v1/documents', doc)
   t.equal(sent.status, 202, 'B accepts a document for the agency A added')
   t.match(await sent.json(), { recipients: [{ organId: NEW, tier: 'commune' }, { organId: '000.00.00.G22' }] })
 
   const { saveClient } = await import('../../src/store/clients-repo.ts')
   const commune = await saveClient(a.rt.db, { id: 'qlvb:quynh-lap', name: 'QLVB xã Quỳnh Lập', role: 'client', organIds: [NEW] })
-  const items = await eventually(async () => {
-    const r = await (await a.call(commune, 'GET', '/v1/inbox')).json() as { items: { id: string }[] }
-    return r.items.length ? r.items : null
-  }, 30_000, 'the new commune\'s inbox on A')
+  const items = await eventually(
+    async () => {
+      const r = (await (await a.call(commune, 'GET', '/v1/inbox')).json()) as { items: { id: string }[] }
+      return r.items.length ? r.items : null
+    },
+    30_000,
+    "the new commune's inbox on A",
+  )
   const bytes = Buffer.from(await (await a.call(commune, 'GET', `/v1/inbox/${items[0]!.id}`)).arrayBuffer())
   t.ok(bytes.equals(doc), 'the exact bytes, accepted by B, read through A')
 
@@ -59,7 +67,11 @@ t.test('a trust change through replica A is applied by replica B within 2 s, and
 
   const added = await b.call(op, 'POST', '/v1/ops/trust/agencies?organId=000.00.00.G22', pem, { 'content-type': 'application/x-pem-file' })
   t.equal(added.status, 201, 'added again through B')
-  await eventually(async () => (await agencies(a)).some((x) => x.fingerprint256 === cert.fingerprint256 && x.organId === '000.00.00.G22'), 2000, 'replica A trusts it again, bound to its agency')
+  await eventually(
+    async () => (await agencies(a)).some((x) => x.fingerprint256 === cert.fingerprint256 && x.organId === '000.00.00.G22'),
+    2000,
+    'replica A trusts it again, bound to its agency',
+  )
   t.pass('an addition through B reaches A')
 
   // a replica started later applies the journal on top of its TRUST_DIR

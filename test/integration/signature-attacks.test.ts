@@ -37,8 +37,18 @@ t.test('the attack corpus is refused at the door and nothing reaches Kafka', asy
   const attacks: [string, string, string][] = [
     ['tampered content', signed.replace('mưa lũ trên', 'bão trên'), 'SIGNATURE_INVALID'],
     ['Signature moved into edXMLBody', unsigned.replace('<edXML:edXMLBody>', `<edXML:edXMLBody>${sig}`), 'SIGNATURE_PROFILE_VIOLATION'],
-    ['wrapped: signed original inside a forged package', unsigned.replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${signed.replace(/^<\?xml[^>]*>\n/, '')}</Wrapper>`).replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`), 'SIGNATURE_PROFILE_VIOLATION'],
-    ['duplicated signed element (second From)', signed.replace('<edXML:MessageHeader>', '<edXML:MessageHeader><edXML:From><edXML:OrganId>000.00.00.G14</edXML:OrganId></edXML:From>'), 'SIGNATURE_PROFILE_VIOLATION'],
+    [
+      'wrapped: signed original inside a forged package',
+      unsigned
+        .replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${signed.replace(/^<\?xml[^>]*>\n/, '')}</Wrapper>`)
+        .replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`),
+      'SIGNATURE_PROFILE_VIOLATION',
+    ],
+    [
+      'duplicated signed element (second From)',
+      signed.replace('<edXML:MessageHeader>', '<edXML:MessageHeader><edXML:From><edXML:OrganId>000.00.00.G14</edXML:OrganId></edXML:From>'),
+      'SIGNATURE_PROFILE_VIOLATION',
+    ],
     ['second Signature', signed.replace(sig, sig + sig), 'SIGNATURE_PROFILE_VIOLATION'],
     ['second SignedInfo', signed.replace(si, si + si), 'SIGNATURE_PROFILE_VIOLATION'],
     ['comment inside DigestValue', signed.replace(/<DigestValue>([^<]+)<\/DigestValue>/, '<DigestValue><!-- x -->$1</DigestValue>'), 'SIGNATURE_PROFILE_VIOLATION'],
@@ -55,7 +65,7 @@ t.test('the attack corpus is refused at the door and nothing reaches Kafka', asy
   const before = await recordCount(gw.rt.topics.all)
   for (const [name, body, expected] of attacks) {
     const r = await gw.inject(COMMUNE, 'POST', '/v1/documents', body)
-    const p = await r.json() as { code: string }
+    const p = (await r.json()) as { code: string }
     t.ok(r.status >= 400 && r.status < 500, `${name}: refused (${r.status})`)
     t.ok(p.code === expected || p.code === 'EDXML_SCHEMA_INVALID', `${name}: ${p.code} (verifier alone says ${expected})`)
   }

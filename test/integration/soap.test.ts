@@ -58,11 +58,14 @@ function curl(args: string[]): Promise<{ code: number; stdout: string }> {
   })
 }
 
-const status03 = (from: string) => buildStatusXml({
-  from: { organId: from, organName: `Cơ quan ${from}` },
-  responseFor: { organId: COMMUNE, documentId: DOC_ID },
-  statusCode: '03', description: 'Đã xử lý', timestamp: new Date('2026-11-23T05:00:00Z'),
-})
+const status03 = (from: string) =>
+  buildStatusXml({
+    from: { organId: from, organName: `Cơ quan ${from}` },
+    responseFor: { organId: COMMUNE, documentId: DOC_ID },
+    statusCode: '03',
+    description: 'Đã xử lý',
+    timestamp: new Date('2026-11-23T05:00:00Z'),
+  })
 
 t.test('a SOAP client built from the WSDL sends a document, the recipient reads and answers, the sender fetches the status', async (t) => {
   const gw = await startGateway(t)
@@ -72,13 +75,19 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   t.match(await wsdlRes.text(), /soap12:address location="http:\/\/127\.0\.0\.1:\d+\/soap"/, 'soap:address is the configured address (HOST and the port listened on)')
 
   const sender = await clientFor(gw, COMMUNE)
-  t.same(Object.keys(sender.describe().LienThong.LienThongSoap11).sort(),
-    ['AcknowledgeDocument', 'GetDocument', 'GetDocumentStatus', 'GetPendingDocuments', 'SendDocument', 'SendStatus'], 'six operations')
+  t.same(
+    Object.keys(sender.describe().LienThong.LienThongSoap11).sort(),
+    ['AcknowledgeDocument', 'GetDocument', 'GetDocumentStatus', 'GetPendingDocuments', 'SendDocument', 'SendStatus'],
+    'six operations',
+  )
 
   const doc = await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml'))
   const sent = await call(sender, 'SendDocument', { package: doc.toString('base64') })
   t.equal(sent.documentId, DOC_ID)
-  t.same(many(sent.recipient as Obj[]).map((r) => r.organId), [PROVINCE, VPCP])
+  t.same(
+    many(sent.recipient as Obj[]).map((r) => r.organId),
+    [PROVINCE, VPCP],
+  )
   const id = sent.id as string
 
   // the same bytes again: the first answer, marked replayed, over SOAP as over REST
@@ -87,10 +96,14 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   t.equal(String(again.replayed), 'true')
 
   const recipient = await clientFor(gw, PROVINCE)
-  const items = await eventually(async () => {
-    const r = await call(recipient, 'GetPendingDocuments', {})
-    return many(r?.item as Obj[] | undefined).length ? many(r.item as Obj[]) : null
-  }, 30_000, 'the pending document')
+  const items = await eventually(
+    async () => {
+      const r = await call(recipient, 'GetPendingDocuments', {})
+      return many(r?.item as Obj[] | undefined).length ? many(r.item as Obj[]) : null
+    },
+    30_000,
+    'the pending document',
+  )
   t.equal(items.length, 1)
   t.equal(items[0]!.documentUuid, id)
   const got = await call(recipient, 'GetDocument', { id: items[0]!.id })
@@ -103,19 +116,26 @@ t.test('a SOAP client built from the WSDL sends a document, the recipient reads 
   const st = await call(recipient, 'SendStatus', { package: (await gw.sign(PROVINCE, status03(PROVINCE))).toString('base64') })
   t.match(st, { id, statusCode: '03', role: 'recipient', from: PROVINCE })
 
-  const view = await eventually(async () => {
-    const v = await call(sender, 'GetDocumentStatus', { id })
-    const prov = many(v.recipient as Obj[]).find((r) => r.organId === PROVINCE)
-    const events = many(prov?.event as Obj[] | undefined).map((e) => e.status)
-    return events.includes('01') && events.includes('03') ? v : null
-  }, 30_000, 'the 01 and 03 in the sender status')
+  const view = await eventually(
+    async () => {
+      const v = await call(sender, 'GetDocumentStatus', { id })
+      const prov = many(v.recipient as Obj[]).find((r) => r.organId === PROVINCE)
+      const events = many(prov?.event as Obj[] | undefined).map((e) => e.status)
+      return events.includes('01') && events.includes('03') ? v : null
+    },
+    30_000,
+    'the 01 and 03 in the sender status',
+  )
   t.equal(view.documentId, DOC_ID)
 
   // Faults: HTTP 500, the catalogue code in detail/error/code; nothing reaches Kafka
   const before = await recordCount(gw.rt.topics.all)
   const outsider = await clientFor(gw, MIC)
-  t.match(await fault(call(outsider, 'SendStatus', { package: (await gw.sign(MIC, status03(MIC))).toString('base64') })),
-    { http: 500, faultcode: /Client$/, code: 'STATUS_NOT_ALLOWED' }, 'a 03 from a non-recipient')
+  t.match(
+    await fault(call(outsider, 'SendStatus', { package: (await gw.sign(MIC, status03(MIC))).toString('base64') })),
+    { http: 500, faultcode: /Client$/, code: 'STATUS_NOT_ALLOWED' },
+    'a 03 from a non-recipient',
+  )
   t.match(await fault(call(recipient, 'SendDocument', { package: doc.toString('base64') })), { http: 500, code: 'SENDER_NOT_ALLOWED' })
   t.match(await fault(call(sender, 'GetDocumentStatus', { id: '00000000-0000-4000-8000-000000000000' })), { http: 500, code: 'DOCUMENT_NOT_FOUND' })
   t.match(await fault(call(sender, 'SendDocument', { package: Buffer.from('<edXML').toString('base64') })), { code: 'XML_MALFORMED' })
@@ -138,8 +158,19 @@ t.test('curl with a hand-written SOAP 1.2 envelope', async (t) => {
   const envelope = fs.readFileSync(path.join(SOAP_FIXTURES, 'send-document-soap12.xml'), 'utf8').replace('{{PACKAGE_BASE64}}', pkg.toString('base64'))
   const dir = t.testdir({ 'send.xml': envelope, 'status.xml': fs.readFileSync(path.join(SOAP_FIXTURES, 'get-document-status-soap12.xml'), 'utf8') })
 
-  const out = await curl(['-X', 'POST', `${gw.url}/soap`, '-H', 'Content-Type: application/soap+xml; charset=utf-8; action="urn:lien-thong:soap:v1/SendDocument"',
-    '-H', `Authorization: Bearer ${gw.creds[COMMUNE]}`, '--data-binary', `@${path.join(dir, 'send.xml')}`, '-w', '\n%{http_code} %{content_type}'])
+  const out = await curl([
+    '-X',
+    'POST',
+    `${gw.url}/soap`,
+    '-H',
+    'Content-Type: application/soap+xml; charset=utf-8; action="urn:lien-thong:soap:v1/SendDocument"',
+    '-H',
+    `Authorization: Bearer ${gw.creds[COMMUNE]}`,
+    '--data-binary',
+    `@${path.join(dir, 'send.xml')}`,
+    '-w',
+    '\n%{http_code} %{content_type}',
+  ])
   const [body, meta] = [out.stdout.slice(0, out.stdout.lastIndexOf('\n')), out.stdout.slice(out.stdout.lastIndexOf('\n') + 1)]
   t.match(meta, /^200 application\/soap\+xml/, 'SOAP 1.2 answer', { body })
   t.match(body, /<soap:Envelope xmlns:soap="http:\/\/www\.w3\.org\/2003\/05\/soap-envelope">/)
@@ -149,14 +180,34 @@ t.test('curl with a hand-written SOAP 1.2 envelope', async (t) => {
 
   const statusEnv = path.join(dir, 'status.xml')
   fs.writeFileSync(statusEnv, fs.readFileSync(statusEnv, 'utf8').replace('{{ID}}', id!))
-  const st = await curl(['-X', 'POST', `${gw.url}/soap`, '-H', 'Content-Type: application/soap+xml; charset=utf-8',
-    '-H', `Authorization: Bearer ${gw.creds[COMMUNE]}`, '--data-binary', `@${statusEnv}`])
+  const st = await curl([
+    '-X',
+    'POST',
+    `${gw.url}/soap`,
+    '-H',
+    'Content-Type: application/soap+xml; charset=utf-8',
+    '-H',
+    `Authorization: Bearer ${gw.creds[COMMUNE]}`,
+    '--data-binary',
+    `@${statusEnv}`,
+  ])
   t.match(st.stdout, /<l:GetDocumentStatusResponse/)
   t.match(st.stdout, /<l:organId>000\.00\.00\.H41<\/l:organId>/)
 
   // a 1.2 Fault: HTTP 500, env:Sender, the code in Detail
-  const f = await curl(['-X', 'POST', `${gw.url}/soap`, '-H', 'Content-Type: application/soap+xml; charset=utf-8',
-    '-H', `Authorization: Bearer ${gw.creds[VPCP]}`, '--data-binary', `@${statusEnv}`, '-w', '\n%{http_code}'])
+  const f = await curl([
+    '-X',
+    'POST',
+    `${gw.url}/soap`,
+    '-H',
+    'Content-Type: application/soap+xml; charset=utf-8',
+    '-H',
+    `Authorization: Bearer ${gw.creds[VPCP]}`,
+    '--data-binary',
+    `@${statusEnv}`,
+    '-w',
+    '\n%{http_code}',
+  ])
   t.match(f.stdout, /<soap:Value>soap:Sender<\/soap:Value>/)
   t.match(f.stdout, /<soap:Detail><l:error xmlns:l="urn:lien-thong:soap:v1"><l:code>DOCUMENT_NOT_FOUND<\/l:code>/)
   t.match(f.stdout, /\n500$/, 'HTTP 500')
@@ -164,22 +215,34 @@ t.test('curl with a hand-written SOAP 1.2 envelope', async (t) => {
 
 t.test('the SOAP surface has the same safety gate and refuses what is not SOAP', async (t) => {
   const gw = await startGateway(t)
-  const post = (body: string, type: string, extra: Record<string, string> = {}) =>
-    gw.call(COMMUNE, 'POST', '/soap', body, { 'content-type': type, ...extra })
+  const post = (body: string, type: string, extra: Record<string, string> = {}) => gw.call(COMMUNE, 'POST', '/soap', body, { 'content-type': type, ...extra })
   const codeOf = async (r: Response) => {
     const text = await r.text()
-    return { status: r.status, type: r.headers.get('content-type'), code: /<l:code>([A-Z_]+)<\/l:code>/.exec(text)?.[1], faultcode: /<faultcode>([^<]+)<\/faultcode>/.exec(text)?.[1] }
+    return {
+      status: r.status,
+      type: r.headers.get('content-type'),
+      code: /<l:code>([A-Z_]+)<\/l:code>/.exec(text)?.[1],
+      faultcode: /<faultcode>([^<]+)<\/faultcode>/.exec(text)?.[1],
+    }
   }
   const env11 = (inner: string) => `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${inner}</soap:Body></soap:Envelope>`
-  const xxe = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>` + env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>').slice('<?xml version="1.0"?>'.length)
+  const xxe =
+    `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>` +
+    env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>').slice('<?xml version="1.0"?>'.length)
   t.match(await codeOf(await post(xxe, 'text/xml')), { status: 500, code: 'XML_FORBIDDEN_CONSTRUCT', faultcode: 'soap:Client' }, 'DOCTYPE refused')
   const deep = env11(`<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1">${'<a>'.repeat(100)}${'</a>'.repeat(100)}</l:GetPendingDocuments>`)
   t.match(await codeOf(await post(deep, 'text/xml')), { status: 500, code: 'XML_TOO_DEEP' })
   t.match(await codeOf(await post(env11('<l:Nope xmlns:l="urn:lien-thong:soap:v1"/>'), 'text/xml')), { status: 500, code: 'BAD_REQUEST' }, 'unknown operation')
-  t.match(await codeOf(await post(env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>'), 'text/xml', { soapaction: '"urn:lien-thong:soap:v1/SendDocument"' })),
-    { status: 500, code: 'BAD_REQUEST' }, 'SOAPAction that does not match the Body')
-  t.match(await codeOf(await post(env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>'), 'application/soap+xml')),
-    { status: 500, faultcode: undefined, type: /application\/soap\+xml/ }, 'a 1.1 envelope as 1.2 is a VersionMismatch')
+  t.match(
+    await codeOf(await post(env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>'), 'text/xml', { soapaction: '"urn:lien-thong:soap:v1/SendDocument"' })),
+    { status: 500, code: 'BAD_REQUEST' },
+    'SOAPAction that does not match the Body',
+  )
+  t.match(
+    await codeOf(await post(env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>'), 'application/soap+xml')),
+    { status: 500, faultcode: undefined, type: /application\/soap\+xml/ },
+    'a 1.1 envelope as 1.2 is a VersionMismatch',
+  )
   const ok = await post(env11('<l:GetPendingDocuments xmlns:l="urn:lien-thong:soap:v1"/>'), 'text/xml', { soapaction: '"urn:lien-thong:soap:v1/GetPendingDocuments"' })
   t.equal(ok.status, 200, 'a well-formed 1.1 request with the matching SOAPAction')
   t.match(ok.headers.get('content-type'), /^text\/xml/)

@@ -22,22 +22,37 @@ t.test('a document crosses Kafka from a commune to a province and the central go
 
   const res = await gw.call(COMMUNE, 'POST', '/v1/documents', doc)
   t.equal(res.status, 202, 'accepted')
-  const answer = await res.json() as { id: string; documentId: string; recipients: { organId: string; tier: string; status: string; receipt: unknown }[]; signature: { signed: boolean; signer: { subject: string } } }
+  const answer = (await res.json()) as {
+    id: string
+    documentId: string
+    recipients: { organId: string; tier: string; status: string; receipt: unknown }[]
+    signature: { signed: boolean; signer: { subject: string } }
+  }
   t.equal(answer.documentId, '000.21.30.H41,2026/11/23,125/UBND-VP')
-  t.same(answer.recipients.map(({ receipt: _r, ...r }) => r), [
-    { organId: PROVINCE, tier: 'province', status: 'ACCEPTED' },
-    { organId: VPCP, tier: 'central', status: 'ACCEPTED' },
-  ])
+  t.same(
+    answer.recipients.map(({ receipt: _r, ...r }) => r),
+    [
+      { organId: PROVINCE, tier: 'province', status: 'ACCEPTED' },
+      { organId: VPCP, tier: 'central', status: 'ACCEPTED' },
+    ],
+  )
   t.equal(answer.signature.signed, true, 'the verdict is recorded and returned')
   t.match(answer.signature.signer.subject, /OU=000\.21\.30\.H41/)
-  t.ok(answer.recipients.every((r) => r.receipt), 'each recipient gets a gateway-signed acceptance receipt')
+  t.ok(
+    answer.recipients.every((r) => r.receipt),
+    'each recipient gets a gateway-signed acceptance receipt',
+  )
   t.equal(res.headers.get('location'), `/v1/documents/${answer.id}`)
 
   for (const who of [PROVINCE, VPCP]) {
-    const items = await eventually(async () => {
-      const r = await (await gw.call(who, 'GET', '/v1/inbox')).json() as { items: { id: string; documentUuid: string; from: string }[] }
-      return r.items.length ? r.items : null
-    }, 30_000, `${who}'s inbox`)
+    const items = await eventually(
+      async () => {
+        const r = (await (await gw.call(who, 'GET', '/v1/inbox')).json()) as { items: { id: string; documentUuid: string; from: string }[] }
+        return r.items.length ? r.items : null
+      },
+      30_000,
+      `${who}'s inbox`,
+    )
     t.equal(items.length, 1, `${who} has exactly one document`)
     t.equal(items[0].from, COMMUNE)
     t.equal(items[0].documentUuid, answer.id)
@@ -47,18 +62,28 @@ t.test('a document crosses Kafka from a commune to a province and the central go
     t.ok(Buffer.from(await bytes.arrayBuffer()).equals(doc), `${who} receives the exact bytes`)
     const ack = await gw.call(who, 'POST', `/v1/inbox/${items[0].id}/ack`)
     t.equal(ack.status, 202)
-    t.equal((await ack.json() as { status: string }).status, '01')
+    t.equal(((await ack.json()) as { status: string }).status, '01')
     // the inbox of another agency never shows this item
     const other = await gw.call(COMMUNE, 'GET', `/v1/inbox/${items[0].id}`)
     t.equal(other.status, 404, 'the sender cannot read a recipient inbox item')
   }
 
-  const view = await eventually(async () => {
-    const v = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${answer.id}`)).json() as { recipients: { organId: string; status: string; timeline: { status: string }[] }[] }
-    return v.recipients.every((r) => r.status === '01') ? v : null
-  }, 30_000, 'status 01 from both recipients')
+  const view = await eventually(
+    async () => {
+      const v = (await (await gw.call(COMMUNE, 'GET', `/v1/documents/${answer.id}`)).json()) as {
+        recipients: { organId: string; status: string; timeline: { status: string }[] }[]
+      }
+      return v.recipients.every((r) => r.status === '01') ? v : null
+    },
+    30_000,
+    'status 01 from both recipients',
+  )
   for (const r of view.recipients) {
-    t.same(r.timeline.map((e) => e.status), ['ACCEPTED', 'ROUTED', 'DELIVERED', '01'], `${r.organId} timeline in order`)
+    t.same(
+      r.timeline.map((e) => e.status),
+      ['ACCEPTED', 'ROUTED', 'DELIVERED', '01'],
+      `${r.organId} timeline in order`,
+    )
   }
   // every timeline event carries the gateway's signed receipt; the 01 one verifies
   const event01 = (view.recipients[0].timeline as unknown as { status: string; receipt: Record<string, string> }[]).find((e) => e.status === '01')!
@@ -78,7 +103,7 @@ t.test('a document crosses Kafka from a commune to a province and the central go
   await new Promise((r) => setTimeout(r, 1500))
   t.equal(await recordCount(gw.rt.topics.all), before, 'the duplicate produced no Kafka record')
   for (const who of [PROVINCE, VPCP]) {
-    const all = await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json() as { items: unknown[] }
+    const all = (await (await gw.call(who, 'GET', '/v1/inbox?all=true')).json()) as { items: unknown[] }
     t.equal(all.items.length, 1, `${who} still has exactly one item`)
   }
 })
@@ -90,7 +115,7 @@ t.test('refusals are coded and nothing reaches Kafka', async (t) => {
   const expectProblem = async (r: Response, status: number, code: string) => {
     t.equal(r.status, status, `${code}: HTTP ${status}`)
     t.match(r.headers.get('content-type'), /application\/problem\+json/)
-    const p = await r.json() as { code: string; type: string; title: string }
+    const p = (await r.json()) as { code: string; type: string; title: string }
     t.equal(p.code, code)
     t.ok(p.type && p.title, 'RFC 9457 members')
     return p
@@ -99,8 +124,7 @@ t.test('refusals are coded and nothing reaches Kafka', async (t) => {
   // forged From: the province's key may not send as the commune
   await expectProblem(await gw.call(PROVINCE, 'POST', '/v1/documents', doc), 403, 'SENDER_NOT_ALLOWED')
   // unknown recipient
-  const unknown = doc.replace('<edXML:OrganId>000.00.00.G22</edXML:OrganId>', '<edXML:OrganId>000.00.00.G99</edXML:OrganId>')
-    .replace('125/UBND-VP', '126/UBND-VP')
+  const unknown = doc.replace('<edXML:OrganId>000.00.00.G22</edXML:OrganId>', '<edXML:OrganId>000.00.00.G99</edXML:OrganId>').replace('125/UBND-VP', '126/UBND-VP')
   const p = await expectProblem(await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, unknown)), 422, 'UNKNOWN_RECIPIENT')
   t.match(JSON.stringify(p), /000\.00\.00\.G99/, 'names the recipient')
   // malformed XML
@@ -129,14 +153,14 @@ t.test('health, readiness and the OpenAPI document are public; the rest is not',
   const ready = await gw.call(null, 'GET', '/readyz')
   t.equal(ready.status, 200)
   t.same(await ready.json(), { status: 'ready', checks: { kafka: 'ok', database: 'ok', workers: 'running' } })
-  const spec = await (await gw.call(null, 'GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> }
+  const spec = (await (await gw.call(null, 'GET', '/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> }
   t.match(spec.openapi, /^3\./)
   for (const p of ['/v1/documents', '/v1/documents/{id}', '/v1/inbox', '/v1/inbox/{id}', '/v1/inbox/{id}/ack']) t.ok(spec.paths[p], `OpenAPI documents ${p}`)
   t.equal((await gw.call(null, 'GET', '/docs/')).status, 200, 'Swagger UI')
   t.equal((await gw.call(null, 'GET', '/v1/inbox')).status, 401)
   const nf = await gw.call(null, 'GET', '/nowhere')
   t.equal(nf.status, 404)
-  t.equal((await nf.json() as { code: string }).code, 'NOT_FOUND')
+  t.equal(((await nf.json()) as { code: string }).code, 'NOT_FOUND')
 })
 
 t.test('with signatures required, unsigned, tampered and mis-signed packages are refused and nothing reaches Kafka', async (t) => {
@@ -153,14 +177,18 @@ t.test('with signatures required, unsigned, tampered and mis-signed packages are
   t.equal(ok.status, 202)
 
   // the acceptance receipts are the gateway's signature over (DocumentId, sha256 of the bytes, recipient, status, time)
-  const answer = await ok.json() as { sha256: string; recipients: { receipt: Record<string, string> }[] }
+  const answer = (await ok.json()) as { sha256: string; recipients: { receipt: Record<string, string> }[] }
   const receipt = answer.recipients[0].receipt
   t.equal(receipt.sha256, crypto.createHash('sha256').update(signed).digest('hex'), 'the receipt pins the exact bytes received')
   const check = await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(receipt), { 'content-type': 'application/json' })
   t.equal(check.status, 200)
-  t.equal((await check.json() as { valid: boolean }).valid, true)
+  t.equal(((await check.json()) as { valid: boolean }).valid, true)
   const forged = { ...receipt, recipient: '000.00.00.G14' }
-  t.equal(await code(await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(forged), { 'content-type': 'application/json' })), 'SIGNATURE_INVALID', 'an altered receipt fails')
+  t.equal(
+    await code(await gw.call(COMMUNE, 'POST', '/v1/receipts/verify', JSON.stringify(forged), { 'content-type': 'application/json' })),
+    'SIGNATURE_INVALID',
+    'an altered receipt fails',
+  )
 
   // offline, with the CLI, against the same trust directory
   const file = path.join(os.tmpdir(), `receipt-${process.pid}.json`)

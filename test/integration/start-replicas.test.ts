@@ -17,23 +17,42 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-replicas-'))
-  const schema = `t_start_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '').toLowerCase()}`
+  const schema = `t_start_${path
+    .basename(dataDir)
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()}`
   const [kafkaPort, controllerPort] = [await freePort(), await freePort()]
   const port = await freePort() // PORT+1 is the second replica's: free unless taken by chance in between
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATA_DIR: dataDir, PORT: String(port), KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(controllerPort),
-    REPLICAS: '2', DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, TOPIC_PREFIX: `${schema}.`, LOG_LEVEL: 'warn',
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    KAFKA_PORT: String(kafkaPort),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    REPLICAS: '2',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    TOPIC_PREFIX: `${schema}.`,
+    LOG_LEVEL: 'warn',
   }
   delete env.KAFKA_BROKERS // npm start brings its own broker
   delete env.KAFKA_DATA_DIR
   const c = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  c.stdout!.on('data', (d) => { out += d })
-  c.stderr!.on('data', (d) => { out += d })
+  c.stdout!.on('data', (d) => {
+    out += d
+  })
+  c.stderr!.on('data', (d) => {
+    out += d
+  })
   const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)))
   t.teardown(async () => {
     spawnSync('npm', ['stop'], { cwd: ROOT, env, timeout: 60_000 })
-    try { process.kill(-c.pid!, 'SIGKILL') } catch { /* gone */ }
+    try {
+      process.kill(-c.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
     spawnSync('bash', [path.join(ROOT, 'deploy/kafka/stop.sh')], { env: { ...env, KAFKA_DATA_DIR: path.join(dataDir, 'kafka') }, stdio: 'ignore' })
     const db = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await db.connect()
@@ -43,7 +62,11 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
   })
   const ready = async (p: number) => {
     for (let i = 0; i < 1200; i++) {
-      try { if ((await fetch(`http://127.0.0.1:${p}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 200) return true } catch { /* not yet */ }
+      try {
+        if ((await fetch(`http://127.0.0.1:${p}/readyz`, { signal: AbortSignal.timeout(3000) })).status === 200) return true
+      } catch {
+        /* not yet */
+      }
       await sleep(150)
     }
     return false
@@ -53,23 +76,37 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
   t.match(out, /2 replicas: http:\/\/127\.0\.0\.1:\d+ … http:\/\/127\.0\.0\.1:\d+/, 'npm start says where they are')
 
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
-  const sign = spawnSync(process.execPath, [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'], { env, encoding: 'buffer' })
+  const sign = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'],
+    { env, encoding: 'buffer' },
+  )
   t.equal(sign.status, 0, sign.stderr.toString())
-  const sent = await fetch(`http://127.0.0.1:${port + 1}/v1/documents`, { method: 'POST', body: new Uint8Array(sign.stdout), headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' } })
+  const sent = await fetch(`http://127.0.0.1:${port + 1}/v1/documents`, {
+    method: 'POST',
+    body: new Uint8Array(sign.stdout),
+    headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' },
+  })
   t.equal(sent.status, 202, 'replica 2 accepts a document signed with the demo PKI replica 1 created') || t.comment(await sent.text())
   let items: { id: string }[] = []
   for (let i = 0; i < 300 && !items.length; i++) {
-    items = ((await (await fetch(`http://127.0.0.1:${port}/v1/inbox`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).json()) as { items: { id: string }[] }).items
+    items = ((await (await fetch(`http://127.0.0.1:${port}/v1/inbox`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).json()) as { items: { id: string }[] })
+      .items
     if (!items.length) await sleep(150)
   }
   t.equal(items.length, 1, 'and the province reads it through replica 1')
-  const bytes = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/v1/inbox/${items[0]!.id}`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).arrayBuffer())
+  const bytes = Buffer.from(
+    await (await fetch(`http://127.0.0.1:${port}/v1/inbox/${items[0]!.id}`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).arrayBuffer(),
+  )
   t.ok(bytes.equals(sign.stdout), 'byte-identical: one payload directory')
 
   const stop = spawnSync('npm', ['stop'], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 })
   t.equal(stop.status, 0, 'npm stop')
   t.equal(await Promise.race([exited, sleep(30_000).then(() => 'timeout')]), 0, 'npm start exits once both replicas stopped')
-  const down = await fetch(`http://127.0.0.1:${port + 1}/healthz`).then(() => 'up', () => 'down')
+  const down = await fetch(`http://127.0.0.1:${port + 1}/healthz`).then(
+    () => 'up',
+    () => 'down',
+  )
   t.equal(down, 'down', 'replica 2 stopped with replica 1')
 
   const refused = spawnSync('npm', ['start'], { cwd: ROOT, env: { ...env, DATABASE_URL: '' }, encoding: 'utf8', timeout: 60_000 })

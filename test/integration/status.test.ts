@@ -14,27 +14,28 @@ const VPCP = '000.00.00.G22'
 const MIC = '000.00.00.G14' // in the directory, not a recipient
 const DOC_ID = '000.21.30.H41,2026/11/23,125/UBND-VP'
 
-const status = (from: string, code: string, opts: { documentId?: string; responseFor?: string; at?: Date } = {}) => buildStatusXml({
-  from: { organId: from, organName: `Cơ quan ${from}` },
-  responseFor: { organId: opts.responseFor ?? COMMUNE, documentId: opts.documentId ?? DOC_ID, code: '125/UBND-VP', promulgationDate: '2026/11/23' },
-  statusCode: code,
-  description: `Trạng thái ${code}`,
-  timestamp: opts.at ?? new Date('2026-11-23T03:30:00Z'),
-  staff: { department: 'Văn thư', staff: 'Trần Thị B' },
-})
+const status = (from: string, code: string, opts: { documentId?: string; responseFor?: string; at?: Date } = {}) =>
+  buildStatusXml({
+    from: { organId: from, organName: `Cơ quan ${from}` },
+    responseFor: { organId: opts.responseFor ?? COMMUNE, documentId: opts.documentId ?? DOC_ID, code: '125/UBND-VP', promulgationDate: '2026/11/23' },
+    statusCode: code,
+    description: `Trạng thái ${code}`,
+    timestamp: opts.at ?? new Date('2026-11-23T03:30:00Z'),
+    staff: { department: 'Văn thư', staff: 'Trần Thị B' },
+  })
 
 type View = { recipients: { organId: string; timeline: { status: string }[] }[] }
 const timelineOf = async (gw: TestGateway, id: string, organId: string) => {
-  const v = await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json() as View
+  const v = (await (await gw.call(COMMUNE, 'GET', `/v1/documents/${id}`)).json()) as View
   return v.recipients.find((r) => r.organId === organId)!.timeline.map((e) => e.status)
 }
 
 async function sendDemo(gw: TestGateway): Promise<string> {
   const r = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))
   t.equal(r.status, 202, 'document accepted')
-  const { id } = await r.json() as { id: string }
+  const { id } = (await r.json()) as { id: string }
   for (const who of [PROVINCE, VPCP]) {
-    await eventually(async () => (await (await gw.call(who, 'GET', '/v1/inbox')).json() as { items: unknown[] }).items.length > 0, 30_000, `${who} inbox`)
+    await eventually(async () => ((await (await gw.call(who, 'GET', '/v1/inbox')).json()) as { items: unknown[] }).items.length > 0, 30_000, `${who} inbox`)
   }
   return id
 }
@@ -49,7 +50,7 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
     const r = await gw.call(who, 'POST', '/v1/status', body, { 'content-type': type })
     t.equal(r.status, status, `${code}: HTTP ${status}`)
     t.match(r.headers.get('content-type'), /application\/problem\+json/)
-    t.equal((await r.json() as { code: string }).code, code)
+    t.equal(((await r.json()) as { code: string }).code, code)
   }
   await problem(MIC, await gw.sign(MIC, status(MIC, '03')), 403, 'STATUS_NOT_ALLOWED') // a 03 from a non-recipient
   await problem(PROVINCE, await gw.sign(PROVINCE, status(PROVINCE, '13')), 403, 'STATUS_NOT_ALLOWED') // only the sender recalls
@@ -68,7 +69,7 @@ t.test('a 03 from a recipient reaches the sender; a non-recipient is refused and
   const pkg = await gw.sign(PROVINCE, status(PROVINCE, '03'))
   const r = await gw.call(PROVINCE, 'POST', '/v1/status', pkg)
   t.equal(r.status, 202, 'accepted once Kafka confirmed')
-  const answer = await r.json() as Record<string, unknown>
+  const answer = (await r.json()) as Record<string, unknown>
   t.match(answer, { id, documentId: DOC_ID, documentFrom: COMMUNE, from: PROVINCE, statusCode: '03', role: 'recipient', recipients: [PROVINCE], at: '2026-11-23T03:30:00.000Z' })
   t.match(answer.sha256, /^[0-9a-f]{64}$/)
   t.equal(await recordCount(gw.rt.topics.all), before + 1, 'one record on receipts')

@@ -31,14 +31,27 @@ async function roundTrip(t: Test, db: Db) {
   t.equal(await findPrincipal(db, key + 'x'), null, 'a wrong key finds nobody')
 
   const id = crypto.randomUUID()
-  const d = { id, from: '000.21.30.H41', documentId: 'D-1', sha256: 'a'.repeat(64), size: 10, contentType: 'application/xml', blobKey: 'a'.repeat(64), subject: 'Báo cáo', recipients: [{ organId: '000.00.00.H41', tier: 'province' as const }], clientId: 'c1' }
+  const d = {
+    id,
+    from: '000.21.30.H41',
+    documentId: 'D-1',
+    sha256: 'a'.repeat(64),
+    size: 10,
+    contentType: 'application/xml',
+    blobKey: 'a'.repeat(64),
+    subject: 'Báo cáo',
+    recipients: [{ organId: '000.00.00.H41', tier: 'province' as const }],
+    clientId: 'c1',
+  }
   t.same(await db.tx((q) => reserveDocument(q, d)), { reserved: true })
   const twin = await db.tx((q) => reserveDocument(q, { ...d, id: crypto.randomUUID() }))
   t.equal(twin.reserved, false, 'the same (From, DocumentId) cannot be reserved twice')
   t.equal(!twin.reserved && twin.existing.id, id)
 
   const at = new Date().toISOString()
-  await db.tx((q) => markAccepted(q, id, { id, documentId: 'D-1', sha256: d.sha256, acceptedAt: at, recipients: [{ organId: '000.00.00.H41', tier: 'province', status: 'ACCEPTED' }] }))
+  await db.tx((q) =>
+    markAccepted(q, id, { id, documentId: 'D-1', sha256: d.sha256, acceptedAt: at, recipients: [{ organId: '000.00.00.H41', tier: 'province', status: 'ACCEPTED' }] }),
+  )
   t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), true)
   t.equal(await recordEvent(db, { eventKey: `${id}:x:ROUTED`, id, recipient: '000.00.00.H41', status: 'ROUTED', at }), false, 'a replayed event is ignored')
   t.equal(await recordEvent(db, { eventKey: `${id}:y`, id, recipient: '000.00.00.G22', status: 'ROUTED', at }), false, 'no event for a non-recipient')
@@ -48,34 +61,65 @@ async function roundTrip(t: Test, db: Db) {
   t.same(await recordEventsWith(db, [delivered], inboxRow(id, '000.00.00.H41')), { fresh: [false], alongside: 0 }, 'a replayed delivery adds nothing')
   t.equal((await listInbox(db, ['000.00.00.H41'], { includeAcked: false, limit: 10 })).length, 1)
   const tl = await timelines(db, id)
-  t.same(tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'DELIVERED', ['ACCEPTED', 'ROUTED', 'DELIVERED']]])
+  t.same(
+    tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]),
+    [['000.00.00.H41', 'DELIVERED', ['ACCEPTED', 'ROUTED', 'DELIVERED']]],
+  )
 
   // several events in one statement: each new one moves its own leg, unless it says not to
   const id2 = crypto.randomUUID()
-  const legs = [{ organId: '000.00.00.H41', tier: 'province' as const }, { organId: '000.00.00.G22', tier: 'central' as const }]
-  t.same(await db.tx((q) => reserveDocument(q, { ...d, id: id2, documentId: 'D-2', recipients: legs, viaPeer: 'https://peer.example', promulgated: '2026/12/01' })), { reserved: true })
-  t.match(await getDocument(db, id2), { via_peer: 'https://peer.example', promulgated: '2026/12/01', recipients: ['000.00.00.H41', '000.00.00.G22'] }, 'provenance is written with the reservation')
+  const legs = [
+    { organId: '000.00.00.H41', tier: 'province' as const },
+    { organId: '000.00.00.G22', tier: 'central' as const },
+  ]
+  t.same(await db.tx((q) => reserveDocument(q, { ...d, id: id2, documentId: 'D-2', recipients: legs, viaPeer: 'https://peer.example', promulgated: '2026/12/01' })), {
+    reserved: true,
+  })
+  t.match(
+    await getDocument(db, id2),
+    { via_peer: 'https://peer.example', promulgated: '2026/12/01', recipients: ['000.00.00.H41', '000.00.00.G22'] },
+    'provenance is written with the reservation',
+  )
   const two = [
     { eventKey: `${id2}:a`, id: id2, recipient: '000.00.00.H41', status: 'ROUTED', at, detail: { topic: 't "quoted", {braced}' } },
     { eventKey: `${id2}:b`, id: id2, recipient: '000.00.00.G22', status: '05', at, moveStatus: false },
   ]
   t.same(await recordEvents(db, two), [true, true])
-  t.same(await recordEvents(db, [...two, { eventKey: `${id2}:c`, id: id2, recipient: '000.00.00.X99', status: 'ROUTED', at }]), [false, false, false], 'replays and a non-recipient add nothing')
+  t.same(
+    await recordEvents(db, [...two, { eventKey: `${id2}:c`, id: id2, recipient: '000.00.00.X99', status: 'ROUTED', at }]),
+    [false, false, false],
+    'replays and a non-recipient add nothing',
+  )
   const tl2 = await timelines(db, id2)
-  t.same(tl2.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]), [['000.00.00.H41', 'ROUTED', ['ROUTED']], ['000.00.00.G22', 'PENDING', ['05']]])
+  t.same(
+    tl2.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]),
+    [
+      ['000.00.00.H41', 'ROUTED', ['ROUTED']],
+      ['000.00.00.G22', 'PENDING', ['05']],
+    ],
+  )
   t.same(tl2[0]!.timeline[0]!.detail, { topic: 't "quoted", {braced}' }, 'a detail survives the array round trip')
   await t.rejects(recordEvents(db, [two[0]!, { ...two[0]!, eventKey: `${id2}:d` }]), /same leg/, 'two events may not both move one leg')
 
   await dropPending(db, id)
   t.ok(await getDocument(db, id), 'an accepted document is never dropped')
-  await t.rejects(db.tx(async (q) => { await q.query(`insert into clients (id, name, key_hash, role) values ('c2', 'x', 'h', 'client')`); throw new Error('boom') }), /boom/)
+  await t.rejects(
+    db.tx(async (q) => {
+      await q.query(`insert into clients (id, name, key_hash, role) values ('c2', 'x', 'h', 'client')`)
+      throw new Error('boom')
+    }),
+    /boom/,
+  )
   t.equal((await db.query(`select 1 from clients where id = 'c2'`)).rows.length, 0, 'a failed transaction leaves nothing')
 }
 
 t.test('PGlite (embedded)', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-pglite-'))
   const db = await openDb({ url: '', schema: 'public', dataDir: dir })
-  t.teardown(async () => { await db.close(); fs.rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await db.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
   t.equal(db.engine, 'pglite')
   await roundTrip(t, db)
 })
@@ -86,7 +130,9 @@ t.test('PostgreSQL', async (t) => {
   t.teardown(async () => {
     await db.close()
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
-    await c.connect(); await c.query(`drop schema ${schema} cascade`); await c.end()
+    await c.connect()
+    await c.query(`drop schema ${schema} cascade`)
+    await c.end()
   })
   t.equal(db.engine, 'postgres')
   await roundTrip(t, db)

@@ -13,7 +13,9 @@ const VPCP = '000.00.00.G22'
 const H41 = ['000.00.00.H41', '000.00.30.H41', '000.21.30.H41']
 const G14 = '000.00.00.G14'
 
-interface View { recipients: { organId: string; tier: string; status: string; timeline: { status: string; detail?: Record<string, unknown> }[] }[] }
+interface View {
+  recipients: { organId: string; tier: string; status: string; timeline: { status: string; detail?: Record<string, unknown> }[] }[]
+}
 
 t.test('one document from Văn phòng Chính phủ reaches all four tiers once; every 01 comes back', async (t) => {
   const { central, gws } = await startFederation(t, ['H41'])
@@ -28,25 +30,41 @@ t.test('one document from Văn phòng Chính phủ reaches all four tiers once; 
   const doc = await central.sign(VPCP, edoc(VPCP, [...H41, G14], 801))
   const res = await central.call(VPCP, 'POST', '/v1/documents', doc)
   t.equal(res.status, 202)
-  const answer = await res.json() as { id: string; recipients: { organId: string; tier: string }[] }
-  t.same(answer.recipients.map((r) => [r.organId, r.tier]), [[H41[0], 'province'], [H41[1], 'district'], [H41[2], 'commune'], [G14, 'central']])
+  const answer = (await res.json()) as { id: string; recipients: { organId: string; tier: string }[] }
+  t.same(
+    answer.recipients.map((r) => [r.organId, r.tier]),
+    [
+      [H41[0], 'province'],
+      [H41[1], 'district'],
+      [H41[2], 'commune'],
+      [G14, 'central'],
+    ],
+  )
 
   // every recipient finds it in its inbox on its own gateway, byte-identical, and acks
   for (const [gw, who] of [...H41.map((o) => [h41, o] as const), [central, G14] as const]) {
-    const items = await eventually(async () => {
-      const r = await (await gw.call(who, 'GET', '/v1/inbox')).json() as { items: { id: string; from: string }[] }
-      return r.items.length ? r.items : null
-    }, 30_000, `${who}'s inbox`)
+    const items = await eventually(
+      async () => {
+        const r = (await (await gw.call(who, 'GET', '/v1/inbox')).json()) as { items: { id: string; from: string }[] }
+        return r.items.length ? r.items : null
+      },
+      30_000,
+      `${who}'s inbox`,
+    )
     t.equal(items.length, 1, `${who} has it once`)
     const bytes = Buffer.from(await (await gw.call(who, 'GET', `/v1/inbox/${items[0]!.id}`)).arrayBuffer())
     t.ok(bytes.equals(doc), `${who} gets the exact bytes`)
     t.equal((await gw.call(who, 'POST', `/v1/inbox/${items[0]!.id}/ack`)).status, 202)
   }
 
-  const view = await eventually(async () => {
-    const v = await (await central.call(VPCP, 'GET', `/v1/documents/${answer.id}`)).json() as View
-    return v.recipients.every((r) => r.status === '01') ? v : null
-  }, 30_000, "every recipient's 01 on the sender's timeline")
+  const view = await eventually(
+    async () => {
+      const v = (await (await central.call(VPCP, 'GET', `/v1/documents/${answer.id}`)).json()) as View
+      return v.recipients.every((r) => r.status === '01') ? v : null
+    },
+    30_000,
+    "every recipient's 01 on the sender's timeline",
+  )
   for (const r of view.recipients) {
     const steps = r.timeline.map((e) => e.status).filter((s) => s !== 'ACCEPTED')
     t.same(steps, r.organId === G14 ? ['ROUTED', 'DELIVERED', '01'] : ['ROUTED', 'FORWARDED', '01'], `${r.organId}: ${steps.join(' → ')}`)
@@ -62,7 +80,17 @@ t.test('one document from Văn phòng Chính phủ reaches all four tiers once; 
   t.equal(await n(h41, h41.rt.topics.deliver.commune), 1, 'commune tier: once')
   t.equal(await n(central, central.rt.topics.deliver.central), 1, 'central tier: once')
   t.equal(await n(central, central.rt.topics.forward), 1, 'one forward record: the package crossed the link once')
-  t.equal(await recordCount([central.rt.topics.deliver.province, central.rt.topics.deliver.district, central.rt.topics.deliver.commune, h41.rt.topics.deliver.central, h41.rt.topics.forward]), 0, 'nothing delivered on the wrong gateway')
+  t.equal(
+    await recordCount([
+      central.rt.topics.deliver.province,
+      central.rt.topics.deliver.district,
+      central.rt.topics.deliver.commune,
+      h41.rt.topics.deliver.central,
+      h41.rt.topics.forward,
+    ]),
+    0,
+    'nothing delivered on the wrong gateway',
+  )
   const remote = await h41.rt.db.query<{ via_peer: string }>('select via_peer from documents')
   t.same(remote.rows, [{ via_peer: central.url }], 'the H41 gateway recorded where the document came from')
 })

@@ -29,7 +29,9 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
   t.ok(h41.rt.tracing.enabled && central.rt.tracing.enabled, 'tracing is on when an exporter is given')
   // on the H41 gateway the ministry belongs to the central gateway (the demo directory lists it locally)
   const g14 = h41.rt.directory().get(RECIPIENT)!
-  const map = await h41.call('operator', 'PUT', `/v1/agencies/${RECIPIENT}`, JSON.stringify({ name: g14.name, tier: g14.tier, gateway: central.url }), { 'content-type': 'application/json' })
+  const map = await h41.call('operator', 'PUT', `/v1/agencies/${RECIPIENT}`, JSON.stringify({ name: g14.name, tier: g14.tier, gateway: central.url }), {
+    'content-type': 'application/json',
+  })
   t.equal(map.status, 200)
 
   // the QLVB client traces: its span is the root of the document's journey
@@ -37,12 +39,16 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
   const clientSpan = crypto.randomBytes(8).toString('hex')
   const res = await h41.call(SENDER, 'POST', '/v1/documents', await h41.sign(SENDER, edoc(SENDER, [RECIPIENT], 901)), { traceparent: `00-${traceId}-${clientSpan}-01` })
   t.equal(res.status, 202)
-  const answer = await res.json() as { id: string }
+  const answer = (await res.json()) as { id: string }
 
-  const items = await eventually(async () => {
-    const r = await (await central.call(RECIPIENT, 'GET', '/v1/inbox')).json() as { items: { id: string }[] }
-    return r.items.length ? r.items : null
-  }, 30_000, 'the ministry inbox at the central gateway')
+  const items = await eventually(
+    async () => {
+      const r = (await (await central.call(RECIPIENT, 'GET', '/v1/inbox')).json()) as { items: { id: string }[] }
+      return r.items.length ? r.items : null
+    },
+    30_000,
+    'the ministry inbox at the central gateway',
+  )
 
   const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId)
   // the central delivery span ends after the inbox row is committed: wait for it
@@ -54,18 +60,26 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
     return s[0]!
   }
   const chain = [
-    ['h41', 'POST /v1/documents'], ['h41', 'document.accept'], ['h41', 'router.route'], ['h41', 'deliver'], ['h41', 'gateway.forward'],
-    ['central', 'POST /v1/documents'], ['central', 'document.accept'], ['central', 'router.route'], ['central', 'deliver'],
+    ['h41', 'POST /v1/documents'],
+    ['h41', 'document.accept'],
+    ['h41', 'router.route'],
+    ['h41', 'deliver'],
+    ['h41', 'gateway.forward'],
+    ['central', 'POST /v1/documents'],
+    ['central', 'document.accept'],
+    ['central', 'router.route'],
+    ['central', 'deliver'],
   ].map(([gw, name]) => find(gw!, name!))
   t.equal(parentOf(chain[0]!), clientSpan, 'the incoming traceparent is continued: the request span is a child of the client span')
   for (let i = 1; i < chain.length; i++) {
     const [p, c] = [chain[i - 1]!, chain[i]!]
     t.equal(parentOf(c), p.spanContext().spanId, `${gwOf(c)} ${c.name} is a child of ${gwOf(p)} ${p.name}`)
   }
-  t.same(chain.map((s) => s.kind), [
-    SpanKind.SERVER, SpanKind.INTERNAL, SpanKind.CONSUMER, SpanKind.INTERNAL, SpanKind.CLIENT,
-    SpanKind.SERVER, SpanKind.INTERNAL, SpanKind.CONSUMER, SpanKind.INTERNAL,
-  ], 'span kinds')
+  t.same(
+    chain.map((s) => s.kind),
+    [SpanKind.SERVER, SpanKind.INTERNAL, SpanKind.CONSUMER, SpanKind.INTERNAL, SpanKind.CLIENT, SpanKind.SERVER, SpanKind.INTERNAL, SpanKind.CONSUMER, SpanKind.INTERNAL],
+    'span kinds',
+  )
   t.match(chain[1]!.attributes, { 'lgsp.document.uuid': answer.id, 'lgsp.from': SENDER })
   t.match(chain[3]!.attributes, { 'lgsp.adapter': 'gateway', 'lgsp.delivery.outcome': 'delivered' })
   t.match(chain[6]!.attributes, { 'lgsp.via': h41.url })
@@ -75,12 +89,19 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
   // statuses: the ack is a request span; the receipt it produces is projected in a child span
   t.equal((await central.call(RECIPIENT, 'POST', `/v1/inbox/${items[0]!.id}/ack`)).status, 202)
   const ack = await eventually(async () => exporter.getFinishedSpans().find((s) => gwOf(s) === 'central' && s.name === 'POST /v1/inbox/:id/ack'), 10_000, 'the ack span')
-  const projected = await eventually(async () => exporter.getFinishedSpans().find((s) => gwOf(s) === 'central' && s.name === 'receipts.project' && s.attributes['lgsp.status'] === '01'), 15_000, 'the receipts span')
-  t.equal(projected.spanContext().traceId, ack.spanContext().traceId, 'the receipt continues the ack\'s trace')
+  const projected = await eventually(
+    async () => exporter.getFinishedSpans().find((s) => gwOf(s) === 'central' && s.name === 'receipts.project' && s.attributes['lgsp.status'] === '01'),
+    15_000,
+    'the receipts span',
+  )
+  t.equal(projected.spanContext().traceId, ack.spanContext().traceId, "the receipt continues the ack's trace")
   t.equal(parentOf(projected), ack.spanContext().spanId, 'receipts.project is a child of the ack request')
   t.equal((await central.call(null, 'GET', '/healthz')).status, 200)
   t.equal((await central.call('operator', 'GET', '/metrics')).status, 200)
-  t.notOk(exporter.getFinishedSpans().some((s) => s.name.startsWith('GET /metrics') || s.name.startsWith('GET /healthz')), 'probes and scrapes are not traced')
+  t.notOk(
+    exporter.getFinishedSpans().some((s) => s.name.startsWith('GET /metrics') || s.name.startsWith('GET /healthz')),
+    'probes and scrapes are not traced',
+  )
 })
 
 t.test('no exporter configured: nothing is exported, no trace headers on Kafka, documents still flow', async (t) => {
@@ -91,13 +112,21 @@ t.test('no exporter configured: nothing is exported, no trace headers on Kafka, 
     traceparent: `00-${crypto.randomBytes(16).toString('hex')}-${crypto.randomBytes(8).toString('hex')}-01`,
   })
   t.equal(res.status, 202)
-  await eventually(async () => {
-    const r = await (await gw.call('000.00.00.H41', 'GET', '/v1/inbox')).json() as { items: unknown[] }
-    return r.items.length > 0
-  }, 30_000, 'the province inbox')
+  await eventually(
+    async () => {
+      const r = (await (await gw.call('000.00.00.H41', 'GET', '/v1/inbox')).json()) as { items: unknown[] }
+      return r.items.length > 0
+    },
+    30_000,
+    'the province inbox',
+  )
   const headers = await recordHeaders([gw.rt.topics.documents, gw.rt.topics.deliver.province], 2)
   t.equal(headers.length, 2)
-  t.same(headers.filter((h) => 'traceparent' in h), [], 'an untraced gateway adds no trace context to its records')
+  t.same(
+    headers.filter((h) => 'traceparent' in h),
+    [],
+    'an untraced gateway adds no trace context to its records',
+  )
   t.equal(exporter.getFinishedSpans().length, before, 'nothing exported')
   t.notOk(exporter.getFinishedSpans().some((s) => gwOf(s) === gw.rt.config.gatewayId))
 })
@@ -113,19 +142,35 @@ t.test('retries: every attempt is a deliver span under the same router.route, th
     })
   })
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()))
-  t.teardown(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections() }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r())
+        server.closeAllConnections()
+      }),
+  )
   const gw = await startGateway(t, { traceExporter: exporter, retryBaseMs: 50, retryMaxMs: 200, retryPollMs: 50, breakerThreshold: 100 })
   const PUSHED = '000.23.30.H41'
-  const put = await gw.call('operator', 'PUT', `/v1/agencies/${PUSHED}`, JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }), { 'content-type': 'application/json' })
+  const put = await gw.call(
+    'operator',
+    'PUT',
+    `/v1/agencies/${PUSHED}`,
+    JSON.stringify({ name: 'UBND xã Quỳnh Lập', tier: 'commune', endpoint: `http://127.0.0.1:${port}/lienthong` }),
+    { 'content-type': 'application/json' },
+  )
   t.equal(put.status, 201)
   const res = await gw.call(SENDER, 'POST', '/v1/documents', await gw.sign(SENDER, edoc(SENDER, [PUSHED], 903)))
   t.equal(res.status, 202)
-  const { id } = await res.json() as { id: string }
+  const { id } = (await res.json()) as { id: string }
   const mine = (name: string) => exporter.getFinishedSpans().filter((s) => gwOf(s) === gw.rt.config.gatewayId && s.name === name && s.attributes['lgsp.document.uuid'] === id)
-  const attempts = await eventually(async () => {
-    const d = mine('deliver')
-    return d.some((s) => s.attributes['lgsp.delivery.outcome'] === 'delivered') ? d : null
-  }, 20_000, 'the delivered attempt')
+  const attempts = await eventually(
+    async () => {
+      const d = mine('deliver')
+      return d.some((s) => s.attributes['lgsp.delivery.outcome'] === 'delivered') ? d : null
+    },
+    20_000,
+    'the delivered attempt',
+  )
   const [route] = mine('router.route')
   t.ok(route, 'the routing span')
   t.same(attempts.map((s) => s.attributes['lgsp.attempt']).sort(), [1, 2, 3], 'three attempts, three spans')
@@ -146,8 +191,15 @@ async function recordHeaders(topics: string[], n: number): Promise<Record<string
   try {
     await consumer.subscribe({ topics, fromBeginning: true })
     let done!: () => void
-    const enough = new Promise<void>((r) => { done = r })
-    await consumer.run({ eachMessage: async ({ message }) => { out.push({ ...message.headers }); if (out.length >= n) done() } })
+    const enough = new Promise<void>((r) => {
+      done = r
+    })
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push({ ...message.headers })
+        if (out.length >= n) done()
+      },
+    })
     await Promise.race([enough, new Promise((r) => setTimeout(r, 20_000))])
     return out
   } finally {

@@ -42,9 +42,15 @@ t.test('operators add and remove trust at runtime', async (t) => {
   t.equal(bound.status, 201)
   const fp = ((await bound.json()) as { added: { fingerprint256: string }[] }).added[0].fingerprint256
 
-  const listed = await (await gw2.call('operator', 'GET', '/v1/ops/trust')).json() as { roots: { subject: string }[]; agencies: { organId: string; fingerprint256: string }[] }
-  t.ok(listed.roots.some((r) => /Nghệ An CA/.test(r.subject)), 'the new root is listed')
-  t.ok(listed.agencies.some((a) => a.fingerprint256 === fp && a.organId === COMMUNE), 'the binding is listed')
+  const listed = (await (await gw2.call('operator', 'GET', '/v1/ops/trust')).json()) as { roots: { subject: string }[]; agencies: { organId: string; fingerprint256: string }[] }
+  t.ok(
+    listed.roots.some((r) => /Nghệ An CA/.test(r.subject)),
+    'the new root is listed',
+  )
+  t.ok(
+    listed.agencies.some((a) => a.fingerprint256 === fp && a.organId === COMMUNE),
+    'the binding is listed',
+  )
 
   // a fresh trust store loaded from the directory sees the same (the change survives a restart)
   const reloaded = await TrustStore.fromDirectory(trustDir)
@@ -57,6 +63,8 @@ t.test('operators add and remove trust at runtime', async (t) => {
   t.equal((await gw2.call('operator', 'DELETE', `/v1/ops/trust/agencies/${fp}`)).status, 204)
   const again = signed.replace('125/UBND-VP', '127/UBND-VP')
   t.equal(await code(await gw2.call(COMMUNE, 'POST', '/v1/documents', again)), 'SIGNATURE_INVALID', 'a changed package fails on its digest before binding is even checked')
-  const resigned = signEdxml(fixture('demo/commune-to-province.edxml').toString('utf8').replace('125/UBND-VP', '127/UBND-VP'), fs.readFileSync(leaf.key, 'utf8'), [fs.readFileSync(leaf.cert, 'utf8')])
+  const resigned = signEdxml(fixture('demo/commune-to-province.edxml').toString('utf8').replace('125/UBND-VP', '127/UBND-VP'), fs.readFileSync(leaf.key, 'utf8'), [
+    fs.readFileSync(leaf.cert, 'utf8'),
+  ])
   t.equal(await code(await gw2.call(COMMUNE, 'POST', '/v1/documents', resigned)), 'SIGNER_NOT_SENDER', 'binding removed: refused again')
 })

@@ -45,8 +45,12 @@ t.test('lgsp vxp-system provisions systems that the SDK-shaped client can use', 
   t.equal(await status(creds), 'VXP_SIGNATURE_INVALID', 'the old secret stops verifying')
   t.equal(await status({ systemId: 'vxp.congthanh', secret: fresh }), '0', 'the new one works')
 
-  const log = await (await gw.call('operator', 'GET', '/v1/ops/log?limit=1000')).json() as { items: { action: string | null; actor?: string }[] }
-  t.same(log.items.map((r) => r.action).filter((a) => a?.startsWith('vxp-system.')), ['vxp-system.add', 'vxp-system.disable', 'vxp-system.enable', 'vxp-system.rotate'], 'every change audited')
+  const log = (await (await gw.call('operator', 'GET', '/v1/ops/log?limit=1000')).json()) as { items: { action: string | null; actor?: string }[] }
+  t.same(
+    log.items.map((r) => r.action).filter((a) => a?.startsWith('vxp-system.')),
+    ['vxp-system.add', 'vxp-system.disable', 'vxp-system.enable', 'vxp-system.rotate'],
+    'every change audited',
+  )
   const stored = JSON.stringify(log) + JSON.stringify((await gw.rt.db.query('select * from vxp_systems')).rows)
   t.notMatch(stored, fresh, 'the secret is neither in the message log nor in clear in the table')
 

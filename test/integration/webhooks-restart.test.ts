@@ -45,12 +45,25 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   const prefix = `t${tag}.`
   const schema = `t_${tag}`
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, PORT: '0',
-    KAFKA_PARTITIONS: '2', GATEWAY_ID: `test-${tag}`, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', SEED_DEMO: '1',
-    WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_BASE_MS: '200', WEBHOOK_RETRY_MAX_DELAY_MS: '2000', WEBHOOK_TIMEOUT_MS: '2000',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    TOPIC_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    KAFKA_PARTITIONS: '2',
+    GATEWAY_ID: `test-${tag}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    SEED_DEMO: '1',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_RETRY_BASE_MS: '200',
+    WEBHOOK_RETRY_MAX_DELAY_MS: '2000',
+    WEBHOOK_TIMEOUT_MS: '2000',
     WEBHOOK_CONCURRENCY: String(CONCURRENCY),
     // unsigned test documents (a deployment with legacy senders: this test is about webhooks), the shared test PKI
-    SIGNATURE_POLICY: 'optional', TRUST_DIR: (await testPki()).dir, GATEWAY_KEY_FILE: '', GATEWAY_CERT_FILE: '',
+    SIGNATURE_POLICY: 'optional',
+    TRUST_DIR: (await testPki()).dir,
+    GATEWAY_KEY_FILE: '',
+    GATEWAY_CERT_FILE: '',
   }
   let gw: ChildGateway | null = null
   const kafka = new Kafka({ clientId: `test-${tag}`, brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING })
@@ -66,7 +79,13 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
     await db.end()
     const admin = kafkaAdmin()
     await admin.connect()
-    try { await admin.deleteTopics({ topics: (await admin.listTopics()).filter((x) => x.startsWith(prefix)), timeout: 10_000 }) } catch { /* best effort */ } finally { await admin.disconnect() }
+    try {
+      await admin.deleteTopics({ topics: (await admin.listTopics()).filter((x) => x.startsWith(prefix)), timeout: 10_000 })
+    } catch {
+      /* best effort */
+    } finally {
+      await admin.disconnect()
+    }
     fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -76,7 +95,10 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   const call = (url: string, method: string, p: string, body?: string, ct = 'application/xml') =>
     fetch(url + p, { method, body, headers: { authorization: `Bearer ${creds[COMMUNE]}`, 'content-type': ct } })
 
-  const s = await (await call(gw.url, 'POST', '/v1/webhooks', JSON.stringify({ url: sub.url, events: ['document.status'] }), 'application/json')).json() as { id: string; secret: string }
+  const s = (await (await call(gw.url, 'POST', '/v1/webhooks', JSON.stringify({ url: sub.url, events: ['document.status'] }), 'application/json')).json()) as {
+    id: string
+    secret: string
+  }
   t.ok(s.secret, 'subscribed')
   sub.secrets.push(s.secret)
 
@@ -86,7 +108,7 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   for (let n = 0; n < DOCS; n++) {
     const r = await call(gw.url, 'POST', '/v1/documents', template.replaceAll('125/UBND-VP', `${1000 + n}/UBND-VP`))
     if (r.status !== 202) throw new Error(`POST /v1/documents: ${r.status} ${await r.text()}`)
-    docs.push(await r.json() as { id: string; documentId: string })
+    docs.push((await r.json()) as { id: string; documentId: string })
   }
 
   // 1,000 status events with their edXML packages, per document in lifecycle order
@@ -96,7 +118,13 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
     for (const d of docs) {
       for (const recipient of RECIPIENTS) {
         const at = new Date()
-        const xml = buildStatusXml({ from: { organId: recipient }, responseFor: { organId: COMMUNE, documentId: d.documentId }, statusCode: code, description: `status ${code}`, timestamp: at })
+        const xml = buildStatusXml({
+          from: { organId: recipient },
+          responseFor: { organId: COMMUNE, documentId: d.documentId },
+          statusCode: code,
+          description: `status ${code}`,
+          timestamp: at,
+        })
         const { key: statusBlob } = await blobs.put(Buffer.from(xml, 'utf8'))
         events.push({ key: d.id, value: { eventKey: eventKey(d.id, recipient, code), id: d.id, recipient, status: code, at: at.toISOString(), statusBlob } })
       }
@@ -123,34 +151,54 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   // been refused REFUSED_IN_A_ROW times since the outage began, read from the gateway's attempt log
   await sub.down()
   const downAt = new Date()
-  const refusedInARow = await eventually(async () => {
-    const r = await db.query<{ n: number }>(
-      `select count(*)::int as n from ${schema}.webhook_attempts where at >= $1 and status_code is null and error is not null
-       group by delivery_id order by n desc limit 1`, [downAt])
-    return (r.rows[0]?.n ?? 0) >= REFUSED_IN_A_ROW ? r.rows[0]!.n : false
-  }, 60_000, `one event refused ${REFUSED_IN_A_ROW} times during the outage`)
+  const refusedInARow = await eventually(
+    async () => {
+      const r = await db.query<{ n: number }>(
+        `select count(*)::int as n from ${schema}.webhook_attempts where at >= $1 and status_code is null and error is not null
+       group by delivery_id order by n desc limit 1`,
+        [downAt],
+      )
+      return (r.rows[0]?.n ?? 0) >= REFUSED_IN_A_ROW ? r.rows[0]!.n : false
+    },
+    60_000,
+    `one event refused ${REFUSED_IN_A_ROW} times during the outage`,
+  )
   const downMs = Date.now() - downAt.getTime()
   await sub.up()
   // the restart takes about Kafka's session timeout: the new members' group join waits out the killed ones
-  t.ok(refusedInARow >= REFUSED_IN_A_ROW, `gateway restarted in ${Math.round(restartMs / 1000)} s; subscriber then down for ${(downMs / 1000).toFixed(1)} s, one event refused ${refusedInARow} times in it`)
+  t.ok(
+    refusedInARow >= REFUSED_IN_A_ROW,
+    `gateway restarted in ${Math.round(restartMs / 1000)} s; subscriber then down for ${(downMs / 1000).toFixed(1)} s, one event refused ${refusedInARow} times in it`,
+  )
 
   const wanted = new Set(events.map((e) => e.value.eventKey))
-  await eventually(async () => {
-    const keys = new Set([...accepted(sub).values()].map((l) => l[0]!.payload!.data.eventKey))
-    return [...wanted].every((k) => keys.has(k))
-  }, 300_000, 'every event delivered')
+  await eventually(
+    async () => {
+      const keys = new Set([...accepted(sub).values()].map((l) => l[0]!.payload!.data.eventKey))
+      return [...wanted].every((k) => keys.has(k))
+    },
+    300_000,
+    'every event delivered',
+  )
   const elapsed = Date.now() - started
   await new Promise((r) => setTimeout(r, 2000)) // anything still coming would be a duplicate
 
-  t.ok(sub.received.every((r) => r.verifiedWith === s.secret), `all ${sub.received.length} requests verify with standardwebhooks`)
+  t.ok(
+    sub.received.every((r) => r.verifiedWith === s.secret),
+    `all ${sub.received.length} requests verify with standardwebhooks`,
+  )
   const ok = accepted(sub)
   const idsByEvent = new Map<string, Set<string>>()
-  for (const [id, list] of ok) for (const r of list) {
-    const k = r.payload!.data.eventKey
-    idsByEvent.set(k, (idsByEvent.get(k) ?? new Set()).add(id))
-  }
+  for (const [id, list] of ok)
+    for (const r of list) {
+      const k = r.payload!.data.eventKey
+      idsByEvent.set(k, (idsByEvent.get(k) ?? new Set()).add(id))
+    }
   t.equal(idsByEvent.size, 1000, 'every one of the 1,000 events arrived')
-  t.ok([...idsByEvent.values()].every((ids) => ids.size === 1), 'each event under exactly one webhook-id')
+  t.ok(
+    [...idsByEvent.values()].every((ids) => ids.size === 1),
+    'each event under exactly one webhook-id',
+  )
   t.equal(ok.size, 1000, '1,000 distinct webhook-ids accepted: after dedupe by webhook-id, each event processed once')
   const repeats = [...ok.values()].filter((l) => l.length > 1).length
   t.ok(repeats <= CONCURRENCY, `webhook-ids accepted more than once: ${repeats} (only a SIGKILL between a 2xx and its record can cause one; at most ${CONCURRENCY} in flight)`)
@@ -158,9 +206,15 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   t.ok(refused > 0, `${refused} attempts met the closed port and were retried`)
 
   const rows = (await db.query(`select state, count(*)::int as n, sum(attempts)::int as attempts from ${schema}.webhook_deliveries group by state`)).rows
-  t.same(rows.map((r) => [r.state, r.n]), [['delivered', 1000]], 'the outbox: 1,000 rows, all delivered, none dead')
+  t.same(
+    rows.map((r) => [r.state, r.n]),
+    [['delivered', 1000]],
+    'the outbox: 1,000 rows, all delivered, none dead',
+  )
   const failed = (await db.query(`select count(*)::int as n from ${schema}.webhook_attempts where error is not null`)).rows[0].n
   const projected = (await db.query(`select count(*)::int as n from ${schema}.delivery_events where status in ('01','03','04','05','06')`)).rows[0].n
   t.equal(projected, 1000, 'the ledger projection holds all 1,000 statuses across the restart')
-  t.comment(`figures: ${sub.received.length} requests for 1000 events (${sub.received.filter((r) => r.answered >= 300).length} answered 500), ${failed} failed attempts logged (${refused} connection refused), ${repeats} repeats after the kill, restart ${restartMs} ms, all delivered ${Math.round(elapsed / 1000)} s after the first gateway start`)
+  t.comment(
+    `figures: ${sub.received.length} requests for 1000 events (${sub.received.filter((r) => r.answered >= 300).length} answered 500), ${failed} failed attempts logged (${refused} connection refused), ${repeats} repeats after the kill, restart ${restartMs} ms, all delivered ${Math.round(elapsed / 1000)} s after the first gateway start`,
+  )
 })

@@ -18,24 +18,34 @@ const doc = (n: number) => fixture('demo/commune-to-province.edxml').toString('u
 
 async function subscribe(gw: TestGateway, who: string, sub: Subscriber, body: Record<string, unknown> = {}) {
   const r = await gw.call(who, 'POST', '/v1/webhooks', JSON.stringify({ url: sub.url, ...body }), { 'content-type': 'application/json' })
-  const j = await r.json() as { id: string; secret: string; events: string[]; code?: string }
+  const j = (await r.json()) as { id: string; secret: string; events: string[]; code?: string }
   if (r.status !== 201) throw new Error(`subscribe failed: ${r.status} ${JSON.stringify(j)}`)
   sub.secrets.push(j.secret)
   return j
 }
 
 async function ackAll(gw: TestGateway, who: string) {
-  const items = await eventually(async () => {
-    const r = await (await gw.call(who, 'GET', '/v1/inbox')).json() as { items: { id: string }[] }
-    return r.items.length ? r.items : null
-  }, 30_000, `${who}'s inbox`)
+  const items = await eventually(
+    async () => {
+      const r = (await (await gw.call(who, 'GET', '/v1/inbox')).json()) as { items: { id: string }[] }
+      return r.items.length ? r.items : null
+    },
+    30_000,
+    `${who}'s inbox`,
+  )
   for (const i of items) await gw.call(who, 'POST', `/v1/inbox/${i.id}/ack`)
 }
 
 async function deleteTopic(topic: string) {
   const admin = kafkaAdmin()
   await admin.connect()
-  try { await admin.deleteTopics({ topics: [topic], timeout: 10_000 }) } catch { /* best effort */ } finally { await admin.disconnect() }
+  try {
+    await admin.deleteTopics({ topics: [topic], timeout: 10_000 })
+  } catch {
+    /* best effort */
+  } finally {
+    await admin.disconnect()
+  }
 }
 
 t.test('signed events reach the subscribers entitled to them, and only those', async (t) => {
@@ -52,20 +62,20 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
   await subscribe(gw, STRANGER, stranger)
 
   // a caller sees only its own subscriptions, and never a secret again
-  const mine = await (await gw.call(COMMUNE, 'GET', '/v1/webhooks')).json() as { items: Record<string, unknown>[] }
+  const mine = (await (await gw.call(COMMUNE, 'GET', '/v1/webhooks')).json()) as { items: Record<string, unknown>[] }
   t.equal(mine.items.length, 1)
   t.equal(mine.items[0]!.id, s1.id)
   t.notOk('secret' in mine.items[0]!, 'no secret in listings')
   const foreign = await gw.call(PROVINCE, 'GET', `/v1/webhooks/${s1.id}`)
   t.equal(foreign.status, 404)
-  t.equal((await foreign.json() as { code: string }).code, 'WEBHOOK_NOT_FOUND')
+  t.equal(((await foreign.json()) as { code: string }).code, 'WEBHOOK_NOT_FOUND')
   t.equal((await gw.call(PROVINCE, 'DELETE', `/v1/webhooks/${s1.id}`)).status, 404, 'nor delete it')
   const badEvent = await gw.call(COMMUNE, 'POST', '/v1/webhooks', JSON.stringify({ url: sender.url, events: ['document.nope'] }), { 'content-type': 'application/json' })
   t.equal(badEvent.status, 400)
 
   const res = await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(501)))
   t.equal(res.status, 202)
-  const { id } = await res.json() as { id: string }
+  const { id } = (await res.json()) as { id: string }
   await ackAll(gw, PROVINCE)
   await ackAll(gw, VPCP)
 
@@ -73,13 +83,21 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
   await new Promise((r) => setTimeout(r, 1000)) // nothing more should come
   const got = [...accepted(sender).values()].map((l) => l[0]!)
   t.equal(got.length, 5, 'accepted + 2 delivered + 2 × 01')
-  t.ok(sender.received.every((r) => r.verifiedWith === s1.secret), 'every delivery verifies with standardwebhooks')
+  t.ok(
+    sender.received.every((r) => r.verifiedWith === s1.secret),
+    'every delivery verifies with standardwebhooks',
+  )
   const types = got.map((r) => `${r.payload!.type}:${(r.payload!.data.recipient as string | null) ?? '*'}:${(r.payload!.data.status as { code: string }).code}`).sort()
-  t.same(types, [
-    'document.accepted:*:ACCEPTED',
-    `document.delivered:${VPCP}:DELIVERED`, `document.delivered:${PROVINCE}:DELIVERED`,
-    `document.status:${VPCP}:01`, `document.status:${PROVINCE}:01`,
-  ].sort())
+  t.same(
+    types,
+    [
+      'document.accepted:*:ACCEPTED',
+      `document.delivered:${VPCP}:DELIVERED`,
+      `document.delivered:${PROVINCE}:DELIVERED`,
+      `document.status:${VPCP}:01`,
+      `document.status:${PROVINCE}:01`,
+    ].sort(),
+  )
   const s01 = got.find((r) => r.payload!.type === 'document.status')!.payload!.data
   t.match(s01, {
     document: { id, documentId: '000.21.30.H41,2026/11/23,501/UBND-VP', from: COMMUNE },
@@ -88,25 +106,30 @@ t.test('signed events reach the subscribers entitled to them, and only those', a
   t.match(s01.statusPackage as string, /<edXML:StatusCode>01<\/edXML:StatusCode>/, 'the edXML status package travels in the payload')
 
   await eventually(async () => accepted(recipient).size >= 1, 10_000, 'the recipient subscription')
-  t.equal(accepted(recipient).size, 1, "the province sees only the status of its own leg")
-  t.equal((recipient.received[0]!.payload!.data.recipient), PROVINCE)
+  t.equal(accepted(recipient).size, 1, 'the province sees only the status of its own leg')
+  t.equal(recipient.received[0]!.payload!.data.recipient, PROVINCE)
   t.equal(stranger.received.length, 0, 'an agency that neither sent nor received the document hears nothing')
 
   // attempt log
-  const log = await (await gw.call(PROVINCE, 'GET', `/v1/webhooks/${s2.id}/deliveries`)).json() as { items: { id: string; state: string; log: { statusCode: number; durationMs: number }[] }[] }
+  const log = (await (await gw.call(PROVINCE, 'GET', `/v1/webhooks/${s2.id}/deliveries`)).json()) as {
+    items: { id: string; state: string; log: { statusCode: number; durationMs: number }[] }[]
+  }
   t.equal(log.items.length, 1)
   t.equal(log.items[0]!.state, 'delivered')
   t.equal(log.items[0]!.id, recipient.received[0]!.webhookId, 'the delivery id is the webhook-id')
   t.equal(log.items[0]!.log[0]!.statusCode, 204)
 
   // rotation: the new secret verifies from now on (the old one still signs alongside during the grace period)
-  const rot = await (await gw.call(COMMUNE, 'POST', `/v1/webhooks/${s1.id}/rotate-secret`)).json() as { secret: string }
+  const rot = (await (await gw.call(COMMUNE, 'POST', `/v1/webhooks/${s1.id}/rotate-secret`)).json()) as { secret: string }
   t.not(rot.secret, s1.secret)
   sender.secrets = [rot.secret]
   const before = sender.received.length
   t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, doc(502)))).status, 202)
   await eventually(async () => sender.received.length >= before + 3, 30_000, 'events after rotation')
-  t.ok(sender.received.slice(before).every((r) => r.verifiedWith === rot.secret), 'signed with the new secret')
+  t.ok(
+    sender.received.slice(before).every((r) => r.verifiedWith === rot.secret),
+    'signed with the new secret',
+  )
 
   t.equal((await gw.call(COMMUNE, 'DELETE', `/v1/webhooks/${s1.id}`)).status, 204)
   t.equal((await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s1.id}`)).status, 404)
@@ -116,13 +139,25 @@ t.test('the SSRF guard refuses private, loopback, metadata and odd URLs', async 
   const gw = await startGateway(t) // WEBHOOK_ALLOW_PRIVATE defaults to false
   t.teardown(() => deleteTopic(gw.rt.topics.webhooksDlq))
   for (const url of [
-    'http://127.0.0.1:9/x', 'http://localhost/x', 'http://[::1]/x', 'http://10.1.2.3/x', 'http://192.168.1.1/x', 'http://172.16.0.1/',
-    'http://169.254.169.254/latest/meta-data/', 'http://[::ffff:127.0.0.1]/', 'http://[fd00::1]/', 'http://0.0.0.0/', 'http://100.64.0.1/',
-    'ftp://example.org/x', 'file:///etc/passwd', 'http://user:pw@example.org/x', 'not a url',
+    'http://127.0.0.1:9/x',
+    'http://localhost/x',
+    'http://[::1]/x',
+    'http://10.1.2.3/x',
+    'http://192.168.1.1/x',
+    'http://172.16.0.1/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[fd00::1]/',
+    'http://0.0.0.0/',
+    'http://100.64.0.1/',
+    'ftp://example.org/x',
+    'file:///etc/passwd',
+    'http://user:pw@example.org/x',
+    'not a url',
   ]) {
     const r = await gw.call(COMMUNE, 'POST', '/v1/webhooks', JSON.stringify({ url }), { 'content-type': 'application/json' })
     t.equal(r.status, 422, `${url} refused`)
-    t.equal((await r.json() as { code: string }).code, 'WEBHOOK_URL_REFUSED')
+    t.equal(((await r.json()) as { code: string }).code, 'WEBHOOK_URL_REFUSED')
   }
   const gw2 = await startGateway(t, FAST)
   t.teardown(() => deleteTopic(gw2.rt.topics.webhooksDlq))
@@ -145,16 +180,26 @@ t.test('failures are logged, retried, dead-lettered after the horizon, and repla
   await eventually(async () => sub.received.length >= 2, 10_000, 'two attempts')
   sub.forceStatus = 500
   type Delivery = { id: string; state: string; attempts: number; lastStatus: number; log: { statusCode: number | null; error: string | null; durationMs: number }[] }
-  const dead = await eventually(async () => {
-    const r = await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries?state=dead`)).json() as { items: Delivery[] }
-    return r.items[0]
-  }, 20_000, 'the delivery dead-lettered')
+  const dead = await eventually(
+    async () => {
+      const r = (await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries?state=dead`)).json()) as { items: Delivery[] }
+      return r.items[0]
+    },
+    20_000,
+    'the delivery dead-lettered',
+  )
   t.ok(dead.log.length >= 3, `${dead.log.length} attempts logged`)
   t.match(dead.log[0], { statusCode: 302, error: /redirect .* not followed/ })
-  t.ok(dead.log.every((a) => typeof a.durationMs === 'number'), 'each attempt has its duration')
+  t.ok(
+    dead.log.every((a) => typeof a.durationMs === 'number'),
+    'each attempt has its duration',
+  )
   t.equal(dead.lastStatus, 500)
   t.equal(sub.received.length, dead.log.length, 'one request per logged attempt')
-  t.ok(sub.received.every((r) => r.webhookId === dead.id), 'the same webhook-id on every retry')
+  t.ok(
+    sub.received.every((r) => r.webhookId === dead.id),
+    'the same webhook-id on every retry',
+  )
   await eventually(async () => (await recordCount([dlq])) === 1, 10_000, 'one DLQ record')
 
   sub.forceStatus = null
@@ -163,10 +208,14 @@ t.test('failures are logged, retried, dead-lettered after the horizon, and repla
   await eventually(async () => accepted(sub).size === 1, 10_000, 'the replay delivered')
   t.equal([...accepted(sub).keys()][0], dead.id, 'replayed under the same webhook-id')
   // the subscriber has answered; the dispatcher records the outcome just after, so read it when it is there
-  const state = await eventually(async () => {
-    const after = await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries`)).json() as { items: Delivery[] }
-    return after.items[0]!.state === 'delivered' ? after.items[0]!.state : null
-  }, 10_000, 'the replay recorded as delivered')
+  const state = await eventually(
+    async () => {
+      const after = (await (await gw.call(COMMUNE, 'GET', `/v1/webhooks/${s.id}/deliveries`)).json()) as { items: Delivery[] }
+      return after.items[0]!.state === 'delivered' ? after.items[0]!.state : null
+    },
+    10_000,
+    'the replay recorded as delivered',
+  )
   t.equal(state, 'delivered')
   t.equal((await gw.call(COMMUNE, 'POST', `/v1/webhooks/${s.id}/deliveries/nope/replay`)).status, 404)
 })

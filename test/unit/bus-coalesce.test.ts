@@ -8,9 +8,10 @@ import { coalescing, type TopicBatch } from '../../src/bus/coalesce.ts'
 type Call = { batches: TopicBatch<string>[]; settle(e?: Error): void }
 function sink() {
   const calls: Call[] = []
-  const send = (batches: TopicBatch<string>[]) => new Promise<void>((resolve, reject) => {
-    calls.push({ batches, settle: (e) => (e ? reject(e) : resolve()) })
-  })
+  const send = (batches: TopicBatch<string>[]) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ batches, settle: (e) => (e ? reject(e) : resolve()) })
+    })
   return { calls, send }
 }
 const tick = () => new Promise((r) => setImmediate(r))
@@ -22,7 +23,10 @@ t.test('a lone write leaves at once; writes queued behind it leave together, in 
   const a = write([{ topic: 'x', messages: ['a1', 'a2'] }]).then(() => done.push('a'))
   await tick()
   t.equal(s.calls.length, 1, 'the first write did not wait')
-  const b = write([{ topic: 'x', messages: ['b1'] }, { topic: 'y', messages: ['b2'] }]).then(() => done.push('b'))
+  const b = write([
+    { topic: 'x', messages: ['b1'] },
+    { topic: 'y', messages: ['b2'] },
+  ]).then(() => done.push('b'))
   const c = write([{ topic: 'x', messages: ['c1'] }]).then(() => done.push('c'))
   await tick()
   t.equal(s.calls.length, 1, 'nothing else leaves while a request is in flight')
@@ -31,7 +35,14 @@ t.test('a lone write leaves at once; writes queued behind it leave together, in 
   await a
   await tick()
   t.equal(s.calls.length, 2, 'the two queued writes left as one request')
-  t.same(s.calls[1].batches, [{ topic: 'x', messages: ['b1', 'c1'] }, { topic: 'y', messages: ['b2'] }], 'merged per topic, arrival order kept')
+  t.same(
+    s.calls[1].batches,
+    [
+      { topic: 'x', messages: ['b1', 'c1'] },
+      { topic: 'y', messages: ['b2'] },
+    ],
+    'merged per topic, arrival order kept',
+  )
   t.same(done, ['a'])
   s.calls[1].settle()
   await Promise.all([b, c])
@@ -66,9 +77,20 @@ t.test('limits group writes but never split one', async (t) => {
   const rest = [write([{ topic: 'x', messages: ['a', 'b'] }]), write([{ topic: 'x', messages: ['c', 'd'] }]), write([{ topic: 'x', messages: ['e', 'f', 'g', 'h'] }])]
   s.calls[0].settle()
   await first
-  for (let i = 1; i <= 3; i++) { await tick(); s.calls[i]?.settle() }
+  for (let i = 1; i <= 3; i++) {
+    await tick()
+    s.calls[i]?.settle()
+  }
   await Promise.all(rest)
-  t.same(s.calls.slice(1).map((c) => c.batches[0].messages), [['a', 'b'], ['c', 'd'], ['e', 'f', 'g', 'h']], 'two writes of 2 exceed 3: one each; a write of 4 goes alone')
+  t.same(
+    s.calls.slice(1).map((c) => c.batches[0].messages),
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f', 'g', 'h'],
+    ],
+    'two writes of 2 exceed 3: one each; a write of 4 goes alone',
+  )
   t.resolves(write([]), 'an empty write resolves without a request')
   t.equal(s.calls.length, 4)
 })

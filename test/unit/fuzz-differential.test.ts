@@ -10,12 +10,15 @@ t.test('the three readers agree on every accepted variant (seed 20261201, 300 ca
   const d = await differential()
   t.teardown(() => d.close())
   let accepted = 0
-  await fc.assert(fc.asyncProperty(variantArb, async (v) => {
-    const o = await d.run(v) // a crash (anything but a coded GatewayError) throws and fails the property
-    if (!o.accepted) return true
-    accepted++
-    return sameReading(o.router, o.signed) && sameReading(o.router, o.recipient)
-  }), { numRuns: 300, seed: 20261201 })
+  await fc.assert(
+    fc.asyncProperty(variantArb, async (v) => {
+      const o = await d.run(v) // a crash (anything but a coded GatewayError) throws and fails the property
+      if (!o.accepted) return true
+      accepted++
+      return sameReading(o.router, o.signed) && sameReading(o.router, o.recipient)
+    }),
+    { numRuns: 300, seed: 20261201 },
+  )
   t.ok(accepted > 30, `${accepted} of 300 variants were accepted and compared (the generator is not all noise)`)
 })
 

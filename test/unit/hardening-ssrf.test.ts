@@ -3,18 +3,29 @@
 import t from 'tap'
 import { checkTarget } from '../../src/net/ssrf.ts'
 
-const verdict = (u: string, allowPrivate: boolean) => checkTarget(u, allowPrivate).then(() => 'allowed', (e: { code?: string }) => e.code ?? 'error')
+const verdict = (u: string, allowPrivate: boolean) =>
+  checkTarget(u, allowPrivate).then(
+    () => 'allowed',
+    (e: { code?: string }) => e.code ?? 'error',
+  )
 
 t.test('IPv6 forms of private and loopback addresses are refused', async (t) => {
   for (const u of [
     'http://[::127.0.0.1]/', // IPv4-compatible loopback
-    'http://[::ffff:127.0.0.1]/', 'http://[::ffff:7f00:1]/', 'http://[::ffff:10.0.0.1]/', // IPv4-mapped
-    'http://[2002:7f00:1::]/', 'http://[2002:0a00:0001::1]/', // 6to4 around 127.0.0.1 and 10.0.0.1
+    'http://[::ffff:127.0.0.1]/',
+    'http://[::ffff:7f00:1]/',
+    'http://[::ffff:10.0.0.1]/', // IPv4-mapped
+    'http://[2002:7f00:1::]/',
+    'http://[2002:0a00:0001::1]/', // 6to4 around 127.0.0.1 and 10.0.0.1
     'http://[fec0::1]/', // site-local (deprecated)
-    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'http://[2001:0000:4136:e378::1]/', // Teredo
+    'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
+    'http://[2001:0000:4136:e378::1]/', // Teredo
     'http://[64:ff9b::7f00:1]/', // NAT64 of 127.0.0.1
-    'http://[::1]/', 'http://[fd12:3456::1]/', 'http://[fe80::1]/',
-  ]) t.equal(await verdict(u, false), 'WEBHOOK_URL_REFUSED', `${u} refused`)
+    'http://[::1]/',
+    'http://[fd12:3456::1]/',
+    'http://[fe80::1]/',
+  ])
+    t.equal(await verdict(u, false), 'WEBHOOK_URL_REFUSED', `${u} refused`)
 })
 
 t.test('metadata always refused, in every spelling; public addresses allowed', async (t) => {

@@ -1,8 +1,17 @@
 import t from 'tap'
 import { isGatewayError } from '../../src/errors.ts'
 import {
-  agencyCodeProblem, ancestorsOf, isAgencyCode, isDescendantOf, jurisdictionMatches, jurisdictionOf,
-  jurisdictionPatterns, levelOf, parentOf, parseAgencyCode, validateJurisdiction,
+  agencyCodeProblem,
+  ancestorsOf,
+  isAgencyCode,
+  isDescendantOf,
+  jurisdictionMatches,
+  jurisdictionOf,
+  jurisdictionPatterns,
+  levelOf,
+  parentOf,
+  parseAgencyCode,
+  validateJurisdiction,
 } from '../../src/routing/agency-code.ts'
 
 t.test('parseAgencyCode splits the four groups (real Tây Ninh codes)', async (t) => {

@@ -11,10 +11,21 @@ t.test('the real Tây Ninh directory (455 lines)', { skip: corpusSkip('directory
   const r = await importDirectoryFile(TAY_NINH)
   t.equal(r.rows, 455, 'every line read')
   t.equal(r.agencies.length, 447, '455 − 1 malformed − 7 duplicated codes')
-  t.same(r.errors.map((e) => [e.line, e.organId]), [[315, '000.1137.H53']], 'the one malformed code, with its line')
+  t.same(
+    r.errors.map((e) => [e.line, e.organId]),
+    [[315, '000.1137.H53']],
+    'the one malformed code, with its line',
+  )
   t.equal(r.warnings.filter((w) => /duplicate/.test(w.message)).length, 7)
-  t.match(r.warnings.find((w) => w.organId === '000.00.00.G15'), { line: 16, message: /duplicate of line 15/ })
-  t.same(r.warnings.filter((w) => !/duplicate/.test(w.message)), [], 'every parent is present in the file')
+  t.match(
+    r.warnings.find((w) => w.organId === '000.00.00.G15'),
+    { line: 16, message: /duplicate of line 15/ },
+  )
+  t.same(
+    r.warnings.filter((w) => !/duplicate/.test(w.message)),
+    [],
+    'every parent is present in the file',
+  )
   t.same(r.byTier, { central: 76, province: 160, district: 116, commune: 95 })
   t.same(r.bySource, { override: 0, explicit: 0, rule: 182, parent: 265 })
 
@@ -37,13 +48,29 @@ t.test('the real Tây Ninh directory (455 lines)', { skip: corpusSkip('directory
   t.equal(tier('000.20.32.H53'), 'commune', 'UBND Thị Trấn Châu Thành')
   t.equal(s.get('000.21.31.H53')?.name, 'UBND Xã An Thạnh huyện Bến Cầu', 'U+200B removed from the name')
   t.equal(s.get('000.21.31.H53')?.parent, '000.00.31.H53')
-  t.same(s.get('000.21.31.H53'), { organId: '000.21.31.H53', name: 'UBND Xã An Thạnh huyện Bến Cầu', tier: 'commune', parent: '000.00.31.H53', gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true })
+  t.same(s.get('000.21.31.H53'), {
+    organId: '000.21.31.H53',
+    name: 'UBND Xã An Thạnh huyện Bến Cầu',
+    tier: 'commune',
+    parent: '000.00.31.H53',
+    gateway: null,
+    endpoint: { kind: 'inbox' },
+    certificates: [],
+    enabled: true,
+  })
   t.equal(s.get('000.00.00.G15')?.name, 'Bộ Tư Pháp', 'first of a duplicated code kept')
 
   const districts = r.agencies.filter((a) => a.tier === 'district' && levelOf(a.organId) === 2)
-  t.same(districts.map((a) => a.organId), ['000.00.30.H53', '000.00.31.H53', '000.00.32.H53', '000.00.33.H53', '000.00.34.H53', '000.00.35.H53', '000.00.36.H53', '000.00.37.H53', '000.00.38.H53'], 'the 9 district-level units')
+  t.same(
+    districts.map((a) => a.organId),
+    ['000.00.30.H53', '000.00.31.H53', '000.00.32.H53', '000.00.33.H53', '000.00.34.H53', '000.00.35.H53', '000.00.36.H53', '000.00.37.H53', '000.00.38.H53'],
+    'the 9 district-level units',
+  )
   t.equal(s.children('000.00.31.H53').filter((a) => a.tier === 'commune').length, 9, 'Bến Cầu: 1 thị trấn + 8 xã')
-  t.ok(r.agencies.every((a) => a.tier !== 'commune' || (levelOf(a.organId) === 3 && s.get(a.parent!)?.tier === 'district')), 'every commune sits under a district')
+  t.ok(
+    r.agencies.every((a) => a.tier !== 'commune' || (levelOf(a.organId) === 3 && s.get(a.parent!)?.tier === 'district')),
+    'every commune sits under a district',
+  )
 
   // overrides always win, and children inheriting see them
   const o = await importDirectoryFile(TAY_NINH, { overrides: { '000.00.30.H53': 'province', '000.00.80.G24': 'province', '000.99.99.H53': 'commune' } })
@@ -52,7 +79,10 @@ t.test('the real Tây Ninh directory (455 lines)', { skip: corpusSkip('directory
   t.equal(so.get('000.05.30.H53')?.tier, 'province', 'Phòng Nội vụ thành phố inherits the override')
   t.equal(so.get('000.20.30.H53')?.tier, 'commune', 'the commune rule still applies below')
   t.equal(so.get('000.01.80.G24')?.tier, 'province')
-  t.match(o.warnings.find((w) => w.organId === '000.99.99.H53'), { message: /matches no agency/ })
+  t.match(
+    o.warnings.find((w) => w.organId === '000.99.99.H53'),
+    { message: /matches no agency/ },
+  )
   t.equal(o.bySource.override, 2)
 
   // the file as text with an explicit format gives the same result
@@ -81,10 +111,22 @@ t.test('TSV with a header and all columns; per-line errors do not abort', async 
     '000.00.00.H41\tduplicate',
   ].join('\r\n')
   const r = importDirectory(tsv, { format: 'tsv' })
-  t.same(r.agencies.map((a) => a.organId), ['000.00.00.H41', '000.00.20.H41', '000.46.20.H41', '000.00.21.H41', '000.00.00.H53'])
+  t.same(
+    r.agencies.map((a) => a.organId),
+    ['000.00.00.H41', '000.00.20.H41', '000.46.20.H41', '000.00.21.H41', '000.00.00.H53'],
+  )
   const [p, d, c, snv, tn] = r.agencies
   t.same(p, { organId: '000.00.00.H41', name: 'UBND Tỉnh Nghệ An', tier: 'province', parent: null, gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true })
-  t.same(d, { organId: '000.00.20.H41', name: 'UBND huyện Quỳnh Lưu', tier: 'district', parent: '000.00.00.H41', gateway: null, endpoint: { kind: 'http', url: 'https://ql.example/in' }, certificates: ['AB:CD', 'EF:01'], enabled: true })
+  t.same(d, {
+    organId: '000.00.20.H41',
+    name: 'UBND huyện Quỳnh Lưu',
+    tier: 'district',
+    parent: '000.00.00.H41',
+    gateway: null,
+    endpoint: { kind: 'http', url: 'https://ql.example/in' },
+    certificates: ['AB:CD', 'EF:01'],
+    enabled: true,
+  })
   t.match(c, { tier: 'commune', parent: '000.00.20.H41', endpoint: { kind: 'soap', url: 'https://qt.example/ws' }, enabled: false })
   t.match(snv, { tier: 'province', endpoint: { kind: 'http', url: 'https://snv.example/in' } })
   t.match(tn, { tier: 'province', gateway: 'https://lgsp.tayninh.example/', endpoint: { kind: 'gateway', url: 'tay-ninh' } })
@@ -109,9 +151,20 @@ t.test('TSV with a header and all columns; per-line errors do not abort', async 
 
 t.test('headerless positional TSV/CSV: organId, name, tier, parent, endpoint, gateway', async (t) => {
   const r = importDirectory('000.00.00.G22\tVăn phòng Chính phủ\n000.00.00.H41\tUBND Tỉnh Nghệ An\t\t\t\thttps://na.example/\n', { format: 'tsv' })
-  t.same(r.agencies.map((a) => [a.organId, a.tier, a.gateway]), [['000.00.00.G22', 'central', null], ['000.00.00.H41', 'province', 'https://na.example/']])
-  const c = importDirectory('\ufeff000.00.00.H53,"UBND Tỉnh Tây Ninh"\n000.00.15.H53,"Sở Văn hóa, Thể thao và Du lịch"\n000.00.16.H53,"Sở ""Xây dựng""",province,,inbox,,extra\n', { format: 'csv' })
-  t.same(c.agencies.map((a) => a.name), ['UBND Tỉnh Tây Ninh', 'Sở Văn hóa, Thể thao và Du lịch', 'Sở "Xây dựng"'])
+  t.same(
+    r.agencies.map((a) => [a.organId, a.tier, a.gateway]),
+    [
+      ['000.00.00.G22', 'central', null],
+      ['000.00.00.H41', 'province', 'https://na.example/'],
+    ],
+  )
+  const c = importDirectory('\ufeff000.00.00.H53,"UBND Tỉnh Tây Ninh"\n000.00.15.H53,"Sở Văn hóa, Thể thao và Du lịch"\n000.00.16.H53,"Sở ""Xây dựng""",province,,inbox,,extra\n', {
+    format: 'csv',
+  })
+  t.same(
+    c.agencies.map((a) => a.name),
+    ['UBND Tỉnh Tây Ninh', 'Sở Văn hóa, Thể thao và Du lịch', 'Sở "Xây dựng"'],
+  )
   t.equal(c.agencies[0].organId, '000.00.00.H53', 'BOM stripped')
   t.match(c.warnings, [{ line: 3, message: /extra column/ }])
   const d = importDirectory('000.00.00.H53\tdefault gw', { format: 'tsv', defaultGateway: 'gw-central' })
@@ -121,15 +174,21 @@ t.test('headerless positional TSV/CSV: organId, name, tier, parent, endpoint, ga
 t.test('CSV with header, quotes, embedded newline, semicolons', async (t) => {
   const csv = 'organ_id,ten,cap,parent_id\r\n000.00.00.H41,UBND Tỉnh Nghệ An,,\r\n000.00.20.H41,"UBND huyện\nQuỳnh Lưu",,\r\n000.46.20.H41,UBND Xã Quỳnh Thạch,,\r\nbad,x\r\n'
   const r = importDirectory(csv, { format: 'csv' })
-  t.same(r.agencies.map((a) => [a.organId, a.tier, a.name]), [
-    ['000.00.00.H41', 'province', 'UBND Tỉnh Nghệ An'],
-    ['000.00.20.H41', 'district', 'UBND huyện Quỳnh Lưu'],
-    ['000.46.20.H41', 'commune', 'UBND Xã Quỳnh Thạch'],
-  ])
+  t.same(
+    r.agencies.map((a) => [a.organId, a.tier, a.name]),
+    [
+      ['000.00.00.H41', 'province', 'UBND Tỉnh Nghệ An'],
+      ['000.00.20.H41', 'district', 'UBND huyện Quỳnh Lưu'],
+      ['000.46.20.H41', 'commune', 'UBND Xã Quỳnh Thạch'],
+    ],
+  )
   t.match(r.errors, [{ line: 6, organId: 'bad' }], 'line numbers count the embedded newline')
   const semi = importDirectory('organId;name\n000.00.00.H41;UBND Tỉnh Nghệ An, tỉnh\n', { format: 'csv' })
   t.equal(semi.agencies[0].name, 'UBND Tỉnh Nghệ An, tỉnh')
-  t.same(readCsv('a,"b\r\nc",d\r\n\r\ne'), [{ line: 1, cells: ['a', 'b\r\nc', 'd'] }, { line: 4, cells: ['e'] }])
+  t.same(readCsv('a,"b\r\nc",d\r\n\r\ne'), [
+    { line: 1, cells: ['a', 'b\r\nc', 'd'] },
+    { line: 4, cells: ['e'] },
+  ])
 })
 
 t.test('JSON: array or {agencies}; objects or strings for endpoints; per-item errors', async (t) => {

@@ -4,7 +4,15 @@ import { parentOf } from '../../src/routing/agency-code.ts'
 import type { Agency, Tier } from '../../src/routing/types.ts'
 
 const ag = (organId: string, name: string, tier: Tier, extra: Partial<Agency> = {}): Agency => ({
-  organId, name, tier, parent: parentOf(organId), gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true, ...extra,
+  organId,
+  name,
+  tier,
+  parent: parentOf(organId),
+  gateway: null,
+  endpoint: { kind: 'inbox' },
+  certificates: [],
+  enabled: true,
+  ...extra,
 })
 const agencies: Agency[] = [
   ag('000.00.00.H53', 'UBND Tỉnh Tây Ninh', 'province'),
@@ -28,12 +36,24 @@ t.test('get / has / parent / children / ancestors / descendants', async (t) => {
   t.ok(s.has('000.00.00.G22'))
   t.equal(s.parent('000.21.31.H53')?.organId, '000.00.31.H53')
   t.equal(s.parent('000.00.00.H53'), undefined)
-  t.same(s.children('000.00.31.H53').map((a) => a.organId), ['000.05.31.H53', '000.21.31.H53', '000.22.31.H53'])
-  t.same(s.children('000.00.00.H53').map((a) => a.organId), ['000.00.13.H53', '000.00.31.H53', '000.00.30.H53'])
+  t.same(
+    s.children('000.00.31.H53').map((a) => a.organId),
+    ['000.05.31.H53', '000.21.31.H53', '000.22.31.H53'],
+  )
+  t.same(
+    s.children('000.00.00.H53').map((a) => a.organId),
+    ['000.00.13.H53', '000.00.31.H53', '000.00.30.H53'],
+  )
   t.same(s.children('000.21.31.H53'), [])
   t.same(s.children('000.00.00.H99'), [])
-  t.same(s.ancestors('000.21.31.H53').map((a) => a.organId), ['000.00.31.H53', '000.00.00.H53'])
-  t.same(s.descendants('000.00.31.H53').map((a) => a.organId), ['000.05.31.H53', '000.21.31.H53', '000.22.31.H53'])
+  t.same(
+    s.ancestors('000.21.31.H53').map((a) => a.organId),
+    ['000.00.31.H53', '000.00.00.H53'],
+  )
+  t.same(
+    s.descendants('000.00.31.H53').map((a) => a.organId),
+    ['000.05.31.H53', '000.21.31.H53', '000.22.31.H53'],
+  )
   t.equal(s.descendants('000.00.00.H53').length, 8)
   t.equal([...s].length, 10)
   t.equal(s.all().length, 10)
@@ -48,12 +68,24 @@ t.test('immutable, and independent of the caller objects', async (t) => {
   t.equal(s.get('000.00.00.H53')?.name, 'UBND Tỉnh Tây Ninh')
   t.same(s.get('000.00.00.H53')?.certificates, ['ab:cd'])
   const a = s.get('000.00.00.H53')!
-  t.throws(() => { (a as { name: string }).name = 'x' }, TypeError)
-  t.throws(() => { (a.certificates as string[]).push('y') }, TypeError)
-  t.throws(() => { (a.endpoint as { kind: string }).kind = 'http' }, TypeError)
-  t.throws(() => { (s.children('000.00.31.H53') as Agency[]).push(a) }, TypeError)
-  t.throws(() => { (s.all() as Agency[]).pop() }, TypeError)
-  t.throws(() => { (s as unknown as { size: number }).size = 1 }, TypeError)
+  t.throws(() => {
+    ;(a as { name: string }).name = 'x'
+  }, TypeError)
+  t.throws(() => {
+    ;(a.certificates as string[]).push('y')
+  }, TypeError)
+  t.throws(() => {
+    ;(a.endpoint as { kind: string }).kind = 'http'
+  }, TypeError)
+  t.throws(() => {
+    ;(s.children('000.00.31.H53') as Agency[]).push(a)
+  }, TypeError)
+  t.throws(() => {
+    ;(s.all() as Agency[]).pop()
+  }, TypeError)
+  t.throws(() => {
+    ;(s as unknown as { size: number }).size = 1
+  }, TypeError)
 })
 
 t.test('build refuses malformed, tierless and duplicated entries', async (t) => {

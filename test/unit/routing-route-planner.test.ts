@@ -5,7 +5,15 @@ import { planRoute, refusals, type GatewayIdentity } from '../../src/routing/rou
 import type { Agency, RouteStep, Tier } from '../../src/routing/types.ts'
 
 const ag = (organId: string, name: string, tier: Tier, extra: Partial<Agency> = {}): Agency => ({
-  organId, name, tier, parent: parentOf(organId), gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true, ...extra,
+  organId,
+  name,
+  tier,
+  parent: parentOf(organId),
+  gateway: null,
+  endpoint: { kind: 'inbox' },
+  certificates: [],
+  enabled: true,
+  ...extra,
 })
 const NGHE_AN = 'https://lgsp.nghean.example/'
 const TAY_NINH = 'https://lgsp.tayninh.example/'
@@ -85,7 +93,11 @@ t.test('disabled agencies are refused, wherever they live', async (t) => {
   const [c] = planRoute(central, centralSelf, { from: '000.00.00.G22', to: ['000.00.00.G18'] })
   t.match(c, { action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /Bộ Y tế.*disabled/ })
   const remoteDisabled = DirectorySnapshot.build([ag('000.00.00.H41', 'UBND Tỉnh Nghệ An', 'province', { gateway: NGHE_AN, enabled: false })])
-  t.match(planRoute(remoteDisabled, centralSelf, { from: 'x', to: ['000.00.00.H41'] }), [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT' }], 'a disabled remote entry is not forwarded')
+  t.match(
+    planRoute(remoteDisabled, centralSelf, { from: 'x', to: ['000.00.00.H41'] }),
+    [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT' }],
+    'a disabled remote entry is not forwarded',
+  )
 })
 
 t.test('absent recipients: inside jurisdiction → refuse; outside → parent or refuse', async (t) => {
@@ -93,14 +105,28 @@ t.test('absent recipients: inside jurisdiction → refuse; outside → parent or
     { organId: '000.30.31.H53', action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /jurisdiction but not in its directory/ },
   ])
   t.same(planRoute(tayNinh, tnSelf, { from: 'x', to: ['000.05.20.H41'] }), [forward('000.05.20.H41', CENTRAL)], 'outside, with parent')
-  t.match(planRoute(tayNinh, { jurisdiction: ['*.H53'], parentGateway: null }, { from: 'x', to: ['000.05.20.H41'] }), [
-    { action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /no parent gateway/ },
-  ], 'outside, no parent')
+  t.match(
+    planRoute(tayNinh, { jurisdiction: ['*.H53'], parentGateway: null }, { from: 'x', to: ['000.05.20.H41'] }),
+    [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /no parent gateway/ }],
+    'outside, no parent',
+  )
   t.match(planRoute(central, centralSelf, { from: 'x', to: ['000.00.00.G99'] }), [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT' }], 'top of federation, unknown G code')
-  t.match(planRoute(central, centralSelf, { from: 'x', to: ['000.00.00.H22'] }), [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /no parent/ }], 'top of federation, unknown province')
-  t.match(planRoute(tayNinh, { jurisdiction: [], parentGateway: CENTRAL }, { from: 'x', to: ['000.30.31.H53'] }), [forward('000.30.31.H53', CENTRAL)], 'empty jurisdiction: everything unknown goes up')
+  t.match(
+    planRoute(central, centralSelf, { from: 'x', to: ['000.00.00.H22'] }),
+    [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: /no parent/ }],
+    'top of federation, unknown province',
+  )
+  t.match(
+    planRoute(tayNinh, { jurisdiction: [], parentGateway: CENTRAL }, { from: 'x', to: ['000.30.31.H53'] }),
+    [forward('000.30.31.H53', CENTRAL)],
+    'empty jurisdiction: everything unknown goes up',
+  )
   t.match(planRoute(tayNinh, { jurisdiction: ['*'], parentGateway: CENTRAL }, { from: 'x', to: ['000.05.20.H41'] }), [{ action: 'refuse' }], "jurisdiction '*': nothing goes up")
-  t.same(planRoute(tayNinh, { jurisdiction: ['*.H53', '*.31.H41'], parentGateway: CENTRAL }, { from: 'x', to: ['000.05.20.H41'] }), [forward('000.05.20.H41', CENTRAL)], 'several patterns')
+  t.same(
+    planRoute(tayNinh, { jurisdiction: ['*.H53', '*.31.H41'], parentGateway: CENTRAL }, { from: 'x', to: ['000.05.20.H41'] }),
+    [forward('000.05.20.H41', CENTRAL)],
+    'several patterns',
+  )
 })
 
 t.test('agency owned elsewhere: gateway field or endpoint kind gateway', async (t) => {
@@ -122,7 +148,10 @@ t.test('duplicates are removed, first occurrence order kept; whitespace ignored'
     from: 'x',
     to: ['000.21.31.H53', '000.00.31.H53', '000.21.31.H53', ' 000.00.31.H53\n', '000.00.00.H53', '000.21.31.H53'],
   })
-  t.same(plan.map((s) => s.organId), ['000.21.31.H53', '000.00.31.H53', '000.00.00.H53'])
+  t.same(
+    plan.map((s) => s.organId),
+    ['000.21.31.H53', '000.00.31.H53', '000.00.00.H53'],
+  )
   t.same(planRoute(tayNinh, tnSelf, { from: 'x', to: ['bad', 'bad'] }).length, 1, 'duplicate malformed codes refused once')
 })
 
@@ -147,7 +176,13 @@ t.test('edge inputs: no recipients; empty directory; purity', async (t) => {
   const b = planRoute(tayNinh, tnSelf, doc)
   t.same(a, b, 'same inputs, same plan')
   t.not(a, b, 'a fresh array each time')
-  t.throws(() => { (a[0] as { endpoint: { kind: string } }).endpoint.kind = 'http' }, TypeError, 'endpoint objects are the frozen snapshot ones')
+  t.throws(
+    () => {
+      ;(a[0] as { endpoint: { kind: string } }).endpoint.kind = 'http'
+    },
+    TypeError,
+    'endpoint objects are the frozen snapshot ones',
+  )
 })
 
 t.test('absent agency whose level-1 agency is owned by a gateway: forwarded there', async (t) => {
@@ -155,7 +190,12 @@ t.test('absent agency whose level-1 agency is owned by a gateway: forwarded ther
   t.same(planRoute(central, centralSelf, { from: '000.00.00.G22', to: ['000.22.30.H41', '000.09.09.H14', '000.09.09.H99'] }), [
     forward('000.22.30.H41', NGHE_AN),
     forward('000.09.09.H14', 'https://lgsp.caobang.example/'),
-    { organId: '000.09.09.H99', action: 'refuse', code: 'UNKNOWN_RECIPIENT', reason: '000.09.09.H99 is not in the directory, outside this gateway\'s jurisdiction, and there is no parent gateway' },
+    {
+      organId: '000.09.09.H99',
+      action: 'refuse',
+      code: 'UNKNOWN_RECIPIENT',
+      reason: "000.09.09.H99 is not in the directory, outside this gateway's jurisdiction, and there is no parent gateway",
+    },
   ])
   // …but never back to the gateway the document came from
   t.match(planRoute(central, centralSelf, { from: '000.21.30.H41', to: ['000.22.30.H41'], via: NGHE_AN }), [{ action: 'refuse', code: 'UNKNOWN_RECIPIENT' }])

@@ -13,8 +13,16 @@ import { assignTiers, inferTier } from '../../src/routing/tier-rules.ts'
 import type { Agency, Closure, Tier } from '../../src/routing/types.ts'
 
 const ag = (organId: string, name: string, tier: Tier, closed?: Closure, extra: Partial<Agency> = {}): Agency => ({
-  organId, name, tier, parent: parentOf(organId), gateway: null, endpoint: { kind: 'inbox' }, certificates: [], enabled: true,
-  ...(closed ? { closed } : {}), ...extra,
+  organId,
+  name,
+  tier,
+  parent: parentOf(organId),
+  gateway: null,
+  endpoint: { kind: 'inbox' },
+  certificates: [],
+  enabled: true,
+  ...(closed ? { closed } : {}),
+  ...extra,
 })
 const ON = '2025-07-01'
 const KEPT = '000.00.00.H96'
@@ -61,11 +69,17 @@ t.test('the effective date is a Vietnamese calendar day', async (t) => {
 
 t.test('a closed province and a dissolved district are delivered to their successors, once each', async (t) => {
   const plan = planRoute(dir, self, { from: '000.00.00.G22', to: [MERGED, DISTRICT, KEPT], at: AFTER })
-  t.same(plan, [
-    { organId: KEPT, action: 'deliver', tier: 'province', endpoint: inbox, redirect: { addressedTo: MERGED, chain: [MERGED, KEPT], closedOn: ON } },
-  ], 'three names, one agency now: one step, saying what the document was addressed to')
+  t.same(
+    plan,
+    [{ organId: KEPT, action: 'deliver', tier: 'province', endpoint: inbox, redirect: { addressedTo: MERGED, chain: [MERGED, KEPT], closedOn: ON } }],
+    'three names, one agency now: one step, saying what the document was addressed to',
+  )
   const communes = planRoute(dir, self, { from: KEPT, to: [OLD_COMMUNE_A, OLD_COMMUNE_B], at: AFTER })
-  t.same(communes.map((s) => [s.organId, s.action]), [[NEW_COMMUNE, 'deliver']], 'two merged communes: the new commune once')
+  t.same(
+    communes.map((s) => [s.organId, s.action]),
+    [[NEW_COMMUNE, 'deliver']],
+    'two merged communes: the new commune once',
+  )
   t.equal(communes[0]!.action === 'deliver' && communes[0]!.tier, 'commune')
 })
 
@@ -82,15 +96,35 @@ t.test('no time given: every closure applies (the safe reading for a closed code
 
 t.test('chains are followed, each hop judged at the document time', async (t) => {
   const in2026 = planRoute(dir, self, { from: KEPT, to: ['000.00.50.H96'], at: '2026-03-01T08:00:00+07:00' })
-  t.same(in2026.map((s) => s.organId), ['000.00.51.H96'], 'B is still open in 2026')
+  t.same(
+    in2026.map((s) => s.organId),
+    ['000.00.51.H96'],
+    'B is still open in 2026',
+  )
   const in2027 = planRoute(dir, self, { from: KEPT, to: ['000.00.50.H96'], at: '2027-01-01T00:00:00+07:00' })
-  t.same(in2027, [{ organId: '000.00.52.H96', action: 'deliver', tier: 'province', endpoint: inbox, redirect: { addressedTo: '000.00.50.H96', chain: ['000.00.50.H96', '000.00.51.H96', '000.00.52.H96'], closedOn: ON } }])
+  t.same(in2027, [
+    {
+      organId: '000.00.52.H96',
+      action: 'deliver',
+      tier: 'province',
+      endpoint: inbox,
+      redirect: { addressedTo: '000.00.50.H96', chain: ['000.00.50.H96', '000.00.51.H96', '000.00.52.H96'], closedOn: ON },
+    },
+  ])
 })
 
 t.test('a closed successor with no successor of its own, a split, a loop: refused AGENCY_CLOSED naming what there is', async (t) => {
   const plan = planRoute(dir, self, { from: KEPT, to: ['000.00.61.H96', '000.00.60.H96', '000.00.62.H96', '000.00.70.H96'], at: AFTER })
   const r = refusals(plan)
-  t.same(r.map((s) => [s.organId, s.code]), [['000.00.61.H96', 'AGENCY_CLOSED'], ['000.00.60.H96', 'AGENCY_CLOSED'], ['000.00.62.H96', 'AGENCY_CLOSED'], ['000.00.70.H96', 'AGENCY_CLOSED']])
+  t.same(
+    r.map((s) => [s.organId, s.code]),
+    [
+      ['000.00.61.H96', 'AGENCY_CLOSED'],
+      ['000.00.60.H96', 'AGENCY_CLOSED'],
+      ['000.00.62.H96', 'AGENCY_CLOSED'],
+      ['000.00.70.H96', 'AGENCY_CLOSED'],
+    ],
+  )
   t.match(r[0]!.reason, /000\.00\.61\.H96 → 000\.00\.60\.H96, itself closed/)
   t.same(r[2]!.code === 'AGENCY_CLOSED' && r[2]!.successors, ['000.00.52.H96', '000.00.13.H96'], 'a split names both candidates')
   t.match(r[3]!.reason, /loop/)
@@ -110,7 +144,10 @@ t.test('a successor in another gateway is forwarded like any other recipient', a
 
 t.test('a peer forwarding to a code this gateway closed gets the redirection (never back to the peer)', async (t) => {
   const plan = planRoute(dir, self, { from: '000.00.00.H98', to: [MERGED], at: AFTER, via: OTHER_GW })
-  t.same(plan.map((s) => [s.organId, s.action]), [[KEPT, 'deliver']])
+  t.same(
+    plan.map((s) => [s.organId, s.action]),
+    [[KEPT, 'deliver']],
+  )
   const back = planRoute(dir, self, { from: KEPT, to: ['000.00.80.H96'], at: AFTER, via: OTHER_GW })
   t.equal(back[0]!.action, 'refuse', 'the successor lives at the gateway it came from: no loop')
 })
@@ -150,9 +187,20 @@ t.test('both tier shapes in one directory: a commune under its district, and one
   t.equal(tiers.get('000.23.30.H96')?.tier, 'commune')
   t.equal(tiers.get('000.24.30.H96')?.tier, 'commune', 'an old-shape code re-parented to the province is still a commune')
   t.equal(dir.get(NEW_COMMUNE)?.parent, KEPT)
-  t.same(dir.children(KEPT).filter((a) => a.tier === 'commune').map((a) => a.organId), [NEW_COMMUNE], 'the commune is a child of the province')
+  t.same(
+    dir
+      .children(KEPT)
+      .filter((a) => a.tier === 'commune')
+      .map((a) => a.organId),
+    [NEW_COMMUNE],
+    'the commune is a child of the province',
+  )
   const plan = planRoute(dir, self, { from: KEPT, to: [NEW_COMMUNE, DISTRICT], at: BEFORE })
-  t.same(plan.map((s) => s.action === 'deliver' && s.tier), ['commune', 'district'], 'both shapes routed by their stored tier')
+  t.same(
+    plan.map((s) => s.action === 'deliver' && s.tier),
+    ['commune', 'district'],
+    'both shapes routed by their stored tier',
+  )
 })
 
 t.test('the snapshot keeps closed agencies (history) and lists them', async (t) => {
@@ -163,20 +211,32 @@ t.test('the snapshot keeps closed agencies (history) and lists them', async (t) 
 
 t.test('a directory import carries closures: closedOn and successors columns, checked per line', async (t) => {
   const { importDirectory } = await import('../../src/routing/directory-import.ts')
-  const r = importDirectory([
-    'organId\tname\tclosedOn\tsuccessors',
-    `${KEPT}\tUBND tỉnh Hà Chín Sáu\t\t`,
-    `${MERGED}\tUBND tỉnh Hà Chín Bảy\t2025-07-01\t${KEPT}`,
-    `${DISTRICT}\tUBND huyện Bến Sông\t2025-07-01\t${KEPT}; ${NEW_COMMUNE}`,
-    `000.00.31.H96\tUBND huyện Sai Ngày\t01/07/2025\t${KEPT}`,
-    `000.00.33.H96\tUBND huyện Không Ngày\t\t${KEPT}`,
-    `000.00.34.H96\tUBND huyện Tự Kế Thừa\t2025-07-01\t000.00.34.H96`,
-  ].join('\n'), { format: 'tsv' })
-  t.same(r.agencies.map((a) => [a.organId, a.closed]), [
-    [KEPT, undefined],
-    [MERGED, { on: ON, successors: [KEPT] }],
-    [DISTRICT, { on: ON, successors: [KEPT, NEW_COMMUNE] }],
-  ])
-  t.same(r.errors.map((e) => e.line), [5, 6, 7])
-  t.match(r.errors.map((e) => e.message), [/not a yyyy-mm-dd date/, /successors given without closedOn/, /cannot succeed itself/])
+  const r = importDirectory(
+    [
+      'organId\tname\tclosedOn\tsuccessors',
+      `${KEPT}\tUBND tỉnh Hà Chín Sáu\t\t`,
+      `${MERGED}\tUBND tỉnh Hà Chín Bảy\t2025-07-01\t${KEPT}`,
+      `${DISTRICT}\tUBND huyện Bến Sông\t2025-07-01\t${KEPT}; ${NEW_COMMUNE}`,
+      `000.00.31.H96\tUBND huyện Sai Ngày\t01/07/2025\t${KEPT}`,
+      `000.00.33.H96\tUBND huyện Không Ngày\t\t${KEPT}`,
+      `000.00.34.H96\tUBND huyện Tự Kế Thừa\t2025-07-01\t000.00.34.H96`,
+    ].join('\n'),
+    { format: 'tsv' },
+  )
+  t.same(
+    r.agencies.map((a) => [a.organId, a.closed]),
+    [
+      [KEPT, undefined],
+      [MERGED, { on: ON, successors: [KEPT] }],
+      [DISTRICT, { on: ON, successors: [KEPT, NEW_COMMUNE] }],
+    ],
+  )
+  t.same(
+    r.errors.map((e) => e.line),
+    [5, 6, 7],
+  )
+  t.match(
+    r.errors.map((e) => e.message),
+    [/not a yyyy-mm-dd date/, /successors given without closedOn/, /cannot succeed itself/],
+  )
 })

@@ -26,8 +26,14 @@ const SAMPLES = corpusPath('samples')
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'edxml')
 const skipSamples = corpusSkip('samples')
 const haveSamples = skipSamples === false
-const samples = haveSamples ? readdirSync(SAMPLES).filter((f) => f.endsWith('.edxml')).sort() : []
-const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.edxml')).sort()
+const samples = haveSamples
+  ? readdirSync(SAMPLES)
+      .filter((f) => f.endsWith('.edxml'))
+      .sort()
+  : []
+const fixtures = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.edxml'))
+  .sort()
 
 const errCode = (fn: () => unknown): string | undefined => {
   try {
@@ -69,7 +75,10 @@ t.test('every VPCP sample except edoc.edxml validates, round-trips and re-valida
     const env = readEnvelope(bytes)
     if (model.kind === 'edoc' && env.kind === 'edoc') {
       t.equal(env.documentId, model.messageHeader.documentId)
-      t.same(env.to, model.messageHeader.to.map((o) => o.organId))
+      t.same(
+        env.to,
+        model.messageHeader.to.map((o) => o.organId),
+      )
     } else if (model.kind === 'status' && env.kind === 'status') {
       t.equal(env.statusCode, model.status.statusCode)
     } else t.fail(`${f}: envelope kind ${env.kind} vs model ${model.kind}`)
@@ -90,11 +99,31 @@ t.test('sample details', { skip: skipSamples }, async (t) => {
   t.equal(d.data.length, atts[0]!.size)
   t.same([...d.data.subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04], 'a ZIP')
   t.equal(decodeAttachment(m, '209').data.length, d.data.length, 'without the cid: prefix too')
-  t.equal(errCode(() => decodeAttachment(m, 'cid:999')), 'NOT_FOUND')
+  t.equal(
+    errCode(() => decodeAttachment(m, 'cid:999')),
+    'NOT_FOUND',
+  )
   const u = xmlToModel(readFileSync(join(SAMPLES, 'edoc_update.edxml')))
-  t.match(u, { kind: 'edoc', traceHeaderList: { bussiness: { bussinessDocType: '2', bussinessDocumentInfo: { receiverList: { receiver: [{ organId: '000.00.00.H41', receiverType: '0' }, { organId: '000.00.00.H14', receiverType: '1' }] } } } } })
+  t.match(u, {
+    kind: 'edoc',
+    traceHeaderList: {
+      bussiness: {
+        bussinessDocType: '2',
+        bussinessDocumentInfo: {
+          receiverList: {
+            receiver: [
+              { organId: '000.00.00.H41', receiverType: '0' },
+              { organId: '000.00.00.H14', receiverType: '1' },
+            ],
+          },
+        },
+      },
+    },
+  })
   const r = xmlToModel(readFileSync(join(SAMPLES, 'edoc_replacement.edxml')))
-  t.match(r, { traceHeaderList: { bussiness: { bussinessDocType: '3', replacementInfoList: { replacementInfo: [{ organIdList: { organId: ['000.00.00.H41', '000.00.00.H14'] } }, {}] } } } })
+  t.match(r, {
+    traceHeaderList: { bussiness: { bussinessDocType: '3', replacementInfoList: { replacementInfo: [{ organIdList: { organId: ['000.00.00.H41', '000.00.00.H14'] } }, {}] } } },
+  })
 })
 
 t.test('own fixtures', async (t) => {
@@ -116,7 +145,8 @@ t.test('own fixtures', async (t) => {
       t.ok(err instanceof GatewayError && err.code === 'EDXML_SCHEMA_INVALID', `${f}: EDXML_SCHEMA_INVALID`)
       const e = err as GatewayError
       t.ok(e.errors && e.errors.length > 0 && typeof e.errors[0]!.line === 'number' && e.errors[0]!.message.length > 0, `${f}: errors with line numbers`)
-      if (f === 'invalid-agency-code.edxml') t.match(e.errors![0]!.message, /'0\.0\.G22' is not an agency code of the form CCC\.BB\.AA\.XNN/, 'the national format is named, not the legacy pattern')
+      if (f === 'invalid-agency-code.edxml')
+        t.match(e.errors![0]!.message, /'0\.0\.G22' is not an agency code of the form CCC\.BB\.AA\.XNN/, 'the national format is named, not the legacy pattern')
       continue
     }
     const { kind, model } = validateXml(bytes)
@@ -153,10 +183,22 @@ t.test('JSON form', async (t) => {
   }
   t.ok(e instanceof GatewayError && e.code === 'EDXML_SCHEMA_INVALID')
   t.match((e as GatewayError).errors, [{ path: '/status/statusCode' }], 'JSON pointer to the bad value')
-  t.equal(errCode(() => validateJson({ kind: 'edoc' })), 'EDXML_SCHEMA_INVALID')
-  t.equal(errCode(() => validateJson({ ...EDXML_JSON_EXAMPLE, surprise: 1 })), 'EDXML_SCHEMA_INVALID')
-  t.equal(errCode(() => validateJson(null)), 'EDXML_SCHEMA_INVALID')
-  t.equal(errCode(() => validateJson({ kind: 'status', status: { ...EDXML_JSON_EXAMPLE.status, from: { organId: '1.2.3' } } })), 'EDXML_SCHEMA_INVALID')
+  t.equal(
+    errCode(() => validateJson({ kind: 'edoc' })),
+    'EDXML_SCHEMA_INVALID',
+  )
+  t.equal(
+    errCode(() => validateJson({ ...EDXML_JSON_EXAMPLE, surprise: 1 })),
+    'EDXML_SCHEMA_INVALID',
+  )
+  t.equal(
+    errCode(() => validateJson(null)),
+    'EDXML_SCHEMA_INVALID',
+  )
+  t.equal(
+    errCode(() => validateJson({ kind: 'status', status: { ...EDXML_JSON_EXAMPLE.status, from: { organId: '1.2.3' } } })),
+    'EDXML_SCHEMA_INVALID',
+  )
 })
 
 const xmllint = spawnSync('xmllint', ['--version']).status === 0
@@ -188,7 +230,11 @@ t.test('xmllint --schema agrees with the gateway on every sample and fixture', {
 
 t.test('attacks are refused with a code, fast', async (t) => {
   const cases: [string, Buffer, string, { maxBytes: number; maxDepth: number }?][] = [
-    ['XXE', Buffer.from('<?xml version="1.0"?>\n<!DOCTYPE edXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">&xxe;</edXML>'), 'XML_FORBIDDEN_CONSTRUCT'],
+    [
+      'XXE',
+      Buffer.from('<?xml version="1.0"?>\n<!DOCTYPE edXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016">&xxe;</edXML>'),
+      'XML_FORBIDDEN_CONSTRUCT',
+    ],
     ['XXE parameter entity', Buffer.from('<!DOCTYPE a [<!ENTITY % p SYSTEM "http://127.0.0.1/x.dtd"> %p;]><a/>'), 'XML_FORBIDDEN_CONSTRUCT'],
     [
       'billion laughs',
@@ -207,8 +253,16 @@ t.test('attacks are refused with a code, fast', async (t) => {
   ]
   for (const [name, bytes, want, limits] of cases) {
     const t0 = performance.now()
-    t.equal(errCode(() => validateXml(bytes, limits)), want, `${name}: ${want}`)
-    t.equal(errCode(() => readEnvelope(bytes, limits)), want, `${name}: readEnvelope ${want}`)
+    t.equal(
+      errCode(() => validateXml(bytes, limits)),
+      want,
+      `${name}: ${want}`,
+    )
+    t.equal(
+      errCode(() => readEnvelope(bytes, limits)),
+      want,
+      `${name}: readEnvelope ${want}`,
+    )
     const ms = performance.now() - t0
     t.ok(ms < 1000, `${name}: ${ms.toFixed(1)} ms`)
   }

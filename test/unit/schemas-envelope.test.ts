@@ -58,8 +58,14 @@ t.test('edoc sample', { skip: skipSamples }, async (t) => {
   })
   t.equal(readEnvelope(sample('edoc_revocation.edxml')).kind, 'edoc')
   // the legacy 3-group code passes the schema but not the routing check
-  t.equal(code(() => assertRoutableAgencyCodes(n)), 'INVALID_AGENCY_CODE')
-  t.equal(code(() => assertRoutableAgencyCodes(env)), undefined)
+  t.equal(
+    code(() => assertRoutableAgencyCodes(n)),
+    'INVALID_AGENCY_CODE',
+  )
+  t.equal(
+    code(() => assertRoutableAgencyCodes(env)),
+    undefined,
+  )
 })
 
 t.test('status samples', { skip: skipSamples }, async (t) => {
@@ -92,38 +98,85 @@ t.test('namespace-aware, prefix-independent; Status element accepted', async (t)
   })
   // same local names in another namespace are not edXML
   const wrong = Buffer.from(x.toString().replace(NS, 'urn:other'))
-  t.equal(code(() => readEnvelope(wrong)), 'EDXML_SCHEMA_INVALID')
+  t.equal(
+    code(() => readEnvelope(wrong)),
+    'EDXML_SCHEMA_INVALID',
+  )
   // missing To
   const noTo = mini(`<q:MessageHeader><q:From><q:OrganId>000.00.00.H41</q:OrganId></q:From><q:DocumentId>x</q:DocumentId></q:MessageHeader>`)
-  t.equal(code(() => readEnvelope(noTo)), 'EDXML_SCHEMA_INVALID')
+  t.equal(
+    code(() => readEnvelope(noTo)),
+    'EDXML_SCHEMA_INVALID',
+  )
 })
 
 t.test('safety gate', async (t) => {
   const xxe = Buffer.from('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>')
-  t.equal(code(() => readEnvelope(xxe)), 'XML_FORBIDDEN_CONSTRUCT')
+  t.equal(
+    code(() => readEnvelope(xxe)),
+    'XML_FORBIDDEN_CONSTRUCT',
+  )
   const laughs = Buffer.from('<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>')
-  t.equal(code(() => readEnvelope(laughs)), 'XML_FORBIDDEN_CONSTRUCT')
-  t.equal(code(() => readEnvelope(Buffer.from('<a><b></a>'))), 'XML_MALFORMED')
-  t.equal(code(() => readEnvelope(Buffer.from(''))), 'XML_MALFORMED')
-  t.equal(code(() => readEnvelope(Buffer.from('not xml at all'))), 'XML_MALFORMED')
-  t.equal(code(() => readEnvelope(Buffer.from('<?xml version="1.0" encoding="UTF-16"?><a/>'))), 'XML_FORBIDDEN_CONSTRUCT')
+  t.equal(
+    code(() => readEnvelope(laughs)),
+    'XML_FORBIDDEN_CONSTRUCT',
+  )
+  t.equal(
+    code(() => readEnvelope(Buffer.from('<a><b></a>'))),
+    'XML_MALFORMED',
+  )
+  t.equal(
+    code(() => readEnvelope(Buffer.from(''))),
+    'XML_MALFORMED',
+  )
+  t.equal(
+    code(() => readEnvelope(Buffer.from('not xml at all'))),
+    'XML_MALFORMED',
+  )
+  t.equal(
+    code(() => readEnvelope(Buffer.from('<?xml version="1.0" encoding="UTF-16"?><a/>'))),
+    'XML_FORBIDDEN_CONSTRUCT',
+  )
   const deep = Buffer.from('<a>'.repeat(100_000) + '</a>'.repeat(100_000))
   let t0 = performance.now()
-  t.equal(code(() => readEnvelope(deep)), 'XML_TOO_DEEP')
+  t.equal(
+    code(() => readEnvelope(deep)),
+    'XML_TOO_DEEP',
+  )
   t.ok(performance.now() - t0 < 500, 'deep nesting refused fast')
-  t.equal(code(() => readEnvelope(Buffer.from('<a>'.repeat(10) + '</a>'.repeat(10)), { maxBytes: 1000, maxDepth: 5 })), 'XML_TOO_DEEP')
+  t.equal(
+    code(() => readEnvelope(Buffer.from('<a>'.repeat(10) + '</a>'.repeat(10)), { maxBytes: 1000, maxDepth: 5 })),
+    'XML_TOO_DEEP',
+  )
   // '>' inside attribute values does not confuse the depth scan
-  t.equal(code(() => readEnvelope(Buffer.from('<a x="<b>"/>'))), 'XML_MALFORMED')
-  t.equal(code(() => readEnvelope(Buffer.from('<a x="b>c"><c/></a>'))), 'EDXML_SCHEMA_INVALID')
+  t.equal(
+    code(() => readEnvelope(Buffer.from('<a x="<b>"/>'))),
+    'XML_MALFORMED',
+  )
+  t.equal(
+    code(() => readEnvelope(Buffer.from('<a x="b>c"><c/></a>'))),
+    'EDXML_SCHEMA_INVALID',
+  )
   const big = Buffer.alloc(20 * 1024 * 1024, 0x41)
   t0 = performance.now()
-  t.equal(code(() => readEnvelope(big, { maxBytes: 1024 * 1024, maxDepth: 64 })), 'PAYLOAD_TOO_LARGE')
+  t.equal(
+    code(() => readEnvelope(big, { maxBytes: 1024 * 1024, maxDepth: 64 })),
+    'PAYLOAD_TOO_LARGE',
+  )
   t.ok(performance.now() - t0 < 100, 'oversize refused fast')
 })
 
 t.test('buildStatusXml has the shape of status_inbox__01 and reads back', async (t) => {
   const xml = buildStatusXml({
-    from: { organId: '000.00.00.H41', organName: 'UBND Tỉnh Nghệ An', organAdd: 'Số 03, đường Trường Thi', email: 'nghean@gov.vn', telephone: '0383 840418', fax: '0383 843049', website: 'www.nghean.vn' },
+    from: {
+      organId: '000.00.00.H41',
+      organName: 'UBND Tỉnh Nghệ An',
+      organAdd: 'Số 03, đường Trường Thi',
+      email: 'nghean@gov.vn',
+      telephone: '0383 840418',
+      fax: '0383 843049',
+      website: 'www.nghean.vn',
+    },
     responseFor: { organId: '000.00.00.G22', code: '7816/VPCP-TTĐT', promulgationDate: '2015/09/30', documentId: '000.00.00.G22,2015/09/30,7816/VPCP-TTĐT' },
     staff: { department: 'Phong hanh chinh', staff: 'Nguyen thi ngoc tram', mobile: '84912000001', email: 'ngoctram@nghean.vn' },
     statusCode: '01',

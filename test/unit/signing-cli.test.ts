@@ -74,7 +74,11 @@ t.test('help and usage mistakes: stdout + exit 0 for help, one line + exit 2 for
     t.match(r.out, /usage: lgsp <command>[\s\S]*sign /, 'and lists the commands on stdout')
   }
   for (const cmd of ['pki', 'sign', 'verify', 'verify-receipt', 'directory', 'dlq', 'log', 'vxp-system', 'keys']) {
-    for (const args of [[cmd, '--help'], [cmd, '-h'], [cmd, 'init', '--help']]) {
+    for (const args of [
+      [cmd, '--help'],
+      [cmd, '-h'],
+      [cmd, 'init', '--help'],
+    ]) {
       const r = lgsp(...args)
       t.equal(r.code, 0, `lgsp ${args.join(' ')} exits 0`)
       t.match(r.out, new RegExp(`usage: lgsp ${cmd}`), 'usage on stdout')

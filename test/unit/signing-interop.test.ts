@@ -62,7 +62,11 @@ function xmlsecSign(doc: string, s: Signer, tmpl = template()): string {
 function xmlsecVerify(xml: string): { ok: boolean; out: string } {
   const f = join(work, `v${n++}.xml`)
   writeFileSync(f, xml)
-  const r = spawnSync('xmlsec1', ['--verify', '--enabled-reference-uris', 'empty', '--trusted-pem', join(fx.dir, 'roots/root-ca.pem'), '--untrusted-pem', join(fx.dir, 'intermediates/issuing-ca.pem'), f], { encoding: 'utf8' })
+  const r = spawnSync(
+    'xmlsec1',
+    ['--verify', '--enabled-reference-uris', 'empty', '--trusted-pem', join(fx.dir, 'roots/root-ca.pem'), '--untrusted-pem', join(fx.dir, 'intermediates/issuing-ca.pem'), f],
+    { encoding: 'utf8' },
+  )
   return { ok: r.status === 0, out: r.stderr + r.stdout }
 }
 

@@ -20,7 +20,11 @@ t.before(async () => {
 })
 
 const opts = (over: Partial<VerifyJwsOptions> = {}): VerifyJwsOptions => ({ trust, signerAllowedFor: signerAllowedFor(trust.agencyBinding()), from: G22, ...over })
-const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ACCEPTED', (e) => e.code ?? String(e))
+const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ACCEPTED',
+    (e) => e.code ?? String(e),
+  )
 const pkg = { from: { organId: G22 }, to: [{ organId: '000.00.00.H41' }], subject: 'V/v kết nối' }
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
 

@@ -43,37 +43,92 @@ t.test('pkiInit is idempotent', async (t) => {
 
 t.test('chain refusals', async (t) => {
   const ts = await fx.trust()
-  t.equal(codeOf(() => ts.validate(fx.expired.cert)), 'CERT_EXPIRED')
-  t.equal(codeOf(() => ts.validate(fx.revoked.cert)), 'CERT_REVOKED')
-  t.equal(codeOf(() => ts.validate(fx.attacker.cert)), 'CERT_UNTRUSTED', 'same subject, other root')
-  t.equal(codeOf(() => ts.validate(fx.deepLeaf.cert, fx.deepLeaf.chain.slice(1))), 'CERT_UNTRUSTED', 'pathLen')
-  t.equal(codeOf(() => ts.validate(fx.agencyIssued.cert, fx.agencyIssued.chain.slice(1))), 'CERT_UNTRUSTED', 'non-CA issuer')
-  t.equal(codeOf(() => ts.validate(fx.rootPem)), 'CERT_UNTRUSTED', 'the anchor itself cannot sign')
-  t.equal(codeOf(() => ts.validate(fx.intPem)), 'CERT_UNTRUSTED', 'a CA cannot sign documents')
+  t.equal(
+    codeOf(() => ts.validate(fx.expired.cert)),
+    'CERT_EXPIRED',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.revoked.cert)),
+    'CERT_REVOKED',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.attacker.cert)),
+    'CERT_UNTRUSTED',
+    'same subject, other root',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.deepLeaf.cert, fx.deepLeaf.chain.slice(1))),
+    'CERT_UNTRUSTED',
+    'pathLen',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.agencyIssued.cert, fx.agencyIssued.chain.slice(1))),
+    'CERT_UNTRUSTED',
+    'non-CA issuer',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.rootPem)),
+    'CERT_UNTRUSTED',
+    'the anchor itself cannot sign',
+  )
+  t.equal(
+    codeOf(() => ts.validate(fx.intPem)),
+    'CERT_UNTRUSTED',
+    'a CA cannot sign documents',
+  )
   const g22 = await fx.agency('000.00.00.G22')
-  t.equal(codeOf(() => ts.validate(g22.cert, [], new Date('2040-01-01'))), 'CERT_EXPIRED', 'validity checked at the given time')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert, [], new Date('2040-01-01'))),
+    'CERT_EXPIRED',
+    'validity checked at the given time',
+  )
 })
 
 t.test('runtime add/remove', async (t) => {
   const ts = new TrustStore()
   const g22 = await fx.agency('000.00.00.G22')
-  t.equal(codeOf(() => ts.validate(g22.cert, [fx.intPem])), 'CERT_UNTRUSTED', 'empty store')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert, [fx.intPem])),
+    'CERT_UNTRUSTED',
+    'empty store',
+  )
   const rootFp = ts.addRoot(fx.rootPem)
-  t.equal(codeOf(() => ts.validate(g22.cert, [fx.intPem])), 'OK', 'intermediate supplied by the signer')
-  t.equal(codeOf(() => ts.validate(g22.cert)), 'CERT_UNTRUSTED', 'intermediate missing')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert, [fx.intPem])),
+    'OK',
+    'intermediate supplied by the signer',
+  )
+  t.equal(
+    codeOf(() => ts.validate(g22.cert)),
+    'CERT_UNTRUSTED',
+    'intermediate missing',
+  )
   const intFp = ts.addIntermediate(fx.intPem)
-  t.equal(codeOf(() => ts.validate(g22.cert)), 'OK')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert)),
+    'OK',
+  )
   t.throws(() => ts.addRoot(g22.cert), { code: 'CERT_UNTRUSTED' }, 'a leaf cannot be a root')
   // CRLs are only accepted from a CA in the store
   const crl = readFileSync(join(fx.dir, 'crl/issuing-ca.crl.pem'))
   t.throws(() => new TrustStore().addCrl(crl), { code: 'CERT_UNTRUSTED' })
   const src = ts.addCrl(crl)
-  t.equal(codeOf(() => ts.validate(fx.revoked.cert)), 'CERT_REVOKED')
+  t.equal(
+    codeOf(() => ts.validate(fx.revoked.cert)),
+    'CERT_REVOKED',
+  )
   ts.removeCrl(src)
-  t.equal(codeOf(() => ts.validate(fx.revoked.cert)), 'OK', 'without the CRL the revocation is unknown')
+  t.equal(
+    codeOf(() => ts.validate(fx.revoked.cert)),
+    'OK',
+    'without the CRL the revocation is unknown',
+  )
   ts.removeIntermediate(intFp)
   ts.removeRoot(rootFp)
-  t.equal(codeOf(() => ts.validate(g22.cert, [fx.intPem])), 'CERT_UNTRUSTED')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert, [fx.intPem])),
+    'CERT_UNTRUSTED',
+  )
   // agency binding
   const fp = ts.addAgencyCert(g22.cert)
   const allowed = signerAllowedFor(ts.agencyBinding())
@@ -94,12 +149,27 @@ t.test('requireCrl and stale CRLs', async (t) => {
   ts.addRoot(fx.rootPem)
   ts.addIntermediate(fx.intPem)
   const g22 = await fx.agency('000.00.00.G22')
-  t.equal(codeOf(() => ts.validate(g22.cert)), 'CERT_REVOCATION_UNKNOWN', 'no CRL at all')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert)),
+    'CERT_REVOCATION_UNKNOWN',
+    'no CRL at all',
+  )
   ts.addCrl(readFileSync(join(fx.dir, 'crl/issuing-ca.crl.pem')))
-  t.equal(codeOf(() => ts.validate(g22.cert)), 'CERT_REVOCATION_UNKNOWN', 'no CRL from the root for the intermediate')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert)),
+    'CERT_REVOCATION_UNKNOWN',
+    'no CRL from the root for the intermediate',
+  )
   ts.addCrl(readFileSync(join(fx.dir, 'crl/root-ca.crl.pem')))
-  t.equal(codeOf(() => ts.validate(g22.cert)), 'OK')
-  t.equal(codeOf(() => ts.validate(g22.cert, [], new Date(Date.now() + 60 * 86_400_000))), 'CERT_REVOCATION_UNKNOWN', 'stale after nextUpdate')
+  t.equal(
+    codeOf(() => ts.validate(g22.cert)),
+    'OK',
+  )
+  t.equal(
+    codeOf(() => ts.validate(g22.cert, [], new Date(Date.now() + 60 * 86_400_000))),
+    'CERT_REVOCATION_UNKNOWN',
+    'stale after nextUpdate',
+  )
 })
 
 t.test('CRL from a URL: fetched, cached on disk, refreshed', async (t) => {
@@ -121,20 +191,32 @@ t.test('CRL from a URL: fetched, cached on disk, refreshed', async (t) => {
   ts.addIntermediate(fx.intPem)
   await ts.addCrlUrl(url)
   t.equal(hits, 1)
-  t.equal(codeOf(() => ts.validate(fx.revoked.cert)), 'CERT_REVOKED', 'revocation seen through the URL')
+  t.equal(
+    codeOf(() => ts.validate(fx.revoked.cert)),
+    'CERT_REVOKED',
+    'revocation seen through the URL',
+  )
   t.equal(readdirSync(cacheDir).length, 1, 'cached on disk')
   await new Promise((r) => setTimeout(r, 60))
   fail = true
   await ts.refreshDueCrls()
   t.equal(hits, 2, 'refetched when due')
-  t.equal(codeOf(() => ts.validate(fx.revoked.cert)), 'CERT_REVOKED', 'a failed refresh keeps the last good CRL')
+  t.equal(
+    codeOf(() => ts.validate(fx.revoked.cert)),
+    'CERT_REVOKED',
+    'a failed refresh keeps the last good CRL',
+  )
   t.match(ts.crlStatus().find((c) => c.source === url)?.lastError, /503/)
   // a restart without network uses the disk cache
   const ts2 = new TrustStore({ cacheDir })
   ts2.addRoot(fx.rootPem)
   ts2.addIntermediate(fx.intPem)
   await ts2.addCrlUrl(url)
-  t.equal(codeOf(() => ts2.validate(fx.revoked.cert)), 'CERT_REVOKED', 'disk cache used while the URL fails')
+  t.equal(
+    codeOf(() => ts2.validate(fx.revoked.cert)),
+    'CERT_REVOKED',
+    'disk cache used while the URL fails',
+  )
   fail = false
   body = await generateCrl(fx.issuing, crlFile, { hours: 2 })
   await ts.refreshDueCrls(true)

@@ -94,15 +94,20 @@ t.test('attack corpus — each refused with its code', async (t) => {
   const unsigned = signed.replace(sig, '')
 
   await t.test('tampered content', async (t) => refused(t, signed.replace('V/v kết nối', 'V/v chuyển tiền'), 'SIGNATURE_INVALID'))
-  await t.test('tampered sender (From/OrganId)', async (t) => refused(t, signed.replace(`<edXML:OrganId>${G22}</edXML:OrganId>`, '<edXML:OrganId>000.00.00.G14</edXML:OrganId>'), 'SIGNATURE_INVALID', { from: '000.00.00.G14' }))
-  await t.test('Signature moved into edXMLBody', async (t) =>
-    refused(t, unsigned.replace('<edXML:edXMLBody>', `<edXML:edXMLBody>${sig}`), 'SIGNATURE_PROFILE_VIOLATION'))
+  await t.test('tampered sender (From/OrganId)', async (t) =>
+    refused(t, signed.replace(`<edXML:OrganId>${G22}</edXML:OrganId>`, '<edXML:OrganId>000.00.00.G14</edXML:OrganId>'), 'SIGNATURE_INVALID', { from: '000.00.00.G14' }),
+  )
+  await t.test('Signature moved into edXMLBody', async (t) => refused(t, unsigned.replace('<edXML:edXMLBody>', `<edXML:edXMLBody>${sig}`), 'SIGNATURE_PROFILE_VIOLATION'))
   await t.test('Signature moved to the document element', async (t) => refused(t, unsigned.replace('</edXML>', `${sig}</edXML>`), 'SIGNATURE_PROFILE_VIOLATION'))
   await t.test('wrapped: forged package carrying the signed original in a wrapper element', async (t) => {
     const original = signed.replace(/^<\?xml[^>]*>\n/, '')
-    const forged = buildEdxml({ subject: 'Chuyển 1 tỷ đồng' }).replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`).replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${original}</Wrapper>`)
+    const forged = buildEdxml({ subject: 'Chuyển 1 tỷ đồng' })
+      .replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`)
+      .replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${original}</Wrapper>`)
     await refused(t, forged, 'SIGNATURE_PROFILE_VIOLATION') // two Signatures
-    const forged1 = buildEdxml({ subject: 'Chuyển 1 tỷ đồng' }).replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`).replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${original.replace(sig, '')}</Wrapper>`)
+    const forged1 = buildEdxml({ subject: 'Chuyển 1 tỷ đồng' })
+      .replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sig}`)
+      .replace('<edXML:edXMLBody>', `<edXML:edXMLBody><Wrapper>${original.replace(sig, '')}</Wrapper>`)
     await refused(t, forged1, 'SIGNATURE_INVALID') // the digest covers the outer (forged) document
   })
   await t.test('duplicated header: second MessageHeader/From', async (t) => {
@@ -111,21 +116,23 @@ t.test('attack corpus — each refused with its code', async (t) => {
   })
   await t.test('second Signature', async (t) => refused(t, signed.replace(sig, sig + sig), 'SIGNATURE_PROFILE_VIOLATION'))
   await t.test('second Signature elsewhere (QCVN namespace)', async (t) =>
-    refused(t, signed.replace('</edXML:edXMLBody>', '<Signature/></edXML:edXMLBody>'), 'SIGNATURE_PROFILE_VIOLATION'))
+    refused(t, signed.replace('</edXML:edXMLBody>', '<Signature/></edXML:edXMLBody>'), 'SIGNATURE_PROFILE_VIOLATION'),
+  )
   await t.test('second SignedInfo', async (t) => {
     const si = sig.match(/<SignedInfo>.*<\/SignedInfo>/s)![0]
     await refused(t, signed.replace(si, si + si), 'SIGNATURE_PROFILE_VIOLATION')
   })
   await t.test('comment inside DigestValue (CVE-2025-29775 shape)', async (t) =>
-    refused(t, signed.replace(/<DigestValue>([^<]+)<\/DigestValue>/, '<DigestValue><!-- x -->$1</DigestValue>'), 'SIGNATURE_PROFILE_VIOLATION'))
-  await t.test('comment inside SignatureValue', async (t) =>
-    refused(t, signed.replace(/<SignatureValue>([^<]{10})/, '<SignatureValue>$1<!---->'), 'SIGNATURE_PROFILE_VIOLATION'))
+    refused(t, signed.replace(/<DigestValue>([^<]+)<\/DigestValue>/, '<DigestValue><!-- x -->$1</DigestValue>'), 'SIGNATURE_PROFILE_VIOLATION'),
+  )
+  await t.test('comment inside SignatureValue', async (t) => refused(t, signed.replace(/<SignatureValue>([^<]{10})/, '<SignatureValue>$1<!---->'), 'SIGNATURE_PROFILE_VIOLATION'))
   await t.test('comment in the signed content (comment-truncation)', async (t) =>
-    refused(t, signed.replace(`<edXML:OrganId>${G22}</edXML:OrganId>`, '<edXML:OrganId>000.00.00.<!-- -->G22</edXML:OrganId>'), 'SIGNATURE_PROFILE_VIOLATION'))
+    refused(t, signed.replace(`<edXML:OrganId>${G22}</edXML:OrganId>`, '<edXML:OrganId>000.00.00.<!-- -->G22</edXML:OrganId>'), 'SIGNATURE_PROFILE_VIOLATION'),
+  )
   await t.test('attacker key, certificate with the same subject from an untrusted root', async (t) =>
-    refused(t, signEdxml(doc, fx.attacker.key, fx.attacker.chain), 'CERT_UNTRUSTED'))
-  await t.test('attacker key, genuine certificate in KeyInfo', async (t) =>
-    refused(t, rawSign(doc, { key: fx.attacker.key, chain: g22.chain }), 'SIGNATURE_INVALID'))
+    refused(t, signEdxml(doc, fx.attacker.key, fx.attacker.chain), 'CERT_UNTRUSTED'),
+  )
+  await t.test('attacker key, genuine certificate in KeyInfo', async (t) => refused(t, rawSign(doc, { key: fx.attacker.key, chain: g22.chain }), 'SIGNATURE_INVALID'))
   await t.test('expired certificate', async (t) => refused(t, signEdxml(doc, fx.expired.key, fx.expired.chain), 'CERT_EXPIRED', { signerAllowedFor: allowAlso(fx.expired) }))
   await t.test('revoked certificate', async (t) => refused(t, signEdxml(doc, fx.revoked.key, fx.revoked.chain), 'CERT_REVOKED', { signerAllowedFor: allowAlso(fx.revoked) }))
   await t.test('untrusted root (trust store without the demo root)', async (t) => {
@@ -137,23 +144,35 @@ t.test('attack corpus — each refused with its code', async (t) => {
   await t.test('pathLen exceeded', async (t) => refused(t, signEdxml(doc, fx.deepLeaf.key, fx.deepLeaf.chain), 'CERT_UNTRUSTED'))
   await t.test('signer not the sender (G14 signs a G22 package)', async (t) => refused(t, signEdxml(doc, g14.key, g14.chain), 'SIGNER_NOT_SENDER'))
   await t.test('declared sender differs from the signed From', async (t) => refused(t, signed, 'SIGNER_NOT_SENDER', { from: '000.00.00.G14' }))
-  await t.test('rsa-sha1 when refused', async (t) =>
-    refused(t, rawSign(doc, { ...g22, sigAlg: ALG.rsaSha1, digestAlg: ALG.sha1 }), 'SIGNATURE_ALGORITHM_REFUSED'))
+  await t.test('rsa-sha1 when refused', async (t) => refused(t, rawSign(doc, { ...g22, sigAlg: ALG.rsaSha1, digestAlg: ALG.sha1 }), 'SIGNATURE_ALGORITHM_REFUSED'))
   await t.test('sha1 digest under rsa-sha256 when refused', async (t) => refused(t, rawSign(doc, { ...g22, digestAlg: ALG.sha1 }), 'SIGNATURE_ALGORITHM_REFUSED'))
-  await t.test('hmac-sha1 (key confusion)', async (t) => refused(t, rawSign(doc.replace('x', 'x'), { ...g22, sigAlg: ALG.rsaSha256 }).replace(ALG.rsaSha256, ALG.hmacSha1), 'SIGNATURE_ALGORITHM_REFUSED'))
+  await t.test('hmac-sha1 (key confusion)', async (t) =>
+    refused(t, rawSign(doc.replace('x', 'x'), { ...g22, sigAlg: ALG.rsaSha256 }).replace(ALG.rsaSha256, ALG.hmacSha1), 'SIGNATURE_ALGORITHM_REFUSED'),
+  )
   await t.test('signature copied from a different document', async (t) => {
     const other = signEdxml(buildEdxml({ subject: 'Văn bản khác' }), g22.key, g22.chain)
     await refused(t, unsigned.replace('</edXML:TraceHeaderList>', `</edXML:TraceHeaderList>${sigOf(other)}`), 'SIGNATURE_INVALID')
   })
   await t.test('Reference to an Id instead of URI=""', async (t) => refused(t, rawSign(doc, { ...g22, uri: '#x' }), 'SIGNATURE_PROFILE_VIOLATION'))
   await t.test('second Reference', async (t) =>
-    refused(t, rawSign(doc, { ...g22, signedInfoExtra: `<Reference URI=""><DigestMethod Algorithm="${ALG.sha256}"/><DigestValue>AAAA</DigestValue></Reference>` }), 'SIGNATURE_PROFILE_VIOLATION'))
-  await t.test('Object inside Signature', async (t) => refused(t, rawSign(doc, { ...g22, signatureExtra: '<Object><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"/></Object>' }), 'SIGNATURE_PROFILE_VIOLATION'))
+    refused(
+      t,
+      rawSign(doc, { ...g22, signedInfoExtra: `<Reference URI=""><DigestMethod Algorithm="${ALG.sha256}"/><DigestValue>AAAA</DigestValue></Reference>` }),
+      'SIGNATURE_PROFILE_VIOLATION',
+    ),
+  )
+  await t.test('Object inside Signature', async (t) =>
+    refused(t, rawSign(doc, { ...g22, signatureExtra: '<Object><edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"/></Object>' }), 'SIGNATURE_PROFILE_VIOLATION'),
+  )
   await t.test('the VPCP sample transform URI (not exc-c14n)', async (t) =>
-    refused(t, rawSign(doc, { ...g22, refC14n: ALG.exc }).replace(`<Transform Algorithm="${ALG.exc}"/>`, '<Transform Algorithm="http://www.w3.org/TR/xml-exc-c14n#"/>'), 'SIGNATURE_PROFILE_VIOLATION'))
+    refused(
+      t,
+      rawSign(doc, { ...g22, refC14n: ALG.exc }).replace(`<Transform Algorithm="${ALG.exc}"/>`, '<Transform Algorithm="http://www.w3.org/TR/xml-exc-c14n#"/>'),
+      'SIGNATURE_PROFILE_VIOLATION',
+    ),
+  )
   await t.test('no KeyInfo', async (t) => refused(t, signed.replace(/<KeyInfo>.*<\/KeyInfo>/s, ''), 'SIGNATURE_PROFILE_VIOLATION'))
-  await t.test('DOCTYPE / entities', async (t) =>
-    refused(t, signed.replace('<edXML xmlns', '<!DOCTYPE edXML [<!ENTITY x "y">]><edXML xmlns'), 'XML_FORBIDDEN_CONSTRUCT'))
+  await t.test('DOCTYPE / entities', async (t) => refused(t, signed.replace('<edXML xmlns', '<!DOCTYPE edXML [<!ENTITY x "y">]><edXML xmlns'), 'XML_FORBIDDEN_CONSTRUCT'))
   await t.test('processing instruction', async (t) => refused(t, signed.replace('<edXML:edXMLBody>', '<?evil x?><edXML:edXMLBody>'), 'XML_FORBIDDEN_CONSTRUCT'))
   await t.test('not well-formed', async (t) => refused(t, signed.replace('</edXML>', ''), 'XML_MALFORMED'))
 })

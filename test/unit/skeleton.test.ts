@@ -35,7 +35,12 @@ const attachment = (n: number, seed = 1) => {
   for (let i = 0; i < n; i++) bytes[i] = data[i % 64]! ^ (i >> 8)
   return { bytes, b64: bytes.toString('base64').replace(/(.{76})/g, '$1\r\n') }
 }
-const withAttachment = (xml: string, b64: string) => xml.replace(/<\/([A-Za-z_][\w.-]*:)?edXML>\s*$/, (end) => `<AttachmentEncoded xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><Attachment><ContentId>cid:a</ContentId><AttachmentName>a.zip</AttachmentName><ContentType>application/zip</ContentType><ContentTransferEncoded>${b64}</ContentTransferEncoded></Attachment></AttachmentEncoded>${end}`)
+const withAttachment = (xml: string, b64: string) =>
+  xml.replace(
+    /<\/([A-Za-z_][\w.-]*:)?edXML>\s*$/,
+    (end) =>
+      `<AttachmentEncoded xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><Attachment><ContentId>cid:a</ContentId><AttachmentName>a.zip</AttachmentName><ContentType>application/zip</ContentType><ContentTransferEncoded>${b64}</ContentTransferEncoded></Attachment></AttachmentEncoded>${end}`,
+  )
 
 let base: Omit<VerifyEdxmlOptions, 'from'>
 let key: string
@@ -61,7 +66,9 @@ async function inMemory(bytes: Buffer): Promise<string> {
     const env = readEnvelope(bytes, LIMITS)
     const v = await verifyEdxml(bytes, { ...base, from: env.from })
     return v.signed ? `signed by ${v.from}` : 'unsigned'
-  } catch (e) { return codeOf(e) }
+  } catch (e) {
+    return codeOf(e)
+  }
 }
 
 /** The streamed verdict: the same steps on the skeleton, the runs digested from the bytes. */
@@ -69,40 +76,48 @@ async function streamed(bytes: Buffer, minRun = 16): Promise<{ verdict: string; 
   let skeleton: Skeleton
   try {
     skeleton = skeletonOf(bytes, { minRun, maxSkeleton: LIMITS.maxBytes })
-  } catch (e) { return { verdict: codeOf(e) } }
+  } catch (e) {
+    return { verdict: codeOf(e) }
+  }
   try {
     const env = readEnvelope(skeleton.bytes, LIMITS)
     const v = await verifyEdxml(skeleton.bytes, {
-      ...base, from: env.from,
+      ...base,
+      from: env.from,
       elided: { nonce: skeleton.nonce, runs: skeleton.runs, read: (r) => Readable.from([bytes.subarray(r.offset, r.offset + r.length)]) },
     })
     return { verdict: v.signed ? `signed by ${v.from}` : 'unsigned', skeleton }
-  } catch (e) { return { verdict: codeOf(e), skeleton } }
+  } catch (e) {
+    return { verdict: codeOf(e), skeleton }
+  }
 }
 
 t.test('the same verdicts on generated variants with a long attachment (seed 20261204, 200 cases)', async (t) => {
   let elided = 0
   const verdicts = new Map<string, number>()
-  await fc.assert(fc.asyncProperty(variantArb, fc.constantFrom('none', 'in-run', 'crlf-to-lf'), async (v, tamper) => {
-    const { b64 } = attachment(3000, v.field)
-    let bytes: Buffer
-    try {
-      bytes = Buffer.from(afterSigning(signEdxml(withAttachment(buildVariant(v), b64), key, chain), v), 'utf8')
-    } catch {
-      bytes = Buffer.from(withAttachment(buildVariant(v), b64), 'utf8') // a variant the signer refuses: compare it unsigned
-    }
-    if (tamper === 'in-run') {
-      const at = bytes.indexOf('\r\n', bytes.length / 2) + 2
-      bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41
-    }
-    if (tamper === 'crlf-to-lf') bytes = Buffer.from(bytes.toString('latin1').replaceAll('\r\n', '\n'), 'latin1') // the same canonical text
-    const a = await inMemory(bytes)
-    const b = await streamed(bytes)
-    if (b.skeleton?.runs.length) elided++
-    verdicts.set(a, (verdicts.get(a) ?? 0) + 1)
-    if (a !== b.verdict) throw new Error(`in memory: ${a}, streamed: ${b.verdict}`)
-    return true
-  }), { numRuns: 200, seed: 20261204 })
+  await fc.assert(
+    fc.asyncProperty(variantArb, fc.constantFrom('none', 'in-run', 'crlf-to-lf'), async (v, tamper) => {
+      const { b64 } = attachment(3000, v.field)
+      let bytes: Buffer
+      try {
+        bytes = Buffer.from(afterSigning(signEdxml(withAttachment(buildVariant(v), b64), key, chain), v), 'utf8')
+      } catch {
+        bytes = Buffer.from(withAttachment(buildVariant(v), b64), 'utf8') // a variant the signer refuses: compare it unsigned
+      }
+      if (tamper === 'in-run') {
+        const at = bytes.indexOf('\r\n', bytes.length / 2) + 2
+        bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41
+      }
+      if (tamper === 'crlf-to-lf') bytes = Buffer.from(bytes.toString('latin1').replaceAll('\r\n', '\n'), 'latin1') // the same canonical text
+      const a = await inMemory(bytes)
+      const b = await streamed(bytes)
+      if (b.skeleton?.runs.length) elided++
+      verdicts.set(a, (verdicts.get(a) ?? 0) + 1)
+      if (a !== b.verdict) throw new Error(`in memory: ${a}, streamed: ${b.verdict}`)
+      return true
+    }),
+    { numRuns: 200, seed: 20261204 },
+  )
   t.ok(elided > 100, `${elided} of 200 packages had their attachment elided`)
   t.ok((verdicts.get(`signed by ${FROM}`) ?? 0) > 20 && (verdicts.get('SIGNATURE_INVALID') ?? 0) > 20, `verdicts: ${JSON.stringify(Object.fromEntries(verdicts))}`)
 })
@@ -111,7 +126,13 @@ t.test('the same verdicts on the fixtures and the sample corpus', async (t) => {
   const files = fs.readdirSync(path.join(ROOT, 'test/fixtures/edxml')).map((f) => path.join(ROOT, 'test/fixtures/edxml', f))
   const samples = path.join(CORPUS_DIR, 'samples')
   if (corpusSkip('samples')) t.comment(corpusSkip('samples') as string)
-  else files.push(...fs.readdirSync(samples).filter((f) => f.endsWith('.edxml')).map((f) => path.join(samples, f)))
+  else
+    files.push(
+      ...fs
+        .readdirSync(samples)
+        .filter((f) => f.endsWith('.edxml'))
+        .map((f) => path.join(samples, f)),
+    )
   for (const f of files) {
     const bytes = fs.readFileSync(f)
     const a = await inMemory(bytes)
@@ -121,7 +142,13 @@ t.test('the same verdicts on the fixtures and the sample corpus', async (t) => {
 
 t.test('the scanner: chunk boundaries do not matter; runs are found where they are', async (t) => {
   const { bytes: att, b64 } = attachment(200_000)
-  const doc = Buffer.from(withAttachment(buildVariant({ prefix: 'edXML', ws: '', encoding: 'UTF-8', bom: false, field: 0, trick: 'none', dup: 'none', foreign: 'none', dropSecondTo: false, after: 'none' }), b64), 'utf8')
+  const doc = Buffer.from(
+    withAttachment(
+      buildVariant({ prefix: 'edXML', ws: '', encoding: 'UTF-8', bom: false, field: 0, trick: 'none', dup: 'none', foreign: 'none', dropSecondTo: false, after: 'none' }),
+      b64,
+    ),
+    'utf8',
+  )
   const whole = skeletonOf(doc, { minRun: 1024, maxSkeleton: 1 << 20, nonce: 'Zfixednonce0000000000000' })
   t.equal(whole.runs.length, 1, 'one run')
   const run = whole.runs[0]!
@@ -130,9 +157,16 @@ t.test('the scanner: chunk boundaries do not matter; runs are found where they a
   t.equal(run.sha256, crypto.createHash('sha256').update(b64).digest('hex'), 'its SHA-256')
   t.ok(whole.bytes.length < 8192 && whole.bytes.includes(markerOf('Zfixednonce0000000000000', 0)), `a ${whole.bytes.length}-byte skeleton holds the marker`)
   const rnd = crypto.createHash('sha256').update('chunks').digest()
-  for (const [name, size] of [['1-byte', () => 1], ['random', (i: number) => 1 + (rnd[i % 32]! * 37) % 5000]] as const) {
+  for (const [name, size] of [
+    ['1-byte', () => 1],
+    ['random', (i: number) => 1 + ((rnd[i % 32]! * 37) % 5000)],
+  ] as const) {
     const s = new SkeletonScanner({ minRun: 1024, maxSkeleton: 1 << 20, nonce: 'Zfixednonce0000000000000' })
-    for (let i = 0, k = 0; i < doc.length; k++) { const n = size(k); s.write(doc.subarray(i, i + n)); i += n }
+    for (let i = 0, k = 0; i < doc.length; k++) {
+      const n = size(k)
+      s.write(doc.subarray(i, i + n))
+      i += n
+    }
     const got = s.end()
     t.ok(got.bytes.equals(whole.bytes) && JSON.stringify(got.runs) === JSON.stringify(whole.runs), `${name} chunks: the same skeleton and runs`)
   }
@@ -150,11 +184,26 @@ t.test('the scanner: chunk boundaries do not matter; runs are found where they a
 t.test('the scanner refuses what it cannot reduce, with the in-memory codes', async (t) => {
   const o = { minRun: 64, maxSkeleton: 4096 }
   const code = (...parts: string[]) => {
-    try { const s = new SkeletonScanner(o); for (const p of parts) s.write(Buffer.from(p)); s.end(); return 'ok' } catch (e) { return codeOf(e) }
+    try {
+      const s = new SkeletonScanner(o)
+      for (const p of parts) s.write(Buffer.from(p))
+      s.end()
+      return 'ok'
+    } catch (e) {
+      return codeOf(e)
+    }
   }
   t.equal(code('<!DOCTYPE x [<!ENTITY a "b">]><x/>'), 'XML_FORBIDDEN_CONSTRUCT', 'a DOCTYPE, before a byte more is read')
-  t.equal(code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}`, '!</ContentTransferEncoded></a>'), 'EDXML_SCHEMA_INVALID', 'a long run that turns out not to be Base64 once it is being elided')
-  t.equal(code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}!</ContentTransferEncoded></a>`), 'ok', 'one seen not to be Base64 before it was long stays in the skeleton (for the XSD to refuse)')
+  t.equal(
+    code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}`, '!</ContentTransferEncoded></a>'),
+    'EDXML_SCHEMA_INVALID',
+    'a long run that turns out not to be Base64 once it is being elided',
+  )
+  t.equal(
+    code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}!</ContentTransferEncoded></a>`),
+    'ok',
+    'one seen not to be Base64 before it was long stays in the skeleton (for the XSD to refuse)',
+  )
   t.equal(code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}Q</ContentTransferEncoded></a>`), 'EDXML_SCHEMA_INVALID', 'a long run whose length is not a multiple of 4')
   t.equal(code(`<a><ContentTransferEncoded>${'QUFB'.repeat(40)}</ContentTransferEncoded></a>`), 'ok', 'a long Base64 run')
   t.equal(code(`<a><Subject>${'x'.repeat(5000)}</Subject></a>`), 'PAYLOAD_TOO_LARGE', 'long text elsewhere stays in the skeleton, which is bounded')

@@ -52,7 +52,20 @@ t.test('signatures verify with the standardwebhooks reference package', async (t
 })
 
 t.test('SSRF address rules', async (t) => {
-  for (const ip of ['127.0.0.1', '10.0.0.1', '172.31.255.255', '192.168.0.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd12::1', '::ffff:10.0.0.1', '224.0.0.1']) {
+  for (const ip of [
+    '127.0.0.1',
+    '10.0.0.1',
+    '172.31.255.255',
+    '192.168.0.1',
+    '169.254.1.1',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fd12::1',
+    '::ffff:10.0.0.1',
+    '224.0.0.1',
+  ]) {
     t.ok(refusedAddress(ip, false), `${ip} refused`)
   }
   for (const ip of ['8.8.8.8', '203.0.114.1', '2001:4860:4860::8888']) t.equal(refusedAddress(ip, false), null, `${ip} allowed`)
@@ -62,10 +75,22 @@ t.test('SSRF address rules', async (t) => {
 })
 
 t.test('backoff grows exponentially, with jitter, up to the cap', async (t) => {
-  t.equal(backoffMs(1, 1000, 60_000, () => 1), 1000)
-  t.equal(backoffMs(1, 1000, 60_000, () => 0), 500)
-  t.equal(backoffMs(5, 1000, 60_000, () => 1), 16_000)
-  t.equal(backoffMs(30, 1000, 60_000, () => 1), 60_000)
+  t.equal(
+    backoffMs(1, 1000, 60_000, () => 1),
+    1000,
+  )
+  t.equal(
+    backoffMs(1, 1000, 60_000, () => 0),
+    500,
+  )
+  t.equal(
+    backoffMs(5, 1000, 60_000, () => 1),
+    16_000,
+  )
+  t.equal(
+    backoffMs(30, 1000, 60_000, () => 1),
+    60_000,
+  )
   // the default schedule (5 s base, 1 h cap) reaches a day after ~28 attempts
   let total = 0
   let n = 0

@@ -13,7 +13,8 @@ t.test('a VXP peer: systemId and secret instead of a key', async (t) => {
     [{ url: 'http://axis/vxp', protocol: 'vxp', systemId: 'x', jurisdiction: [] }, /needs systemId and secret/],
     [{ url: 'http://axis/vxp', protocol: 'soap', key: 'k'.repeat(16), jurisdiction: [] }, /protocol must be lgsp or vxp/],
     [{ url: 'http://peer', jurisdiction: [] }, /key must be/],
-  ] as const) t.throws(() => loadConfig({ PEERS: JSON.stringify([bad]) }), why)
+  ] as const)
+    t.throws(() => loadConfig({ PEERS: JSON.stringify([bad]) }), why)
 })
 
 t.test('VXP settings: defaults and refusals', async (t) => {

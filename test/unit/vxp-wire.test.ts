@@ -5,9 +5,19 @@ import crypto from 'node:crypto'
 import { formatListTime, formatTimestamp, hashFileRenderings, parseTimestamp, signatureOf, signedHeaders } from '../../src/gateway/vxp/wire.ts'
 
 t.test('HMAC-SHA256 of the sign-header as sent: the vector the SDK produced', async (t) => {
-  const signHeader = '{"XroadVnpt-systemid":"vxp.test","XroadVnpt-servicetype":"eDoc","XroadVnpt-messagetype":"edoc","XroadVnpt-timestamp":"01122026T195955+0059","XroadVnpt-Content-Type":"application/json"}'
+  const signHeader =
+    '{"XroadVnpt-systemid":"vxp.test","XroadVnpt-servicetype":"eDoc","XroadVnpt-messagetype":"edoc","XroadVnpt-timestamp":"01122026T195955+0059","XroadVnpt-Content-Type":"application/json"}'
   t.equal(signatureOf('s3cr3t', signHeader), 'c7182b56dcb2b581a8ea5b349967f0ce71988e87bf3dc6694b9f03808d5c549c')
-  const h = signedHeaders([['systemid', 'vxp.test'], ['servicetype', 'eDoc'], ['messagetype', 'edoc'], ['timestamp', '01122026T195955+0059'], ['Content-Type', 'application/json']], 's3cr3t')
+  const h = signedHeaders(
+    [
+      ['systemid', 'vxp.test'],
+      ['servicetype', 'eDoc'],
+      ['messagetype', 'edoc'],
+      ['timestamp', '01122026T195955+0059'],
+      ['Content-Type', 'application/json'],
+    ],
+    's3cr3t',
+  )
   t.equal(h['XroadVnpt-sign-header'], signHeader, 'the client builds the same JSON, order kept')
   t.equal(h['XroadVnpt-hash-header'], 'c7182b56dcb2b581a8ea5b349967f0ce71988e87bf3dc6694b9f03808d5c549c')
   t.equal(h['XroadVnpt-sign-header-key'], 'systemid;servicetype;messagetype;timestamp;Content-Type')
@@ -34,7 +44,14 @@ t.test('hash-file: the padded hex and the SDK rendering without leading zeros', 
     const digest = crypto.createHash('sha256').update(bytes).digest()
     const [padded, unpadded] = hashFileRenderings(bytes)
     t.equal(padded, digest.toString('hex'))
-    t.equal(unpadded, padded.match(/../g)!.map((x) => x.replace(/^0/, '')).join(''), 'each byte without its leading zero')
+    t.equal(
+      unpadded,
+      padded
+        .match(/../g)!
+        .map((x) => x.replace(/^0/, ''))
+        .join(''),
+      'each byte without its leading zero',
+    )
     if (digest.some((b) => b < 16)) short++
   }
   t.ok(short > 30, `most digests have a byte below 0x10 (${short}/50), so the unpadded form is what the SDK usually sends`)

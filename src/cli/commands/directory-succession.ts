@@ -13,13 +13,15 @@ export type GatewayCall = (method: string, path: string, body?: string, contentT
 
 export async function successionImport(call: GatewayCall, file: string, dryRun: boolean): Promise<number> {
   let text: string
-  try { text = fs.readFileSync(file, 'utf8') } catch (e) {
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (e) {
     process.stderr.write(`cannot read ${file}: ${(e as Error).message}\n`)
     return 1
   }
   const firstLine = text.split(/\r?\n/, 1)[0] ?? ''
   const contentType = firstLine.includes('\t') ? 'text/tab-separated-values' : 'text/csv'
-  const post = async (dry: boolean) => await call('POST', `/v1/ops/succession${dry ? '?dryRun=true' : ''}`, text, contentType) as SuccessionReport | null
+  const post = async (dry: boolean) => (await call('POST', `/v1/ops/succession${dry ? '?dryRun=true' : ''}`, text, contentType)) as SuccessionReport | null
   const first = await post(true)
   if (!first) return 1
   const conflicting = first.conflicts.length + first.errors.length > 0
@@ -28,12 +30,16 @@ export async function successionImport(call: GatewayCall, file: string, dryRun: 
   if (conflicting && !dryRun) dryRun = true // nothing was applied: report it as the dry run it was
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   for (const c of report.closures) {
-    process.stderr.write(`${dryRun ? 'would close' : 'closed'} ${c.organId} (${c.name}) on ${c.on} → ${c.successors.join(', ') || 'no successor'}: `
-      + `${c.inFlight} in flight, ${c.unreadInbox} unread in its inbox, ${c.webhooks} webhooks, ${c.apiKeys} API keys, `
-      + `${c.certificates.directory + c.certificates.trustStore} certificates (bindings: ${c.bindings})\n`)
+    process.stderr.write(
+      `${dryRun ? 'would close' : 'closed'} ${c.organId} (${c.name}) on ${c.on} → ${c.successors.join(', ') || 'no successor'}: ` +
+        `${c.inFlight} in flight, ${c.unreadInbox} unread in its inbox, ${c.webhooks} webhooks, ${c.apiKeys} API keys, ` +
+        `${c.certificates.directory + c.certificates.trustStore} certificates (bindings: ${c.bindings})\n`,
+    )
   }
   for (const id of report.alreadyApplied) process.stderr.write(`already closed as the table says: ${id}\n`)
   for (const e of [...report.errors, ...report.conflicts]) process.stderr.write(`conflict line ${e.line ?? '?'}: ${e.message}\n`)
-  process.stderr.write(`${report.closures.length} agencies ${dryRun ? 'would close' : 'closed'}, ${report.conflicts.length + report.errors.length} conflicts${dryRun ? ' [dry run]' : ''}\n`)
+  process.stderr.write(
+    `${report.closures.length} agencies ${dryRun ? 'would close' : 'closed'}, ${report.conflicts.length + report.errors.length} conflicts${dryRun ? ' [dry run]' : ''}\n`,
+  )
   return report.conflicts.length + report.errors.length ? 1 : 0
 }

@@ -22,25 +22,36 @@ export const usage = `usage: lgsp directory import <file> [--format tsv|csv|json
 ${TARGET_OPTIONS_HELP}
 `
 
-
 const CONTENT_TYPE: Record<string, string> = { tsv: 'text/tab-separated-values', csv: 'text/csv', json: 'application/json' }
 
 export async function run(argv: string[]): Promise<number> {
   let args
   try {
     args = parseArgs({
-      args: argv, allowPositionals: true,
+      args: argv,
+      allowPositionals: true,
       options: {
-        url: { type: 'string' }, key: { type: 'string' }, format: { type: 'string' }, override: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' }, strict: { type: 'boolean' }, q: { type: 'string' }, tier: { type: 'string' },
-        parent: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        format: { type: 'string' },
+        override: { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean' },
+        strict: { type: 'boolean' },
+        q: { type: 'string' },
+        tier: { type: 'string' },
+        parent: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
       },
     })
   } catch (e) {
     process.stderr.write(usageError('directory', (e as Error).message))
     return 2
   }
-  const { positionals: [sub, arg, file], values: v } = args
+  const {
+    positionals: [sub, arg, file],
+    values: v,
+  } = args
   const target = gatewayTarget(v)
   if (!target) return 2
   const { base, key } = target
@@ -48,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
     let res: Response
     try {
       res = await fetch(base + p, {
-        method, body, signal: AbortSignal.timeout(120_000),
+        method,
+        body,
+        signal: AbortSignal.timeout(120_000),
         headers: { authorization: `Bearer ${key}`, ...(contentType ? { 'content-type': contentType } : {}) },
       })
     } catch (e) {
@@ -57,7 +70,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     const text = await res.text()
     let json: unknown = text
-    try { json = JSON.parse(text) } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text)
+    } catch {
+      /* not JSON */
+    }
     if (!res.ok) {
       const prob = json as { code?: string; detail?: string }
       process.stderr.write(`${method} ${base}${p}: HTTP ${res.status} ${prob?.code ?? ''} ${prob?.detail ?? text}\n`)
@@ -68,7 +85,9 @@ export async function run(argv: string[]): Promise<number> {
 
   if (sub === 'import' && arg) {
     let text: string
-    try { text = fs.readFileSync(arg, 'utf8') } catch (e) {
+    try {
+      text = fs.readFileSync(arg, 'utf8')
+    } catch (e) {
       process.stderr.write(`cannot read ${arg}: ${(e as Error).message}\n`)
       return 1
     }
@@ -81,12 +100,18 @@ export async function run(argv: string[]): Promise<number> {
     if (format) qs.set('format', format)
     if (v['dry-run']) qs.set('dryRun', 'true')
     for (const o of v.override ?? []) qs.append('override', o)
-    const report = await call('POST', `/v1/agencies/import${qs.size ? `?${qs}` : ''}`, text, CONTENT_TYPE[format ?? 'tsv'] ?? 'text/plain') as
-      { rows: number; imported: number; errors: { line?: number; path?: string; message: string }[]; warnings: unknown[] } | null
+    const report = (await call('POST', `/v1/agencies/import${qs.size ? `?${qs}` : ''}`, text, CONTENT_TYPE[format ?? 'tsv'] ?? 'text/plain')) as {
+      rows: number
+      imported: number
+      errors: { line?: number; path?: string; message: string }[]
+      warnings: unknown[]
+    } | null
     if (!report) return 1
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     for (const e of report.errors) process.stderr.write(`error ${e.line !== undefined ? `line ${e.line}` : (e.path ?? '')}: ${e.message}\n`)
-    process.stderr.write(`${report.imported} of ${report.rows} rows imported into ${base} (${report.errors.length} errors, ${report.warnings.length} warnings)${v['dry-run'] ? ' [dry run]' : ''}\n`)
+    process.stderr.write(
+      `${report.imported} of ${report.rows} rows imported into ${base} (${report.errors.length} errors, ${report.warnings.length} warnings)${v['dry-run'] ? ' [dry run]' : ''}\n`,
+    )
     return v.strict && report.errors.length ? 1 : 0
   }
   if (sub === 'succession' && arg === 'import' && file) {

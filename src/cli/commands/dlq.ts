@@ -26,22 +26,33 @@ export const usage = `usage: lgsp dlq list [--state dead|replayed|discarded|all]
 ${TARGET_OPTIONS_HELP}
 `
 
-
 export async function run(argv: string[]): Promise<number> {
   let args
   try {
     args = parseArgs({
-      args: argv, allowPositionals: true,
+      args: argv,
+      allowPositionals: true,
       options: {
-        url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, state: { type: 'string' }, tier: { type: 'string' },
-        recipient: { type: 'string' }, document: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' }, note: { type: 'string' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        json: { type: 'boolean' },
+        state: { type: 'string' },
+        tier: { type: 'string' },
+        recipient: { type: 'string' },
+        document: { type: 'string' },
+        limit: { type: 'string' },
+        offset: { type: 'string' },
+        note: { type: 'string' },
       },
     })
   } catch (e) {
     process.stderr.write(usageError('dlq', (e as Error).message))
     return 2
   }
-  const { positionals: [sub, id, ...extra], values: v } = args
+  const {
+    positionals: [sub, id, ...extra],
+    values: v,
+  } = args
   if (!['list', 'replay', 'discard'].includes(sub ?? '')) {
     process.stderr.write(usage)
     return 2
@@ -62,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
       const qs = new URLSearchParams()
       if (state !== 'all') qs.set('state', state)
       for (const k of ['tier', 'recipient', 'document', 'limit', 'offset'] as const) if (v[k]) qs.set(k, v[k]!)
-      const page = await call('GET', `/v1/ops/dlq${qs.size ? `?${qs}` : ''}`) as { total: number; items: DeadLetter[] }
+      const page = (await call('GET', `/v1/ops/dlq${qs.size ? `?${qs}` : ''}`)) as { total: number; items: DeadLetter[] }
       if (v.json) out(JSON.stringify(page, null, 2))
       else out(table(page.items) + `${page.items.length} of ${page.total} item(s)${state === 'all' ? '' : ` in state ${state}`}\n`)
       return 0
@@ -72,11 +83,17 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`--note goes with discard\n${usage}`)
         return 2
       }
-      const item = await call('POST', `/v1/ops/dlq/${encodeURIComponent(id)}/${sub}`, sub === 'discard' ? (v.note !== undefined ? { note: v.note } : {}) : undefined) as DeadLetter
+      const item = (await call(
+        'POST',
+        `/v1/ops/dlq/${encodeURIComponent(id)}/${sub}`,
+        sub === 'discard' ? (v.note !== undefined ? { note: v.note } : {}) : undefined,
+      )) as DeadLetter
       if (v.json) out(JSON.stringify(item, null, 2))
       else {
-        out(`${item.state} ${item.id} by ${item.resolvedBy ?? '?'} at ${item.resolvedAt ?? '?'}: ${item.documentId} → ${item.recipient}`
-          + (sub === 'replay' ? ` (back on ${item.origin.topic} for a fresh round of attempts)` : v.note ? ` (note: ${v.note})` : ''))
+        out(
+          `${item.state} ${item.id} by ${item.resolvedBy ?? '?'} at ${item.resolvedAt ?? '?'}: ${item.documentId} → ${item.recipient}` +
+            (sub === 'replay' ? ` (back on ${item.origin.topic} for a fresh round of attempts)` : v.note ? ` (note: ${v.note})` : ''),
+        )
       }
       return 0
     }
@@ -96,7 +113,17 @@ function table(items: DeadLetter[]): string {
   const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s)
   const rows = [
     ['ID', 'STATE', 'FAILED AT', 'TIER', 'RECIPIENT', 'REASON', 'ATTEMPTS', 'DOCUMENT', 'LAST ERROR'],
-    ...items.map((d) => [d.id, d.state, d.failedAt.replace(/\.\d+Z$/, 'Z'), d.tier, d.recipient, d.reason, String(d.attempts), clip(d.documentId, 48), clip(d.lastError.replace(/\s+/g, ' '), 60)]),
+    ...items.map((d) => [
+      d.id,
+      d.state,
+      d.failedAt.replace(/\.\d+Z$/, 'Z'),
+      d.tier,
+      d.recipient,
+      d.reason,
+      String(d.attempts),
+      clip(d.documentId, 48),
+      clip(d.lastError.replace(/\s+/g, ' '), 60),
+    ]),
   ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'

@@ -32,7 +32,11 @@ export const usage = `usage: lgsp doctor [--json]
 `
 
 type Level = 'ok' | 'warn' | 'FAIL'
-interface Finding { area: string; level: Level; what: string }
+interface Finding {
+  area: string
+  level: Level
+  what: string
+}
 
 const DAY = 86_400_000
 
@@ -50,7 +54,11 @@ export async function diagnose(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   let config: Readonly<Config>
   try {
     config = loadConfig(env)
-    say('config', 'ok', `gateway ${config.gatewayId}, topic prefix "${config.topicPrefix}", ${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, payloads in ${config.blobStore === 's3' ? `S3 ${config.s3Endpoint}` : config.blobDir}`)
+    say(
+      'config',
+      'ok',
+      `gateway ${config.gatewayId}, topic prefix "${config.topicPrefix}", ${config.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, payloads in ${config.blobStore === 's3' ? `S3 ${config.s3Endpoint}` : config.blobDir}`,
+    )
   } catch (e) {
     say('config', 'FAIL', (e as Error).message)
     return out
@@ -81,7 +89,13 @@ async function database(config: Readonly<Config>, say: (a: string, l: Level, w: 
   try {
     const db = await openDb({ url: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir })
     const pending = await pendingMigrations(db)
-    say('database', pending.length ? 'warn' : 'ok', pending.length ? `${pending.length} migrations not applied yet (the gateway applies them when it starts): ${pending.join(', ')}` : `reachable, schema ${config.databaseSchema}, migrations applied`)
+    say(
+      'database',
+      pending.length ? 'warn' : 'ok',
+      pending.length
+        ? `${pending.length} migrations not applied yet (the gateway applies them when it starts): ${pending.join(', ')}`
+        : `reachable, schema ${config.databaseSchema}, migrations applied`,
+    )
     return db
   } catch (e) {
     say('database', 'FAIL', `cannot reach the database: ${(e as Error).message}`)
@@ -90,7 +104,14 @@ async function database(config: Readonly<Config>, say: (a: string, l: Level, w: 
 }
 
 async function kafka(config: Readonly<Config>, say: (a: string, l: Level, w: string) => void): Promise<void> {
-  const admin = new Kafka({ clientId: `${config.gatewayId}-doctor`, brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 1 }, connectionTimeout: 3000, requestTimeout: 5000 }).admin()
+  const admin = new Kafka({
+    clientId: `${config.gatewayId}-doctor`,
+    brokers: config.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+    connectionTimeout: 3000,
+    requestTimeout: 5000,
+  }).admin()
   try {
     await admin.connect()
   } catch (e) {
@@ -107,16 +128,29 @@ async function kafka(config: Readonly<Config>, say: (a: string, l: Level, w: str
     const expect = config.kafkaReplication || Math.min(3, cluster.brokers.length)
     for (const name of wanted) {
       const m = meta.topics.find((x) => x.name === name)
-      if (!m) { say('topics', name === topics.webhooksDlq ? 'warn' : 'FAIL', `${name} is missing (the gateway creates it when it starts)`); continue }
+      if (!m) {
+        say('topics', name === topics.webhooksDlq ? 'warn' : 'FAIL', `${name} is missing (the gateway creates it when it starts)`)
+        continue
+      }
       const rf = Math.min(...m.partitions.map((p) => p.replicas.length))
       const leaderless = m.partitions.filter((p) => p.leader < 0).length
       const level: Level = leaderless ? 'FAIL' : rf < expect ? 'warn' : 'ok'
-      say('topics', level, `${name}: ${m.partitions.length} partitions, ${rf} replica(s)${rf < expect ? ` (expected ${expect})` : ''}${leaderless ? `, ${leaderless} without a leader` : ''}`)
+      say(
+        'topics',
+        level,
+        `${name}: ${m.partitions.length} partitions, ${rf} replica(s)${rf < expect ? ` (expected ${expect})` : ''}${leaderless ? `, ${leaderless} without a leader` : ''}`,
+      )
     }
     const groups = allConsumers().map((c) => groupOf(config.topicPrefix, c))
     const described = await admin.describeGroups(groups)
-    const lag = new LagReader({ brokers: config.kafkaBrokers, clientId: `${config.gatewayId}-doctor`, prefix: config.topicPrefix, cacheMs: 0, log: pino({ level: 'silent' }),
-      knownGroups: () => new Map(allConsumers().map((c) => [groupOf(config.topicPrefix, c), c.topics(topics)])) })
+    const lag = new LagReader({
+      brokers: config.kafkaBrokers,
+      clientId: `${config.gatewayId}-doctor`,
+      prefix: config.topicPrefix,
+      cacheMs: 0,
+      log: pino({ level: 'silent' }),
+      knownGroups: () => new Map(allConsumers().map((c) => [groupOf(config.topicPrefix, c), c.topics(topics)])),
+    })
     const rows = await lag.read().catch(() => [])
     await lag.close()
     for (const c of allConsumers()) {
@@ -144,8 +178,11 @@ async function trust(config: Readonly<Config>, db: Db | null, say: (a: string, l
   try {
     if (db) await trustJournalFollower(db, store, pino({ level: 'silent' }))()
     const all = [...store.roots.values(), ...store.intermediates.values(), ...store.agencies.values()]
-    say('trust', store.roots.size ? 'ok' : (config.signaturePolicy === 'required' ? 'FAIL' : 'warn'),
-      `${store.roots.size} root(s), ${store.intermediates.size} intermediate(s), ${store.agencies.size} agency certificate(s) in ${config.trustDir}${db ? ' and the journal' : ''}`)
+    say(
+      'trust',
+      store.roots.size ? 'ok' : config.signaturePolicy === 'required' ? 'FAIL' : 'warn',
+      `${store.roots.size} root(s), ${store.intermediates.size} intermediate(s), ${store.agencies.size} agency certificate(s) in ${config.trustDir}${db ? ' and the journal' : ''}`,
+    )
     const now = Date.now()
     for (const e of all) {
       const left = new Date(e.cert.validTo).getTime() - now

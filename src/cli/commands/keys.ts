@@ -29,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(usageError('keys', (e as Error).message))
     return 2
   }
-  const { positionals: [sub, id, ...extra], values: v } = args
+  const {
+    positionals: [sub, id, ...extra],
+    values: v,
+  } = args
   const ok = (sub === 'list' && !id) || ((sub === 'rotate' || sub === 'revoke') && id && extra.length === 0)
   const overlap = v.overlap === undefined ? undefined : Number(v.overlap)
   if (!ok || (overlap !== undefined && (sub !== 'rotate' || !Number.isInteger(overlap) || overlap < 0))) {
@@ -42,15 +45,27 @@ export async function run(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`)
   try {
     if (sub === 'list') {
-      const { items } = await call('GET', '/v1/ops/keys') as { items: ClientKeyInfo[] }
+      const { items } = (await call('GET', '/v1/ops/keys')) as { items: ClientKeyInfo[] }
       if (v.json) out(JSON.stringify(items, null, 2))
-      else out(items.map((k) => `${k.id.padEnd(28)} ${k.role.padEnd(9)} ${k.disabled ? 'REVOKED ' : 'active  '} ${k.organIds.join(',')}${k.previousValidUntil ? `  (previous key until ${k.previousValidUntil})` : ''}`).join('\n'))
+      else
+        out(
+          items
+            .map(
+              (k) =>
+                `${k.id.padEnd(28)} ${k.role.padEnd(9)} ${k.disabled ? 'REVOKED ' : 'active  '} ${k.organIds.join(',')}${k.previousValidUntil ? `  (previous key until ${k.previousValidUntil})` : ''}`,
+            )
+            .join('\n'),
+        )
       return 0
     }
     const path = `/v1/ops/keys/${encodeURIComponent(id!)}/${sub}`
-    const r = await call('POST', path, sub === 'rotate' ? (overlap !== undefined ? { overlapSeconds: overlap } : {}) : undefined) as { key?: string; previousValidUntil?: string | null }
+    const r = (await call('POST', path, sub === 'rotate' ? (overlap !== undefined ? { overlapSeconds: overlap } : {}) : undefined)) as {
+      key?: string
+      previousValidUntil?: string | null
+    }
     if (v.json) out(JSON.stringify(r, null, 2))
-    else if (sub === 'rotate') out(`new key for ${id}: ${r.key}\n${r.previousValidUntil ? `the previous key works until ${r.previousValidUntil}` : 'the previous key no longer works'}`)
+    else if (sub === 'rotate')
+      out(`new key for ${id}: ${r.key}\n${r.previousValidUntil ? `the previous key works until ${r.previousValidUntil}` : 'the previous key no longer works'}`)
     else out(`${id} revoked: its keys no longer work`)
     return 0
   } catch (e) {

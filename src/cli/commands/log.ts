@@ -23,21 +23,24 @@ ${TARGET_OPTIONS_HELP}
 `
 const PAGE = 2000
 
-
 class Unreachable extends Error {}
 
 export async function run(argv: string[]): Promise<number> {
   let args
   try {
     args = parseArgs({
-      args: argv, allowPositionals: true,
+      args: argv,
+      allowPositionals: true,
       options: { url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, after: { type: 'string' }, limit: { type: 'string' }, document: { type: 'string' } },
     })
   } catch (e) {
     process.stderr.write(usageError('log', (e as Error).message))
     return 2
   }
-  const { positionals: [sub], values: v } = args
+  const {
+    positionals: [sub],
+    values: v,
+  } = args
   const target = gatewayTarget(v)
   if (!target) return 2
   const { base, key } = target
@@ -50,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new Unreachable(`cannot reach ${base}: ${(e as Error).message}`)
     }
     if (res.status !== 200) throw new Unreachable(`${base}/v1/ops/log answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
-    return await res.json() as { head: { seq: number; hash: string }; items: LogRow[] }
+    return (await res.json()) as { head: { seq: number; hash: string }; items: LogRow[] }
   }
 
   try {

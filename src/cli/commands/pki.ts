@@ -21,7 +21,6 @@ export const usage = `usage: lgsp pki init [--dir <trust dir>] [--agency "<Organ
   The trust directory defaults to ${shown(cliTrustDir())} (TRUST_DIR, or DATA_DIR/pki).
 `
 
-
 function parseAgency(s: string): DemoAgency {
   const i = s.search(/[=\t]/)
   if (i < 0) throw new Error(`--agency expects "<OrganId>=<name>", got "${s}"`)
@@ -38,11 +37,16 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'init') {
     let agencies: DemoAgency[] | undefined = values.agency?.map(parseAgency)
     if (values['agencies-file']) {
-      const lines = (await readFile(values['agencies-file'], 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+      const lines = (await readFile(values['agencies-file'], 'utf8'))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
       agencies = [...(agencies ?? []), ...lines.map(parseAgency)]
     }
     const r = await pkiInit(values.dir!, { agencies: agencies ?? DEMO_AGENCIES })
-    process.stdout.write(`${JSON.stringify({ dir: r.dir, created: r.created.length, root: r.root, intermediate: r.intermediate, gateway: r.gateway.cert, agencies: r.agencies.map((a) => a.organId), crls: r.crls }, null, 2)}\n`)
+    process.stdout.write(
+      `${JSON.stringify({ dir: r.dir, created: r.created.length, root: r.root, intermediate: r.intermediate, gateway: r.gateway.cert, agencies: r.agencies.map((a) => a.organId), crls: r.crls }, null, 2)}\n`,
+    )
     return 0
   }
   if (sub === 'status') {

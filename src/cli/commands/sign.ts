@@ -53,7 +53,9 @@ export async function run(argv: string[]): Promise<number> {
       const from = edxmlHeader(parseXmlStrict(bytes).doc).fromOrganId ?? '(none)'
       if (from !== values.agency) {
         if (!values.force) {
-          process.stderr.write(`lgsp sign: the package's From is ${from}, not ${values.agency}; the gateway only accepts a package signed by its sender. Sign with --agency ${from}, or add --force to sign anyway.\n`)
+          process.stderr.write(
+            `lgsp sign: the package's From is ${from}, not ${values.agency}; the gateway only accepts a package signed by its sender. Sign with --agency ${from}, or add --force to sign anyway.\n`,
+          )
           return 1
         }
         process.stderr.write(`lgsp sign: WARNING signing a package from ${from} with the key of ${values.agency} (--force); the gateway will refuse it with SIGNER_NOT_SENDER\n`)
@@ -61,10 +63,15 @@ export async function run(argv: string[]): Promise<number> {
       const agencies = join(values.dir!, 'agencies')
       const base = join(agencies, values.agency)
       if (!existsSync(`${base}.key`)) {
-        const known = (await readdir(agencies).catch(() => [] as string[])).filter((f) => f.endsWith('.key')).map((f) => f.slice(0, -4)).sort()
-        process.stderr.write(known.length
-          ? `lgsp sign: no demo key for ${values.agency} in ${agencies}; agencies with a key: ${known.join(', ')}. Add one with \`lgsp pki init --agency "${values.agency}=<name>"\`.\n`
-          : `lgsp sign: no demo PKI in ${values.dir}; run \`npm start\` once (it creates the demo PKI) or \`lgsp pki init\`.\n`)
+        const known = (await readdir(agencies).catch(() => [] as string[]))
+          .filter((f) => f.endsWith('.key'))
+          .map((f) => f.slice(0, -4))
+          .sort()
+        process.stderr.write(
+          known.length
+            ? `lgsp sign: no demo key for ${values.agency} in ${agencies}; agencies with a key: ${known.join(', ')}. Add one with \`lgsp pki init --agency "${values.agency}=<name>"\`.\n`
+            : `lgsp sign: no demo PKI in ${values.dir}; run \`npm start\` once (it creates the demo PKI) or \`lgsp pki init\`.\n`,
+        )
         return 1
       }
       key = await readFile(`${base}.key`, 'utf8')

@@ -38,7 +38,8 @@ function receiptsIn(v: unknown, out: SignedReceipt[] = []): SignedReceipt[] {
 
 export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: { dir: { type: 'string', default: cliTrustDir() }, 'gateway-cert': { type: 'string' } },
   })
   const file = positionals[0]
@@ -59,7 +60,9 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify({ ok: true, recipient: r.recipient, status: r.status, time: r.time, signer: v.signer?.subject })}\n`)
       } catch (e) {
         bad++
-        process.stdout.write(`${JSON.stringify({ ok: false, recipient: r.recipient, status: r.status, code: isGatewayError(e) ? e.code : 'ERROR', detail: (e as Error).message })}\n`)
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, recipient: r.recipient, status: r.status, code: isGatewayError(e) ? e.code : 'ERROR', detail: (e as Error).message })}\n`,
+        )
       }
     }
     return bad ? 1 : 0

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       verdict = await verifyReceipt(JSON.parse(text) as SignedReceipt, trust)
     } else {
       const jws: string | FlattenedJws = text.startsWith('{') ? JSON.parse(text) : text
-      const peek = typeof jws === 'string' ? jws.split('.')[1] ?? '' : jws.payload
+      const peek = typeof jws === 'string' ? (jws.split('.')[1] ?? '') : jws.payload
       const from = values.from ?? defaultFromOf(JSON.parse(Buffer.from(peek, 'base64url').toString('utf8') || 'null')) ?? ''
       verdict = (await verifyJws(jws, { trust, signerAllowedFor: allowed, from })).verdict
     }

@@ -23,14 +23,26 @@ ${TARGET_OPTIONS_HELP}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('vxp-system', argv, {
-    url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, name: { type: 'string' },
-    organ: { type: 'string', multiple: true }, id: { type: 'string' }, operator: { type: 'boolean' },
+    url: { type: 'string' },
+    key: { type: 'string' },
+    json: { type: 'boolean' },
+    name: { type: 'string' },
+    organ: { type: 'string', multiple: true },
+    id: { type: 'string' },
+    operator: { type: 'boolean' },
   })
   if (!args) return 2
-  const { positionals: [sub, id, ...extra], values: v } = args
-  const mistake = (why: string) => { process.stderr.write(usageError('vxp-system', why)); return 2 }
+  const {
+    positionals: [sub, id, ...extra],
+    values: v,
+  } = args
+  const mistake = (why: string) => {
+    process.stderr.write(usageError('vxp-system', why))
+    return 2
+  }
   if (!['add', 'list', 'disable', 'enable', 'rotate'].includes(sub ?? '')) return mistake(`the subcommand is add, list, disable, enable or rotate, not ${sub ?? 'nothing'}`)
-  if (extra.length || (sub === 'add' || sub === 'list' ? id !== undefined : !id)) return mistake(sub === 'add' || sub === 'list' ? `${sub} takes no system id` : `${sub} takes one system id`)
+  if (extra.length || (sub === 'add' || sub === 'list' ? id !== undefined : !id))
+    return mistake(sub === 'add' || sub === 'list' ? `${sub} takes no system id` : `${sub} takes one system id`)
   if (sub === 'add' && (!v.name || !v.organ?.length)) return mistake('add needs --name and at least one --organ')
   const target = gatewayTarget(v)
   if (!target) return 2
@@ -41,14 +53,23 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     if (sub === 'list') {
-      const { items } = await call('GET', '/v1/ops/vxp-systems') as { items: VxpSystem[] }
+      const { items } = (await call('GET', '/v1/ops/vxp-systems')) as { items: VxpSystem[] }
       out(v.json ? JSON.stringify({ items }, null, 2) : table(items) + `${items.length} system(s)`)
     } else if (sub === 'add') {
-      const r = await call('POST', '/v1/ops/vxp-systems', { ...(v.id ? { systemId: v.id } : {}), name: v.name, organIds: v.organ, operator: v.operator ?? false }) as { system: VxpSystem; secret: string }
+      const r = (await call('POST', '/v1/ops/vxp-systems', { ...(v.id ? { systemId: v.id } : {}), name: v.name, organIds: v.organ, operator: v.operator ?? false })) as {
+        system: VxpSystem
+        secret: string
+      }
       out(v.json ? JSON.stringify(r, null, 2) : credentials(r))
     } else {
-      const r = await call('POST', `/v1/ops/vxp-systems/${encodeURIComponent(id!)}/${sub}`) as { system: VxpSystem; secret?: string }
-      out(v.json ? JSON.stringify(r, null, 2) : r.secret !== undefined ? credentials({ system: r.system, secret: r.secret }) : `${r.system.systemId} ${r.system.disabled ? 'disabled' : 'enabled'}`)
+      const r = (await call('POST', `/v1/ops/vxp-systems/${encodeURIComponent(id!)}/${sub}`)) as { system: VxpSystem; secret?: string }
+      out(
+        v.json
+          ? JSON.stringify(r, null, 2)
+          : r.secret !== undefined
+            ? credentials({ system: r.system, secret: r.secret })
+            : `${r.system.systemId} ${r.system.disabled ? 'disabled' : 'enabled'}`,
+      )
     }
     return 0
   } catch (e) {
@@ -61,7 +82,10 @@ export async function run(argv: string[]): Promise<number> {
 
 function table(items: VxpSystem[]): string {
   if (items.length === 0) return ''
-  const rows = [['SYSTEM ID', 'STATE', 'OPERATOR', 'ORGANIDS', 'NAME'], ...items.map((s) => [s.systemId, s.disabled ? 'disabled' : 'enabled', s.operator ? 'yes' : 'no', s.organIds.join(','), s.name])]
+  const rows = [
+    ['SYSTEM ID', 'STATE', 'OPERATOR', 'ORGANIDS', 'NAME'],
+    ...items.map((s) => [s.systemId, s.disabled ? 'disabled' : 'enabled', s.operator ? 'yes' : 'no', s.organIds.join(','), s.name]),
+  ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
 }

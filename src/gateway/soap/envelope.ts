@@ -16,7 +16,12 @@ const nsOf = (v: SoapVersion) => (v === '1.1' ? SOAP11_NS : SOAP12_NS)
 
 /** A failure in the SOAP layer itself (version mismatch, not an envelope …): faultcode, not a catalogue code. */
 export class SoapProtocolError extends Error {
-  constructor(readonly faultCode: 'VersionMismatch' | 'MustUnderstand' | 'Client', message: string) { super(message) }
+  constructor(
+    readonly faultCode: 'VersionMismatch' | 'MustUnderstand' | 'Client',
+    message: string,
+  ) {
+    super(message)
+  }
 }
 
 export interface SoapRequest {
@@ -52,7 +57,8 @@ export function readSoapRequest(bytes: Buffer, limits: Limits): SoapRequest {
     const parts = childElements(env)
     const isSoap = (c: XmlElement, name: string) => c.name === name && c.namespaceUri === env.namespaceUri
     const shapeOk = (parts.length === 1 && isSoap(parts[0]!, 'Body')) || (parts.length === 2 && isSoap(parts[0]!, 'Header') && isSoap(parts[1]!, 'Body'))
-    if (!shapeOk) throw new GatewayError('BAD_REQUEST', `the Envelope must hold an optional Header then exactly one Body, found ${parts.map((c) => c.name).join(', ') || 'nothing'}`)
+    if (!shapeOk)
+      throw new GatewayError('BAD_REQUEST', `the Envelope must hold an optional Header then exactly one Body, found ${parts.map((c) => c.name).join(', ') || 'nothing'}`)
     const header = parts.find((c) => isSoap(c, 'Header'))
     for (const h of header ? childElements(header) : []) {
       const muVal = attrNs(h, env.namespaceUri, 'mustUnderstand')
@@ -97,7 +103,9 @@ export function base64Field(op: XmlElement, name: string): Buffer {
 
 /** A response value: text, a nested element list, or a list of repeated elements. */
 export type Value = string | number | boolean | null | undefined | Fields | Fields[] | string[]
-export interface Fields { [name: string]: Value }
+export interface Fields {
+  [name: string]: Value
+}
 
 function write(name: string, v: Value, out: string[]): void {
   if (v === null || v === undefined) return
@@ -131,10 +139,15 @@ export function faultEnvelope(v: SoapVersion, err: GatewayError | SoapProtocolEr
   const code11 = isProtocol && err.faultCode !== 'Client' ? `soap:${err.faultCode}` : sender ? 'soap:Client' : 'soap:Server'
   const code12 = isProtocol && err.faultCode !== 'Client' ? `soap:${err.faultCode}` : sender ? 'soap:Sender' : 'soap:Receiver'
   const reason = escapeText(err.message.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' '))
-  const detail = isProtocol ? '' : `<l:error xmlns:l="${SOAP_TNS}"><l:code>${err.code}</l:code><l:status>${err.status}</l:status>` +
-    `<l:title>${escapeText(ERRORS[err.code].title)}</l:title><l:detail>${reason}</l:detail></l:error>`
+  const detail = isProtocol
+    ? ''
+    : `<l:error xmlns:l="${SOAP_TNS}"><l:code>${err.code}</l:code><l:status>${err.status}</l:status>` +
+      `<l:title>${escapeText(ERRORS[err.code].title)}</l:title><l:detail>${reason}</l:detail></l:error>`
   if (v === '1.1') {
     return envelope(v, `<soap:Fault><faultcode>${code11}</faultcode><faultstring>${reason}</faultstring>${detail ? `<detail>${detail}</detail>` : ''}</soap:Fault>`)
   }
-  return envelope(v, `<soap:Fault><soap:Code><soap:Value>${code12}</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>${detail ? `<soap:Detail>${detail}</soap:Detail>` : ''}</soap:Fault>`)
+  return envelope(
+    v,
+    `<soap:Fault><soap:Code><soap:Value>${code12}</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>${detail ? `<soap:Detail>${detail}</soap:Detail>` : ''}</soap:Fault>`,
+  )
 }

@@ -17,8 +17,7 @@ import { HANDLERS } from './operations.ts'
 import { OPERATIONS, SOAP_TNS, soapActionOf, wsdl, type Operation } from './wsdl.ts'
 
 /** The version the HTTP request claims (Content-Type), used for faults raised before the envelope is read. */
-const claimedVersion = (req: FastifyRequest): SoapVersion =>
-  /^\s*application\/soap\+xml/i.test(req.headers['content-type'] ?? '') ? '1.2' : '1.1'
+const claimedVersion = (req: FastifyRequest): SoapVersion => (/^\s*application\/soap\+xml/i.test(req.headers['content-type'] ?? '') ? '1.2' : '1.1')
 
 /** The action the request names: SOAPAction (1.1) or the action parameter of Content-Type (1.2). */
 function requestedAction(req: FastifyRequest, v: SoapVersion): string | undefined {
@@ -58,7 +57,8 @@ export async function soapRoutes(app: FastifyInstance, rt: Runtime) {
     if (!Buffer.isBuffer(req.body)) throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'send a SOAP 1.1 (text/xml) or SOAP 1.2 (application/soap+xml) envelope')
     const soap = readSoapRequest(req.body, { maxBytes: rt.config.bodyLimit, maxDepth: rt.config.maxXmlDepth })
     try {
-      if (soap.version !== claimed) { // answered in the version the Content-Type claims
+      if (soap.version !== claimed) {
+        // answered in the version the Content-Type claims
         throw new SoapProtocolError('VersionMismatch', `a SOAP ${soap.version} envelope sent as ${req.headers['content-type'] ?? 'no Content-Type'}`)
       }
       const op = soap.operation

@@ -38,7 +38,11 @@ export const HANDLERS: Record<Operation, Handler> = {
     const bytes = base64Field(op, 'package')
     const { answer, replayed } = await acceptDocument(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
-      id: answer.id, documentId: answer.documentId, sha256: answer.sha256, acceptedAt: answer.acceptedAt, replayed,
+      id: answer.id,
+      documentId: answer.documentId,
+      sha256: answer.sha256,
+      acceptedAt: answer.acceptedAt,
+      replayed,
       // addressedTo: the closed agency the package names, when it goes to its successor (src/routing/succession.ts)
       recipient: answer.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.redirect ? { addressedTo: r.redirect.addressedTo } : {}) })),
     }
@@ -48,8 +52,16 @@ export const HANDLERS: Record<Operation, Handler> = {
     const items = await listInbox(rt.db, inboxCodesOf(rt, who), { includeAcked: bool(field(op, 'includeAcked'), false), limit: int(field(op, 'limit'), 100, 1, 1000) })
     return {
       item: items.map((i) => ({
-        id: i.id, documentUuid: i.documentUuid, recipient: i.recipient, from: i.from, documentId: i.documentId,
-        subject: i.subject, sha256: i.sha256, size: i.size, deliveredAt: i.deliveredAt, ackedAt: i.ackedAt,
+        id: i.id,
+        documentUuid: i.documentUuid,
+        recipient: i.recipient,
+        from: i.from,
+        documentId: i.documentId,
+        subject: i.subject,
+        sha256: i.sha256,
+        size: i.size,
+        deliveredAt: i.deliveredAt,
+        ackedAt: i.ackedAt,
         ...(i.addressedTo ? { addressedTo: i.addressedTo } : {}),
       })),
     }
@@ -63,8 +75,12 @@ export const HANDLERS: Record<Operation, Handler> = {
     const stored = await rt.blobs.get(item.blobKey)
     const out = format === 'xml' ? asEdxml(stored, item.contentType) : asJson(stored, item.contentType)
     return {
-      id: item.id, documentId: item.documentId, from: item.from, contentType: CONTENT_TYPE[format],
-      representation: formatOf(item.contentType) === format ? 'original' : 'converted', sha256: item.sha256,
+      id: item.id,
+      documentId: item.documentId,
+      from: item.from,
+      contentType: CONTENT_TYPE[format],
+      representation: formatOf(item.contentType) === format ? 'original' : 'converted',
+      sha256: item.sha256,
       package: out.bytes.toString('base64'),
     }
   },
@@ -78,8 +94,16 @@ export const HANDLERS: Record<Operation, Handler> = {
     const bytes = base64Field(op, 'package')
     const a = await submitStatus(rt, who, bytes, field(op, 'contentType')?.trim() || 'application/xml')
     return {
-      id: a.id, documentId: a.documentId, documentFrom: a.documentFrom, from: a.from, statusCode: a.statusCode, role: a.role,
-      recipient: a.recipients, sha256: a.sha256, at: a.at, signed: a.signature.signed,
+      id: a.id,
+      documentId: a.documentId,
+      documentFrom: a.documentFrom,
+      from: a.from,
+      statusCode: a.statusCode,
+      role: a.role,
+      recipient: a.recipients,
+      sha256: a.sha256,
+      at: a.at,
+      signed: a.signature.signed,
       ...(a.signature.signer ? { signer: a.signature.signer.subject } : {}),
     }
   },
@@ -87,8 +111,20 @@ export const HANDLERS: Record<Operation, Handler> = {
   async GetDocumentStatus(rt, who, op) {
     const v = await documentStatus(rt, who, requiredField(op, 'id'))
     return {
-      id: v.id, documentId: v.documentId, from: v.from, sha256: v.sha256, size: v.size, subject: v.subject, acceptedAt: v.acceptedAt,
-      recipient: v.recipients.map((r) => ({ organId: r.organId, tier: r.tier, status: r.status, ...(r.addressedTo ? { addressedTo: r.addressedTo } : {}), event: r.timeline.map((e) => ({ status: e.status, at: e.at })) })),
+      id: v.id,
+      documentId: v.documentId,
+      from: v.from,
+      sha256: v.sha256,
+      size: v.size,
+      subject: v.subject,
+      acceptedAt: v.acceptedAt,
+      recipient: v.recipients.map((r) => ({
+        organId: r.organId,
+        tier: r.tier,
+        status: r.status,
+        ...(r.addressedTo ? { addressedTo: r.addressedTo } : {}),
+        event: r.timeline.map((e) => ({ status: e.status, at: e.at })),
+      })),
     }
   },
 }

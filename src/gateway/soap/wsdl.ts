@@ -13,7 +13,8 @@ export type Operation = (typeof OPERATIONS)[number]
 export const soapActionOf = (op: Operation) => `${SOAP_TNS}/${op}`
 
 const DOCS: Record<Operation, string> = {
-  SendDocument: 'Send a document package (as POST /v1/documents). `package` is the edXML package, byte for byte as signed, in base64Binary (so no SOAP stack re-serialises it); `contentType` application/json sends the JSON form instead. Answered only once Kafka confirmed.',
+  SendDocument:
+    'Send a document package (as POST /v1/documents). `package` is the edXML package, byte for byte as signed, in base64Binary (so no SOAP stack re-serialises it); `contentType` application/json sends the JSON form instead. Answered only once Kafka confirmed.',
   GetPendingDocuments: "Documents waiting for the caller's agencies (as GET /v1/inbox).",
   GetDocument: 'One inbox item (as GET /v1/inbox/{id}): `package` in base64Binary, edXML by default (the exact bytes when the sender sent edXML), the JSON form with format=json.',
   AcknowledgeDocument: 'Acknowledge arrival: sends edXML status 01 back to the sender (as POST /v1/inbox/{id}/ack).',
@@ -191,13 +192,15 @@ const TYPES = `
 
 function binding(version: '11' | '12'): string {
   const p = version === '11' ? 'soap' : 'soap12'
-  const ops = OPERATIONS.map((op) => `
+  const ops = OPERATIONS.map(
+    (op) => `
     <wsdl:operation name="${op}">
       <${p}:operation soapAction="${soapActionOf(op)}" style="document"/>
       <wsdl:input><${p}:body use="literal"/></wsdl:input>
       <wsdl:output><${p}:body use="literal"/></wsdl:output>
       <wsdl:fault name="error"><${p}:fault name="error" use="literal"/></wsdl:fault>
-    </wsdl:operation>`).join('')
+    </wsdl:operation>`,
+  ).join('')
   return `
   <wsdl:binding name="LienThongSoap${version}" type="tns:LienThongPortType">
     <${p}:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>${ops}
@@ -205,16 +208,20 @@ function binding(version: '11' | '12'): string {
 }
 
 export function wsdl(location: string): string {
-  const messages = OPERATIONS.map((op) => `
+  const messages = OPERATIONS.map(
+    (op) => `
   <wsdl:message name="${op}Request"><wsdl:part name="parameters" element="tns:${op}"/></wsdl:message>
-  <wsdl:message name="${op}Response"><wsdl:part name="parameters" element="tns:${op}Response"/></wsdl:message>`).join('')
-  const portOps = OPERATIONS.map((op) => `
+  <wsdl:message name="${op}Response"><wsdl:part name="parameters" element="tns:${op}Response"/></wsdl:message>`,
+  ).join('')
+  const portOps = OPERATIONS.map(
+    (op) => `
     <wsdl:operation name="${op}">
       <wsdl:documentation>${escapeText(DOCS[op])}</wsdl:documentation>
       <wsdl:input message="tns:${op}Request"/>
       <wsdl:output message="tns:${op}Response"/>
       <wsdl:fault name="error" message="tns:Fault"/>
-    </wsdl:operation>`).join('')
+    </wsdl:operation>`,
+  ).join('')
   const loc = escapeAttr(location)
   return `<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions name="LienThong" targetNamespace="${SOAP_TNS}"

@@ -24,22 +24,39 @@ const basic = (a: Agency) => ({ id: a.organId, code: a.organId, name: a.name, ma
 const qd20 = (a: Agency) => ({ ...basic(a), code102: a.organId, oldCode: '' })
 
 export async function getAgenciesList(rt: Runtime): Promise<Answer> {
-  return ok({ data: rt.directory().all().filter((a) => a.enabled).map(basic) })
+  return ok({
+    data: rt
+      .directory()
+      .all()
+      .filter((a) => a.enabled)
+      .map(basic),
+  })
 }
 
 export async function getAgenciesListQD20(rt: Runtime, r: VxpRequest): Promise<Answer> {
   const raw = r.caller.params.get('level')?.trim()
   const level = raw ? Number(raw) : undefined
   if (level !== undefined && ![1, 2, 3, 4].includes(level)) throw new GatewayError('BAD_REQUEST', `XroadVnpt-level is 1, 2, 3 or 4, not ${raw}`)
-  const list = rt.directory().all().filter((a) => a.enabled && (level === undefined || (agencyCodeProblem(a.organId) === null && levelOf(a.organId) === level)))
+  const list = rt
+    .directory()
+    .all()
+    .filter((a) => a.enabled && (level === undefined || (agencyCodeProblem(a.organId) === null && levelOf(a.organId) === level)))
   return ok({ data: list.map(qd20) })
 }
 
 export async function getSynchronizeUnit(rt: Runtime): Promise<Answer> {
   return ok({
-    data: rt.directory().all().map((a) => ({
-      ...qd20(a), version: 1, centerCode: rt.config.gatewayId, deleted: !a.enabled, modifyDate: '', isAgency: a.endpoint.kind !== 'gateway',
-    })),
+    data: rt
+      .directory()
+      .all()
+      .map((a) => ({
+        ...qd20(a),
+        version: 1,
+        centerCode: rt.config.gatewayId,
+        deleted: !a.enabled,
+        modifyDate: '',
+        isAgency: a.endpoint.kind !== 'gateway',
+      })),
   })
 }
 
@@ -63,7 +80,7 @@ export async function registerAgency(rt: Runtime, r: VxpRequest): Promise<Answer
   if (pcode) checkCode(pcode, 'pcode')
   const dir = rt.directory()
   const existing = dir.get(code)
-  const tier = existing?.tier ?? inferTier(code, name, pcode ? dir.get(pcode)?.tier ?? null : null)?.tier
+  const tier = existing?.tier ?? inferTier(code, name, pcode ? (dir.get(pcode)?.tier ?? null) : null)?.tier
   if (!tier) throw new GatewayError('BAD_REQUEST', `no tier can be inferred for ${code}; register its parent first or use PUT /v1/agencies/${code}`)
   const agency: Agency = existing
     ? { ...existing, name, parent: pcode, enabled: true }

@@ -49,7 +49,11 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
 
 function signedEntries(signHeader: string): Map<string, string> {
   let json: unknown
-  try { json = JSON.parse(signHeader) } catch { json = null }
+  try {
+    json = JSON.parse(signHeader)
+  } catch {
+    json = null
+  }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new GatewayError('VXP_SIGNATURE_INVALID', `${SIGN_HEADER} is not a JSON object`)
   const out = new Map<string, string>()
   for (const [name, value] of Object.entries(json)) {
@@ -82,7 +86,10 @@ export async function authenticateVxp(rt: Runtime, headers: IncomingHttpHeaders)
   }
 
   const params = signedEntries(signHeader)
-  const listed = signKeys.split(';').map((k) => k.trim().toLowerCase()).filter(Boolean)
+  const listed = signKeys
+    .split(';')
+    .map((k) => k.trim().toLowerCase())
+    .filter(Boolean)
   if (listed.length !== params.size || !listed.every((k) => params.has(k))) {
     throw new GatewayError('VXP_SIGNATURE_INVALID', `${SIGN_HEADER_KEY} does not list exactly the entries of ${SIGN_HEADER}`)
   }
@@ -98,7 +105,10 @@ export async function authenticateVxp(rt: Runtime, headers: IncomingHttpHeaders)
   if (!at) throw new GatewayError('VXP_TIMESTAMP_REFUSED', `${HEADER_PREFIX}timestamp "${ts}" is not ddMMyyyy'T'HHmmss+SSSS`)
   const skew = Math.abs(Date.now() - at.getTime())
   if (skew > rt.config.vxpClockSkewMs) {
-    throw new GatewayError('VXP_TIMESTAMP_REFUSED', `${HEADER_PREFIX}timestamp "${ts}" (read at UTC${rt.config.vxpTimestampOffset}) is ${Math.round(skew / 1000)} s from the gateway clock; at most ${rt.config.vxpClockSkewMs / 1000} s`)
+    throw new GatewayError(
+      'VXP_TIMESTAMP_REFUSED',
+      `${HEADER_PREFIX}timestamp "${ts}" (read at UTC${rt.config.vxpTimestampOffset}) is ${Math.round(skew / 1000)} s from the gateway clock; at most ${rt.config.vxpClockSkewMs / 1000} s`,
+    )
   }
   if (!(await firstSighting(rt.db, hash, systemId, 2 * rt.config.vxpClockSkewMs))) {
     throw new GatewayError('VXP_REPLAYED', `this signed request (${HEADER_PREFIX}timestamp "${ts}") was already received`)
@@ -110,7 +120,9 @@ export async function authenticateVxp(rt: Runtime, headers: IncomingHttpHeaders)
   return {
     system: s,
     principal: {
-      clientId: `${VXP_CLIENT_PREFIX}${s.systemId}`, name: s.name, role: relay ? 'gateway' : 'client',
+      clientId: `${VXP_CLIENT_PREFIX}${s.systemId}`,
+      name: s.name,
+      role: relay ? 'gateway' : 'client',
       organIds: relay ? new JurisdictionSet(s.organIds) : new Set(s.organIds),
     },
     params,

@@ -39,7 +39,11 @@ export type Answer = Record<string, unknown>
 /** A successful answer: status OK, ErrorCode "0" (SDK constants; S7 status_response.json). */
 export const ok = (fields: Answer = {}): Answer => ({ status: 'OK', ErrorCode: '0', ErrorDesc: 'Thành công', ...fields })
 
-export interface VxpRequest { caller: VxpCaller; body: Buffer; contentType: string | undefined }
+export interface VxpRequest {
+  caller: VxpCaller
+  body: Buffer
+  contentType: string | undefined
+}
 
 const SERVICE_TYPE = 'eDoc'
 /** The most items one list answer carries (the axis has no paging; the SDK reads one JSON array). */
@@ -103,7 +107,11 @@ function toHeader(r: VxpRequest): string[] | undefined {
   const raw = param(r, 'to')
   if (raw === undefined) return undefined
   let list: unknown
-  try { list = JSON.parse(raw) } catch { list = raw.split(',') }
+  try {
+    list = JSON.parse(raw)
+  } catch {
+    list = raw.split(',')
+  }
   if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new GatewayError('BAD_REQUEST', 'XroadVnpt-to is a JSON array of OrganIds')
   return list.map((x) => x.trim()).filter(Boolean)
 }
@@ -139,13 +147,19 @@ async function listedOrganIds(rt: Runtime, who: Principal): Promise<string[]> {
 /** Un-acked inbox items of the caller, minus those its system reported as failed. */
 async function pendingDocuments(rt: Runtime, who: Principal): Promise<{ item: InboxItem; processing: boolean }[]> {
   const items = await listInbox(rt.db, await listedOrganIds(rt, who), { includeAcked: false, limit: LIST_LIMIT })
-  const states = await transportStates(rt.db, items.map((i) => i.id))
+  const states = await transportStates(
+    rt.db,
+    items.map((i) => i.id),
+  )
   return items.filter((i) => states.get(i.id)?.state !== 'fail').map((item) => ({ item, processing: states.get(item.id)?.state === 'processing' }))
 }
 
 async function pendingStatuses(rt: Runtime, who: Principal): Promise<{ row: StatusInboxRow; processing: boolean }[]> {
   const rows = await listStatuses(rt.db, await listedOrganIds(rt, who), { includeAcked: false, after: 0, limit: LIST_LIMIT })
-  const states = await transportStates(rt.db, rows.map((s) => s.id))
+  const states = await transportStates(
+    rt.db,
+    rows.map((s) => s.id),
+  )
   return rows.filter((s) => states.get(s.id)?.state !== 'fail').map((row) => ({ row, processing: states.get(row.id)?.state === 'processing' }))
 }
 
@@ -157,14 +171,28 @@ export async function getReceivedEdocList(rt: Runtime, r: VxpRequest): Promise<A
   const state = (processing: boolean) => (processing ? 'processing' : 'initial')
   if (messageType(r) === 'status') {
     const data = (await pendingStatuses(rt, who)).map(({ row, processing }) => ({
-      docId: row.id, from: row.from, to: row.addressee, status: state(processing), status_desc: TRANSPORT_DESC[state(processing)],
-      serviceType: SERVICE_TYPE, messageType: 'status', created_time: formatListTime(row.at, tz), updated_time: formatListTime(row.at, tz),
+      docId: row.id,
+      from: row.from,
+      to: row.addressee,
+      status: state(processing),
+      status_desc: TRANSPORT_DESC[state(processing)],
+      serviceType: SERVICE_TYPE,
+      messageType: 'status',
+      created_time: formatListTime(row.at, tz),
+      updated_time: formatListTime(row.at, tz),
     }))
     return ok({ data })
   }
   const data = (await pendingDocuments(rt, who)).map(({ item, processing }) => ({
-    docId: item.id, from: item.from, to: item.recipient, status: state(processing), status_desc: TRANSPORT_DESC[state(processing)],
-    serviceType: SERVICE_TYPE, messageType: 'edoc', created_time: formatListTime(item.deliveredAt, tz), updated_time: formatListTime(item.deliveredAt, tz),
+    docId: item.id,
+    from: item.from,
+    to: item.recipient,
+    status: state(processing),
+    status_desc: TRANSPORT_DESC[state(processing)],
+    serviceType: SERVICE_TYPE,
+    messageType: 'edoc',
+    created_time: formatListTime(item.deliveredAt, tz),
+    updated_time: formatListTime(item.deliveredAt, tz),
   }))
   return ok({ data })
 }
@@ -181,9 +209,15 @@ type Received = { kind: 'edoc'; item: InboxItem } | { kind: 'status'; row: Statu
 
 /** A docId of either list, if the caller may read it (the inbox and status inbox rules, 404 otherwise). */
 async function receivedItem(rt: Runtime, who: Principal, docId: string): Promise<Received> {
-  const inbox = await inboxItemFor(rt, who, docId).catch((e) => { if (e instanceof GatewayError && e.code === 'DOCUMENT_NOT_FOUND') return null; throw e })
+  const inbox = await inboxItemFor(rt, who, docId).catch((e) => {
+    if (e instanceof GatewayError && e.code === 'DOCUMENT_NOT_FOUND') return null
+    throw e
+  })
   if (inbox) return { kind: 'edoc', item: inbox }
-  const row = await statusItemFor(rt, who, docId).catch((e) => { if (e instanceof GatewayError && e.code === 'NOT_FOUND') return null; throw e })
+  const row = await statusItemFor(rt, who, docId).catch((e) => {
+    if (e instanceof GatewayError && e.code === 'NOT_FOUND') return null
+    throw e
+  })
   if (row) return { kind: 'status', row }
   throw new GatewayError('DOCUMENT_NOT_FOUND', `no received package ${docId} for this system`)
 }
@@ -193,7 +227,7 @@ export async function receivedBytes(rt: Runtime, r: VxpRequest): Promise<{ docId
   const docId = required(r, 'docId')
   const got = await receivedItem(rt, r.caller.principal, docId)
   if (got.kind === 'status') return { docId, bytes: Buffer.from(await statusPackageXml(rt, got.row.statusBlob, got.row.contentType), 'utf8') }
-  assertHoldable(rt, got.item.size, 'the national axis\' protocol')
+  assertHoldable(rt, got.item.size, "the national axis' protocol")
   return { docId, bytes: asEdxml(await rt.blobs.get(got.item.blobKey), got.item.contentType).bytes }
 }
 
@@ -208,8 +242,9 @@ export async function updateStatus(rt: Runtime, r: VxpRequest): Promise<Answer> 
   if (status !== 'done' && status !== 'fail' && status !== 'processing') throw new GatewayError('BAD_REQUEST', `XroadVnpt-status is done, fail or processing, not ${status}`)
   const got = await receivedItem(rt, who, docId)
   if (status === 'done') {
-    if (got.kind === 'status') { if (!got.row.ackedAt) await ackStatus(rt.db, docId) }
-    else if (who.role === 'gateway') await handOver(rt, got.item)
+    if (got.kind === 'status') {
+      if (!got.row.ackedAt) await ackStatus(rt.db, docId)
+    } else if (who.role === 'gateway') await handOver(rt, got.item)
     else await acknowledge(rt, who, docId) // status 01 back to the sender, as an inbox ack
     return ok()
   }
@@ -255,11 +290,20 @@ async function sentRows(rt: Runtime, documentUuid: string): Promise<Answer[]> {
     const receive = lastOf(t, isBusinessCode)
     const inbox = received.get(t.organId)
     return {
-      serviceType: SERVICE_TYPE, messageType: 'edoc', senderDocId: doc.id, receiverDocId: inbox?.id ?? '',
-      fromCode: doc.from_organ, toCode: t.organId, title: doc.subject ?? '', notation,
-      sentTime: formatListTime(doc.accepted_at, tz), receivedTime: formatListTime(inbox?.delivered_at ?? null, tz),
-      sendStatus: send?.status ?? '', sendStatusDesc: send ? labelOf(send.status) ?? '' : '',
-      receiveStatus: receive?.status ?? '', receiveStatusDesc: receive ? labelOf(receive.status) ?? '' : '',
+      serviceType: SERVICE_TYPE,
+      messageType: 'edoc',
+      senderDocId: doc.id,
+      receiverDocId: inbox?.id ?? '',
+      fromCode: doc.from_organ,
+      toCode: t.organId,
+      title: doc.subject ?? '',
+      notation,
+      sentTime: formatListTime(doc.accepted_at, tz),
+      receivedTime: formatListTime(inbox?.delivered_at ?? null, tz),
+      sendStatus: send?.status ?? '',
+      sendStatusDesc: send ? (labelOf(send.status) ?? '') : '',
+      receiveStatus: receive?.status ?? '',
+      receiveStatusDesc: receive ? (labelOf(receive.status) ?? '') : '',
     }
   })
 }
@@ -274,6 +318,6 @@ export async function getSentEdocList(rt: Runtime, r: VxpRequest): Promise<Answe
   }
   const { items } = await listSentDocuments(rt.db, { senders: [...who.organIds], limit: 100 })
   const data: Answer[] = []
-  for (const d of items) data.push(...await sentRows(rt, d.id))
+  for (const d of items) data.push(...(await sentRows(rt, d.id)))
   return ok({ data })
 }

@@ -36,7 +36,9 @@ export const VXP_OPERATIONS: Readonly<Record<string, Operation>> = {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { vxp?: VxpCaller }
+  interface FastifyRequest {
+    vxp?: VxpCaller
+  }
 }
 
 /** The FAIL answer of a refusal: the catalogue code and the human reason (never a stack or a secret). */
@@ -62,11 +64,20 @@ export async function vxpRoutes(app: FastifyInstance, rt: Runtime) {
     else req.log.info({ code: e.code, detail: e.message, system: req.vxp?.system.systemId }, 'VXP request refused')
     return reply.code(200).type('application/json; charset=utf-8').send(failAnswer(e))
   })
-  app.setNotFoundHandler((req, reply) => reply.code(200).type('application/json; charset=utf-8').send(failAnswer(new GatewayError(
-    'NOT_FOUND', `no VXP operation ${req.method} ${req.url.split('?')[0]}; POST one of ${[...Object.keys(VXP_OPERATIONS), 'downloadEdoc'].join(', ')}`,
-  ))))
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(200)
+      .type('application/json; charset=utf-8')
+      .send(
+        failAnswer(
+          new GatewayError('NOT_FOUND', `no VXP operation ${req.method} ${req.url.split('?')[0]}; POST one of ${[...Object.keys(VXP_OPERATIONS), 'downloadEdoc'].join(', ')}`),
+        ),
+      ),
+  )
 
-  app.addHook('onRequest', async (req) => { req.vxp = await authenticateVxp(rt, req.headers) })
+  app.addHook('onRequest', async (req) => {
+    req.vxp = await authenticateVxp(rt, req.headers)
+  })
 
   const route = { config: { auth: 'none' as const }, schema: { hide: true } }
   for (const [name, op] of Object.entries(VXP_OPERATIONS)) {
@@ -74,7 +85,9 @@ export async function vxpRoutes(app: FastifyInstance, rt: Runtime) {
   }
   // the SDK's download() GETs the URL and writes the answer's bytes to <docId>.edxml as they come
   app.route({
-    method: ['GET', 'POST'], url: '/downloadEdoc', ...route,
+    method: ['GET', 'POST'],
+    url: '/downloadEdoc',
+    ...route,
     handler: async (req, reply) => {
       const { docId, bytes } = await exchange.receivedBytes(rt, vxpRequest(req))
       return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${docId}.edxml"`).send(bytes)

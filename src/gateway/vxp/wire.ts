@@ -14,8 +14,7 @@ export const VERSION = '3.0.201608'
 export const USER_AGENT = 'JAVASDKAgent/1.0.0 XRoad/VPCP'
 
 /** lowercase hex of HMAC-SHA256(key = secret as UTF-8, message = the sign-header string as sent). */
-export const signatureOf = (secret: string, signHeader: string): string =>
-  crypto.createHmac('sha256', Buffer.from(secret, 'utf8')).update(signHeader, 'utf8').digest('hex')
+export const signatureOf = (secret: string, signHeader: string): string => crypto.createHmac('sha256', Buffer.from(secret, 'utf8')).update(signHeader, 'utf8').digest('hex')
 
 /**
  * The two renderings of a file's SHA-256 a server must accept: the padded hex, and the SDK's, which writes

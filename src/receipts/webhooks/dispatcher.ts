@@ -29,10 +29,18 @@ export async function startWebhookDispatcher(rt: Runtime) {
     const started = performance.now()
     try {
       const ts = Math.floor(Date.now() / 1000)
-      r = await post(d.url, {
-        'webhook-id': d.id, 'webhook-timestamp': String(ts), 'webhook-signature': signatures(d.secrets, d.id, ts, d.body),
-        'user-agent': `lien-thong-webhooks (${cfg.gatewayId})`,
-      }, d.body, cfg.webhookTimeoutMs, cfg.webhookAllowPrivate)
+      r = await post(
+        d.url,
+        {
+          'webhook-id': d.id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signatures(d.secrets, d.id, ts, d.body),
+          'user-agent': `lien-thong-webhooks (${cfg.gatewayId})`,
+        },
+        d.body,
+        cfg.webhookTimeoutMs,
+        cfg.webhookAllowPrivate,
+      )
     } catch (e) {
       r = { status: null, error: e instanceof GatewayError ? `${e.code}: ${e.message}` : String(e), durationMs: performance.now() - started }
     }
@@ -45,13 +53,23 @@ export async function startWebhookDispatcher(rt: Runtime) {
     if (dead) {
       // the DLQ record first: if the process dies before the row is marked, the row is retried and the
       // record written again, which a DLQ reader tolerates (it is keyed by the delivery id)
-      await rt.bus.send(rt.topics.webhooksDlq, [{
-        key: d.id,
-        value: {
-          deliveryId: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, attempts: d.attempt,
-          lastStatus: r.status, lastError: r.error, source: d.source, deadAt: new Date().toISOString(), body: d.body,
+      await rt.bus.send(rt.topics.webhooksDlq, [
+        {
+          key: d.id,
+          value: {
+            deliveryId: d.id,
+            subscriptionId: d.subscriptionId,
+            eventKey: d.eventKey,
+            eventType: d.eventType,
+            attempts: d.attempt,
+            lastStatus: r.status,
+            lastError: r.error,
+            source: d.source,
+            deadAt: new Date().toISOString(),
+            body: d.body,
+          },
         },
-      }])
+      ])
     }
     await recordAttempt(rt.db, d.id, d.attempt, r, ok ? { state: 'delivered' } : dead ? { state: 'dead' } : { state: 'pending', delayMs })
   }
@@ -67,7 +85,10 @@ export async function startWebhookDispatcher(rt: Runtime) {
           for (const d of rows) {
             const p: Promise<void> = attempt(d)
               .catch((err) => log.error({ err, delivery: d.id }, 'webhook attempt could not be recorded; retried after its lease'))
-              .finally(() => { inflight.delete(p); wake() })
+              .finally(() => {
+                inflight.delete(p)
+                wake()
+              })
             inflight.add(p)
           }
         } catch (err) {
@@ -78,7 +99,11 @@ export async function startWebhookDispatcher(rt: Runtime) {
       if (!running) break
       await new Promise<void>((res) => {
         const t = setTimeout(res, IDLE_POLL_MS)
-        wake = () => { clearTimeout(t); wake = () => {}; res() }
+        wake = () => {
+          clearTimeout(t)
+          wake = () => {}
+          res()
+        }
       })
     }
   })()

@@ -32,20 +32,35 @@ export function eventOf(value: GatewayEventRecord): GatewayEvent | null {
     return { type: 'document.accepted', eventKey: documentEventKey(d.id, 'ACCEPTED'), documentUuid: d.id, recipient: null, status: 'ACCEPTED', at: d.acceptedAt }
   }
   const r = value.record
-  const type: EventType | null = r.status === 'DELIVERED' ? 'document.delivered'
-    : r.status === 'DELIVERY_FAILED' || r.status === 'EXPIRED' || r.status === 'RECEIVE_FAILED' ? 'document.failed' // the last: a VXP receiver's updateStatus(fail)
-    : isBusinessCode(r.status) ? 'document.status'
-    : null
+  const type: EventType | null =
+    r.status === 'DELIVERED'
+      ? 'document.delivered'
+      : r.status === 'DELIVERY_FAILED' || r.status === 'EXPIRED' || r.status === 'RECEIVE_FAILED'
+        ? 'document.failed' // the last: a VXP receiver's updateStatus(fail)
+        : isBusinessCode(r.status)
+          ? 'document.status'
+          : null
   if (!type) return null
   return {
-    type, eventKey: r.eventKey, documentUuid: r.id, recipient: r.recipient, status: r.status, at: r.at,
+    type,
+    eventKey: r.eventKey,
+    documentUuid: r.id,
+    recipient: r.recipient,
+    status: r.status,
+    at: r.at,
     ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
     ...(r.statusContentType ? { statusContentType: r.statusContentType } : {}),
     ...(r.statusFrom ? { statusFrom: r.statusFrom } : {}),
   }
 }
 
-export interface DocumentFacts { id: string; documentId: string; from: string; subject: string | null; recipients: string[] }
+export interface DocumentFacts {
+  id: string
+  documentId: string
+  from: string
+  subject: string | null
+  recipients: string[]
+}
 
 export function payloadOf(e: GatewayEvent, doc: DocumentFacts, statusPackage: string | null) {
   return {

@@ -29,15 +29,24 @@ export async function startWebhookOutbox(rt: Runtime, onEnqueued: () => void) {
     const e = eventOf(value)
     if (!e || !(await subscribed(e.type))) return
     const doc = await getDocument(rt.db, e.documentUuid)
-    if (!doc) { log.warn({ eventKey: e.eventKey }, 'event about a document unknown here; no webhook'); return }
+    if (!doc) {
+      log.warn({ eventKey: e.eventKey }, 'event about a document unknown here; no webhook')
+      return
+    }
     const legs = e.recipient ? [e.recipient] : doc.recipients
     const subs = await matchingSubscriptions(rt.db, { type: e.type, documentUuid: doc.id, from: doc.from_organ, legs })
     if (subs.length === 0) return
     const pkg = e.statusBlob ? await statusPackageXml(rt, e.statusBlob, e.statusContentType) : null
     const body = JSON.stringify(payloadOf(e, { id: doc.id, documentId: doc.document_id, from: doc.from_organ, subject: doc.subject, recipients: doc.recipients }, pkg))
-    const n = await rt.db.tx((q) => enqueueDeliveries(q, subs, {
-      eventKey: e.eventKey, type: e.type, documentUuid: doc.id, body, source: { topic: m.topic, offset: m.offset, key: m.key },
-    }))
+    const n = await rt.db.tx((q) =>
+      enqueueDeliveries(q, subs, {
+        eventKey: e.eventKey,
+        type: e.type,
+        documentUuid: doc.id,
+        body,
+        source: { topic: m.topic, offset: m.offset, key: m.key },
+      }),
+    )
     if (n) onEnqueued()
   })
 }

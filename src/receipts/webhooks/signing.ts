@@ -15,8 +15,7 @@ export function signature(secret: string, msgId: string, timestampSec: number, b
   return `v1,${crypto.createHmac('sha256', key).update(`${msgId}.${timestampSec}.${body}`).digest('base64')}`
 }
 
-export const signatures = (secrets: string[], msgId: string, timestampSec: number, body: string) =>
-  secrets.map((s) => signature(s, msgId, timestampSec, body)).join(' ')
+export const signatures = (secrets: string[], msgId: string, timestampSec: number, body: string) => secrets.map((s) => signature(s, msgId, timestampSec, body)).join(' ')
 
 /** The webhook-id of one event for one subscription: stable, so every retry and replay carries the same one. */
 export const messageId = (subscriptionId: string, eventKey: string) =>
