@@ -59,6 +59,7 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
       log: log.child({ c: 'kafka' }),
       produceTimeoutMs: config.kafkaProduceTimeoutMs,
       sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      commitIntervalMs: config.kafkaCommitIntervalMs,
     })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)
     let snapshot = DirectorySnapshot.build(await listAgencies(db))

@@ -77,6 +77,12 @@ export interface BusOptions {
   produceTimeoutMs?: number
   /** consumer group session timeout (ms): how long a crashed member holds its partitions */
   sessionTimeoutMs?: number
+  /**
+   * how often a consumer commits the offsets it has handled (ms); 0 = after every fetched batch, as kafkajs
+   * does by itself. Either way only handled records are committed: a longer interval only means more records
+   * handled again after a crash, which handlers are built for (idempotent by event key).
+   */
+  commitIntervalMs?: number
   /** how often the cluster is probed (ms) */
   probeIntervalMs?: number
 }
@@ -98,6 +104,7 @@ export interface Bus {
 export async function connectBus(opts: BusOptions): Promise<Bus> {
   const produceTimeoutMs = opts.produceTimeoutMs ?? 4000
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000
+  const commitIntervalMs = opts.commitIntervalMs ?? 0
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
@@ -207,10 +214,11 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         const ms = Date.now() - t0
         opts.log[ms > 2000 ? 'info' : 'debug']({ groupId, ms }, 'joined the consumer group')
       })
+      const committer = commitIntervalMs > 0 ? intervalCommitter(consumer, commitIntervalMs, opts.log.child({ groupId })) : null
       await consumer.connect()
       await consumer.subscribe({ topics, fromBeginning: true })
       await consumer.run({
-        autoCommit: true,
+        autoCommit: committer === null,
         // partitions are handled side by side (order holds within a partition, i.e. per recipient);
         // kafkajs's default of 1 serialises the whole group behind one slow record
         partitionsConsumedConcurrently: 4,
@@ -218,6 +226,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
           const value = message.value ? JSON.parse(message.value.toString('utf8')) : null
           // throwing here leaves the offset unresolved: kafkajs retries, then restarts the consumer
           await handler(topic, value, { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers: message.headers ?? {} })
+          if (committer) await committer.handled(topic, partition, message.offset, stopping)
         },
       })
       return {
@@ -226,7 +235,9 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
           clearTimeout(slow)
           offJoin()
           consumers.delete(consumer)
+          await committer?.flush()
           await consumer.disconnect() // LeaveGroup: the next process joins without waiting out our session
+          committer?.close()
         },
       }
     },
@@ -282,6 +293,56 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       probe.stop()
       await Promise.allSettled([...consumers].map((c) => c.disconnect()))
       await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+    },
+  }
+}
+
+/**
+ * Commits a consumer's handled offsets on an interval instead of after every fetched batch: under load
+ * kafkajs fetches small batches per partition, and each one cost an OffsetCommit round trip per consumer
+ * group. Nothing is committed before its handler returned; a commit that fails (a rebalance under way)
+ * keeps its offsets for the next try unless a newer one was handled meanwhile. While the consumer stops,
+ * each handled record is committed at once, before kafkajs leaves the group, so a clean shutdown hands
+ * the partitions over with nothing to do again.
+ */
+function intervalCommitter(consumer: Consumer, intervalMs: number, log: Logger) {
+  type Position = { topic: string; partition: number; offset: string }
+  const pending = new Map<string, Position>()
+  let inFlight: Promise<void> = Promise.resolve()
+  const keyOf = (topic: string, partition: number) => `${partition}\u0000${topic}`
+  const commit = (): Promise<void> => {
+    inFlight = inFlight.then(async () => {
+      if (pending.size === 0) return
+      const batch = [...pending.values()]
+      pending.clear()
+      try {
+        await consumer.commitOffsets(batch)
+      } catch (err) {
+        for (const p of batch) {
+          const k = keyOf(p.topic, p.partition)
+          if (!pending.has(k)) pending.set(k, p)
+        }
+        log.debug({ err: (err as Error).message, positions: batch.length }, 'offset commit refused; kept for the next one')
+      }
+    })
+    return inFlight
+  }
+  const timer = setInterval(() => void commit(), intervalMs).unref()
+  // partitions handed to another member: their positions are that member's to commit from now on
+  const offJoin = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => keyOf(topic, p))))
+    for (const k of pending.keys()) if (!assigned.has(k)) pending.delete(k)
+  })
+  return {
+    async handled(topic: string, partition: number, offset: string, stopping: boolean) {
+      // Kafka's committed offset is the next record to read
+      pending.set(keyOf(topic, partition), { topic, partition, offset: (BigInt(offset) + 1n).toString() })
+      if (stopping) await commit()
+    },
+    flush: commit,
+    close() {
+      clearInterval(timer)
+      offJoin()
     },
   }
 }

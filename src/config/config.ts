@@ -39,6 +39,7 @@ export interface Config {
   kafkaProduceTimeoutMs: number
   /** consumer group session timeout (ms): how long a crashed process holds its partitions */
   kafkaSessionTimeoutMs: number
+  kafkaCommitIntervalMs: number
   /** longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms) */
   shutdownTimeoutMs: number
   /** largest accepted request body in bytes (an edXML package on POST /v1/documents: beyond its attachments' Base64) */
@@ -270,6 +271,12 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
     def: '10000',
     doc: 'consumer group session timeout (ms): after a crash, partitions move on after this long',
     parse: int(6000, 300_000),
+  },
+  kafkaCommitIntervalMs: {
+    env: 'KAFKA_COMMIT_INTERVAL_MS',
+    def: '0',
+    doc: 'how often consumers commit the offsets they have handled (ms); 0 = after every fetched batch. Longer saves a round trip per batch; a crash then hands more records over to be handled again (handlers are idempotent)',
+    parse: int(0, 60_000),
   },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', def: '10000', doc: 'longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms)', parse: int(100, 600_000) },
   bodyLimit: { env: 'BODY_LIMIT', def: String(64 * 1024 * 1024), doc: 'largest request body in bytes', parse: int(1024, 2 ** 31) },
