@@ -79,6 +79,32 @@ function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * Where the machine's CPU goes: CPU ms so far of the processes the bench cares about, found in /proc —
+ * the gateway, the Kafka broker(s) (java running kafka.Kafka), every PostgreSQL process (the server is
+ * shared, so its figure includes whatever else runs on it), this bench process — and the machine's busy
+ * and total time from /proc/stat. Two readings apart give each one's share per document.
+ */
+function cpuSplit(gatewayPid: number): Record<'gateway' | 'kafka' | 'postgres' | 'bench' | 'busy' | 'total', number> {
+  const out = { gateway: cpuMs(gatewayPid), kafka: 0, postgres: 0, bench: cpuMs(process.pid), busy: 0, total: 0 }
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    let cmd: string
+    try {
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8')
+    } catch {
+      continue
+    }
+    if (cmd.includes('kafka.Kafka')) out.kafka += cpuMs(Number(d)) || 0
+    else if (/^postgres(\0|:|$)/.test(cmd) || cmd.includes('/postgres\0')) out.postgres += cpuMs(Number(d)) || 0
+  }
+  // the first line of /proc/stat: user nice system idle iowait irq softirq steal … in USER_HZ
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number)
+  out.total = f.reduce((a, b) => a + b, 0) * 10
+  out.busy = out.total - (f[3]! + f[4]!) * 10
+  return out
+}
+
 /** The gateway's PostgreSQL round-trip counters (lgsp_db_statements_total, lgsp_db_transactions_total). */
 async function dbCounters(url: string): Promise<{ statements: number; transactions: number }> {
   const text = await (await fetch(`${url}/metrics`)).text()
@@ -275,6 +301,7 @@ async function main() {
       rssPeak = Math.max(rssPeak, rssMb(gw!.proc.pid!))
     }, 500)
     const gwCpu0 = cpuMs(gw!.proc.pid!)
+    const split0 = cpuSplit(gw!.proc.pid!)
     const db0 = await dbCounters(gw!.url)
     const hold = await openLoop(holdRate, HOLD_S)
     const loadEnd = performance.now()
@@ -299,6 +326,7 @@ async function main() {
       await sleep(500)
     }
     const gwCpu1 = cpuMs(gw!.proc.pid!)
+    const split1 = cpuSplit(gw!.proc.pid!)
     const db1 = await dbCounters(gw!.url)
     stop = true
     clearInterval(rssTimer)
@@ -325,6 +353,14 @@ async function main() {
     const docs = hold.lat.length
     say(
       `  per document       ${((gwCpu1 - gwCpu0) / docs).toFixed(2)} ms of gateway CPU; ${((db1.statements - db0.statements) / docs).toFixed(1)} PostgreSQL statements in ${((db1.transactions - db0.transactions) / docs).toFixed(1)} transactions`,
+    )
+    // the whole machine over the hold and its drain: a share near the core count means the machine, not
+    // the gateway's waits, is what bounds the rate
+    const per = (k: keyof typeof split0) => ((split1[k] - split0[k]) / docs).toFixed(2)
+    const wall = split1.total - split0.total
+    say(
+      `  machine CPU / doc  gateway ${per('gateway')} ms, Kafka ${per('kafka')} ms, PostgreSQL ${per('postgres')} ms (all its sessions), bench client ${per('bench')} ms; ` +
+        `all processes ${per('busy')} ms; the ${cores} cores ${((100 * (split1.busy - split0.busy)) / wall).toFixed(0)} % busy`,
     )
 
     // ── 5. baselines on the same broker ──

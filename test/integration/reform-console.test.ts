@@ -4,16 +4,11 @@
  * chromium through playwright-core), real gateway; skipped, saying why, when chromium is absent.
  */
 import t from 'tap'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fixture, ROOT, startGateway } from '../helpers/gateway.ts'
-import { viewReady } from '../helpers/browser.ts'
+import { fixture, startGateway } from '../helpers/gateway.ts'
+import { launchChromium, noChromium, SHOTS, viewReady } from '../helpers/browser.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-
-t.test('console: closed agencies in the directory view', { skip: fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium` }, async (t) => {
-  const { chromium } = await import('playwright-core')
+t.test('console: closed agencies in the directory view', { skip: noChromium }, async (t) => {
   const gw = await startGateway(t)
   t.equal((await gw.call('operator', 'POST', '/v1/agencies/import', fixture('reform/directory-before.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
   t.equal((await gw.call('operator', 'POST', '/v1/ops/succession', fixture('reform/change-table.tsv'), { 'content-type': 'text/tab-separated-values' })).status, 200)
@@ -28,27 +23,8 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   t.match(names.items['000.00.00.H41'], { known: true, closed: false }, 'its successor: active')
   t.notOk('successors' in (names.items['000.00.00.H41'] as object), 'an active agency has no successors')
 
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-chromium-'))
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--crash-dumps-dir=${userDataDir}`,
-    ],
-  })
-  t.teardown(async () => {
-    await browser.close()
-    fs.rmSync(userDataDir, { recursive: true, force: true })
-  })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'vi-VN' })
-  const errors: string[] = []
-  page.on('pageerror', (e) => errors.push(e.message))
+  const { newPage, errors } = await launchChromium(t)
+  const page = await newPage()
   await page.goto(`${gw.url}/console/`)
   await page.fill('#key', gw.creds.operator!)
   await page.click('#login-form button')
@@ -63,6 +39,6 @@ t.test('console: closed agencies in the directory view', { skip: fs.existsSync(C
   await page.goto(`${gw.url}/console/#/directory?q=Lam%20S%C6%A1n`)
   await page.waitForFunction(() => /UBND xã Lam Sơn/.test(document.querySelector('#view')?.textContent ?? ''))
   t.match(await page.textContent('#view table'), /UBND xã Lam Sơn.*Xã.*000\.00\.00\.H41.*Đang hoạt động/s, 'the new commune, directly under the province, active')
-  await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/console-directory-closed.png'), fullPage: true })
+  await page.screenshot({ path: path.join(SHOTS, 'console-directory-closed.png'), fullPage: true })
   t.same(errors, [], 'no script errors in the page')
 })
