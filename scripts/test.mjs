@@ -53,7 +53,11 @@ try {
   const tap = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tap/dist/esm/run.mjs'), ...coverageArgs, ...files], {
     stdio: 'inherit',
     cwd: ROOT,
-    env: { ...process.env, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl },
+    // the test files run on Node's own TypeScript support (package.json "tap" › node-arg:
+    // --experimental-transform-types, which also takes parameter properties) instead of tap's default
+    // ts-node loader: about 2 s less per test file, which is its own process, and the types are checked
+    // once by tsc above anyway
+    env: { ...process.env, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl, TAP_TYPE_STRIP_ONLY: process.env.TAP_TYPE_STRIP_ONLY ?? '1' },
   })
   code = tap.status ?? 1
   if (coverage && code === 0) {

@@ -59,6 +59,7 @@ export async function createRuntime(config: Readonly<Config>, opts: { log?: Logg
       log: log.child({ c: 'kafka' }),
       produceTimeoutMs: config.kafkaProduceTimeoutMs,
       sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      rebalanceTimeoutMs: config.kafkaRebalanceTimeoutMs,
       commitIntervalMs: config.kafkaCommitIntervalMs,
     })
     await bus.ensureTopics(topics.all, config.kafkaPartitions, config.kafkaReplication)

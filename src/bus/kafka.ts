@@ -78,6 +78,13 @@ export interface BusOptions {
   /** consumer group session timeout (ms): how long a crashed member holds its partitions */
   sessionTimeoutMs?: number
   /**
+   * how long the coordinator waits for every member to rejoin a rebalance (ms). kafkajs's default is 60 s,
+   * and a member stopping while its group rebalances waits for that rebalance to finish: with replicas
+   * leaving one after another a stop took a minute. Above one delivery attempt (DELIVERY_TIMEOUT_MS), so a
+   * member busy with a slow push is not dropped for it.
+   */
+  rebalanceTimeoutMs?: number
+  /**
    * how often a consumer commits the offsets it has handled (ms); 0 = after every fetched batch, as kafkajs
    * does by itself. Either way only handled records are committed: a longer interval only means more records
    * handled again after a crash, which handlers are built for (idempotent by event key).
@@ -104,6 +111,7 @@ export interface Bus {
 export async function connectBus(opts: BusOptions): Promise<Bus> {
   const produceTimeoutMs = opts.produceTimeoutMs ?? 4000
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000
+  const rebalanceTimeoutMs = opts.rebalanceTimeoutMs ?? 15_000
   const commitIntervalMs = opts.commitIntervalMs ?? 0
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -199,6 +207,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         retry: { retries: 10, restartOnFailure: async () => !stopping },
         maxWaitTimeInMs: 1000,
         sessionTimeout: sessionTimeoutMs,
+        rebalanceTimeout: rebalanceTimeoutMs,
         heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 3)),
       })
       consumers.add(consumer)

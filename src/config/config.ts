@@ -39,6 +39,8 @@ export interface Config {
   kafkaProduceTimeoutMs: number
   /** consumer group session timeout (ms): how long a crashed process holds its partitions */
   kafkaSessionTimeoutMs: number
+  /** how long a consumer group's coordinator waits for its members to rejoin when membership changes (ms) */
+  kafkaRebalanceTimeoutMs: number
   kafkaCommitIntervalMs: number
   /** longest a SIGTERM/SIGINT shutdown may take before the process exits anyway (ms) */
   shutdownTimeoutMs: number
@@ -271,6 +273,12 @@ export const CONFIG_SPEC: Record<Exclude<keyof Config, CodeOnly>, Spec> = {
     def: '10000',
     doc: 'consumer group session timeout (ms): after a crash, partitions move on after this long',
     parse: int(6000, 300_000),
+  },
+  kafkaRebalanceTimeoutMs: {
+    env: 'KAFKA_REBALANCE_TIMEOUT_MS',
+    def: '15000',
+    doc: "how long a consumer group waits for its members to rejoin when one joins or leaves (ms); a member still busy after it is dropped and its records go to another member (handlers are idempotent). Bounds how long a replica's stop can wait on a rebalance",
+    parse: int(1000, 600_000),
   },
   kafkaCommitIntervalMs: {
     env: 'KAFKA_COMMIT_INTERVAL_MS',

@@ -80,7 +80,13 @@ function testLogger(gatewayId: string) {
   }
 }
 
-export async function startGateway(t: Teardown, overrides: Partial<Config> = {}): Promise<TestGateway> {
+/**
+ * A gateway in this process on its own schema, topics and data directory, torn down with `t`. `workers:
+ * false` starts it without its consumers and sweeps (HTTP, store and change feed only): a replica a test
+ * only reads from or changes through needs no share of the consumer groups, and every extra member makes
+ * each group rebalance when it joins and when it leaves.
+ */
+export async function startGateway(t: Teardown, overrides: Partial<Config> = {}, opts: { workers?: boolean } = {}): Promise<TestGateway> {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, which starts Kafka')
   const tag = crypto.randomBytes(4).toString('hex')
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-${tag}-`))
@@ -104,13 +110,19 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
   )
   // a caller that names a log level (a bench: 'silent') gets exactly that; tests get the ring
   const logs = overrides.logLevel ? { log: undefined, dump: () => {} } : testLogger(config.gatewayId)
+  const timing = process.env.TEST_TIMING === '1' ? (what: string, t0: number) => process.stderr.write(`[timing] ${config.gatewayId} ${what} ${Date.now() - t0} ms\n`) : () => {}
+  const t0 = Date.now()
   const rt = await createRuntime(config, logs.log ? { log: logs.log } : {})
+  timing('runtime', t0)
   let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>> | null, app: Awaited<ReturnType<typeof buildApp>>
   try {
     creds = await seedDemo(rt)
-    workers = await startWorkers(rt)
+    timing('seeded', t0)
+    workers = opts.workers === false ? null : await startWorkers(rt)
+    timing('workers', t0)
     app = await buildApp(rt)
     await app.listen({ host: '127.0.0.1', port: config.port }) // 0 unless a test pre-picks ports (the federation suites do)
+    timing('listening', t0)
   } catch (e) {
     logs.dump()
     await rt.close() // a half-started gateway must not keep the test process alive until tap's timeout
@@ -128,15 +140,20 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {})
     if (stopped) return
     stopped = true
     if (t.passing && !t.passing()) logs.dump()
+    const s0 = Date.now()
     await app.close()
+    timing('stop: app closed', s0)
     await workers?.stop()
+    timing('stop: workers stopped', s0)
     await rt.close()
+    timing('stop: runtime closed', s0)
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await c.connect()
     await c.query(`drop schema if exists ${config.databaseSchema} cascade`)
     await c.end()
     await deleteTopicsWithPrefix(config.topicPrefix)
     fs.rmSync(dataDir, { recursive: true, force: true })
+    timing('stop: cleaned up', s0)
   }
   t.teardown(stop)
   return {

@@ -1,6 +1,6 @@
 /**
  * Two replicas of one gateway: the same PostgreSQL schema, the same topics and consumer groups, the same
- * payload store. A directory change made through one is routed by by the other within 2 s (LISTEN/NOTIFY,
+ * payload store. A directory change made through one is routed by the other within 2 s (LISTEN/NOTIFY,
  * src/store/change-feed.ts), and a document accepted by one is delivered and readable through the other.
  */
 import t from 'tap'
@@ -51,8 +51,11 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
 })
 
 t.test('a trust change through replica A is applied by replica B within 2 s, and back', async (t) => {
+  // the trust journal reaches a replica through the change feed, not a consumer group: B, C and D serve
+  // HTTP without workers
   const a = await startGateway(t)
-  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const replica = () => startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir }, { workers: false })
+  const b = await replica()
   const op = b.creds.operator!
   type Listing = { agencies: { fingerprint256: string; organId: string | null }[] }
   const agencies = async (g: typeof a) => ((await (await g.call(op, 'GET', '/v1/ops/trust')).json()) as Listing).agencies
@@ -75,16 +78,17 @@ t.test('a trust change through replica A is applied by replica B within 2 s, and
   t.pass('an addition through B reaches A')
 
   // a replica started later applies the journal on top of its TRUST_DIR
-  const c = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const c = await replica()
   t.equal((await a.call(c.creds.operator!, 'DELETE', `/v1/ops/trust/agencies/${cert.fingerprint256}`)).status, 204) // C seeded the demo keys last
   await eventually(async () => !c.rt.signing.trust.agencies.has(cert.fingerprint256), 2000, 'replica C applies it too')
-  const d = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  const d = await replica()
   t.notOk(d.rt.signing.trust.agencies.has(cert.fingerprint256), 'a replica started after the removal does not trust the certificate its TRUST_DIR still holds')
 })
 
 t.test('a key revoked through replica A is refused by replica B, which had it cached', async (t) => {
   const a = await startGateway(t)
-  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir })
+  // keys are forgotten through the change feed: B needs no consumers
+  const b = await startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir }, { workers: false })
   const { saveClient } = await import('../../src/store/clients-repo.ts')
   const key = await saveClient(a.rt.db, { id: 'qlvb:revoked-elsewhere', name: 'QLVB to revoke', role: 'client', organIds: ['000.21.30.H41'] })
   t.equal((await b.call(key, 'GET', '/v1/inbox')).status, 200, 'B knows the key (and now remembers it)')
