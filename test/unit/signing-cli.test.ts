@@ -67,30 +67,64 @@ t.test('sign and verify', async (t) => {
   t.equal(lgsp('sign', doc).code, 2, 'usage')
 })
 
+/**
+ * The CLI's entry point in this process, stdout and stderr captured: the same code as the launcher runs, for
+ * the help matrix (some forty invocations) without forty Node start-ups; the launcher itself is checked
+ * below for help, a mistake and an unknown command.
+ */
+async function lgspHere(...args: string[]) {
+  const { main } = await import('../../src/cli/main.ts')
+  const out: string[] = []
+  const err: string[] = []
+  const [w1, w2] = [process.stdout.write, process.stderr.write]
+  process.stdout.write = ((c: string | Uint8Array) => out.push(String(c)) > 0) as typeof process.stdout.write
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write
+  try {
+    const code = await main(args)
+    return { code, out: out.join(''), err: err.join('') }
+  } finally {
+    process.stdout.write = w1
+    process.stderr.write = w2
+  }
+}
+
 t.test('help and usage mistakes: stdout + exit 0 for help, one line + exit 2 for a mistake, never a stack trace', async (t) => {
   for (const args of [['--help'], ['-h'], []]) {
-    const r = lgsp(...args)
+    const r = await lgspHere(...args)
     t.equal(r.code, 0, `lgsp ${args.join(' ')} exits 0`)
     t.match(r.out, /usage: lgsp <command>[\s\S]*sign /, 'and lists the commands on stdout')
   }
+  // through the launcher, as a terminal runs it: the exit codes and streams are the process's own
+  const help = lgsp('--help')
+  t.equal(help.code, 0, 'the launcher: --help exits 0')
+  t.match(help.out, /usage: lgsp <command>/, 'usage on stdout')
+  t.equal(help.err, '', 'nothing on stderr')
+  const mistake = lgsp('sign', '--no-such-option')
+  t.equal(mistake.code, 2, 'the launcher: a usage mistake exits 2')
+  t.equal(mistake.err.trim().split('\n').length, 1, 'one line on stderr')
+  t.notMatch(mistake.err, /\n\s+at /, 'no stack trace')
+  const unknownCmd = lgsp('frobnicate')
+  t.equal(unknownCmd.code, 2, 'the launcher: an unknown command exits 2')
+  t.match(unknownCmd.err, /unknown command "frobnicate"/)
+
   for (const cmd of ['pki', 'sign', 'verify', 'verify-receipt', 'directory', 'dlq', 'log', 'vxp-system', 'keys']) {
     for (const args of [
       [cmd, '--help'],
       [cmd, '-h'],
       [cmd, 'init', '--help'],
     ]) {
-      const r = lgsp(...args)
+      const r = await lgspHere(...args)
       t.equal(r.code, 0, `lgsp ${args.join(' ')} exits 0`)
       t.match(r.out, new RegExp(`usage: lgsp ${cmd}`), 'usage on stdout')
       t.equal(r.err, '', 'nothing on stderr')
     }
-    const bad = lgsp(cmd, '--no-such-option')
+    const bad = await lgspHere(cmd, '--no-such-option')
     t.equal(bad.code, 2, `lgsp ${cmd} --no-such-option exits 2`)
     t.equal(bad.err.trim().split('\n').length, 1, 'one line')
     t.match(bad.err, new RegExp(`^lgsp ${cmd}: Unknown option '--no-such-option'`))
     t.notMatch(bad.err, /\n\s+at /, 'no stack trace')
   }
-  const unknown = lgsp('frobnicate')
+  const unknown = await lgspHere('frobnicate')
   t.equal(unknown.code, 2)
   t.match(unknown.err, /unknown command "frobnicate"/)
 })
