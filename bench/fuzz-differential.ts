@@ -1,6 +1,6 @@
 /**
  * Long run of the differential fuzz of the XML readers (test/fuzz/edxml-differential.ts):
- *   node --import tsx bench/fuzz-differential.ts [cases=100000] [seed=20261201]
+ *   node bench/fuzz-differential.ts [cases=100000] [seed=20261201]
  * Prints the outcome by stage and code, every crash (anything but a coded GatewayError) and every
  * disagreement between the router's, the signature's and a recipient's reading of an accepted package,
  * then one line: RESULT cases=… accepted=… refused=… crashes=… disagreements=… seed=… seconds=…

@@ -24,7 +24,7 @@
  * The last line: RESULT docs_per_s=… floor_docs_per_s=… floor_ratio=… p99_accept_ms=… p99_delivered_ms=…
  * p99_status01_ms=… kafka_perf_records_per_s=… rss_mb=… (the gateway process's peak RSS during the hold).
  *
- *   node --import tsx bench/ingest.bench.ts [--step-s 10] [--hold-s 120] [--start-rate 20] [--max-rate 2000]
+ *   node bench/ingest.bench.ts [--step-s 10] [--hold-s 120] [--start-rate 20] [--max-rate 2000]
  */
 import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'

@@ -1,6 +1,6 @@
 /**
  * Routing benchmark on a synthetic national directory (~111,000 agencies).
- *   node --import tsx bench/routing.bench.ts            (add --expose-gc for steadier heap figures)
+ *   node bench/routing.bench.ts            (add --expose-gc for steadier heap figures)
  *
  * Shape: 25 ministries (G01..G25) × (1 + 40 level-2 + 120 level-3) and 63 provinces (H01..H63) ×
  * (1 + 25 Sở with 14 units each + 14 districts with 14 phòng and 80 communes each) = 111,503 agencies,

@@ -1,5 +1,5 @@
 /**
- * Signature verification cost (run: node --import tsx bench/signing.bench.ts).
+ * Signature verification cost (run: node bench/signing.bench.ts).
  * For a ~10 KB and a ~400 KB edXML package: verifyEdxml (parse + profile + chain + exc-c14n digest +
  * RSA verify) next to the floor — raw node:crypto RSA-SHA256 verify over the same bytes (which includes
  * their SHA-256) — measured in the same run; the ratio is verifyEdxml / floor. Uses the cached test PKI.

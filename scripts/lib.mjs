@@ -16,12 +16,8 @@ export const kafkaDataDirOf = (env = process.env) => env.KAFKA_DATA_DIR || path.
 /** Marks a broker as started by `npm start`: only such a broker is stopped by `npm start`'s exit or `npm stop`. */
 export const ownedMarker = (kafkaDataDir) => path.join(kafkaDataDir, 'started-by-npm-start')
 
-/** The data-directory lock the gateway holds (src/lifecycle/data-dir-lock.ts), loaded through tsx. */
-export async function lockModule() {
-  const { register } = await import('tsx/esm/api')
-  register()
-  return import('../src/lifecycle/data-dir-lock.ts')
-}
+/** The data-directory lock the gateway holds (src/lifecycle/data-dir-lock.ts; Node runs the TypeScript itself). */
+export const lockModule = () => import('../src/lifecycle/data-dir-lock.ts')
 
 /** Starts the project's own Kafka broker (deploy/kafka) unless KAFKA_BROKERS names a cluster. */
 export function ensureKafka(env = {}) {

@@ -90,7 +90,7 @@ function startReplica(n) {
       ? { ...common, ...shared, DATA_DIR: dataDir }
       : { ...common, ...shared, DATA_DIR: path.join(dataDir, `replica-${n}`), PORT: String(basePort + n - 1), GATEWAY_ID: `${process.env.GATEWAY_ID || 'lgsp-local'}-${n}` }
   // the demo runs on one machine, so a newcomer's webhook receiver is on loopback
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...(n === 1 ? ['--demo'] : [])], { cwd: ROOT, stdio: 'inherit', env })
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/main.ts'), ...(n === 1 ? ['--demo'] : [])], { cwd: ROOT, stdio: 'inherit', env })
   children.push(child)
   child.on('exit', (code, signal) => {
     if (n === 1 && exitCode === null) exitCode = code ?? (signal ? 1 : 0)

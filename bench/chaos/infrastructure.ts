@@ -46,10 +46,10 @@ export class KafkaCluster {
   brokers: string[] = []
   private frozen = new Set<number>()
 
-  constructor(
-    readonly dir: string,
-    portBase: number,
-  ) {
+  readonly dir: string
+
+  constructor(dir: string, portBase: number) {
+    this.dir = dir
     this.env = { KAFKA_CLUSTER_DIR: dir, KAFKA_CLUSTER_PORT_BASE: String(portBase) }
   }
 
@@ -101,10 +101,12 @@ export class ObjectStore {
   readonly env: Record<string, string>
   endpoint = ''
 
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {
+  readonly dir: string
+  readonly port: number
+
+  constructor(dir: string, port: number) {
+    this.dir = dir
+    this.port = port
     this.env = { S3PROXY_DATA_DIR: dir, S3PROXY_PORT: String(port) }
   }
 

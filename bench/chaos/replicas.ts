@@ -33,7 +33,10 @@ export class Replicas {
   private procs: (ChildGateway | null)[]
   readonly urls: string[]
 
-  constructor(private readonly s: ReplicaSetup) {
+  private readonly s: ReplicaSetup
+
+  constructor(s: ReplicaSetup) {
+    this.s = s
     this.procs = s.ports.map(() => null)
     this.urls = s.ports.map((p) => `http://127.0.0.1:${p}`)
   }

@@ -3,12 +3,13 @@
  * becomes a CallFailed carrying the problem's code (RFC 9457 `code`), an unreachable gateway UNREACHABLE.
  */
 export class CallFailed extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly problem?: unknown,
-  ) {
+  readonly code: string
+  readonly problem?: unknown
+
+  constructor(code: string, message: string, problem?: unknown) {
     super(message)
+    this.code = code
+    this.problem = problem
   }
 }
 

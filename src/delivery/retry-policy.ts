@@ -18,10 +18,13 @@ interface BreakerState {
  */
 export class CircuitBreakers {
   readonly #s = new Map<string, BreakerState>()
-  constructor(
-    readonly threshold: number,
-    readonly cooldownMs: number,
-  ) {}
+  readonly threshold: number
+  readonly cooldownMs: number
+
+  constructor(threshold: number, cooldownMs: number) {
+    this.threshold = threshold
+    this.cooldownMs = cooldownMs
+  }
 
   /** null when an attempt may go now, else the instant (ms) the breaker lets the next trial through */
   blockedUntil(endpoint: string, now = Date.now()): number | null {

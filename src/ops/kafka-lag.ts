@@ -16,12 +16,25 @@ export interface LagRow {
   lag: number
 }
 
+interface LagReaderOptions {
+  brokers: string[]
+  clientId: string
+  prefix: string
+  cacheMs: number
+  knownGroups: () => Map<string, string[]>
+  log: Logger
+}
+
 export class LagReader {
   #admin: Admin | null = null
   #connecting: Promise<Admin> | null = null
   #cache: { at: number; rows: Promise<LagRow[]> } | null = null
 
-  constructor(private readonly o: { brokers: string[]; clientId: string; prefix: string; cacheMs: number; knownGroups: () => Map<string, string[]>; log: Logger }) {}
+  private readonly o: LagReaderOptions
+
+  constructor(o: LagReaderOptions) {
+    this.o = o
+  }
 
   /** Lag of every partition of every topic a group of this gateway committed to (cached). */
   read(): Promise<LagRow[]> {

@@ -54,10 +54,12 @@ export class OpsMetrics {
   #refreshing: Promise<void> | null = null
   #refreshedAt = 0
 
-  constructor(
-    private readonly config: Readonly<Config>,
-    private readonly log: Logger,
-  ) {
+  private readonly config: Readonly<Config>
+  private readonly log: Logger
+
+  constructor(config: Readonly<Config>, log: Logger) {
+    this.config = config
+    this.log = log
     const r = this.registry
     r.setDefaultLabels({ gateway: config.gatewayId })
     collectDefaultMetrics({ register: r, prefix: 'lgsp_' })

@@ -1,7 +1,7 @@
 /**
  * A gateway in a child process, for tests that must kill it for real (SIGKILL: no shutdown hook runs).
  *
- * Run as a script (`node --import tsx test/helpers/child-gateway.ts`), it builds the runtime like
+ * Run as a script (`node test/helpers/child-gateway.ts`), it builds the runtime like
  * startGateway does, but from the environment (DATABASE_URL, DATABASE_SCHEMA, TOPIC_PREFIX, DATA_DIR, …),
  * seeds the demo directory and keys (kept across restarts: DATA_DIR/demo-credentials.json), starts the
  * workers and the HTTP server, and prints `READY <url>` on stdout. Imported, it offers `spawnGateway`, which
@@ -29,7 +29,7 @@ export async function spawnGateway(env: Record<string, string | undefined>, opts
   // GATEWAY_NODE_ARGS: extra Node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
   // the gateway under a bench (Node refuses --cpu-prof in NODE_OPTIONS)
   const nodeArgs = (all.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SELF], { cwd: ROOT, env: all, stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, [...nodeArgs, SELF], { cwd: ROOT, env: all, stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<number | string | null>((res) => proc.on('exit', (code, sig) => res(sig ?? code)))
   const url = await new Promise<string>((resolve, reject) => {
     let buf = ''

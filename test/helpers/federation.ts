@@ -45,37 +45,37 @@ export function freePort(): Promise<number> {
 
 export const linkKey = () => `lgsp_link_${crypto.randomBytes(18).toString('base64url')}`
 
-/** Every record of `topic` (from the beginning), waiting until at least `n` have arrived. */
-export async function readTopic<T>(topic: string, n: number, ms = 20_000): Promise<{ key: string; value: T; partition: number; offset: string }[]> {
+/** A record as the tests read it back: key, decoded value, headers, where it sits. */
+export type TopicRecord<T> = { key: string; value: T; headers: Record<string, unknown>; partition: number; offset: string }
+
+/** Every record of `topics` (from the beginning), waiting at most `ms` until at least `n` have arrived. */
+export async function readTopic<T>(topics: string | string[], n: number, ms = 20_000): Promise<TopicRecord<T>[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING })
   const consumer = kafka.consumer({ groupId: `test-reader-${crypto.randomBytes(4).toString('hex')}` })
-  const out: { key: string; value: T; partition: number; offset: string }[] = []
+  const out: TopicRecord<T>[] = []
   await consumer.connect()
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.subscribe({ topics: typeof topics === 'string' ? [topics] : topics, fromBeginning: true })
     let done!: () => void
     const enough = new Promise<void>((r) => {
       done = r
     })
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        out.push({ key: message.key?.toString() ?? '', value: JSON.parse(message.value!.toString()) as T, partition, offset: message.offset })
+        out.push({ key: message.key?.toString() ?? '', value: JSON.parse(message.value!.toString()) as T, headers: { ...message.headers }, partition, offset: message.offset })
         if (out.length >= n) done()
       },
     })
-    await Promise.race([enough, new Promise((r) => setTimeout(r, ms))])
+    // the bound on the wait must not outlive it: a pending timer would keep the test file running for `ms`
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([enough, new Promise((r) => (timer = setTimeout(r, ms)))])
+    clearTimeout(timer)
     return out
   } finally {
     await consumer.disconnect()
   }
 }
 
-/**
- * A central gateway and one gateway per province code (e.g. 'H41'), each with its own port, schema, topic
- * prefix and data dir on one Kafka. Ports are picked first so every PEERS entry is known at boot; each
- * province↔central link has one pre-shared key. The central directory then maps each province's level-1
- * agency to its gateway through the directory API.
- */
 export async function startFederation(t: Parameters<typeof startGateway>[0], provinces: string[], overrides: Parameters<typeof startGateway>[1] = {}) {
   const ports = await Promise.all([freePort(), ...provinces.map(() => freePort())])
   const url = (p: number) => `http://127.0.0.1:${p}`

@@ -237,6 +237,11 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
   }
 }
 
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** 'timeout' after `ms` on an unref'd timer: a bound for a race that does not keep the file running once the race is won. */
+export const bound = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())
+
 export const fixture = (p: string) => fs.readFileSync(path.join(ROOT, 'test/fixtures', p))
 
 let pki: Promise<PkiInitResult> | undefined

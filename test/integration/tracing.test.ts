@@ -9,12 +9,11 @@
  */
 import t from 'tap'
 import crypto from 'node:crypto'
-import { Kafka, logLevel } from 'kafkajs'
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import http from 'node:http'
 import { eventually, startGateway } from '../helpers/gateway.ts'
-import { edoc, freePort, startFederation } from '../helpers/federation.ts'
+import { edoc, freePort, readTopic, startFederation } from '../helpers/federation.ts'
 
 const SENDER = '000.21.30.H41' // UBND xã Quỳnh Thạch (Nghệ An), on the H41 gateway
 const RECIPIENT = '000.00.00.G14' // Bộ Thông tin và Truyền thông, on the central gateway
@@ -120,7 +119,7 @@ t.test('no exporter configured: nothing is exported, no trace headers on Kafka, 
     30_000,
     'the province inbox',
   )
-  const headers = await recordHeaders([gw.rt.topics.documents, gw.rt.topics.deliver.province], 2)
+  const headers = (await readTopic([gw.rt.topics.documents, gw.rt.topics.deliver.province], 2)).map((r) => r.headers)
   t.equal(headers.length, 2)
   t.same(
     headers.filter((h) => 'traceparent' in h),
@@ -181,28 +180,3 @@ t.test('retries: every attempt is a deliver span under the same router.route, th
   t.equal(attempts.filter((s) => s.status.code === SpanStatusCode.ERROR).length, 2, 'the two failed attempts are marked as errors')
   t.equal(hits, 3)
 })
-
-/** The header names of the first `n` records of `topics`. */
-async function recordHeaders(topics: string[], n: number): Promise<Record<string, unknown>[]> {
-  const kafka = new Kafka({ clientId: 'test-headers', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING })
-  const consumer = kafka.consumer({ groupId: `test-headers-${crypto.randomBytes(4).toString('hex')}` })
-  const out: Record<string, unknown>[] = []
-  await consumer.connect()
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true })
-    let done!: () => void
-    const enough = new Promise<void>((r) => {
-      done = r
-    })
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push({ ...message.headers })
-        if (out.length >= n) done()
-      },
-    })
-    await Promise.race([enough, new Promise((r) => setTimeout(r, 20_000))])
-    return out
-  } finally {
-    await consumer.disconnect()
-  }
-}

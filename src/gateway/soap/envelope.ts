@@ -16,11 +16,11 @@ const nsOf = (v: SoapVersion) => (v === '1.1' ? SOAP11_NS : SOAP12_NS)
 
 /** A failure in the SOAP layer itself (version mismatch, not an envelope …): faultcode, not a catalogue code. */
 export class SoapProtocolError extends Error {
-  constructor(
-    readonly faultCode: 'VersionMismatch' | 'MustUnderstand' | 'Client',
-    message: string,
-  ) {
+  readonly faultCode: 'VersionMismatch' | 'MustUnderstand' | 'Client'
+
+  constructor(faultCode: 'VersionMismatch' | 'MustUnderstand' | 'Client', message: string) {
     super(message)
+    this.faultCode = faultCode
   }
 }
 

@@ -10,10 +10,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import { ROOT, TEST_DATABASE_URL } from '../helpers/gateway.ts'
+import { ROOT, TEST_DATABASE_URL, bound, sleep } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-replicas-'))
@@ -102,7 +100,7 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
 
   const stop = spawnSync('npm', ['stop'], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 })
   t.equal(stop.status, 0, 'npm stop')
-  t.equal(await Promise.race([exited, sleep(30_000).then(() => 'timeout')]), 0, 'npm start exits once both replicas stopped')
+  t.equal(await Promise.race([exited, bound(30_000)]), 0, 'npm start exits once both replicas stopped')
   const down = await fetch(`http://127.0.0.1:${port + 1}/healthz`).then(
     () => 'up',
     () => 'down',

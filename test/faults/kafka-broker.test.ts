@@ -1,7 +1,7 @@
 // kafkajs 2.2.4 against the real single-node broker from deploy/kafka (Kafka 4.1.x, KRaft).
 //
 //   bash deploy/kafka/start.sh            # prints KAFKA_BROKERS=127.0.0.1:9092
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tap test/integration/kafka-broker.test.ts
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tap test/faults/kafka-broker.test.ts
 //
 // Checks: admin createTopics (3 partitions), idempotent producer (acks -1, 1 in flight),
 // consumer group from the beginning with explicit commits, and that a restarted consumer in
@@ -10,6 +10,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import type { Admin, Consumer, Producer } from 'kafkajs'
+import { sleep } from '../helpers/gateway.ts'
 
 const brokers = (process.env.KAFKA_BROKERS ?? '')
   .split(',')
@@ -17,7 +18,6 @@ const brokers = (process.env.KAFKA_BROKERS ?? '')
   .filter(Boolean)
 const skip = brokers.length ? false : 'KAFKA_BROKERS is not set: start a broker with `bash deploy/kafka/start.sh` and run with KAFKA_BROKERS=127.0.0.1:9092'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!cond()) {

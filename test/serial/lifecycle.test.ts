@@ -11,10 +11,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { ROOT } from '../helpers/gateway.ts'
+import { ROOT, bound, sleep } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** running, not merely a zombie waiting for its reaper (the killed group's orphans are reparented) */
 const alive = (pid: number) => {
   try {
@@ -107,7 +106,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
 
   // 2. a second start on the same data directory refuses, names the holder, and leaves everything running
   const second = npmStart()
-  const code = await Promise.race([second.exited, sleep(60_000).then(() => 'timeout' as const)])
+  const code = await Promise.race([second.exited, bound(60_000)])
   t.not(code, 0, 'the second npm start exits non-zero')
   t.not(code, 'timeout')
   t.match(second.output(), new RegExp(`pid ${lock.pid}\\b`), "and names the first gateway's pid")
