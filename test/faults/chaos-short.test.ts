@@ -1,5 +1,5 @@
 /**
- * The chaos run of `npm run chaos` (bench/chaos/run.ts), shorter: 400 signed documents through two
+ * The chaos run of `npm run chaos` (bench/chaos/run.ts), shorter: 1,000 signed documents through two
  * replicas on a real 3-broker KRaft cluster (deploy/kafka/cluster.sh) and an object store, one broker
  * killed (kill -9, as a crashed machine) and one replica killed while they flow.
  *
@@ -19,15 +19,15 @@ import { resultLine } from '../../bench/chaos/tally.ts'
 const LIMIT_MS = 1_200_000
 // enough for each fault to land while documents flow (one at a third of the run, one at two thirds); the
 // 10,000-document run with all five faults is `npm run chaos`
-const DOCS = Number(process.env.TEST_CHAOS_DOCS ?? 400)
+const DOCS = Number(process.env.TEST_CHAOS_DOCS ?? 1000)
 t.setTimeout(LIMIT_MS)
 
-t.test('400 documents through a broker kill and a replica kill', { timeout: LIMIT_MS }, async (t) => {
+t.test(`${DOCS} documents through a broker kill and a replica kill`, { timeout: LIMIT_MS }, async (t) => {
   const { result, detail, faults } = await runChaos({
     docs: DOCS,
-    rate: Number(process.env.TEST_CHAOS_RATE ?? 12),
+    rate: Number(process.env.TEST_CHAOS_RATE ?? 20),
     senders: 4,
-    inflight: 2,
+    inflight: 4,
     // the cluster listens below the ephemeral port range (32768+), where no outgoing connection can hold a port
     faults: ['broker-kill', 'replica-kill'],
     kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 27192),
