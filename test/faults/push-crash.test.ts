@@ -11,7 +11,7 @@ import path from 'node:path'
 import t from 'tap'
 import pg from 'pg'
 import { eventually, fixture, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
-import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
+import { childGatewayEnv, spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
 import { startPushReceiver } from '../helpers/push-receiver.ts'
 
 const COMMUNE = '000.21.30.H41'
@@ -22,17 +22,8 @@ t.test('a push repeated after a crash carries the same key and a higher attempt 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `lgsp-${tag}-`))
   const hmac = crypto.randomBytes(24).toString('base64url')
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: `t_${tag}`,
-    TOPIC_PREFIX: `t${tag}.`,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    KAFKA_PARTITIONS: '2',
-    GATEWAY_ID: `test-${tag}`,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    SEED_DEMO: '1',
+    ...childGatewayEnv(tag, dataDir),
     PUSH_HMAC_KEY: hmac,
-    WEBHOOK_ALLOW_PRIVATE: 'true',
     OUTBOUND_ALLOW_PRIVATE: '127.0.0.1',
     RETRY_BASE_MS: '200',
     SIGNATURE_POLICY: 'optional',

@@ -5,13 +5,14 @@
  * it refuses (the embedded PGlite belongs to one process).
  */
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { ROOT, TEST_DATABASE_URL, bound, sleep } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
+import { lgspSignDemo, npmStart } from '../helpers/child-gateway.ts'
 
 t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-replicas-'))
@@ -35,15 +36,7 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
   }
   delete env.KAFKA_BROKERS // npm start brings its own broker
   delete env.KAFKA_DATA_DIR
-  const c = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  c.stdout!.on('data', (d) => {
-    out += d
-  })
-  c.stderr!.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)))
+  const { child: c, output, exited } = npmStart(env)
   t.teardown(async () => {
     spawnSync('npm', ['stop'], { cwd: ROOT, env, timeout: 60_000 })
     try {
@@ -69,20 +62,15 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
     }
     return false
   }
-  t.ok(await ready(port), 'replica 1 is ready') || t.comment(out)
-  t.ok(await ready(port + 1), 'replica 2 is ready on PORT+1') || t.comment(out)
-  t.match(out, /2 replicas: http:\/\/127\.0\.0\.1:\d+ … http:\/\/127\.0\.0\.1:\d+/, 'npm start says where they are')
+  t.ok(await ready(port), 'replica 1 is ready') || t.comment(output())
+  t.ok(await ready(port + 1), 'replica 2 is ready on PORT+1') || t.comment(output())
+  t.match(output(), /2 replicas: http:\/\/127\.0\.0\.1:\d+ … http:\/\/127\.0\.0\.1:\d+/, 'npm start says where they are')
 
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
-  const sign = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'],
-    { env, encoding: 'buffer' },
-  )
-  t.equal(sign.status, 0, sign.stderr.toString())
+  const signed = lgspSignDemo(env)
   const sent = await fetch(`http://127.0.0.1:${port + 1}/v1/documents`, {
     method: 'POST',
-    body: new Uint8Array(sign.stdout),
+    body: new Uint8Array(signed),
     headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' },
   })
   t.equal(sent.status, 202, 'replica 2 accepts a document signed with the demo PKI replica 1 created') || t.comment(await sent.text())
@@ -96,7 +84,7 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
   const bytes = Buffer.from(
     await (await fetch(`http://127.0.0.1:${port}/v1/inbox/${items[0]!.id}`, { headers: { authorization: `Bearer ${creds['000.00.00.H41']}` } })).arrayBuffer(),
   )
-  t.ok(bytes.equals(sign.stdout), 'byte-identical: one payload directory')
+  t.ok(bytes.equals(signed), 'byte-identical: one payload directory')
 
   const stop = spawnSync('npm', ['stop'], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 })
   t.equal(stop.status, 0, 'npm stop')

@@ -24,7 +24,7 @@ import t from 'tap'
 import pg from 'pg'
 import { Kafka, logLevel } from 'kafkajs'
 import { eventually, fixture, kafkaAdmin, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
-import { spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
+import { childGatewayEnv, spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
 import { accepted, startSubscriber } from '../helpers/webhook-subscriber.ts'
 import { fsBlobStore } from '../../src/store/blobs.ts'
 import { buildStatusXml } from '../../src/schemas/envelope.ts'
@@ -45,16 +45,7 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   const prefix = `t${tag}.`
   const schema = `t_${tag}`
   const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: schema,
-    TOPIC_PREFIX: prefix,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    KAFKA_PARTITIONS: '2',
-    GATEWAY_ID: `test-${tag}`,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-    SEED_DEMO: '1',
-    WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...childGatewayEnv(tag, dataDir),
     WEBHOOK_RETRY_BASE_MS: '200',
     WEBHOOK_RETRY_MAX_DELAY_MS: '2000',
     WEBHOOK_TIMEOUT_MS: '2000',

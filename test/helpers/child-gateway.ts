@@ -8,13 +8,63 @@
  * starts such a child with the given environment and waits for that line; starting it again with the same
  * environment is a restart on the same schema, topics, consumer groups and data directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = path.resolve(path.dirname(SELF), '../..')
+
+/**
+ * The environment of a child test gateway of its own: schema `t_<tag>`, topics `t<tag>.`, the given data
+ * directory, any free port, 2 partitions, the demo directory and keys seeded, private webhook targets
+ * allowed (receivers run on loopback). Tests add what they are about.
+ */
+export function childGatewayEnv(tag: string, dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    DATABASE_SCHEMA: `t_${tag}`,
+    TOPIC_PREFIX: `t${tag}.`,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    KAFKA_PARTITIONS: '2',
+    GATEWAY_ID: `test-${tag}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    SEED_DEMO: '1',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+  }
+}
+
+/** The demo package from the commune 000.21.30.H41, signed by `lgsp sign` with the demo keys of `env`'s DATA_DIR, as a clerk would. */
+export function lgspSignDemo(env: NodeJS.ProcessEnv): Buffer {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'], {
+    env,
+    encoding: 'buffer',
+  })
+  if (r.status !== 0) throw new Error(`lgsp sign exited ${r.status}: ${r.stderr.toString()}`)
+  return r.stdout
+}
+
+/** `npm start` as a terminal runs it: its own process group (kill -pid reaches the broker it starts too). */
+export interface NpmStart {
+  child: ChildProcess
+  /** everything it printed so far, stdout and stderr interleaved */
+  output(): string
+  /** resolves with the exit code */
+  exited: Promise<number | null>
+}
+
+export function npmStart(env: NodeJS.ProcessEnv): NpmStart {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const take = (d: Buffer) => {
+    out += d
+  }
+  child.stdout!.on('data', take)
+  child.stderr!.on('data', take)
+  return { child, output: () => out, exited: new Promise((r) => child.on('exit', (code) => r(code))) }
+}
 
 export interface ChildGateway {
   url: string

@@ -237,6 +237,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
   }
 }
 
+/** How far this process's RSS rises above where it is now while `work` runs (MB; sampled every 20 ms, after a GC when --expose-gc). */
+export async function rssGrowthMb(work: () => Promise<unknown>): Promise<number> {
+  global.gc?.()
+  const before = process.memoryUsage().rss
+  let peak = before
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 20)
+  try {
+    await work()
+  } finally {
+    clearInterval(sampler)
+  }
+  return (Math.max(peak, process.memoryUsage().rss) - before) / 2 ** 20
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** 'timeout' after `ms` on an unref'd timer: a bound for a race that does not keep the file running once the race is won. */

@@ -6,11 +6,10 @@
  */
 import t from 'tap'
 import http from 'node:http'
-import { eventually, startGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, rssGrowthMb, startGateway } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
 import { upsertAgencies } from '../../src/store/directory-repo.ts'
 import { OutboundRefused, sendOutbound } from '../../src/net/outbound-http.ts'
-import { fixture } from '../helpers/gateway.ts'
 
 const COMMUNE = '000.21.30.H41'
 const PROVINCE = '000.00.00.H41'
@@ -93,16 +92,10 @@ t.test('push: a 100 MB error answer on every retry keeps memory bounded; a priva
   await upsertAgencies(gw.rt.db, [{ ...province, endpoint: { kind: 'http', url: big.url } }])
   await gw.rt.reloadDirectory()
 
-  global.gc?.()
-  const before = process.memoryUsage().rss
-  let peak = before
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss)
-  }, 20)
-  t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202)
-  await eventually(async () => big.hits() >= 4, 60_000, 'four push attempts')
-  clearInterval(sampler)
-  const growthMb = (peak - before) / 2 ** 20
+  const growthMb = await rssGrowthMb(async () => {
+    t.equal((await gw.call(COMMUNE, 'POST', '/v1/documents', await gw.sign(COMMUNE, fixture('demo/commune-to-province.edxml')))).status, 202)
+    await eventually(async () => big.hits() >= 4, 60_000, 'four push attempts')
+  })
   t.ok(growthMb < 150, `RSS grew by ${growthMb.toFixed(0)} MB over ${big.hits()} attempts answered with 100 MB each (bound 150 MB)`)
   const row = (await gw.rt.db.query<{ last_error: string }>('select last_error from delivery_retries where recipient = $1', [PROVINCE])).rows[0]
   t.match(row?.last_error, /HTTP 500/, 'the attempt is recorded as HTTP 500')

@@ -7,12 +7,13 @@
  * elsewhere stops the gateway and the broker.
  */
 import t from 'tap'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT, bound, sleep } from '../helpers/gateway.ts'
 import { freePort } from '../helpers/federation.ts'
+import { lgspSignDemo, npmStart } from '../helpers/child-gateway.ts'
 
 /** running, not merely a zombie waiting for its reaper (the killed group's orphans are reparented) */
 const alive = (pid: number) => {
@@ -48,18 +49,11 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const started: ChildProcess[] = []
 
   /** `npm start` in a process group of its own, as a terminal runs it */
-  const npmStart = () => {
-    const c = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    c.stdout!.on('data', (d) => {
-      out += d
-    })
-    c.stderr!.on('data', (d) => {
-      out += d
-    })
-    c.on('exit', () => logs.push(out))
-    started.push(c)
-    return { child: c, output: () => out, exited: new Promise<number | null>((r) => c.on('exit', (code) => r(code))) }
+  const start = () => {
+    const s = npmStart(env)
+    s.child.on('exit', () => logs.push(s.output()))
+    started.push(s.child)
+    return s
   }
   const npmStop = () => spawnSync('npm', ['stop'], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 })
   const readyz = async () => {
@@ -94,7 +88,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   })
 
   // 1. first start: broker from Maven's jars, PGlite, demo directory and PKI
-  const first = npmStart()
+  const first = start()
   const firstMs = await waitReady(180_000)
   t.ok(firstMs !== null, `the first start is ready (${firstMs} ms)`) || t.comment(first.output())
   if (firstMs === null) return
@@ -105,7 +99,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   const kafkaPid = Number(fs.readFileSync(kafkaPidFile, 'utf8'))
 
   // 2. a second start on the same data directory refuses, names the holder, and leaves everything running
-  const second = npmStart()
+  const second = start()
   const code = await Promise.race([second.exited, bound(60_000)])
   t.not(code, 0, 'the second npm start exits non-zero')
   t.not(code, 'timeout')
@@ -122,7 +116,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
   t.ok(alive(kafkaPid), 'the broker, in its own session, survived')
 
   // 4. the next start reclaims the stale lock, reuses the broker, and serves within 15 s
-  const third = npmStart()
+  const third = start()
   const againMs = await waitReady(60_000)
   t.ok(againMs !== null && againMs < 15_000, `ready again within 15 s after the kill (${againMs} ms)`) || t.comment(third.output())
   t.match(third.output(), /did not stop cleanly/, 'it says what it found')
@@ -131,15 +125,10 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
 
   // and it delivers: the demo commune's signed package reaches the province's inbox
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
-  const sign = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'bin/lgsp.mjs'), 'sign', path.join(ROOT, 'test/fixtures/demo/commune-to-province.edxml'), '--agency', '000.21.30.H41'],
-    { env, encoding: 'buffer' },
-  )
-  t.equal(sign.status, 0, sign.stderr.toString())
+  const signed = lgspSignDemo(env)
   const post = (body: Buffer) =>
     fetch(`${base}/v1/documents`, { method: 'POST', body: new Uint8Array(body), headers: { authorization: `Bearer ${creds['000.21.30.H41']}`, 'content-type': 'application/xml' } })
-  const accepted = await post(sign.stdout)
+  const accepted = await post(signed)
   t.equal(accepted.status, 202)
   let inbox: { items: unknown[] } = { items: [] }
   for (let i = 0; i < 300 && inbox.items.length === 0; i++) {
@@ -172,7 +161,7 @@ t.test('npm start: one per data directory, recovers from a killed terminal, fail
     t.equal(r.headers.get('retry-after'), '5', 'with Retry-After')
     t.equal(((await r.json()) as { code: string }).code, 'BUS_UNAVAILABLE')
   }
-  const sent = await post(sign.stdout) // the same bytes again: a replay, answered from the ledger without Kafka
+  const sent = await post(signed) // the same bytes again: a replay, answered from the ledger without Kafka
   t.equal(sent.status, 202, 'an accepted document is still answered while Kafka is down')
   const notReady = await readyz()
   t.equal(notReady?.status, 503, '/readyz: not ready')
