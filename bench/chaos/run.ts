@@ -2,7 +2,7 @@
  * The chaos run: its own 3-broker cluster, object store and PostgreSQL schema, two gateway replicas,
  * senders at a steady rate, pull and push recipients, the faults in turn while documents flow, then a
  * drain and the count. Used by `npm run chaos` (bench/chaos.ts) and, shorter, by the test suite
- * (test/faults/chaos-short.test.ts). Everything it starts it stops, also on failure or a signal.
+ * (test/serial/chaos-short.test.ts). Everything it starts it stops, also on failure or a signal.
  */
 import crypto from 'node:crypto'
 import fs from 'node:fs'

@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import pg from 'pg'
-import { eventually, fixture, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
+import { bound, eventually, fixture, resendOn503, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
 import { childGatewayEnv, spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
 import { startPushReceiver } from '../helpers/push-receiver.ts'
 
@@ -64,10 +64,10 @@ t.test('a push repeated after a crash carries the same key and a higher attempt 
     await first.kill('SIGKILL')
     return true
   }
-  const sent = await call(gw.url, creds[COMMUNE]!, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml').toString('utf8'))
+  const sent = await resendOn503(() => call(first.url, creds[COMMUNE]!, 'POST', '/v1/documents', fixture('demo/commune-to-province.edxml').toString('utf8')))
   t.equal(sent.status, 202)
   const { id } = (await sent.json()) as { id: string }
-  await first.exited
+  t.not(await Promise.race([first.exited, bound(60_000)]), 'timeout', 'the gateway was killed at the first push')
   t.equal(recv.requests.length, 1, 'the first push reached the receiver')
 
   gw = await spawnGateway(env) // seeds the demo again: only what is missing, so the operator's endpoint stays

@@ -23,7 +23,7 @@ import path from 'node:path'
 import t from 'tap'
 import pg from 'pg'
 import { Kafka, logLevel } from 'kafkajs'
-import { eventually, fixture, kafkaAdmin, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
+import { eventually, fixture, kafkaAdmin, resendOn503, testPki, TEST_DATABASE_URL } from '../helpers/gateway.ts'
 import { childGatewayEnv, spawnGateway, type ChildGateway } from '../helpers/child-gateway.ts'
 import { accepted, startSubscriber } from '../helpers/webhook-subscriber.ts'
 import { fsBlobStore } from '../../src/store/blobs.ts'
@@ -96,8 +96,9 @@ t.test('1,000 status events, 50 % failures, a subscriber outage and a SIGKILL: a
   // 100 documents, two recipients each
   const template = fixture('demo/commune-to-province.edxml').toString('utf8')
   const docs: { id: string; documentId: string }[] = []
+  const firstUrl = gw.url
   for (let n = 0; n < DOCS; n++) {
-    const r = await call(gw.url, 'POST', '/v1/documents', template.replaceAll('125/UBND-VP', `${1000 + n}/UBND-VP`))
+    const r = await resendOn503(() => call(firstUrl, 'POST', '/v1/documents', template.replaceAll('125/UBND-VP', `${1000 + n}/UBND-VP`)))
     if (r.status !== 202) throw new Error(`POST /v1/documents: ${r.status} ${await r.text()}`)
     docs.push((await r.json()) as { id: string; documentId: string })
   }

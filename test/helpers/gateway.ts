@@ -253,6 +253,21 @@ export async function rssGrowthMb(work: () => Promise<unknown>): Promise<number>
   return (Math.max(peak, process.memoryUsage().rss) - before) / 2 ** 20
 }
 
+/**
+ * A request resent after 503 the way a client is told to (Retry-After, seconds), for at most `ms`: a busy
+ * machine can keep a produce past KAFKA_PRODUCE_TIMEOUT_MS, and the gateway then refuses rather than
+ * answer late — tests whose subject is something else send as a well-behaved client would.
+ */
+export async function resendOn503(send: () => Promise<Response>, ms = 60_000): Promise<Response> {
+  const end = Date.now() + ms
+  for (;;) {
+    const r = await send()
+    if (r.status !== 503 || Date.now() > end) return r
+    await r.arrayBuffer()
+    await sleep(1000 * Math.min(5, Number(r.headers.get('retry-after')) || 1))
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** 'timeout' after `ms` on an unref'd timer: a bound for a race that does not keep the file running once the race is won. */
