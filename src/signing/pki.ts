@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process'
 import { generateKeyPair } from 'node:crypto'
-import { access, mkdir, readFile, writeFile, chmod } from 'node:fs/promises'
+import { access, mkdir, readFile, writeFile, chmod, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -253,8 +253,51 @@ export interface PkiInitResult {
 
 export const GATEWAY_CN = 'LGSP Liên thông gateway'
 
+/**
+ * Runs `f` while holding `<base>/.init.lock`, so concurrent pkiInit calls on one folder (two test files on a
+ * fresh machine, two replicas started at once) take turns: `openssl ca` keeps its serial and index in files,
+ * and two issuers racing on them fail or, worse, leave certificates signed by a CA key that the other
+ * process then replaced. The lock holds the owner's pid; one whose pid is gone (a killed run) is reclaimed.
+ */
+async function exclusively<T>(base: string, f: () => Promise<T>): Promise<T> {
+  const file = join(base, '.init.lock')
+  for (;;) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' })
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      if (await lockIsStale(file)) await rm(file, { force: true })
+      else await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  try {
+    return await f()
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+async function lockIsStale(file: string): Promise<boolean> {
+  try {
+    const pid = Number(await readFile(file, 'utf8'))
+    // created but not yet written: its owner is between open and write, unless that was long ago
+    if (!pid) return Date.now() - (await stat(file)).mtimeMs > 10_000
+    process.kill(pid, 0)
+    return false
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ESRCH' // no such process; ENOENT (released meanwhile) and EPERM (alive) are not stale
+  }
+}
+
 export async function pkiInit(dir: string, opts: { agencies?: DemoAgency[] } = {}): Promise<PkiInitResult> {
   const base = resolve(dir)
+  await mkdir(base, { recursive: true })
+  return exclusively(base, () => initUnlocked(base, opts))
+}
+
+async function initUnlocked(base: string, opts: { agencies?: DemoAgency[] }): Promise<PkiInitResult> {
   const created: string[] = []
   const track = async <T>(path: string, f: () => Promise<T>): Promise<T> => {
     const had = await exists(path)

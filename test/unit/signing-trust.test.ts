@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createServer } from 'node:http'
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TrustStore, signerAllowedFor } from '../../src/signing/trust.ts'
@@ -39,6 +40,28 @@ t.test('fromDirectory loads the pkiInit layout', async (t) => {
 t.test('pkiInit is idempotent', async (t) => {
   const again = await pkiInit(fx.dir)
   t.same(again.created, [])
+})
+
+t.test('pkiInit calls on one fresh folder take turns: all succeed and every certificate chains to the one CA', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pki-concurrent-'))
+  // a lock left by a process that is gone (killed mid-init) is reclaimed, not waited on forever
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, '.init.lock'), String(gone))
+  const results = await Promise.all([pkiInit(dir), pkiInit(dir), pkiInit(dir)])
+  t.same(
+    results.map((r) => r.agencies.length),
+    [8, 8, 8],
+  )
+  t.same(
+    results.slice(1).map((r) => r.created),
+    [[], []],
+    'one call created the PKI, the others found it whole',
+  )
+  t.notOk(existsSync(join(dir, '.init.lock')), 'the lock is released')
+  const ts = await TrustStore.fromDirectory(dir)
+  t.teardown(() => ts.close())
+  for (const a of results[0].agencies) t.equal(ts.validate(cert(readFileSync(a.cert, 'utf8'))).certs.length, 3, `${a.organId} chains to the root`)
 })
 
 t.test('chain refusals', async (t) => {
