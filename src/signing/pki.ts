@@ -255,11 +255,12 @@ export const GATEWAY_CN = 'LGSP Liên thông gateway'
 
 /**
  * Runs `f` while holding `<base>/.init.lock`, so concurrent pkiInit calls on one folder (two test files on a
- * fresh machine, two replicas started at once) take turns: `openssl ca` keeps its serial and index in files,
+ * fresh machine, two replicas started at once), or anything else that issues from a shared CA folder, take turns: `openssl ca` keeps its serial and index in files,
  * and two issuers racing on them fail or, worse, leave certificates signed by a CA key that the other
  * process then replaced. The lock holds the owner's pid; one whose pid is gone (a killed run) is reclaimed.
  */
-async function exclusively<T>(base: string, f: () => Promise<T>): Promise<T> {
+export async function exclusively<T>(base: string, f: () => Promise<T>): Promise<T> {
+  await mkdir(base, { recursive: true })
   const file = join(base, '.init.lock')
   for (;;) {
     try {
@@ -293,7 +294,6 @@ async function lockIsStale(file: string): Promise<boolean> {
 
 export async function pkiInit(dir: string, opts: { agencies?: DemoAgency[] } = {}): Promise<PkiInitResult> {
   const base = resolve(dir)
-  await mkdir(base, { recursive: true })
   return exclusively(base, () => initUnlocked(base, opts))
 }
 
