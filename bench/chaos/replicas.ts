@@ -21,6 +21,8 @@ export interface ReplicaSetup {
   /** application_name of the gateways' PostgreSQL sessions */
   applicationName: string
   logLevel: string
+  /** where the replicas' logs are appended */
+  logFile: string
 }
 
 export function withApplicationName(url: string, name: string): string {
@@ -52,6 +54,8 @@ export class Replicas {
       KAFKA_BROKERS: s.brokers.join(','),
       GATEWAY_ID: `chaos-${i + 1}`,
       LOG_LEVEL: s.logLevel,
+      // every replica's log in one file (spawnGateway appends), read back to explain a lost leg
+      CHILD_GATEWAY_LOG: s.logFile,
       SEED_DEMO: '1',
       SIGNATURE_POLICY: 'required',
       TRUST_DIR: '',

@@ -26,6 +26,7 @@ import {
   type PushStats,
   type SenderStats,
 } from './traffic.ts'
+import { explainLost } from './explain.ts'
 import { deliveredLegs, expectedLegs, legsWithStatus01, tally, type ChaosDetail, type ChaosResult } from './tally.ts'
 
 export interface ChaosOptions {
@@ -113,6 +114,7 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
     pushHmacKey: hmac,
     applicationName: `lgsp-chaos-gw-${tag}`,
     logLevel: o.gatewayLogLevel,
+    logFile: path.join(work, 'gateways.log'),
   })
   cleanup.add('replicas', () => replicas.stopAll())
   await replicas.start(0) // first alone: it migrates the schema and writes the demo keys the second one reuses
@@ -206,5 +208,16 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
     `chaos: refused=${counted.detail.refused} log_accepted_missing=${counted.detail.logAcceptedMissing} delivered_unknown=${counted.detail.deliveredUnknown} bad_bytes=${counted.detail.badBytes} delivered_before_accepted=${counted.detail.deliveredBeforeAccepted} push_dropped=${push.failedOnPurpose} push_bad_signature=${push.badSignature} pull_errors=${pull.errors}${counted.detail.lostLegs.length ? ` lost_legs(first 20)=${counted.detail.lostLegs.join(', ')}` : ''}`,
   )
   if (sent.refused.length) log(`chaos: refusals (first 5): ${JSON.stringify(sent.refused.slice(0, 5))}`)
+  if (counted.detail.lostLegs.length) {
+    const lostIds = new Set(counted.detail.lostLegs.map((l) => l.split(' ')[1]))
+    await explainLost({
+      db: admin,
+      lost: [...sent.accepted.values()].filter((d) => lostIds.has(d.uuid)),
+      logFile: path.join(work, 'gateways.log'),
+      brokers,
+      topicPrefix: `chaos${tag}.`,
+      log,
+    })
+  }
   return { ...counted, faults: windows }
 }

@@ -32,6 +32,10 @@ export interface AcceptedDoc {
   from: string
   documentId: string
   to: string[]
+  /** for a lost leg's report: which replica answered 202, after how many requests, when (ms since the start) */
+  answeredBy: string
+  requests: number
+  atMs: number
 }
 
 /** Document n: from sender n mod S, to one pull and one push recipient (never itself), rotating over all tiers. */
@@ -115,7 +119,15 @@ export async function runSenders(o: {
       }
       if (status === 202) {
         const a = JSON.parse(body) as { id: string; recipients: { organId: string }[] }
-        o.stats.accepted.set(documentId, { uuid: a.id, from: d.from, documentId, to: a.recipients.map((r) => r.organId) })
+        o.stats.accepted.set(documentId, {
+          uuid: a.id,
+          from: d.from,
+          documentId,
+          to: a.recipients.map((r) => r.organId),
+          answeredBy: url,
+          requests: attempt + 1,
+          atMs: Math.round(performance.now() - t0),
+        })
         return
       }
       const reason = status ? `HTTP ${status}` : body

@@ -11,8 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { ROOT, TEST_DATABASE_URL, bound, sleep } from '../helpers/gateway.ts'
-import { freePort } from '../helpers/federation.ts'
-import { lgspSignDemo, npmStart } from '../helpers/child-gateway.ts'
+import { lgspSignDemo, npmStart, npmStartEnv } from '../helpers/child-gateway.ts'
 
 t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-replicas-'))
@@ -20,22 +19,14 @@ t.test('REPLICAS=2 npm start: two processes, one deployment; npm stop stops both
     .basename(dataDir)
     .replace(/[^a-z0-9]/gi, '')
     .toLowerCase()}`
-  const [kafkaPort, controllerPort] = [await freePort(), await freePort()]
-  const port = await freePort() // PORT+1 is the second replica's: free unless taken by chance in between
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    KAFKA_PORT: String(kafkaPort),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
+  // PORT+1 is the second replica's: free unless taken by chance in between
+  const { env, port } = await npmStartEnv(dataDir, {
     REPLICAS: '2',
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: schema,
     TOPIC_PREFIX: `${schema}.`,
     LOG_LEVEL: 'warn',
-  }
-  delete env.KAFKA_BROKERS // npm start brings its own broker
-  delete env.KAFKA_DATA_DIR
+  })
   const { child: c, output, exited } = npmStart(env)
   t.teardown(async () => {
     spawnSync('npm', ['stop'], { cwd: ROOT, env, timeout: 60_000 })

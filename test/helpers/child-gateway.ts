@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { freePort } from './free-port.ts'
 
 const SELF = fileURLToPath(import.meta.url)
 const ROOT = path.resolve(path.dirname(SELF), '../..')
@@ -53,6 +54,26 @@ export interface NpmStart {
   output(): string
   /** resolves with the exit code */
   exited: Promise<number | null>
+}
+
+/**
+ * The environment of an `npm start` that brings its own broker, as on a fresh machine: its own data
+ * directory and free ports for the gateway and the broker (KAFKA_BROKERS and KAFKA_DATA_DIR of the test
+ * run are dropped). `extra` adds to it.
+ */
+export async function npmStartEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<{ env: NodeJS.ProcessEnv; port: number }> {
+  const [port, kafkaPort, controllerPort] = [await freePort(), await freePort(), await freePort()]
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    KAFKA_PORT: String(kafkaPort),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    ...extra,
+  }
+  delete env.KAFKA_BROKERS
+  delete env.KAFKA_DATA_DIR
+  return { env, port }
 }
 
 export function npmStart(env: NodeJS.ProcessEnv): NpmStart {

@@ -1,6 +1,6 @@
 /** Helpers for the federation and delivery suites: documents to any recipients, free ports, reading a topic, peer keys. */
 import crypto from 'node:crypto'
-import net from 'node:net'
+import { freePort } from './free-port.ts'
 import { Kafka, logLevel } from 'kafkajs'
 import { fixture, startGateway, type TestGateway } from './gateway.ts'
 
@@ -32,16 +32,7 @@ export function edoc(from: string, to: string[], no: number): Buffer {
   )
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export const linkKey = () => `lgsp_link_${crypto.randomBytes(18).toString('base64url')}`
 

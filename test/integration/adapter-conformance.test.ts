@@ -18,9 +18,9 @@
  */
 import t from 'tap'
 import crypto from 'node:crypto'
-import http from 'node:http'
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.ts'
 import { edoc, freePort, linkKey } from '../helpers/federation.ts'
+import { restartableServer } from '../helpers/restartable-server.ts'
 import { ADAPTERS } from '../../src/adapters/index.ts'
 import { PermanentDeliveryError, type DeliveryOutcome } from '../../src/adapters/adapter.ts'
 import type { DeliveryRecord } from '../../src/bus/topics.ts'
@@ -42,30 +42,14 @@ type Mode = 'ok' | 'busy' | 'down' | 'refuse' | 'refuse-400'
 /** A node:http receiver whose answer is switched by mode; it keeps every body it accepted (2xx). */
 function receiver(port: number, answers: Partial<Record<Mode, { status: number; body: string; type: string }>>) {
   let mode: Mode = 'ok'
-  let server: http.Server | null = null
   const accepted: { key: string; body: Buffer }[] = []
   let hits = 0
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = http.createServer((req, res) => {
-        const chunks: Buffer[] = []
-        req.on('data', (c: Buffer) => chunks.push(c))
-        req.on('end', () => {
-          hits++
-          const a = answers[mode] ?? answers.busy!
-          if (a.status < 300) accepted.push({ key: String(req.headers['idempotency-key']), body: Buffer.concat(chunks) })
-          res.writeHead(a.status, { 'content-type': a.type, connection: 'close' }).end(a.body)
-        })
-      })
-      server.listen(port, '127.0.0.1', () => resolve())
-    })
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!server) return resolve()
-      server.close(() => resolve())
-      server.closeAllConnections()
-      server = null
-    })
+  const { start, stop, running } = restartableServer(port, (req, body, res) => {
+    hits++
+    const a = answers[mode] ?? answers.busy!
+    if (a.status < 300) accepted.push({ key: String(req.headers['idempotency-key']), body })
+    res.writeHead(a.status, { 'content-type': a.type, connection: 'close' }).end(a.body)
+  })
   return {
     accepted,
     hits: () => hits,
@@ -73,7 +57,7 @@ function receiver(port: number, answers: Partial<Record<Mode, { status: number; 
     stop,
     async set(m: Mode) {
       if (m === 'down') await stop()
-      else if (!server) await start()
+      else if (!running()) await start()
       mode = m
     },
   }

@@ -34,7 +34,8 @@ t.test(`${DOCS} documents through a broker kill and a replica kill`, { timeout: 
     databaseUrl: TEST_DATABASE_URL,
     drainMs: 180_000,
     sendMs: 0,
-    gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'error',
+    // warnings too: they go to a file that is read back only to explain a lost leg
+    gatewayLogLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
     log: (line) => t.comment(line),
     onReady: async ({ brokers, topicPrefix }) => {
       const admin = new Kafka({ clientId: 'chaos-short', brokers, logLevel: logLevel.NOTHING }).admin()

@@ -12,8 +12,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ROOT, bound, sleep } from '../helpers/gateway.ts'
-import { freePort } from '../helpers/federation.ts'
-import { lgspSignDemo, npmStart } from '../helpers/child-gateway.ts'
+import { lgspSignDemo, npmStart, npmStartEnv } from '../helpers/child-gateway.ts'
 
 /** running, not merely a zombie waiting for its reaper (the killed group's orphans are reparented) */
 const alive = (pid: number) => {
@@ -31,18 +30,8 @@ const alive = (pid: number) => {
 
 t.test('npm start: one per data directory, recovers from a killed terminal, fails fast without Kafka, npm stop', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-lifecycle-'))
-  const [port, kafkaPort, controllerPort] = [await freePort(), await freePort(), await freePort()]
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    KAFKA_PORT: String(kafkaPort),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    KAFKA_PRODUCE_TIMEOUT_MS: '3000',
-    LOG_LEVEL: 'info',
-  }
-  delete env.KAFKA_BROKERS // npm start brings its own broker, as on a fresh machine
-  delete env.KAFKA_DATA_DIR
+  // as on a fresh machine: npm start brings its own broker
+  const { env, port } = await npmStartEnv(dataDir, { KAFKA_PRODUCE_TIMEOUT_MS: '3000', LOG_LEVEL: 'info' })
   const base = `http://127.0.0.1:${port}`
   const kafkaPidFile = path.join(dataDir, 'kafka/kafka.pid')
   const logs: string[] = []

@@ -9,10 +9,11 @@
  *   C  pull inbox, D  SOAP push (healthy) → not delayed by A and B (asserted with timings)
  */
 import t from 'tap'
-import http from 'node:http'
+import type http from 'node:http'
 import crypto from 'node:crypto'
 import { eventually, recordCount, startGateway } from '../helpers/gateway.ts'
 import { edoc, freePort, readTopic } from '../helpers/federation.ts'
+import { restartableServer } from '../helpers/restartable-server.ts'
 import { pushKey, pushSignature } from '../../src/adapters/http-push.ts'
 import type { DeadLetterRecord } from '../../src/bus/topics.ts'
 
@@ -31,27 +32,11 @@ interface Hit {
 
 function receiver(port: number, answer: (n: number) => number) {
   const hits: Hit[] = []
-  let server: http.Server | null = null
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = http.createServer((req, res) => {
-        const chunks: Buffer[] = []
-        req.on('data', (c: Buffer) => chunks.push(c))
-        req.on('end', () => {
-          const status = answer(hits.length + 1)
-          hits.push({ at: Date.now(), status, headers: req.headers, body: Buffer.concat(chunks) })
-          res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(status < 300 ? 'ok' : 'busy')
-        })
-      })
-      server.listen(port, '127.0.0.1', () => resolve())
-    })
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!server) return resolve()
-      server.close(() => resolve())
-      server.closeAllConnections()
-      server = null
-    })
+  const { start, stop } = restartableServer(port, (req, body, res) => {
+    const status = answer(hits.length + 1)
+    hits.push({ at: Date.now(), status, headers: req.headers, body })
+    res.writeHead(status, { 'content-type': 'text/plain', connection: 'close' }).end(status < 300 ? 'ok' : 'busy')
+  })
   return { hits, start, stop }
 }
 
