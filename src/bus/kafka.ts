@@ -7,6 +7,8 @@
  * (coalesce.ts): one round trip for all the writes that queued behind the one in flight. Consumers resolve an offset only after their
  * handler has returned, and commit only resolved offsets: at-least-once, so handlers are idempotent.
  */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs'
 import type { Logger } from 'pino'
 import { traceHeaders } from '../tracing/index.ts'
@@ -108,7 +110,23 @@ export interface Bus {
   close(): Promise<void>
 }
 
+/**
+ * kafkajs 2.2.4 as installed must carry the producer fix that scripts/patch-kafkajs.mjs applies after every
+ * `npm ci` (why: scripts/patches/kafkajs-2.2.4-sendMessages.js): without it a retried send can resolve for
+ * records Kafka never received. A gateway on an unpatched copy (installed with --ignore-scripts) refuses to
+ * start rather than acknowledge documents it could lose.
+ */
+export function assertKafkajsPatched(): void {
+  const file = createRequire(import.meta.url).resolve('kafkajs/src/producer/sendMessages.js')
+  if (!readFileSync(file, 'utf8').includes('PATCHED by Liên thông')) {
+    throw new Error(
+      `kafkajs at ${file} lacks the producer fix that keeps acknowledged records from being lost when a broker fails: run \`npm ci\` (its postinstall applies it) or \`node scripts/patch-kafkajs.mjs\``,
+    )
+  }
+}
+
 export async function connectBus(opts: BusOptions): Promise<Bus> {
+  assertKafkajsPatched()
   const produceTimeoutMs = opts.produceTimeoutMs ?? 4000
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000
   const rebalanceTimeoutMs = opts.rebalanceTimeoutMs ?? 15_000

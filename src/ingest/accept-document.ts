@@ -36,7 +36,9 @@ import {
   leaseOf,
   legsOf,
   releaseLease,
+  ReservationDroppedError,
   reserveDocument,
+  type Lease,
   type AcceptanceAnswer,
   type DocumentRow,
 } from '../store/ledger-repo.ts'
@@ -167,9 +169,10 @@ async function accept(rt: Runtime, who: Principal, pkg: Package, contentType: st
           return res
         })
   if (!r.reserved) return replayOrRefuse(rt, r.existing, pkg) // a concurrent twin won the race
-  await storePayload(rt, id, pkg)
+  await storePayload(rt, id, r.lease, pkg)
   return publish(
     rt,
+    r.lease,
     { id, from: env.from, documentId: env.documentId, to: recipients.map((x) => x.organId), sha256, size: pkg.size, contentType, acceptedAt, ...(via ? { via } : {}) },
     recipients,
     signature,
@@ -184,7 +187,7 @@ const indexOf = (p: SpooledPackage): PackageIndex => ({ blobKey: p.sha256, skele
  * package stores its skeleton too (what its attachments are listed and found from), then the spool file
  * becomes the payload.
  */
-async function storePayload(rt: Runtime, id: string, pkg: Package): Promise<void> {
+async function storePayload(rt: Runtime, id: string, lease: Lease, pkg: Package): Promise<void> {
   try {
     if (pkg.spooled) {
       await rt.blobs.put(pkg.spooled.skeleton.bytes)
@@ -192,14 +195,14 @@ async function storePayload(rt: Runtime, id: string, pkg: Package): Promise<void
     } else await rt.blobs.put(pkg.bytes)
   } catch (e) {
     rt.log.error({ err: e, id }, 'blob store refused the payload; reservation dropped')
-    await dropPending(rt.db, id).catch((err) => rt.log.error({ err, id }, 'could not drop reservation'))
+    await dropPending(rt.db, id, lease).catch((err) => rt.log.error({ err, id }, 'could not drop reservation'))
     throw new GatewayError('STORE_UNAVAILABLE', 'the payload store refused the write; nothing was accepted', { cause: e })
   }
 }
 
 /** A dropped reservation takes its payload with it, unless another row holds the same bytes. */
-async function dropReservation(rt: Runtime, id: string, blobKey: string): Promise<void> {
-  await dropPending(rt.db, id)
+async function dropReservation(rt: Runtime, id: string, lease: Lease, blobKey: string): Promise<void> {
+  await dropPending(rt.db, id, lease)
   if (!(await blobHeld(rt.db, blobKey))) await rt.blobs.remove(blobKey)
 }
 
@@ -212,23 +215,25 @@ async function replayOrRefuse(rt: Runtime, row: DocumentRow, pkg: Package): Prom
     })
   }
   if (row.state === 'accepted' && row.receipt) return { answer: row.receipt, replayed: true }
-  for (;;) {
+  let lease: Lease | null = null
+  while (!lease) {
     const settled = await awaitTwin(rt, row.id)
     if (settled) return { answer: settled, replayed: true }
     // claim the orphan with a conditional update, so of several retries exactly one publishes again
-    if (await claimOrphan(rt.db, row.id)) break
+    lease = await claimOrphan(rt.db, row.id)
   }
   // reserved earlier but never confirmed (a crash or a Kafka failure between the steps): store (the write
   // is idempotent, the crash may have come before it) and publish again; every consumer is idempotent on
   // the document id, so a second record delivers nothing twice
   if (pkg.spooled) await recordPackageIndex(rt.db, indexOf(pkg.spooled))
-  await storePayload(rt, row.id, pkg)
+  await storePayload(rt, row.id, lease, pkg)
   const tiers = await legsOf(rt.db, row.id)
   const order = new Map(row.recipients.map((o, i) => [o, i]))
   const recipients = tiers.map((t) => ({ organId: t.recipient, tier: t.tier })).sort((a, b) => order.get(a.organId)! - order.get(b.organId)!)
   const via = row.via_peer
   const p = await publish(
     rt,
+    lease,
     { id: row.id, from: row.from_organ, documentId: row.document_id, to: row.recipients, sha256, size: Number(row.size), contentType: row.content_type, ...(via ? { via } : {}) },
     recipients,
   )
@@ -259,6 +264,7 @@ async function awaitTwin(rt: Runtime, id: string): Promise<AcceptanceAnswer | nu
 
 async function publish(
   rt: Runtime,
+  lease: Lease,
   d: Omit<DocumentRecord, 'acceptedAt'> & { acceptedAt?: string },
   recipients: { organId: string; tier: Tier }[],
   signature?: Verdict,
@@ -279,13 +285,13 @@ async function publish(
           () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
           (err) => {
             rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped')
-            return dropReservation(rt, d.id, d.sha256)
+            return dropReservation(rt, d.id, lease, d.sha256)
           },
         )
         .catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
     } else {
       rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
-      await dropReservation(rt, d.id, d.sha256).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
+      await dropReservation(rt, d.id, lease, d.sha256).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
     }
     throw new GatewayError('BUS_UNAVAILABLE', (e as Error).message, { cause: e })
   }
@@ -320,6 +326,9 @@ export async function confirm(
   try {
     return await markAccepted(rt)({ answer, from: d.from })
   } catch (e) {
+    // nothing to accept any more: the sender hears "not accepted, send again" (a resend reserves anew)
+    if (e instanceof ReservationDroppedError)
+      throw new GatewayError('BUS_UNAVAILABLE', 'this submission was withdrawn while Kafka confirmed it; nothing was accepted, send it again', { cause: e })
     // the record is in Kafka and the blob must stay; release the lease so a retry publishes again at once
     await releaseLease(rt.db, d.id).catch(() => {})
     throw e

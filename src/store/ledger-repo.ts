@@ -63,18 +63,19 @@ export async function reserveDocument(
     /** PromulgationDate as sent (yyyy/MM/dd): bounds the Timestamps of its statuses */
     promulgated?: string | null
   },
-): Promise<{ reserved: true } | { reserved: false; existing: DocumentRow }> {
+): Promise<{ reserved: true; lease: Lease } | { reserved: false; existing: DocumentRow }> {
   // the row and its legs in one statement (atomic on its own, one round trip); a taken (From, DocumentId)
   // inserts neither
   const ins = await q.query(
     `with doc as (
        insert into documents (id, from_organ, document_id, sha256, size, content_type, blob_key, subject, recipients, state, client_id, business_type, via_peer, promulgated)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13) on conflict (from_organ, document_id, business_type) do nothing returning id
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13) on conflict (from_organ, document_id, business_type) do nothing
+       returning id, claimed_until::text as lease
      ), legs as (
        insert into deliveries (document_uuid, recipient, tier, status)
        select doc.id, x.r, x.t, 'PENDING' from doc, unnest($9::text[], $14::text[]) with ordinality as x(r, t, n) order by x.n
      )
-     select id from doc`,
+     select id, lease from doc`,
     [
       d.id,
       d.from,
@@ -97,8 +98,15 @@ export async function reserveDocument(
     if (!existing) throw new Error('document reservation vanished')
     return { reserved: false, existing }
   }
-  return { reserved: true }
+  return { reserved: true, lease: (ins.rows[0] as { lease: Lease }).lease }
 }
+
+/**
+ * Who holds a pending row: its claimed_until as PostgreSQL prints it (microseconds kept: a JS Date would
+ * round them away). Whoever reserves or claims a row sets a new one, so a holder whose write failed late
+ * can drop the row only if nobody claimed it since (dropPending).
+ */
+export type Lease = string
 
 /**
  * The document (From, DocumentId). With `businessType`, exactly that kind; without, the original ('0')
@@ -130,6 +138,14 @@ export async function markAccepted(q: Sql, id: string, answer: AcceptanceAnswer)
  * that wrote it, and the sweep that finds it routed after that request died), only the first records the
  * acceptance; the other gets the stored answer and `first: false` (so the message log gets one entry).
  */
+/** The row to accept is gone: its reservation was dropped (its Kafka write refused) before Kafka confirmed a resend. */
+export class ReservationDroppedError extends Error {
+  constructor(id: string) {
+    super(`the reservation of ${id} was dropped before its acceptance could be recorded`)
+    this.name = 'ReservationDroppedError'
+  }
+}
+
 export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): Promise<{ stored: AcceptanceAnswer; first: boolean }> {
   // The acceptance is written after Kafka confirmed the record, so the router and a fast delivery may
   // already have moved a leg on (ROUTED, DELIVERED): ACCEPTED goes on the timeline but becomes the leg's
@@ -152,14 +168,18 @@ export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): 
   )
   if (updated.rows.length === 0) {
     const existing = (await q.query<{ receipt: AcceptanceAnswer | null }>('select receipt from documents where id = $1', [id])).rows[0]
-    return { stored: existing?.receipt ?? answer, first: false }
+    if (!existing) throw new ReservationDroppedError(id)
+    return { stored: existing.receipt ?? answer, first: false }
   }
   return { stored: updated.rows[0]?.receipt ?? answer, first: true }
 }
 
-/** Removes a reservation whose Kafka write failed, so nothing half-stored remains. */
-export async function dropPending(q: Sql, id: string): Promise<void> {
-  await q.query(`delete from documents where id = $1 and state = 'pending'`, [id])
+/**
+ * Drops a reservation that was never accepted, if `lease` still holds it: a request whose Kafka write was
+ * refused late (after its lease ran out) must not drop the row a resend has claimed and published since.
+ */
+export async function dropPending(q: Sql, id: string, lease: Lease): Promise<void> {
+  await q.query(`delete from documents where id = $1 and state = 'pending' and claimed_until = $2::timestamptz`, [id, lease])
 }
 
 /** Whether an event with this key is in the ledger. */
@@ -291,8 +311,12 @@ export async function blobHeld(q: Sql, blobKey: string): Promise<boolean> {
 }
 
 /** Takes the lease of a pending row whose lease ran out; of several callers exactly one gets it. */
-export async function claimOrphan(q: Sql, id: string): Promise<boolean> {
-  return (await q.query(`update documents set claimed_until = now() + interval '30 seconds' where id = $1 and state = 'pending' and claimed_until <= now()`, [id])).rowCount > 0
+export async function claimOrphan(q: Sql, id: string): Promise<Lease | null> {
+  const r = await q.query<{ lease: Lease }>(
+    `update documents set claimed_until = now() + interval '30 seconds' where id = $1 and state = 'pending' and claimed_until <= now() returning claimed_until::text as lease`,
+    [id],
+  )
+  return r.rows[0]?.lease ?? null
 }
 
 /** Gives up the lease at once, so a retry publishes again without waiting for it to run out. */

@@ -10,7 +10,18 @@ import { openDb, type Db } from '../../src/store/db.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { upsertAgencies, listAgencies } from '../../src/store/directory-repo.ts'
 import { findPrincipal, saveClient } from '../../src/store/clients-repo.ts'
-import { markAccepted, recordEvent, recordEvents, recordEventsWith, reserveDocument, timelines, dropPending, getDocument } from '../../src/store/ledger-repo.ts'
+import {
+  claimOrphan,
+  markAccepted,
+  recordEvent,
+  recordEvents,
+  recordEventsWith,
+  ReservationDroppedError,
+  reserveDocument,
+  timelines,
+  dropPending,
+  getDocument,
+} from '../../src/store/ledger-repo.ts'
 import { inboxRow, listInbox } from '../../src/store/inbox-repo.ts'
 import { demoAgencies } from '../../src/demo/directory.ts'
 import { TEST_DATABASE_URL } from '../helpers/gateway.ts'
@@ -43,7 +54,8 @@ async function roundTrip(t: Test, db: Db) {
     recipients: [{ organId: '000.00.00.H41', tier: 'province' as const }],
     clientId: 'c1',
   }
-  t.same(await db.tx((q) => reserveDocument(q, d)), { reserved: true })
+  const r1 = await db.tx((q) => reserveDocument(q, d))
+  t.match(r1, { reserved: true, lease: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+/ }, 'the lease with its microseconds')
   const twin = await db.tx((q) => reserveDocument(q, { ...d, id: crypto.randomUUID() }))
   t.equal(twin.reserved, false, 'the same (From, DocumentId) cannot be reserved twice')
   t.equal(!twin.reserved && twin.existing.id, id)
@@ -72,7 +84,7 @@ async function roundTrip(t: Test, db: Db) {
     { organId: '000.00.00.H41', tier: 'province' as const },
     { organId: '000.00.00.G22', tier: 'central' as const },
   ]
-  t.same(await db.tx((q) => reserveDocument(q, { ...d, id: id2, documentId: 'D-2', recipients: legs, viaPeer: 'https://peer.example', promulgated: '2026/12/01' })), {
+  t.match(await db.tx((q) => reserveDocument(q, { ...d, id: id2, documentId: 'D-2', recipients: legs, viaPeer: 'https://peer.example', promulgated: '2026/12/01' })), {
     reserved: true,
   })
   t.match(
@@ -101,8 +113,28 @@ async function roundTrip(t: Test, db: Db) {
   t.same(tl2[0]!.timeline[0]!.detail, { topic: 't "quoted", {braced}' }, 'a detail survives the array round trip')
   await t.rejects(recordEvents(db, [two[0]!, { ...two[0]!, eventKey: `${id2}:d` }]), /same leg/, 'two events may not both move one leg')
 
-  await dropPending(db, id)
+  await dropPending(db, id, r1.reserved ? r1.lease : '')
   t.ok(await getDocument(db, id), 'an accepted document is never dropped')
+
+  // a reservation is dropped only by the holder of its current lease: a request whose Kafka write was
+  // refused after a resend had claimed the row and published it again leaves the row to the resend
+  const id3 = crypto.randomUUID()
+  const r3 = await reserveDocument(db, { ...d, id: id3, documentId: 'D-3' })
+  if (!r3.reserved) throw new Error('D-3 not reserved')
+  t.equal(await claimOrphan(db, id3), null, 'a current lease cannot be claimed')
+  await db.query(`update documents set claimed_until = now() - interval '1 second' where id = $1`, [id3])
+  const taken = await claimOrphan(db, id3)
+  t.ok(taken, 'a lease that ran out is claimed')
+  t.not(taken, r3.lease)
+  await dropPending(db, id3, r3.lease)
+  t.ok(await getDocument(db, id3), 'the first holder, whose lease was taken over, cannot drop the row')
+  await dropPending(db, id3, taken!)
+  t.equal(await getDocument(db, id3), null, 'the current holder can')
+  await t.rejects(
+    markAccepted(db, id3, { id: id3, documentId: 'D-3', sha256: d.sha256, acceptedAt: at, recipients: [] }),
+    ReservationDroppedError,
+    'accepting a dropped reservation fails: no answer is given for a row that is gone',
+  )
   await t.rejects(
     db.tx(async (q) => {
       await q.query(`insert into clients (id, name, key_hash, role) values ('c2', 'x', 'h', 'client')`)
