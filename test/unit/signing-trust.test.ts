@@ -53,11 +53,7 @@ t.test('pkiInit calls on one fresh folder take turns: all succeed and every cert
     results.map((r) => r.agencies.length),
     [8, 8, 8],
   )
-  t.same(
-    results.slice(1).map((r) => r.created),
-    [[], []],
-    'one call created the PKI, the others found it whole',
-  )
+  t.same(results.map((r) => r.created.length > 0).sort(), [false, false, true], 'one call created the PKI, the others found it whole')
   t.notOk(existsSync(join(dir, '.init.lock')), 'the lock is released')
   const ts = await TrustStore.fromDirectory(dir)
   t.teardown(() => ts.close())
