@@ -3,15 +3,15 @@
  * events of the sender's document (idempotent by event key). A business status (two-digit code) is also
  * checked against the status model: an out-of-order one is recorded with detail.outOfOrder = true and does
  * not become the leg's current status. Its package goes to the addressee's status inbox in the same
- * transaction. Records of one document share a partition (key = document id), so the history read here is
- * the arrival order.
+ * statement as the event, and the message-log entry follows in the same transaction. Records of one
+ * document share a partition (key = document id), so the history read here is the arrival order.
  */
 import type { Runtime } from '../runtime.ts'
 import type { ReceiptRecord } from '../bus/topics.ts'
-import { legEvents, recordEvent } from '../store/ledger-repo.ts'
+import { legEvents, recordEvent, recordEventsWith } from '../store/ledger-repo.ts'
 import { documentFacts } from '../store/document-facts.ts'
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from './status-model.ts'
-import { putStatus } from '../store/status-inbox-repo.ts'
+import { statusRow } from '../store/status-inbox-repo.ts'
 import { statusSummary } from './status-package.ts'
 import { logStatus } from '../store/message-log-repo.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
@@ -55,24 +55,47 @@ async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' 
     if (leg.some((x) => x.event_key === r.eventKey)) return 'replay'
     const history = leg.map((x) => x.status).filter(isBusinessCode)
     const verdict = lifecycleVerdict(history, r.status, r.at, doc)
-    const recorded = await recordEvent(q, {
-      eventKey: r.eventKey,
-      id: r.id,
-      recipient: r.recipient,
-      status: r.status,
-      at: r.at,
-      moveStatus: !verdict.outOfOrder,
-      detail: {
-        code: r.status,
-        label: labelOf(r.status),
-        from,
-        description: summary?.description ?? null,
-        ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
-        ...(r.signature ? { signature: r.signature } : {}),
-        ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
-      },
-    })
-    if (!recorded) return 'unknown-document' // no such (document, recipient) leg
+    // the event and, for a status with a package, the addressee's status-inbox row: one statement
+    const written = await recordEventsWith(
+      q,
+      [
+        {
+          eventKey: r.eventKey,
+          id: r.id,
+          recipient: r.recipient,
+          status: r.status,
+          at: r.at,
+          moveStatus: !verdict.outOfOrder,
+          detail: {
+            code: r.status,
+            label: labelOf(r.status),
+            from,
+            description: summary?.description ?? null,
+            ...(r.statusBlob ? { statusBlob: r.statusBlob } : {}),
+            ...(r.signature ? { signature: r.signature } : {}),
+            ...(verdict.outOfOrder ? { outOfOrder: true, reason: verdict.reason } : {}),
+          },
+        },
+      ],
+      r.statusBlob
+        ? statusRow({
+            eventKey: r.eventKey,
+            documentUuid: r.id,
+            addressee,
+            recipient: r.recipient,
+            from,
+            statusCode: r.status,
+            description: summary?.description ?? null,
+            at: r.at,
+            statusBlob: r.statusBlob,
+            contentType,
+            outOfOrder: verdict.outOfOrder,
+            signature: r.signature ?? null,
+          })
+        : undefined,
+    )
+    if (!written.fresh[0]) return 'unknown-document' // no such (document, recipient) leg
+    // the message log last: its head row is locked from here to the commit, and every acceptance waits on it
     await logStatus(q, {
       eventKey: r.eventKey,
       id: r.id,
@@ -83,23 +106,7 @@ async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' 
       from,
       statusBlob: r.statusBlob,
       outOfOrder: verdict.outOfOrder,
-    }) // message log
-    if (r.statusBlob) {
-      await putStatus(q, {
-        eventKey: r.eventKey,
-        documentUuid: r.id,
-        addressee,
-        recipient: r.recipient,
-        from,
-        statusCode: r.status,
-        description: summary?.description ?? null,
-        at: r.at,
-        statusBlob: r.statusBlob,
-        contentType,
-        outOfOrder: verdict.outOfOrder,
-        signature: r.signature ?? null,
-      })
-    }
+    })
     return verdict.outOfOrder ? 'out-of-order' : 'recorded'
   })
 }

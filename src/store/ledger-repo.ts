@@ -208,6 +208,7 @@ export async function recordEvent(q: Sql, e: TimelineEvent): Promise<boolean> {
 /**
  * A write that must happen exactly with some events (the inbox row with its DELIVERED): the SQL of one
  * data-modifying statement, `returning 1` per row written; `param` adds a parameter and gives its `$n`.
+ * It runs inside recordEventsWith's statement, so it may read `event`: the events that statement wrote.
  */
 export interface Alongside {
   sql(param: (value: unknown) => string): string

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto'
 import type { Sql } from './db.ts'
-import { isUuid } from './ledger-repo.ts'
+import { isUuid, type Alongside } from './ledger-repo.ts'
 import type { Verdict } from '../signing/verify-edxml.ts'
 
 export interface StatusInboxRow {
@@ -29,44 +29,32 @@ export interface StatusInboxRow {
   signature: Verdict | null
 }
 
-export async function putStatus(
-  q: Sql,
-  s: {
-    eventKey: string
-    documentUuid: string
-    addressee: string
-    recipient: string
-    from: string
-    statusCode: string
-    description: string | null
-    at: string
-    statusBlob: string
-    contentType: string
-    outOfOrder: boolean
-    signature: Verdict | null
-  },
-): Promise<boolean> {
-  const r = await q.query(
+/**
+ * The status-inbox row as a write alongside the status's timeline event (src/store/ledger-repo.ts
+ * recordEventsWith): one statement, and the row only where the event was written — a status about no leg
+ * of this document, or a replay, adds none. Unique by the receipts event key.
+ */
+export const statusRow = (s: {
+  eventKey: string
+  documentUuid: string
+  addressee: string
+  recipient: string
+  from: string
+  statusCode: string
+  description: string | null
+  at: string
+  statusBlob: string
+  contentType: string
+  outOfOrder: boolean
+  signature: Verdict | null
+}): Alongside => ({
+  sql: (p) =>
     `insert into status_inbox (id, event_key, document_uuid, addressee, recipient, from_organ, status_code, description, at, status_blob, content_type, out_of_order, signature)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict (event_key) do nothing`,
-    [
-      crypto.randomUUID(),
-      s.eventKey,
-      s.documentUuid,
-      s.addressee,
-      s.recipient,
-      s.from,
-      s.statusCode,
-      s.description,
-      s.at,
-      s.statusBlob,
-      s.contentType,
-      s.outOfOrder,
-      s.signature === null ? null : JSON.stringify(s.signature),
-    ],
-  )
-  return r.rowCount > 0
-}
+     select ${p(crypto.randomUUID())}::uuid, ${p(s.eventKey)}::text, ${p(s.documentUuid)}::uuid, ${p(s.addressee)}::text, ${p(s.recipient)}::text, ${p(s.from)}::text,
+       ${p(s.statusCode)}::text, ${p(s.description)}::text, ${p(s.at)}::timestamptz, ${p(s.statusBlob)}::text, ${p(s.contentType)}::text, ${p(s.outOfOrder)}::boolean,
+       ${p(s.signature === null ? null : JSON.stringify(s.signature))}::jsonb
+     where exists (select 1 from event) on conflict (event_key) do nothing returning 1`,
+})
 
 const SELECT = `select s.*, d.document_id, d.from_organ as document_from from status_inbox s join documents d on d.id = s.document_uuid`
 

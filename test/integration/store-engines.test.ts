@@ -23,6 +23,7 @@ import {
   getDocument,
 } from '../../src/store/ledger-repo.ts'
 import { inboxRow, listInbox } from '../../src/store/inbox-repo.ts'
+import { statusRow } from '../../src/store/status-inbox-repo.ts'
 import { demoAgencies } from '../../src/demo/directory.ts'
 import { TEST_DATABASE_URL } from '../helpers/gateway.ts'
 
@@ -77,6 +78,28 @@ async function roundTrip(t: Test, db: Db) {
     tl.map((r) => [r.organId, r.status, r.timeline.map((e) => e.status)]),
     [['000.00.00.H41', 'DELIVERED', ['ACCEPTED', 'ROUTED', 'DELIVERED']]],
   )
+  // what the receipts projection writes for a status with a package: the event and the status-inbox row in
+  // one statement; a status about no leg of the document writes neither
+  const status = (recipient: string) => ({ eventKey: `${id}:${recipient}:01`, id, recipient, status: '01', at, moveStatus: false })
+  const row = (recipient: string) =>
+    statusRow({
+      eventKey: `${id}:${recipient}:01`,
+      documentUuid: id,
+      addressee: 'D-1-sender',
+      recipient,
+      from: recipient,
+      statusCode: '01',
+      description: null,
+      at,
+      statusBlob: 'b'.repeat(64),
+      contentType: 'application/xml',
+      outOfOrder: false,
+      signature: null,
+    })
+  t.same(await recordEventsWith(db, [status('000.00.00.H41')], row('000.00.00.H41')), { fresh: [true], alongside: 1 })
+  t.same(await recordEventsWith(db, [status('000.00.00.H41')], row('000.00.00.H41')), { fresh: [false], alongside: 0 }, 'a replayed status adds no second row')
+  t.same(await recordEventsWith(db, [status('000.00.00.G22')], row('000.00.00.G22')), { fresh: [false], alongside: 0 }, 'no row for a status about no leg')
+  t.equal(Number((await db.query<{ n: string }>('select count(*) as n from status_inbox where document_uuid = $1', [id])).rows[0]!.n), 1)
 
   // several events in one statement: each new one moves its own leg, unless it says not to
   const id2 = crypto.randomUUID()
