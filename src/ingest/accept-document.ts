@@ -20,11 +20,10 @@ import { planRoute } from '../routing/route-planner.ts'
 import type { DocumentRecord } from '../bus/topics.ts'
 import { BusUnavailableError } from '../bus/kafka.ts'
 import type { Tier } from '../routing/types.ts'
-import { logAccepted } from '../store/message-log-repo.ts'
+import { inLogTransaction, logAccepted } from '../store/message-log-repo.ts'
 import type { Span } from '../tracing/index.ts'
 import { closedRecipientsError, closedSenderCheck, redirectedLegs, redirectOf, type ReorganisationNotes } from './closed-agencies.ts'
 import { recordRedirections } from '../store/succession-repo.ts'
-import { groupCommit } from '../store/group-commit.ts'
 // ── federation ──
 import { maySendFor, peerOf, recipientsToRoute, tierHint } from '../federation/forward-rules.ts'
 import {
@@ -324,7 +323,7 @@ export async function confirm(
     ...(reorg?.senderClosed ? { senderClosed: reorg.senderClosed } : {}),
   }
   try {
-    return await markAccepted(rt)({ answer, from: d.from })
+    return await markAccepted(rt, { answer, from: d.from })
   } catch (e) {
     // nothing to accept any more: the sender hears "not accepted, send again" (a resend reserves anew)
     if (e instanceof ReservationDroppedError)
@@ -336,22 +335,15 @@ export async function confirm(
 }
 
 /**
- * The ledger's acceptance and its message-log entry, in one transaction, once; concurrent acceptances
- * share a transaction (group commit: they all queue on the log's head row anyway).
+ * The ledger's acceptance and its message-log entry, in one transaction, once; concurrent acceptances and
+ * statuses share a transaction (they all queue on the log's head row anyway).
  */
-const acceptors = new WeakMap<Runtime, (x: { answer: AcceptanceAnswer; from: string }) => Promise<AcceptanceAnswer>>()
-function markAccepted(rt: Runtime) {
-  let f = acceptors.get(rt)
-  if (!f) {
-    f = groupCommit(rt.db, async (q, { answer, from }: { answer: AcceptanceAnswer; from: string }) => {
-      const { stored, first } = await acceptOnce(q, answer.id, answer)
-      if (first) await logAccepted(q, { ...answer, from }) // message log, same transaction, once
-      return stored
-    })
-    acceptors.set(rt, f)
-  }
-  return f
-}
+const markAccepted = (rt: Runtime, x: { answer: AcceptanceAnswer; from: string }): Promise<AcceptanceAnswer> =>
+  inLogTransaction(rt.db, async (q) => {
+    const { stored, first } = await acceptOnce(q, x.answer.id, x.answer)
+    if (first) await logAccepted(q, { ...x.answer, from: x.from }) // message log, same transaction, once
+    return stored
+  })
 
 export const selfOf = (rt: Runtime) => ({
   jurisdiction: rt.config.jurisdiction,

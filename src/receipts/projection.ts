@@ -13,7 +13,7 @@ import { documentFacts } from '../store/document-facts.ts'
 import { BUSINESS_STATUSES, isBusinessCode, labelOf, lifecycleVerdict } from './status-model.ts'
 import { statusRow } from '../store/status-inbox-repo.ts'
 import { statusSummary } from './status-package.ts'
-import { logStatus } from '../store/message-log-repo.ts'
+import { inLogTransaction, logStatus } from '../store/message-log-repo.ts'
 import { CONSUMERS } from '../bus/consumers.ts'
 import { consume } from '../bus/consume.ts'
 import { consumeSpan } from '../tracing/index.ts'
@@ -50,7 +50,8 @@ async function projectStatus(rt: Runtime, r: ReceiptRecord): Promise<'recorded' 
   const fromSender = BUSINESS_STATUSES.get(r.status)?.sentBy === 'sender'
   const from = r.statusFrom ?? summary?.from ?? (fromSender ? doc.from_organ : r.recipient)
   const addressee = fromSender ? r.recipient : doc.from_organ
-  return rt.db.tx(async (q) => {
+  // shares a transaction with concurrent acceptances and statuses: every one of them locks the log's head row
+  return inLogTransaction(rt.db, async (q) => {
     const leg = await legEvents(q, r.id, [r.recipient])
     if (leg.some((x) => x.event_key === r.eventKey)) return 'replay'
     const history = leg.map((x) => x.status).filter(isBusinessCode)

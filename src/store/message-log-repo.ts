@@ -13,7 +13,8 @@
  * same trade-off; a per-partition chain is the way out if it ever shows in the benchmark).
  */
 import crypto from 'node:crypto'
-import type { Sql } from './db.ts'
+import type { Db, Sql } from './db.ts'
+import { groupCommit } from './group-commit.ts'
 
 export const GENESIS = '0'.repeat(64)
 
@@ -120,6 +121,23 @@ export const chainHash = (prevHash: string, r: Omit<LogRow, 'hash' | 'prevHash'>
     .createHash('sha256')
     .update(`${prevHash}\n${canonicalRow(r)}`, 'utf8')
     .digest('hex')
+
+/**
+ * The transaction the hot paths write the message log in — acceptances (src/ingest/accept-document.ts) and
+ * statuses (src/receipts/projection.ts): writes that arrive while one is in flight share the next (group
+ * commit, src/store/group-commit.ts), so they take the head row's lock and flush the WAL once between them
+ * instead of once each; the chain is the same, each write appends its own row in turn. `work` must be safe
+ * to run again: a shared transaction that fails is rerun write by write, each alone.
+ */
+export function inLogTransaction<T>(db: Db, work: (q: Sql) => Promise<T>): Promise<T> {
+  let writer = writers.get(db)
+  if (!writer) {
+    writer = groupCommit(db, (q, w: (q: Sql) => Promise<unknown>) => w(q))
+    writers.set(db, writer)
+  }
+  return writer(work) as Promise<T>
+}
+const writers = new WeakMap<Db, (work: (q: Sql) => Promise<unknown>) => Promise<unknown>>()
 
 /**
  * Appends one entry inside the caller's transaction. Idempotent on entryKey: returns null when the entry

@@ -13,7 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import kafkajs from 'kafkajs'
-import { fixture, kafkaAdmin, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, kafkaAdmin, recordCount, startGateway, type TestGateway } from '../helpers/gateway.ts'
 
 const COMMUNE = '000.21.30.H41'
 const DOC_ID = '000.21.30.H41,2026/11/23,125/UBND-VP'
@@ -98,11 +98,19 @@ t.test('a failure after each step leaves nothing half-stored, and a retry is acc
   const b3 = await signed(`${COMMUNE},2026/11/23,3/FAIL-KAFKA`)
   const admin = kafkaAdmin()
   await admin.connect()
-  const topicConfig = async (value: string) =>
-    admin.alterConfigs({
-      validateOnly: false,
-      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: gw.rt.topics.documents, configEntries: [{ name: 'max.message.bytes', value }] }],
-    })
+  // a topic's config change reaches the partition's log asynchronously: wait until the broker reports it
+  const topicConfig = async (value: string) => {
+    const resource = { type: kafkajs.ConfigResourceTypes.TOPIC, name: gw.rt.topics.documents }
+    await admin.alterConfigs({ validateOnly: false, resources: [{ ...resource, configEntries: [{ name: 'max.message.bytes', value }] }] })
+    await eventually(
+      async () => {
+        const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ ...resource, configNames: ['max.message.bytes'] }] })
+        return d.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue === value
+      },
+      10_000,
+      `max.message.bytes=${value} on the documents topic`,
+    )
+  }
   await topicConfig('64')
   const before3 = await recordCount([gw.rt.topics.documents])
   const r3 = await post(b3)
