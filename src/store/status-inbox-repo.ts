@@ -34,20 +34,7 @@ export interface StatusInboxRow {
  * recordEventsWith): one statement, and the row only where the event was written — a status about no leg
  * of this document, or a replay, adds none. Unique by the receipts event key.
  */
-export const statusRow = (s: {
-  eventKey: string
-  documentUuid: string
-  addressee: string
-  recipient: string
-  from: string
-  statusCode: string
-  description: string | null
-  at: string
-  statusBlob: string
-  contentType: string
-  outOfOrder: boolean
-  signature: Verdict | null
-}): Alongside => ({
+export const statusRow = (s: Omit<StatusInboxRow, 'id' | 'seq' | 'documentId' | 'documentFrom' | 'ackedAt'> & { eventKey: string }): Alongside => ({
   sql: (p) =>
     `insert into status_inbox (id, event_key, document_uuid, addressee, recipient, from_organ, status_code, description, at, status_blob, content_type, out_of_order, signature)
      select ${p(crypto.randomUUID())}::uuid, ${p(s.eventKey)}::text, ${p(s.documentUuid)}::uuid, ${p(s.addressee)}::text, ${p(s.recipient)}::text, ${p(s.from)}::text,
