@@ -201,7 +201,11 @@ async function storePayload(rt: Runtime, id: string, lease: Lease, pkg: Package)
 
 /** A dropped reservation takes its payload with it, unless another row holds the same bytes. */
 async function dropReservation(rt: Runtime, id: string, lease: Lease, blobKey: string): Promise<void> {
-  await dropPending(rt.db, id, lease)
+  if (!(await dropPending(rt.db, id, lease))) {
+    rt.log.info({ id }, 'reservation kept: it was accepted, or a resend holds it now')
+    return
+  }
+  rt.log.error({ id }, 'kafka refused the document record; reservation dropped')
   if (!(await blobHeld(rt.db, blobKey))) await rt.blobs.remove(blobKey)
 }
 
@@ -283,13 +287,13 @@ async function publish(
         .then(
           () => confirm(rt, d, recipients, acceptedAt, signature, reorg).then(() => rt.log.info({ id: d.id }, 'late Kafka confirmation: document accepted')),
           (err) => {
-            rt.log.error({ err, id: d.id }, 'kafka refused the document record; reservation dropped')
+            rt.log.warn({ err, id: d.id }, 'kafka refused the document record late')
             return dropReservation(rt, d.id, lease, d.sha256)
           },
         )
         .catch((err) => rt.log.error({ err, id: d.id }, 'could not settle the reservation after a late Kafka answer'))
     } else {
-      rt.log.error({ err: e, id: d.id }, 'kafka refused the document record; reservation dropped')
+      rt.log.warn({ err: e, id: d.id }, 'kafka refused the document record')
       await dropReservation(rt, d.id, lease, d.sha256).catch((err) => rt.log.error({ err, id: d.id }, 'could not drop reservation'))
     }
     throw new GatewayError('BUS_UNAVAILABLE', (e as Error).message, { cause: e })

@@ -178,8 +178,8 @@ export async function acceptOnce(q: Sql, id: string, answer: AcceptanceAnswer): 
  * Drops a reservation that was never accepted, if `lease` still holds it: a request whose Kafka write was
  * refused late (after its lease ran out) must not drop the row a resend has claimed and published since.
  */
-export async function dropPending(q: Sql, id: string, lease: Lease): Promise<void> {
-  await q.query(`delete from documents where id = $1 and state = 'pending' and claimed_until = $2::timestamptz`, [id, lease])
+export async function dropPending(q: Sql, id: string, lease: Lease): Promise<boolean> {
+  return (await q.query(`delete from documents where id = $1 and state = 'pending' and claimed_until = $2::timestamptz`, [id, lease])).rowCount > 0
 }
 
 /** Whether an event with this key is in the ledger. */
