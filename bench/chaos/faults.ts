@@ -1,6 +1,6 @@
 /**
  * The faults of the chaos run, each a real event on a real process: a broker killed (kill -9) and started
- * again 15 s later, a replica killed and restarted 15 s later, the object store stopped for 15 s, the
+ * again 15 s later (OUTAGE_MS; the test suite's short run: less), a replica killed and restarted 15 s later, the object store stopped for 15 s, the
  * gateways' PostgreSQL sessions terminated (only theirs: the server is shared), a broker frozen with
  * SIGSTOP for 20 s (a hung machine that keeps its TCP connections open) and thawed.
  */
@@ -18,10 +18,12 @@ export interface FaultTargets {
   replicas: Replicas
   admin: pg.Pool
   log: (s: string) => void
+  /** how long a broker, a replica or the object store stays down (a frozen broker: a third longer) */
+  outageMs: number
 }
 
-const DOWN_MS = 15_000
-const FROZEN_MS = 20_000
+/** the outage of `npm run chaos`: long enough for clients' timeouts and Kafka's session timeouts to fire */
+export const OUTAGE_MS = 15_000
 
 /** One outage: `down`, then `up` after `ms`, each step logged with how long the whole took. */
 async function outage(log: (s: string) => void, what: string, ms: number, down: () => unknown, up: () => unknown): Promise<void> {
@@ -39,7 +41,7 @@ export async function inject(f: Fault, t: FaultTargets): Promise<void> {
       return outage(
         t.log,
         'broker 1 (kill -9; back = registered again)',
-        DOWN_MS,
+        t.outageMs,
         () => t.cluster.kill(1),
         () => t.cluster.restart(1),
       )
@@ -47,7 +49,7 @@ export async function inject(f: Fault, t: FaultTargets): Promise<void> {
       return outage(
         t.log,
         'replica 2 (kill -9; back = serving HTTP)',
-        DOWN_MS,
+        t.outageMs,
         () => t.replicas.kill(1),
         () => t.replicas.start(1),
       )
@@ -55,7 +57,7 @@ export async function inject(f: Fault, t: FaultTargets): Promise<void> {
       return outage(
         t.log,
         'object store (stopped)',
-        DOWN_MS,
+        t.outageMs,
         () => t.store.stop(),
         () => t.store.start(),
       )
@@ -63,7 +65,7 @@ export async function inject(f: Fault, t: FaultTargets): Promise<void> {
       return outage(
         t.log,
         'broker 2 (SIGSTOP, then SIGCONT)',
-        FROZEN_MS,
+        Math.round((t.outageMs * 4) / 3),
         () => t.cluster.freeze(2),
         () => t.cluster.thaw(2),
       )

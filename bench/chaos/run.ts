@@ -13,7 +13,7 @@ import { pkiInit } from '../../src/signing/pki.ts'
 import { freePort } from '../../test/helpers/federation.ts'
 import { Cleanup, KafkaCluster, ObjectStore } from './infrastructure.ts'
 import { Replicas, withApplicationName } from './replicas.ts'
-import { inject, type Fault } from './faults.ts'
+import { OUTAGE_MS, inject, type Fault } from './faults.ts'
 import {
   PULL_RECIPIENTS,
   SENDERS,
@@ -37,6 +37,8 @@ export interface ChaosOptions {
   /** requests in flight per sender */
   inflight: number
   faults: Fault[]
+  /** how long each outage lasts (OUTAGE_MS unless given) */
+  outageMs?: number
   kafkaPortBase: number
   databaseUrl: string
   /** longest wait, after the last document was first sent, for everything to be accepted, delivered and acked */
@@ -98,8 +100,10 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   cleanup.add('object store', () => store.stop())
   log(`chaos: starting a 3-broker Kafka cluster (ports ${o.kafkaPortBase}+) and S3Proxy (port ${store.port}) in ${work}`)
   const dataDir = path.join(work, 'data')
+  const began = Date.now()
+  const since = () => `${((Date.now() - began) / 1000).toFixed(1)} s`
   const [brokers, s3Endpoint, pki] = await Promise.all([cluster.start(), store.start(), pkiInit(path.join(dataDir, 'pki'))])
-  log(`chaos: brokers ${brokers.join(',')}, object store ${s3Endpoint}, demo PKI in ${pki.dir}`)
+  log(`chaos: brokers ${brokers.join(',')}, object store ${s3Endpoint}, demo PKI in ${pki.dir} (after ${since()})`)
 
   const hmac = crypto.randomBytes(24).toString('base64url')
   const replicas = new Replicas({
@@ -119,7 +123,7 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   cleanup.add('replicas', () => replicas.stopAll())
   await replicas.start(0) // first alone: it migrates the schema and writes the demo keys the second one reuses
   await replicas.start(1)
-  log(`chaos: replicas at ${replicas.urls.join(' and ')} (schema ${schema}, topics chaos${tag}.*)`)
+  log(`chaos: replicas at ${replicas.urls.join(' and ')} (schema ${schema}, topics chaos${tag}.*; after ${since()})`)
   const keys = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as Record<string, string>
   await o.onReady?.({ brokers, topicPrefix: `chaos${tag}.` })
 
@@ -171,7 +175,7 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
       while (progress() < (i + 1) / (o.faults.length + 1)) await sleep(200)
       log(`chaos: t+${Math.round((Date.now() - t0) / 1000)} s, ${sent.issued} documents issued: ${f}`)
       const before = sent.accepted.size
-      await inject(f, { cluster, store, replicas, admin, log })
+      await inject(f, { cluster, store, replicas, admin, log, outageMs: o.outageMs ?? OUTAGE_MS })
       windows.push({ fault: f, acceptedDuring: sent.accepted.size - before })
       log(`chaos: ${sent.accepted.size - before} documents accepted during ${f}`)
     }

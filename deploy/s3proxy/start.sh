@@ -4,7 +4,8 @@
 # Idempotent per data dir. Progress on stderr; stdout ends with S3_ENDPOINT=http://127.0.0.1:<port>.
 #
 # Env: S3PROXY_PORT (9000), S3PROXY_DATA_DIR (<root>/.data/s3proxy), S3PROXY_IDENTITY (local-identity),
-#      S3PROXY_CREDENTIAL (local-credential), JAVA (java), MVN (mvn).
+#      S3PROXY_CREDENTIAL (local-credential), S3PROXY_JVM_EXTRA_OPTS (none; the test suite passes
+#      -XX:TieredStopAtLevel=1, see scripts/test.mjs), JAVA (java), MVN (mvn).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd "$HERE/../.." && pwd -P)
@@ -54,7 +55,7 @@ jclouds.provider=filesystem
 jclouds.filesystem.basedir=$DATA/objects
 CONF
 setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$DATA/s3proxy.pid" \
-  "$JAVA" -Xms64m -Xmx256m -DLOG_LEVEL=warn -cp "$LIBS/*" org.gaul.s3proxy.Main --properties "$DATA/s3proxy.conf" \
+  "$JAVA" -Xms64m -Xmx256m ${S3PROXY_JVM_EXTRA_OPTS:-} -DLOG_LEVEL=warn -cp "$LIBS/*" org.gaul.s3proxy.Main --properties "$DATA/s3proxy.conf" \
   </dev/null >>"$DATA/s3proxy.out" 2>&1 9<&- &
 for _ in $(seq 1 50); do [ -s "$DATA/s3proxy.pid" ] && break; sleep 0.1; done
 pid=$(cat "$DATA/s3proxy.pid")

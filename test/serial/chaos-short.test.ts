@@ -1,5 +1,5 @@
 /**
- * The chaos run of `npm run chaos` (bench/chaos/run.ts), shorter: 1,000 signed documents through two
+ * The chaos run of `npm run chaos` (bench/chaos/run.ts), shorter: 400 signed documents through two
  * replicas on a real 3-broker KRaft cluster (deploy/kafka/cluster.sh) and an object store, one broker
  * killed (kill -9, as a crashed machine) and one replica killed while they flow.
  *
@@ -18,8 +18,11 @@ import { resultLine } from '../../bench/chaos/tally.ts'
 // a loaded 2-core machine runs this several times slower than a quiet one (≈ 4 min): room for that
 const LIMIT_MS = 1_200_000
 // enough for each fault to land while documents flow (one at a third of the run, one at two thirds); the
-// 10,000-document run with all five faults is `npm run chaos`
-const DOCS = Number(process.env.TEST_CHAOS_DOCS ?? 1000)
+// 10,000-document run with all five faults and 15 s outages is `npm run chaos`
+const DOCS = Number(process.env.TEST_CHAOS_DOCS ?? 400)
+// down for 10 s: past the KRaft broker session (≈ 9 s), so the cluster moves the dead broker's partition
+// leadership and goes on accepting with two brokers, and past the killed replica's consumer-group session
+const OUTAGE_MS = Number(process.env.TEST_CHAOS_OUTAGE_MS ?? 10_000)
 t.setTimeout(LIMIT_MS)
 
 t.test(`${DOCS} documents through a broker kill and a replica kill`, { timeout: LIMIT_MS }, async (t) => {
@@ -30,6 +33,7 @@ t.test(`${DOCS} documents through a broker kill and a replica kill`, { timeout: 
     inflight: 4,
     // the cluster listens below the ephemeral port range (32768+), where no outgoing connection can hold a port
     faults: ['broker-kill', 'replica-kill'],
+    outageMs: OUTAGE_MS,
     kafkaPortBase: Number(process.env.TEST_CHAOS_PORT_BASE ?? 27192),
     databaseUrl: TEST_DATABASE_URL,
     drainMs: 180_000,
