@@ -9,16 +9,24 @@ const dataDir = dataDirOf()
 const kafkaDataDir = kafkaDataDirOf()
 const { readLock, isAlive } = await lockModule()
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+/** a signal to a process that may have exited since it was last seen alive (ESRCH is that, not an error) */
+const signal = (pid, sig) => {
+  try {
+    process.kill(pid, sig)
+  } catch (e) {
+    if (e.code !== 'ESRCH') throw e
+  }
+}
 
 const holder = readLock(dataDir)
 if (holder && isAlive(holder)) {
   say(`stopping the gateway pid ${holder.pid} (SIGTERM) …`)
-  process.kill(holder.pid, 'SIGTERM')
+  signal(holder.pid, 'SIGTERM')
   const deadline = Date.now() + Number(process.env.SHUTDOWN_TIMEOUT_MS || 10000) + 5000
   while (isAlive(holder) && Date.now() < deadline) await sleep(100)
   if (isAlive(holder)) {
     say(`pid ${holder.pid} is still running: SIGKILL`)
-    process.kill(holder.pid, 'SIGKILL')
+    signal(holder.pid, 'SIGKILL')
     await sleep(300)
   }
   say('gateway stopped')
