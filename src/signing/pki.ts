@@ -268,7 +268,7 @@ export async function exclusively<T>(base: string, f: () => Promise<T>): Promise
       break
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      if (await lockIsStale(file)) await rm(file, { force: true })
+      if (await lockIsStale(file)) await reclaim(file)
       else await new Promise((r) => setTimeout(r, 50))
     }
   }
@@ -276,6 +276,30 @@ export async function exclusively<T>(base: string, f: () => Promise<T>): Promise
     return await f()
   } finally {
     await rm(file, { force: true })
+  }
+}
+
+/**
+ * Removes a stale lock under a second, short-lived lock, after looking again. Two callers that both found
+ * the lock stale must not both remove it: the second would remove the lock the first has taken since. Only
+ * a reclaim removes a lock its owner did not release, and reclaims take turns, so a lock still stale when
+ * looked at under the guard is the dead owner's.
+ */
+async function reclaim(file: string): Promise<void> {
+  const guard = `${file}.reclaim`
+  try {
+    await writeFile(guard, String(process.pid), { flag: 'wx' })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    // held for the moment of one look and one removal; one older than that belonged to a killed process
+    const st = await stat(guard).catch(() => null)
+    if (st && Date.now() - st.mtimeMs > 10_000) await rm(guard, { force: true })
+    return
+  }
+  try {
+    if (await lockIsStale(file)) await rm(file, { force: true })
+  } finally {
+    await rm(guard, { force: true })
   }
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TrustStore, signerAllowedFor } from '../../src/signing/trust.ts'
 import { certsFromPem, fingerprintHex, subjectOf } from '../../src/signing/certs.ts'
-import { generateCrl, pkiInit } from '../../src/signing/pki.ts'
+import { exclusively, generateCrl, pkiInit } from '../../src/signing/pki.ts'
 import { fixture, type Fixture } from '../fixtures/signing/pki-fixture.ts'
 
 let fx: Fixture
@@ -58,6 +58,33 @@ t.test('pkiInit calls on one fresh folder take turns: all succeed and every cert
   const ts = await TrustStore.fromDirectory(dir)
   t.teardown(() => ts.close())
   for (const a of results[0].agencies) t.equal(ts.validate(cert(readFileSync(a.cert, 'utf8'))).certs.length, 3, `${a.organId} chains to the root`)
+})
+
+t.test('a stale lock is reclaimed by one caller only: many callers at once never overlap', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pki-lock-'))
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid
+  for (let round = 0; round < 10; round++) {
+    writeFileSync(join(dir, '.init.lock'), String(gone)) // left by a killed run
+    let inside = 0
+    let most = 0
+    let ran = 0
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        // staggered, so that one caller's look at the stale lock and another's taking it interleave
+        await new Promise((r) => setTimeout(r, i % 4))
+        await exclusively(dir, async () => {
+          most = Math.max(most, ++inside)
+          await new Promise((r) => setTimeout(r, 1))
+          inside--
+          ran++
+        })
+      }),
+    )
+    t.equal(ran, 8, `round ${round + 1}: every caller ran`)
+    t.equal(most, 1, `round ${round + 1}: never two at once`)
+  }
+  t.notOk(existsSync(join(dir, '.init.lock')), 'the lock is released')
+  t.same(readdirSync(dir), [], 'nothing moved aside is left behind')
 })
 
 t.test('chain refusals', async (t) => {
