@@ -206,11 +206,13 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   drained = true
   await Promise.all(recipients)
   log(`chaos: drained after ${Math.round((Date.now() - t0) / 1000)} s; counting`)
+  const countedFrom = Date.now()
   log(`chaos: slowest sender request: ${sent.slowest}`)
   const counted = await tally({ db: admin, senders: sent, pull, push, gatewayUrl: replicas.urls[0]!, operatorKey: keys.operator! })
   log(
     `chaos: refused=${counted.detail.refused} log_accepted_missing=${counted.detail.logAcceptedMissing} delivered_unknown=${counted.detail.deliveredUnknown} bad_bytes=${counted.detail.badBytes} delivered_before_accepted=${counted.detail.deliveredBeforeAccepted} push_dropped=${push.failedOnPurpose} push_bad_signature=${push.badSignature} pull_errors=${pull.errors}${counted.detail.lostLegs.length ? ` lost_legs(first 20)=${counted.detail.lostLegs.join(', ')}` : ''}`,
   )
+  log(`chaos: counted in ${((Date.now() - countedFrom) / 1000).toFixed(1)} s`)
   if (sent.refused.length) log(`chaos: refusals (first 5): ${JSON.stringify(sent.refused.slice(0, 5))}`)
   if (counted.detail.lostLegs.length) {
     const lostIds = new Set(counted.detail.lostLegs.map((l) => l.split(' ')[1]))
