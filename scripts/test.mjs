@@ -21,8 +21,9 @@ const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.
 // The JVMs the test files start (the brokers of `npm start` and of the console test, the chaos run's
 // 3-broker cluster, S3Proxy) compile with C1 only: a JVM that lives a minute or two spends more CPU in C2's
 // compiler threads than C2's code gives back, and on 2 cores that CPU is taken from the tests (measured on
-// the chaos run: load 11 → 6, 158 s → 134 s). The suite's own broker serves every file for minutes and keeps
-// the default tiered compilation, as a deployment's brokers do.
+// the chaos run: load 11 → 6, and 158 s → 134 s although the second run's outages were twice as long). The
+// suite's own broker serves every file for minutes and keeps the default tiered compilation, as a
+// deployment's brokers do.
 const JVM_QUICK = '-XX:TieredStopAtLevel=1'
 const jvmEnv = {
   KAFKA_JVM_EXTRA_OPTS: process.env.KAFKA_JVM_EXTRA_OPTS ?? JVM_QUICK,

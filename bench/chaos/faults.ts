@@ -1,8 +1,9 @@
 /**
  * The faults of the chaos run, each a real event on a real process: a broker killed (kill -9) and started
- * again 15 s later (OUTAGE_MS; the test suite's short run: less), a replica killed and restarted 15 s later, the object store stopped for 15 s, the
+ * again 15 s later, a replica killed and restarted 15 s later, the object store stopped for 15 s, the
  * gateways' PostgreSQL sessions terminated (only theirs: the server is shared), a broker frozen with
- * SIGSTOP for 20 s (a hung machine that keeps its TCP connections open) and thawed.
+ * SIGSTOP for 20 s (a hung machine that keeps its TCP connections open) and thawed. 15 s is OUTAGE_MS, the
+ * outage of `npm run chaos`; the suite's short run passes a shorter one.
  */
 import type pg from 'pg'
 import type { KafkaCluster, ObjectStore } from './infrastructure.ts'

@@ -6,7 +6,7 @@
 #   bash deploy/kafka/cluster.sh start            # start (or reuse) all nodes; last stdout line KAFKA_BROKERS=…
 #   bash deploy/kafka/cluster.sh stop             # stop all nodes (SIGTERM, then SIGKILL after 20 s)
 #   bash deploy/kafka/cluster.sh status           # one line per node
-#   bash deploy/kafka/cluster.sh kill <n>         # kill -9 node n (1..3), as a crashed machine
+#   bash deploy/kafka/cluster.sh kill [n]         # kill -9 node n (1..3), as a crashed machine; every node without n
 #   bash deploy/kafka/cluster.sh stop <n>         # stop node n cleanly
 #   bash deploy/kafka/cluster.sh start <n>        # start node n again and wait until it is registered
 #   bash deploy/kafka/cluster.sh brokers          # print KAFKA_BROKERS=… only
@@ -49,7 +49,7 @@ as_node() {
     bash "$HERE/$script"
 }
 
-pid_of() { tr -dc '0-9' <"$DIR/broker-$1/kafka.pid" 2>/dev/null || true; }
+pid_of() { { tr -dc '0-9' <"$DIR/broker-$1/kafka.pid"; } 2>/dev/null || true; }
 alive() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 # the warnings and errors a node logged, newest last: what a failed start is diagnosed from
 node_errors() {
@@ -107,9 +107,12 @@ case "$cmd" in
     for n in $targets; do as_node "$n" stop.sh; done
     ;;
   kill)
-    check_node "$node_arg"
-    pid=$(pid_of "$node_arg")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; klog "node $node_arg (pid $pid) killed"; else klog "node $node_arg is not running"; fi
+    # without a node: every node, for a cluster whose folder is deleted next (no controlled shutdown to wait for)
+    if [ -n "$node_arg" ]; then check_node "$node_arg"; targets=$node_arg; else targets=$(nodes); fi
+    for n in $targets; do
+      pid=$(pid_of "$n")
+      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; klog "node $n (pid $pid) killed"; else klog "node $n is not running"; fi
+    done
     ;;
   status)
     for n in $(nodes); do
