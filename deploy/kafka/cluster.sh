@@ -61,7 +61,7 @@ node_errors() {
 }
 
 wait_all() {
-  node --disable-warning=TimeoutNegativeWarning "$HERE/wait-ready.mjs" --brokers "$(brokers)" --min-brokers "$SIZE" \
+  node "$HERE/wait-ready.mjs" --brokers "$(brokers)" --min-brokers "$SIZE" \
     --cluster-id "$CLUSTER_ID" --timeout "$READY_TIMEOUT" --quiet
 }
 

@@ -31,7 +31,7 @@ cluster_id_of_data_dir() {
 }
 
 wait_ready() { # $1 = pid to watch; ready = that pid alive and a broker with our cluster id answers
-  node --disable-warning=TimeoutNegativeWarning "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
+  node "$KAFKA_SCRIPT_DIR/wait-ready.mjs" --brokers "127.0.0.1:$KAFKA_PORT" \
     --timeout "$READY_TIMEOUT" --pid "$1" --cluster-id "$(cluster_id_of_data_dir)" --quiet 9<&-
 }
 

@@ -14,16 +14,6 @@ import type { Logger } from 'pino'
 import { traceHeaders } from '../tracing/index.ts'
 import { coalescing } from './coalesce.ts'
 
-// kafkajs's request queue arms its throttle timer with `throttledUntil - Date.now()`, negative until a
-// broker throttles; Node clamps that to 1 ms, as it always did, but since Node 23 also prints a
-// TimeoutNegativeWarning for every connection. The behaviour is fine, so only that warning is dropped.
-const emitWarning = process.emitWarning.bind(process) as (...a: unknown[]) => void
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type
-  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return
-  emitWarning(warning, ...rest)
-}) as typeof process.emitWarning
-
 export interface BusMessage {
   key: string
   value: unknown
@@ -111,17 +101,22 @@ export interface Bus {
 }
 
 /**
- * kafkajs 2.2.4 as installed must carry the producer fix that scripts/patch-kafkajs.mjs applies after every
- * `npm ci` (why: scripts/patches/kafkajs-2.2.4-sendMessages.js): without it a retried send can resolve for
- * records Kafka never received. A gateway on an unpatched copy (installed with --ignore-scripts) refuses to
- * start rather than acknowledge documents it could lose.
+ * kafkajs 2.2.4 as installed must carry the fixes that scripts/patch-kafkajs.mjs applies after every
+ * `npm ci` (why: the files in scripts/patches/): without the producer's a retried send can resolve for
+ * records Kafka never received; without the request queue's every connection keeps the event loop busy.
+ * A gateway on an unpatched copy (installed with --ignore-scripts) refuses to start rather than
+ * acknowledge documents it could lose.
  */
 export function assertKafkajsPatched(): void {
-  const file = createRequire(import.meta.url).resolve('kafkajs/src/producer/sendMessages.js')
-  if (!readFileSync(file, 'utf8').includes('PATCHED by Liên thông')) {
-    throw new Error(
-      `kafkajs at ${file} lacks the producer fix that keeps acknowledged records from being lost when a broker fails: run \`npm ci\` (its postinstall applies it) or \`node scripts/patch-kafkajs.mjs\``,
-    )
+  const require = createRequire(import.meta.url)
+  for (const [module, fix] of [
+    ['kafkajs/src/producer/sendMessages.js', 'the producer fix that keeps acknowledged records from being lost when a broker fails'],
+    ['kafkajs/src/network/requestQueue/index.js', 'the request-queue fix that stops idle connections from waking the event loop every millisecond'],
+  ] as const) {
+    const file = require.resolve(module)
+    if (!readFileSync(file, 'utf8').includes('PATCHED by Liên thông')) {
+      throw new Error(`kafkajs at ${file} lacks ${fix}: run \`npm ci\` (its postinstall applies it) or \`node scripts/patch-kafkajs.mjs\``)
+    }
   }
 }
 
