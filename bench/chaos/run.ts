@@ -17,6 +17,7 @@ import { OUTAGE_MS, inject, type Fault } from './faults.ts'
 import {
   PULL_RECIPIENTS,
   SENDERS,
+  awaitPushRoutes,
   routePushRecipients,
   runPullRecipient,
   runSenders,
@@ -131,7 +132,7 @@ async function run(o: ChaosOptions, tag: string, work: string, cleanup: Cleanup)
   const receiver = await startFlakyPushReceiver(hmac, push)
   cleanup.add('push receiver', () => receiver.close())
   await routePushRecipients(replicas.urls[0]!, keys.operator!, receiver.url)
-  await sleep(2000) // the other replica re-reads the directory on the change notification (src/store/change-feed.ts)
+  await awaitPushRoutes(replicas.urls[1]!, keys.operator!, receiver.url)
 
   const senders = SENDERS.slice(0, o.senders)
   const sent: SenderStats = { accepted: new Map(), refused: [], issued: 0, requests: 0, errors: new Map(), maxHangMs: 0, slowest: '' }

@@ -271,4 +271,22 @@ export async function routePushRecipients(url: string, operatorKey: string, rece
   }
 }
 
+/**
+ * Waits until the gateway at `url` routes every push recipient to the receiver: a replica other than the
+ * one changed re-reads the directory on the change notification (src/store/change-feed.ts), and its
+ * GET /v1/agencies/{id} answers from the snapshot its router uses.
+ */
+export async function awaitPushRoutes(url: string, operatorKey: string, receiverUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (const organId of PUSH_RECIPIENTS) {
+    for (;;) {
+      const r = await fetch(`${url}/v1/agencies/${organId}`, { headers: { authorization: `Bearer ${operatorKey}` } })
+      const endpoint = r.ok ? ((await r.json()) as { endpoint?: { kind: string; url?: string } }).endpoint : undefined
+      if (endpoint?.kind === 'http' && endpoint.url === receiverUrl) break
+      if (Date.now() > deadline) throw new Error(`${url} still does not route ${organId} to the push receiver after ${timeoutMs} ms`)
+      await sleep(50)
+    }
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
