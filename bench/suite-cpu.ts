@@ -16,7 +16,7 @@ const HZ = 100 // USER_HZ, the unit of /proc/<pid>/stat's times on Linux
 const args = process.argv.indexOf('--') >= 0 ? process.argv.slice(process.argv.indexOf('--') + 1) : ['npm', 'test']
 
 /** what a process is, from its command line; '' = a kernel thread or a process gone before it was read */
-export function classify(cmdline: string): string {
+function classify(cmdline: string): string {
   if (cmdline.includes('kafka.Kafka')) return 'kafka broker'
   if (/s3proxy/i.test(cmdline)) return 's3proxy'
   if (/\bjava\b/.test(cmdline)) return 'other JVM (kafka tools)'

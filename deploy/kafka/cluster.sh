@@ -34,10 +34,8 @@ rf() { [ "$SIZE" -ge 3 ] && echo 3 || echo "$SIZE"; }
 min_isr() { [ "$SIZE" -ge 3 ] && echo 2 || echo 1; }
 
 mkdir -p "$DIR"
-# one cluster id for all nodes, kept beside them (a Kafka cluster id is 16 random bytes, base64url). Never
-# one that starts with '-', as Kafka's own Uuid.randomUuid() also refuses: kafka-storage's argument parser
-# would take it for an option ("argument --cluster-id/-t: expected one argument").
-[ -s "$DIR/cluster.id" ] || node -e "let id; do id = require('node:crypto').randomBytes(16).toString('base64url'); while (id.startsWith('-')); process.stdout.write(id)" >"$DIR/cluster.id"
+# one cluster id for all nodes, kept beside them
+[ -s "$DIR/cluster.id" ] || node "$HERE/new-cluster-id.mjs" >"$DIR/cluster.id"
 CLUSTER_ID=$(cat "$DIR/cluster.id")
 
 # runs deploy/kafka/<script> as node $1

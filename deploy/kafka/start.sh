@@ -138,9 +138,7 @@ CP="$KAFKA_LIBS/*"
 # ---- 4. format storage once -----------------------------------------------------------------
 if [ ! -f "$KAFKA_LOG_DIRS/meta.properties" ]; then
   TOOL=("$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Xshare:auto "${LOG_OPTS[@]}" -cp "$CP" kafka.tools.StorageTool)
-  # a new cluster id: 16 random bytes, base64url, never starting with '-' (as Kafka's own Uuid.randomUuid()
-  # and cluster.sh); made by node rather than `kafka-storage random-uuid`, a JVM start of its own
-  cluster_id=${KAFKA_CLUSTER_ID:-$(node -e "let id; do id = require('node:crypto').randomBytes(16).toString('base64url'); while (id.startsWith('-')); process.stdout.write(id)")}
+  cluster_id=${KAFKA_CLUSTER_ID:-$(node "$KAFKA_SCRIPT_DIR/new-cluster-id.mjs")}
   klog "formatting $KAFKA_LOG_DIRS (cluster id $cluster_id)"
   if ! "${TOOL[@]}" format -t "$cluster_id" -c "$KAFKA_CONFIG" 9<&- >>"$KAFKA_LOG_DIR/broker.out" 2>&1; then
     klog "storage format failed"
