@@ -279,6 +279,18 @@ let pki: Promise<PkiInitResult> | undefined
 /** One demo PKI for all test gateways (pkiInit is idempotent; built once per machine, ~10 s). */
 export const testPki = (): Promise<PkiInitResult> => (pki ??= pkiInit(path.join(os.tmpdir(), 'lgsp-gateway-test-pki-v1')))
 
+/**
+ * A copy of the test PKI's trust directory, removed at teardown: for a test that changes trust through the
+ * operator API, which rewrites TRUST_DIR's files (src/gateway/trust-admin.ts) — on the shared directory
+ * that would change what every other test file's gateways trust.
+ */
+export async function privateTrustDir(t: Teardown): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-trust-'))
+  fs.cpSync((await testPki()).dir, dir, { recursive: true })
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 export async function signAs(organId: string, xml: Buffer | string): Promise<Buffer> {
   return signWith(await testPki(), organId, xml)
 }

@@ -4,7 +4,7 @@
  * src/store/change-feed.ts), and a document accepted by one is delivered and readable through the other.
  */
 import t from 'tap'
-import { eventually, fixture, startGateway } from '../helpers/gateway.ts'
+import { eventually, fixture, privateTrustDir, startGateway } from '../helpers/gateway.ts'
 
 t.test('a directory change through replica A routes on replica B within 2 s', async (t) => {
   const a = await startGateway(t)
@@ -53,8 +53,15 @@ t.test('a directory change through replica A routes on replica B within 2 s', as
 t.test('a trust change through replica A is applied by replica B within 2 s, and back', async (t) => {
   // the trust journal reaches a replica through the change feed, not a consumer group: B, C and D serve
   // HTTP without workers
-  const a = await startGateway(t)
-  const replica = () => startGateway(t, { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir }, { workers: false })
+  // trust changes rewrite TRUST_DIR: each replica gets its own copy of the test PKI's (as each host of a
+  // deployment has its own disk), and the shared one stays as every other test file expects it
+  const a = await startGateway(t, { trustDir: await privateTrustDir(t) })
+  const replica = async () =>
+    startGateway(
+      t,
+      { databaseSchema: a.rt.config.databaseSchema, topicPrefix: a.rt.config.topicPrefix, blobDir: a.rt.config.blobDir, trustDir: await privateTrustDir(t) },
+      { workers: false },
+    )
   const b = await replica()
   const op = b.creds.operator!
   type Listing = { agencies: { fingerprint256: string; organId: string | null }[] }

@@ -50,15 +50,7 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
   )
 
   const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId)
-  // the central delivery span ends after the inbox row is committed: wait for it
-  await eventually(async () => inTrace().some((s) => gwOf(s) === 'central' && s.name === 'deliver'), 15_000, 'the central deliver span')
-  const spans = inTrace()
-  const find = (gw: string, name: string) => {
-    const s = spans.filter((x) => gwOf(x) === gw && x.name === name)
-    t.equal(s.length, 1, `one ${name} span on ${gw}`)
-    return s[0]!
-  }
-  const chain = [
+  const steps = [
     ['h41', 'POST /v1/documents'],
     ['h41', 'document.accept'],
     ['h41', 'router.route'],
@@ -68,7 +60,17 @@ t.test('one trace from the QLVB client through H41 routing, delivery, the forwar
     ['central', 'document.accept'],
     ['central', 'router.route'],
     ['central', 'deliver'],
-  ].map(([gw, name]) => find(gw!, name!))
+  ] as const
+  // a span is exported when it ends, which can come after the inbox row is visible (the central delivery
+  // span ends after its commit; H41's deliver after the peer's answer): wait until every step's span ended
+  await eventually(async () => steps.every(([gw, name]) => inTrace().some((s) => gwOf(s) === gw && s.name === name)), 15_000, 'every span of the chain ended')
+  const spans = inTrace()
+  const find = (gw: string, name: string) => {
+    const s = spans.filter((x) => gwOf(x) === gw && x.name === name)
+    t.equal(s.length, 1, `one ${name} span on ${gw}`)
+    return s[0]!
+  }
+  const chain = steps.map(([gw, name]) => find(gw, name))
   t.equal(parentOf(chain[0]!), clientSpan, 'the incoming traceparent is continued: the request span is a child of the client span')
   for (let i = 1; i < chain.length; i++) {
     const [p, c] = [chain[i - 1]!, chain[i]!]

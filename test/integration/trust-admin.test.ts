@@ -7,7 +7,7 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fixture, startGateway } from '../helpers/gateway.ts'
+import { fixture, privateTrustDir, startGateway } from '../helpers/gateway.ts'
 import { createCa, issueCert, subj } from '../../src/signing/pki.ts'
 import { signEdxml } from '../../src/signing/sign-edxml.ts'
 import { TrustStore } from '../../src/signing/trust.ts'
@@ -15,12 +15,7 @@ import { TrustStore } from '../../src/signing/trust.ts'
 const COMMUNE = '000.21.30.H41'
 
 t.test('operators add and remove trust at runtime', async (t) => {
-  const gw = await startGateway(t, { signaturePolicy: 'required' })
-  // a separate copy of the trust directory, so the shared test PKI is not changed
-  const trustDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgsp-trust-'))
-  fs.cpSync(gw.rt.config.trustDir, trustDir, { recursive: true })
-  t.teardown(() => fs.rmSync(trustDir, { recursive: true, force: true }))
-  await gw.stop()
+  const trustDir = await privateTrustDir(t)
   const gw2 = await startGateway(t, { signaturePolicy: 'required', trustDir })
 
   // a CA nobody trusts yet issues the commune a new certificate
