@@ -5,7 +5,7 @@
 // the formatting first (oxlint and oxfmt, the same commands as `npm run lint` and `npm run format:check`),
 // before any of that, so a finding fails fast.
 // Extra arguments go to tap, e.g. `npm test -- test/unit/routing-*.test.ts`.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ROOT, ensureKafka, ensurePostgres, ensureSystemDeps, say, stopKafka } from './lib.mjs'
@@ -18,12 +18,12 @@ const TEST_KAFKA = {
 /** the line-coverage floor of the whole suite (see below) */
 const MIN_LINES = 95
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-// The JVMs the test files start (the brokers of `npm start` and of the console test, the chaos run's
-// 3-broker cluster, S3Proxy) compile with C1 only: a JVM that lives a minute or two spends more CPU in C2's
-// compiler threads than C2's code gives back, and on 2 cores that CPU is taken from the tests (measured on
-// the chaos run: load 11 → 6, and 158 s → 134 s although the second run's outages were twice as long). The
-// suite's own broker serves every file for minutes and keeps the default tiered compilation, as a
-// deployment's brokers do.
+// Every JVM of the suite (its own broker, the brokers of `npm start` and of the console test, the chaos
+// run's 3-broker cluster, S3Proxy) compiles with C1 only: a JVM that lives a few minutes spends more CPU in
+// C2's compiler threads than C2's code gives back, and on 2 cores that CPU is taken from the tests
+// (measured on the chaos run: load 11 → 6, and 158 s → 134 s although the second run's outages were twice
+// as long; the suite's own broker used 74 CPU-s in a run with C2 and 45 with C1 only). A deployment's
+// brokers keep the default tiered compilation: they live for months.
 const JVM_QUICK = '-XX:TieredStopAtLevel=1'
 const jvmEnv = {
   KAFKA_JVM_EXTRA_OPTS: process.env.KAFKA_JVM_EXTRA_OPTS ?? JVM_QUICK,
@@ -47,14 +47,18 @@ try {
     { stdio: 'inherit', cwd: ROOT },
   )
   if (fmt.status !== 0) throw new Error(`formatting check failed (exit ${fmt.status ?? fmt.signal ?? fmt.error?.message}): \`npm run format\` rewrites the files listed above`)
+  // tsc takes one core for ≈ 10 s: it runs while the Debian packages are checked and the broker starts
+  say('typechecking (tsc --noEmit) …')
+  const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', ROOT], { stdio: 'inherit', cwd: ROOT })
+  const typechecked = new Promise((resolve) => tsc.on('close', (status) => resolve(status)))
   ensureSystemDeps()
   await ensurePostgres(databaseUrl)
-  kafka = ensureKafka(TEST_KAFKA)
-  say('typechecking (tsc --noEmit) …')
-  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', ROOT], { stdio: 'inherit', cwd: ROOT })
-  if (tsc.status !== 0) throw new Error('typecheck failed')
+  kafka = ensureKafka({ ...TEST_KAFKA, KAFKA_JVM_EXTRA_OPTS: jvmEnv.KAFKA_JVM_EXTRA_OPTS })
+  if ((await typechecked) !== 0) throw new Error('typecheck failed')
   const args = process.argv.slice(2)
-  const files = args.length ? args : ['test/unit', 'test/integration', 'test/faults', 'test/serial']
+  // the serial lane first: tap starts files in this order, and the lane is the suite's longest thread
+  // (test/_serial-lane.test.ts runs the files of test/serial one after another beside the rest)
+  const files = args.length ? args : ['test/_serial-lane.test.ts', 'test/faults', 'test/integration', 'test/unit']
   // the whole suite measures coverage (V8's own, through tap; child gateways included) and fails below
   // COVERAGE_MIN_LINES: a floor a little under what the suite reaches today, so code added without tests
   // pulls it down and fails the run, while a run's timing-dependent paths do not

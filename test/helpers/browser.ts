@@ -8,7 +8,12 @@ import path from 'node:path'
 import { ROOT } from './gateway.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
-export const SHOTS = path.join(ROOT, 'docs/screenshots')
+/**
+ * Where the browser tests put their screenshots: .tap/screenshots, beside tap's own reports, so a test run
+ * leaves the tree as it was; with UPDATE_SCREENSHOTS=1 the README's pictures in docs/screenshots.
+ */
+export const SHOTS = path.join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : '.tap/screenshots')
+fs.mkdirSync(SHOTS, { recursive: true })
 /** the tap `skip` option of a browser test: a reason when chromium is absent */
 export const noChromium = fs.existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: apt-get install -y chromium`
 

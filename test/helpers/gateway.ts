@@ -105,6 +105,10 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {},
       gatewayKeyFile: '',
       gatewayCertFile: '',
       outboundAllowPrivate: ['127.0.0.1', 'localhost', '::1'], // test receivers listen on loopback
+      // four test files at a time on 2 cores can hold a produce past the 4 s default, and the gateway then
+      // answers 503 (as it should): tests whose subject is something else wait longer, tests of the 503
+      // path set their own
+      kafkaProduceTimeoutMs: 20_000,
       ...overrides,
     },
   )

@@ -2,7 +2,8 @@
  * The operator console in a real browser (playwright-core driving Debian's chromium) against a
  * real gateway (Kafka, PostgreSQL): log in with the operator key, see the queues, search a document, open
  * its timeline, and replay a real DLQ item (a push receiver that was down past max age, then comes up) until
- * the timeline shows it delivered. Screenshots of the run go to docs/screenshots/console-*.png.
+ * the timeline shows it delivered. Screenshots of the run go to
+ * console-*.png in helpers/browser.ts › SHOTS.
  * Skipped, saying why, when /usr/bin/chromium is absent (`apt-get install chromium`, scripts/system-deps.txt).
  */
 import t from 'tap'

@@ -7,7 +7,7 @@
  * - a table row shows the agency's name beside its code;
  * - the health strip turns Kafka red within 10 s of the broker stopping, the alerts page says what to do,
  *   and the strip is green again once the broker is back.
- * Screenshots go to docs/screenshots/console-{charts,names,health-down,alerts,health-back,charts-phone}.png.
+ * Screenshots go to SHOTS (helpers/browser.ts): console-{charts,names,health-down,alerts,health-back,charts-phone}.png.
  * Skipped, saying why, when /usr/bin/chromium is absent (`apt-get install chromium`, scripts/system-deps.txt).
  */
 import t from 'tap'
