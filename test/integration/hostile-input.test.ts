@@ -58,7 +58,7 @@ t.test('hostile bodies are refused fast with their codes, and the gateway stays 
     const r = await post(body)
     t.equal(r.status, status, `${name}: HTTP ${status}`)
     t.equal(r.code, code, `${name}: ${code}`)
-    t.ok(r.ms < 2000, `${name}: answered in ${r.ms} ms`)
+    t.ok(r.ms < 4000, `${name}: answered in ${r.ms} ms`) // an expanded bomb would take minutes and gigabytes
   }
   const soap = await gw.call(
     COMMUNE,
