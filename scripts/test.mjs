@@ -79,7 +79,18 @@ try {
     // erasableSyntaxOnly and verbatimModuleSyntax keep the tree to what it can run), so every line stays
     // where it is in the file and V8's coverage maps onto the sources without source maps; the types are
     // checked once, by tsc above
-    env: { ...process.env, ...jvmEnv, KAFKA_BROKERS: kafka.brokers, TEST_DATABASE_URL: databaseUrl, TAP_TYPE_STRIP_ONLY: process.env.TAP_TYPE_STRIP_ONLY ?? '1' },
+    env: {
+      ...process.env,
+      ...jvmEnv,
+      // every Node process of the suite (test files, child gateways, `npm start`'s, lgsp) gets a larger young
+      // generation: signing, XML and payload buffers allocate fast, and with V8's default semi-space most of
+      // it is scavenged and promoted over and over. Measured on four integration files run one at a time:
+      // 32 → 26 CPU-s (five runs each), 49 → 41 s
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=32`.trim(),
+      KAFKA_BROKERS: kafka.brokers,
+      TEST_DATABASE_URL: databaseUrl,
+      TAP_TYPE_STRIP_ONLY: process.env.TAP_TYPE_STRIP_ONLY ?? '1',
+    },
   })
   code = tap.status ?? 1
   const summaryFile = path.join(ROOT, '.tap/report/coverage-summary.json')
