@@ -69,7 +69,9 @@ t.test('alerting rules: promtool accepts them, each names a console alert, each 
 
 t.test('health, names, history and alerts through the ops API', async (t) => {
   const port = await freePort() // nothing listens here: pushes to it fail, then go to the DLQ
-  const gw = await startGateway(t, { ...FAST_DLQ, opsHistorySampleMs: 200 })
+  // the test samples the history itself (sampleHistory below) and then writes minutes of its own: the
+  // sampler's timer must not tick in between and overwrite the current minute with what it measures
+  const gw = await startGateway(t, { ...FAST_DLQ, opsHistorySampleMs: 3_600_000 })
   const ops = async (p: string, who = 'operator') => {
     const r = await gw.call(who, 'GET', p)
     return { status: r.status, body: (await r.json()) as Record<string, unknown> }
@@ -152,17 +154,23 @@ t.test('health, names, history and alerts through the ops API', async (t) => {
   t.same(totals(await historyView(rt2.db, '1h')), expected, 'the history survives a restart and a second sample')
 
   // alerts: a DLQ that grew and a commune lag that rose for ten minutes (earlier minutes written as history)
-  const minutesAgo = (m: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000).toISOString()
-  await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'dlq.delivery', 0) on conflict (minute, series) do update set value = 0`, [minutesAgo(6)])
-  for (let m = 10; m >= 1; m--) {
-    await gw.rt.db.query(
-      `insert into ops_history (minute, series, value) values ($1, 'commune.lag', $2), ($1, 'district.lag', $3) on conflict (minute, series) do update set value = excluded.value`,
-      [minutesAgo(m), 20 - m, m === 5 ? 9 : 20 - m],
-    )
+  // the minutes are counted back from the current one: written and read again if a new minute began meanwhile
+  const writeHistoryAndReadAlerts = async () => {
+    const now = Math.floor(Date.now() / 60_000)
+    const minutesAgo = (m: number) => new Date((now - m) * 60_000).toISOString()
+    await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'dlq.delivery', 0) on conflict (minute, series) do update set value = 0`, [minutesAgo(6)])
+    for (let m = 10; m >= 1; m--) {
+      await gw.rt.db.query(
+        `insert into ops_history (minute, series, value) values ($1, 'commune.lag', $2), ($1, 'district.lag', $3) on conflict (minute, series) do update set value = excluded.value`,
+        [minutesAgo(m), 20 - m, m === 5 ? 9 : 20 - m],
+      )
+    }
+    await gw.rt.db.query(`delete from ops_history where series = 'district.lag' and minute = $1`, [minutesAgo(5)]) // a gap: not "rising throughout"
+    await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'commune.lag', 50) on conflict (minute, series) do update set value = 50`, [minutesAgo(0)])
+    const body = (await ops('/v1/ops/alerts')).body as { items: { id: string; detail: string; action: string }[] }
+    return Math.floor(Date.now() / 60_000) === now ? body : null
   }
-  await gw.rt.db.query(`delete from ops_history where series = 'district.lag' and minute = $1`, [minutesAgo(5)]) // a gap: not "rising throughout"
-  await gw.rt.db.query(`insert into ops_history (minute, series, value) values ($1, 'commune.lag', 50) on conflict (minute, series) do update set value = 50`, [minutesAgo(0)])
-  const alerts = (await ops('/v1/ops/alerts')).body as { items: { id: string; detail: string; action: string }[] }
+  const alerts = (await writeHistoryAndReadAlerts()) ?? (await writeHistoryAndReadAlerts())!
   const ids = alerts.items.map((a) => a.id)
   t.ok(ids.includes('DlqGrowing'), `the DLQ grew: ${JSON.stringify(ids)}`)
   t.equal(alerts.items.filter((a) => a.id === 'TierLagRising').length, 1, 'one tier with lag rising throughout')
