@@ -86,6 +86,14 @@ function testLogger(gatewayId: string) {
  * only reads from or changes through needs no share of the consumer groups, and every extra member makes
  * each group rebalance when it joins and when it leaves.
  */
+/**
+ * The gateways of one PostgreSQL schema (a test's replicas share it, and its topics and payload store): the
+ * last of them to stop drops the schema, deletes the topics and removes the data directories. Dropped while
+ * a replica still ran, the schema's locks met that replica's queries (PostgreSQL broke the deadlock by
+ * failing the drop), and its topics and blobs went from under it.
+ */
+const schemaUsers = new Map<string, { running: number; dirs: string[] }>()
+
 export async function startGateway(t: Teardown, overrides: Partial<Config> = {}, opts: { workers?: boolean } = {}): Promise<TestGateway> {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, which starts Kafka')
   const tag = crypto.randomBytes(4).toString('hex')
@@ -118,6 +126,9 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {},
   const t0 = Date.now()
   const rt = await createRuntime(config, logs.log ? { log: logs.log } : {})
   timing('runtime', t0)
+  const users = schemaUsers.get(config.databaseSchema) ?? { running: 0, dirs: [] }
+  schemaUsers.set(config.databaseSchema, users)
+  users.running++
   let creds: Record<string, string>, workers: Awaited<ReturnType<typeof startWorkers>> | null, app: Awaited<ReturnType<typeof buildApp>>
   try {
     creds = await seedDemo(rt)
@@ -129,6 +140,7 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {},
     timing('listening', t0)
   } catch (e) {
     logs.dump()
+    users.running--
     await rt.close() // a half-started gateway must not keep the test process alive until tap's timeout
     throw e
   }
@@ -151,12 +163,16 @@ export async function startGateway(t: Teardown, overrides: Partial<Config> = {},
     timing('stop: workers stopped', s0)
     await rt.close()
     timing('stop: runtime closed', s0)
+    users.running--
+    users.dirs.push(dataDir)
+    if (users.running > 0) return
+    schemaUsers.delete(config.databaseSchema)
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await c.connect()
     await c.query(`drop schema if exists ${config.databaseSchema} cascade`)
     await c.end()
     await deleteTopicsWithPrefix(config.topicPrefix)
-    fs.rmSync(dataDir, { recursive: true, force: true })
+    for (const d of users.dirs) fs.rmSync(d, { recursive: true, force: true })
     timing('stop: cleaned up', s0)
   }
   t.teardown(stop)
