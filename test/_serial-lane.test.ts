@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url'
 
 const DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'serial')
 const FIRST = ['chaos-short.test.ts', 'lifecycle.test.ts']
-const rank = (f: string) => (FIRST.includes(f) ? FIRST.indexOf(f) : FIRST.length)
+/** FIRST in its order, then the rest by name */
+const rank = (f: string) => {
+  const i = FIRST.indexOf(f)
+  return i < 0 ? FIRST.length : i
+}
 const files = fs
   .readdirSync(DIR)
   .filter((f) => f.endsWith('.test.ts'))

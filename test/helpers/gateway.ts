@@ -81,12 +81,6 @@ function testLogger(gatewayId: string) {
 }
 
 /**
- * A gateway in this process on its own schema, topics and data directory, torn down with `t`. `workers:
- * false` starts it without its consumers and sweeps (HTTP, store and change feed only): a replica a test
- * only reads from or changes through needs no share of the consumer groups, and every extra member makes
- * each group rebalance when it joins and when it leaves.
- */
-/**
  * The gateways of one PostgreSQL schema (a test's replicas share it, and its topics and payload store): the
  * last of them to stop drops the schema, deletes the topics and removes the data directories. Dropped while
  * a replica still ran, the schema's locks met that replica's queries (PostgreSQL broke the deadlock by
@@ -94,6 +88,12 @@ function testLogger(gatewayId: string) {
  */
 const schemaUsers = new Map<string, { running: number; dirs: string[] }>()
 
+/**
+ * A gateway in this process on its own schema, topics and data directory, torn down with `t`. `workers:
+ * false` starts it without its consumers and sweeps (HTTP, store and change feed only): a replica a test
+ * only reads from or changes through needs no share of the consumer groups, and every extra member makes
+ * each group rebalance when it joins and when it leaves.
+ */
 export async function startGateway(t: Teardown, overrides: Partial<Config> = {}, opts: { workers?: boolean } = {}): Promise<TestGateway> {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test`, which starts Kafka')
   const tag = crypto.randomBytes(4).toString('hex')
